@@ -1,0 +1,67 @@
+# Terminal CSD Portal: the only entry points a person needs.
+#   make run    set everything up and serve on http://127.0.0.1:$(PORT)
+#   make test   set everything up and run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+APT_TEST := $(APT_RUN) chromium poppler-utils
+
+.PHONY: run test bench i18n translations system-deps-run system-deps-test db demo index lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed-run
+
+# Debian packages: CJK fonts and HarfBuzz subsetting for PDFs; Chromium for browser tests.
+# Installed with apt-get when running as root and missing; otherwise the command to run is printed.
+system-deps-run:
+	@bash tools/system-deps.sh $(APT_RUN)
+
+system-deps-test:
+	@bash tools/system-deps.sh $(APT_TEST)
+
+translations: $(VENV)/.installed-run
+	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+
+db: $(VENV)/.installed-run translations
+	$(BIN)/flask db upgrade
+
+demo: db
+	$(BIN)/flask demo load --if-empty
+
+index: db
+	$(BIN)/flask search rebuild --if-needed
+
+run: system-deps-run $(VENV)/.installed-run translations db demo index
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: system-deps-test $(VENV)/.installed-test translations
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== the database suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  $(BIN)/pytest -m "not e2e" -p no:cacheprovider; \
+	fi
+
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/search_bench.py
+
+i18n: $(VENV)/.installed-run
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -q -d portal/translations
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,86 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from ...extensions import db
+from ...forms import MultiCheckboxField, check_email
+from ...models import ROLES, Department, User
+from ..auth.forms import password_rules
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "cs_manager": _l("CS manager"),
+    "csr": _l("Customer service representative"),
+    "records_officer": _l("Records officer"),
+    "staff": _l("Staff"),
+}
+
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        _l("User name"),
+        validators=[DataRequired(), Length(min=2, max=64), Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash and underscore only."))],
+    )
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    department_id = SelectField(_l("Department"), coerce=int, validators=[Optional()])
+    roles = MultiCheckboxField(_l("Roles"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    language = SelectField(_l("Language"), choices=[("", "—"), ("en", "English"), ("zh_Hans", "简体中文")], validators=[Optional()])
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._user = user
+        departments = db.session.scalars(db.select(Department).order_by(Department.code))
+        self.department_id.choices = [(0, "—")] + [(d.id, f"{d.code} {d.name_en}") for d in departments]
+
+    def validate_username(self, field):
+        existing = db.session.scalar(db.select(User).filter(db.func.lower(User.username) == field.data.lower()))
+        if existing is not None and (self._user is None or existing.id != self._user.id):
+            raise ValidationError(_l("This user name is taken."))
+
+    def validate_email(self, field):
+        if field.data and field.data.strip():
+            field.data = check_email(field.data.strip())
+
+    def validate_roles(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose at least one role."))
+
+    def validate_password(self, field):
+        if self._user is None and not field.data:
+            raise ValidationError(_l("Set an initial password."))
+        if field.data:
+            password_rules(self, field)
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256), password_rules])
+
+
+class DepartmentForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20), Regexp(r"^[A-Z0-9-]+$", message=_l("Capital letters, digits and dashes only."))])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=120)])
+    name_zh = StringField(_l("Name (Chinese)"), validators=[Optional(), Length(max=120)])
+
+    def __init__(self, *args, department: Department | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._department = department
+
+    def validate_code(self, field):
+        existing = db.session.scalar(db.select(Department).filter_by(code=field.data))
+        if existing is not None and (self._department is None or existing.id != self._department.id):
+            raise ValidationError(_l("This code is already used."))
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    user = StringField(_l("User"), validators=[Optional(), Length(max=64)])
+    entity = StringField(_l("Record type"), validators=[Optional(), Length(max=64)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

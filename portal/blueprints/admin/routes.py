@@ -1,0 +1,130 @@
+"""Administration: users and roles, departments, the audit log."""
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...audit import history_for
+from ...extensions import db
+from ...models import Department, User
+from ...permissions import load_or_404, require
+from ...web import page_args, render
+from . import services
+from .forms import AuditFilterForm, DepartmentForm, ResetPasswordForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users")
+@require("admin")
+def users():
+    page, per_page = page_args()
+    pagination = db.paginate(db.select(User).order_by(User.username), page=page, per_page=per_page, error_out=False)
+    return render("admin/users.html", pagination=pagination)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require("admin")
+def create_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        user = services.save_user(form, None)
+        db.session.commit()
+        flash(_("User %(name)s created.", name=user.username), "success")
+        return redirect(url_for("admin.users"))
+    return render("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@require("admin")
+def edit_user(user_id: int):
+    user = load_or_404(User, user_id)
+    form = UserForm(obj=user, user=user)
+    if request.method == "GET":
+        form.roles.data = sorted(user.role_names)
+        form.department_id.data = user.department_id or 0
+        form.language.data = user.language or ""
+    if form.validate_on_submit():
+        if user.id == current_user.id and ("admin" not in form.roles.data or not form.active.data):
+            form.roles.errors.append(_("You cannot remove your own administrator role or deactivate yourself."))
+        else:
+            services.save_user(form, user)
+            db.session.commit()
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render("admin/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(prefix="reset"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@require("admin")
+def reset_password(user_id: int):
+    user = load_or_404(User, user_id)
+    form = ResetPasswordForm(prefix="reset")
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        user.failed_logins = 0
+        user.locked_until = None
+        db.session.commit()
+        flash(_("Password of %(name)s reset.", name=user.username), "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    edit_form = UserForm(obj=user, user=user, formdata=None)
+    edit_form.roles.data = sorted(user.role_names)
+    return render("admin/user_form.html", form=edit_form, user=user, reset_form=form)
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+@require("admin")
+def departments():
+    form = DepartmentForm()
+    if form.validate_on_submit():
+        department = Department()
+        form.populate_obj(department)
+        db.session.add(department)
+        db.session.commit()
+        flash(_("Department %(code)s added.", code=department.code), "success")
+        return redirect(url_for("admin.departments"))
+    rows = db.session.scalars(db.select(Department).order_by(Department.code)).all()
+    return render("admin/departments.html", form=form, departments=rows)
+
+
+@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+@require("admin")
+def edit_department(department_id: int):
+    department = load_or_404(Department, department_id)
+    form = DepartmentForm(obj=department, department=department)
+    if form.validate_on_submit():
+        form.populate_obj(department)
+        db.session.commit()
+        flash(_("Department %(code)s saved.", code=department.code), "success")
+        return redirect(url_for("admin.departments"))
+    return render("admin/department_form.html", form=form, department=department)
+
+
+@bp.get("/audit")
+@require("admin", "cs_manager")
+def audit_log():
+    form = AuditFilterForm(request.args)
+    form.validate()
+    page, per_page = page_args(50)
+    stmt = services.audit_query(
+        user=(form.user.data or "").strip() if not form.user.errors else "",
+        entity=(form.entity.data or "").strip() if not form.entity.errors else "",
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+    )
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return render("admin/audit.html", fragment="admin/_audit_rows.html", form=form, pagination=pagination,
+                  entities=services.audited_entities())
+
+
+@bp.get("/audit/<entity>/<entity_id>")
+def record_history(entity: str, entity_id: str):
+    """The history of one record, for anyone who may view the record."""
+    model = services.model_for_table(entity)
+    if model is None:
+        abort(404)
+    if not current_user.has_role("admin", "cs_manager"):
+        load_or_404(model, int(entity_id) if entity_id.isdigit() else entity_id)
+    entries = history_for(entity, entity_id)
+    if not entries:
+        abort(404)
+    return render("admin/history.html", entity=entity, entity_id=entity_id, entries=entries)

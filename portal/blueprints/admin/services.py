@@ -1,0 +1,62 @@
+"""User administration and audit queries."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from ...audit import AuditEntry
+from ...extensions import db
+from ...models import User
+from ...timeutil import tz
+
+
+def save_user(form, user: User | None) -> User:
+    if user is None:
+        user = User(username=form.username.data)
+        db.session.add(user)
+    user.username = form.username.data
+    user.full_name = form.full_name.data or ""
+    user.email = form.email.data or ""
+    user.department_id = form.department_id.data or None
+    user.language = form.language.data or None
+    user.active = bool(form.active.data)
+    user.set_roles(form.roles.data)
+    if form.password.data:
+        user.set_password(form.password.data)
+        user.failed_logins = 0
+        user.locked_until = None
+    db.session.flush()
+    return user
+
+
+def create_user(username: str, roles, password: str, *, full_name: str = "", email: str = "") -> User:
+    user = User(username=username, full_name=full_name, email=email)
+    user.set_password(password)
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def audit_query(*, user: str = "", entity: str = "", date_from=None, date_to=None):
+    stmt = db.select(AuditEntry).order_by(AuditEntry.id.desc())
+    if user:
+        stmt = stmt.filter(AuditEntry.actor == user)
+    if entity:
+        stmt = stmt.filter(AuditEntry.entity == entity)
+    if date_from:
+        stmt = stmt.filter(AuditEntry.at >= datetime.combine(date_from, time.min, tzinfo=tz()))
+    if date_to:
+        stmt = stmt.filter(AuditEntry.at < datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz()))
+    return stmt
+
+
+def audited_entities() -> list[str]:
+    return list(db.session.scalars(db.select(AuditEntry.entity).distinct().order_by(AuditEntry.entity)))
+
+
+def model_for_table(table: str):
+    for mapper in db.Model.registry.mappers:
+        cls = mapper.class_
+        if getattr(cls, "__tablename__", None) == table:
+            return cls
+    return None

@@ -1,0 +1,77 @@
+"""Sign-in, sign-out and the user's own account page."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ...extensions import db
+from ...web import render
+from .forms import ChangePasswordForm, LanguageForm, LoginForm
+from .services import authenticate
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local paths are followed after sign-in."""
+    if not target:
+        return False
+    target = target.replace("\\", "/").strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        host = urlsplit(request.host_url)
+        return parts.scheme in {"http", "https"} and parts.netloc == host.netloc
+    return target.startswith("/") and not target.startswith("//")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        db.session.commit()  # failure counters and lock times are kept either way
+        if user is None:
+            flash(_("Sign-in failed. Check the user name and password, or wait if the account was locked."), "error")
+        else:
+            session.clear()
+            login_user(user)
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
+    return render("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ChangePasswordForm(prefix="pw")
+    lang_form = LanguageForm(prefix="lang", language=current_user.language or "en")
+    if request.method == "POST" and "pw-new" in request.form:
+        if form.validate_on_submit():
+            if not current_user.check_password(form.current.data):
+                form.current.errors.append(_("The current password is not right."))
+            else:
+                current_user.set_password(form.new.data)
+                db.session.commit()
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("auth.account"))
+    elif request.method == "POST" and lang_form.validate_on_submit():
+        current_user.language = lang_form.language.data
+        session["language"] = lang_form.language.data
+        db.session.commit()
+        flash(_("Language saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render("auth/account.html", form=form, lang_form=lang_form)

@@ -1,0 +1,37 @@
+"""Sign-in with lockout: five failures lock an account for fifteen minutes."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from ...extensions import db
+from ...models import User
+from ...timeutil import utcnow
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the user when the password is right and the account is usable; count failures.
+
+    Unknown users, wrong passwords, locked and deactivated accounts are indistinguishable to the caller.
+    """
+    user = db.session.scalar(db.select(User).filter(db.func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        # Spend the same time as a real check so timing does not tell which names exist.
+        User(password_hash="scrypt:32768:8:1$aaaaaaaaaaaaaaaa$" + "0" * 128).check_password(password)
+        return None
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        return None
+    if not user.check_password(password):
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+        return None
+    if not user.active:
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    return user

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("complaints", __name__, url_prefix="/complaints")

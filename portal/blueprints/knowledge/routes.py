@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")

@@ -1,0 +1,80 @@
+"""PDF rendering: a Jinja template through WeasyPrint, fetching nothing but the app's static files.
+
+Print templates extend ``pdf/base.html`` and refer to static files by absolute path,
+``/static/<path>``, which resolves against ``BASE_URL`` to a URL the fetcher serves.
+Every other URL (files, the network, the portal's own pages) is refused.
+"""
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
+
+from flask import current_app, render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
+
+from .storage import UnsafePath, safe_path
+
+BASE_URL = "https://portal.invalid/"
+_HOST = "portal.invalid"
+_STATIC_PREFIX = "/static/"
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves ``https://portal.invalid/static/<path>`` from ``static_folder`` and image ``data:`` URLs."""
+
+    def __init__(self, static_folder: str | os.PathLike[str] | None) -> None:
+        super().__init__()
+        self.static_folder = os.fspath(static_folder) if static_folder else None
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        """Return the static file or image data for ``url``; raise URLFetchingError for anything else."""
+        if url[:5].lower() == "data:":
+            return self._data_url(url)
+        parts = urlsplit(url)
+        if (
+            parts.scheme.lower() != "https"
+            or (parts.hostname or "").lower() != _HOST
+            or parts.port is not None
+            or parts.username is not None
+            or not parts.path.startswith(_STATIC_PREFIX)
+        ):
+            raise URLFetchingError(f"refused to fetch {url!r}: only static files are served")
+        if self.static_folder is None:
+            raise URLFetchingError(f"refused to fetch {url!r}: the app has no static folder")
+        relative = unquote(parts.path[len(_STATIC_PREFIX):])
+        try:
+            path = safe_path(self.static_folder, relative)
+        except UnsafePath as exc:
+            raise URLFetchingError(f"refused to fetch {url!r}: {exc}") from exc
+        if not path.is_file():
+            raise URLFetchingError(f"no static file for {url!r}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+
+    def _data_url(self, url: str) -> URLFetcherResponse:
+        """Decode a ``data:`` URL, accepting images only."""
+        header, sep, payload = url[5:].partition(",")
+        if not sep:
+            raise URLFetchingError("malformed data URL")
+        params = [p.strip() for p in header.split(";")]
+        content_type = (params[0] or "text/plain").lower()
+        if not content_type.startswith("image/"):
+            raise URLFetchingError(f"refused data URL of type {content_type!r}: images only")
+        try:
+            if "base64" in (p.lower() for p in params[1:]):
+                body = base64.b64decode(unquote(payload), validate=False)
+            else:
+                body = unquote_to_bytes(payload)
+        except ValueError as exc:
+            raise URLFetchingError(f"malformed data URL: {exc}") from exc
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+
+def render_pdf(template_name: str, **context: object) -> bytes:
+    """Render ``template_name`` with Flask's Jinja environment and return the PDF bytes."""
+    html = render_template(template_name, **context)
+    fetcher = StaticOnlyFetcher(current_app.static_folder)
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()

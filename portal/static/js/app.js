@@ -1,0 +1,47 @@
+// Portal behaviour that must not live inline (CSP: script-src 'self').
+(function () {
+  "use strict";
+
+  function bind(root) {
+    // Dismissible notices.
+    root.querySelectorAll("[data-dismiss]").forEach(function (btn) {
+      if (btn.dataset.bound) return;
+      btn.dataset.bound = "1";
+      btn.addEventListener("click", function () {
+        var box = btn.closest(".notice");
+        if (box) box.remove();
+      });
+    });
+    // Selects that submit their form on change (language switch, filters).
+    root.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
+      if (sel.dataset.bound) return;
+      sel.dataset.bound = "1";
+      sel.addEventListener("change", function () {
+        if (sel.form) sel.form.requestSubmit ? sel.form.requestSubmit() : sel.form.submit();
+      });
+    });
+    // Confirmation on destructive buttons.
+    root.querySelectorAll("[data-confirm]").forEach(function (el) {
+      if (el.dataset.boundConfirm) return;
+      el.dataset.boundConfirm = "1";
+      el.addEventListener("click", function (ev) {
+        if (!window.confirm(el.dataset.confirm)) ev.preventDefault();
+      });
+    });
+    // Print buttons.
+    root.querySelectorAll("[data-print]").forEach(function (el) {
+      if (el.dataset.boundPrint) return;
+      el.dataset.boundPrint = "1";
+      el.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { bind(document); });
+  document.addEventListener("htmx:load", function (ev) { bind(ev.detail.elt.parentNode || document); });
+  // A session that expired mid-request: htmx follows HX-Redirect; for a 401 without it, reload.
+  document.addEventListener("htmx:responseError", function (ev) {
+    if (ev.detail.xhr && ev.detail.xhr.status === 401 && !ev.detail.xhr.getResponseHeader("HX-Redirect")) {
+      window.location.reload();
+    }
+  });
+})();

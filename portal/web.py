@@ -1,0 +1,75 @@
+"""Rendering for full pages and htmx fragments, security headers, shared template helpers."""
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from .extensions import htmx
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+    "object-src 'none'"
+)
+
+
+def is_fragment_request() -> bool:
+    """An htmx request that wants a fragment (boosted navigation wants the whole page)."""
+    return bool(htmx) and not htmx.boosted
+
+
+def render(template: str, fragment: str | None = None, **context) -> str:
+    """Render the page, or only its fragment template for htmx requests."""
+    if fragment and is_fragment_request():
+        return render_template(fragment, **context)
+    return render_template(template, **context)
+
+
+def has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
+def safe_url(endpoint: str, **values) -> str | None:
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def page_args(default_per_page: int = 25) -> tuple[int, int]:
+    """Page number and page size from the query string, clamped to sane values."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    try:
+        per_page = min(200, max(5, int(request.args.get("per_page", default_per_page))))
+    except ValueError:
+        per_page = default_per_page
+    return page, per_page
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (used by pagination and sort links)."""
+    args = request.args.to_dict(flat=True)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(has_endpoint=has_endpoint, safe_url=safe_url, url_with=url_with)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.vary.add("HX-Request")
+        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,126 @@
+"""Shared fixtures: a fresh app per test with its own database, index, archive and knowledge folders.
+
+The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set (the schema
+is created once per session and every table is emptied after each test).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import User
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+PASSWORD = "test-password-123"
+
+
+def _pg_reset_schema() -> None:
+    from portal.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(PG_URL))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _database_session():
+    """Create the PostgreSQL schema once per run (no-op for SQLite)."""
+    if PG_URL:
+        _pg_reset_schema()
+        app = create_app({"TESTING": True, "DATABASE_URL": PG_URL, "INSTANCE_PATH": "/tmp/portal-test-instance"})
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+    yield
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.rollback()
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+def make_config(tmp_path: Path, **overrides) -> dict:
+    cfg = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": PG_URL or f"sqlite:///{tmp_path / 'test.db'}",
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "ARCHIVE_DIR": str(tmp_path / "archive"),
+        "KNOWLEDGE_DIR": str(tmp_path / "knowledge"),
+        "WTF_CSRF_ENABLED": False,
+        "MAX_UPLOAD_MB": 2,
+    }
+    cfg.update(overrides)
+    for key in ("ARCHIVE_DIR", "KNOWLEDGE_DIR"):
+        Path(cfg[key]).mkdir(parents=True, exist_ok=True)
+    return cfg
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """Override in a test module to change configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config, _database_session):
+    app = create_app(make_config(tmp_path, **app_config))
+    with app.app_context():
+        if not PG_URL:
+            db.create_all()
+        yield app
+        db.session.remove()
+        if PG_URL:
+            _truncate_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    def factory(username: str, *roles: str, password: str = PASSWORD, **fields) -> User:
+        user = db.session.scalar(db.select(User).filter_by(username=username))
+        if user is None:
+            user = User(username=username, full_name=fields.pop("full_name", username.title()), **fields)
+            user.set_password(password)
+            user.set_roles(roles or ("staff",))
+            db.session.add(user)
+            db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login(client, make_user):
+    """login("csr") signs in a user holding that role (created on first use); returns the user."""
+
+    def do_login(role_or_user, *extra_roles: str, client=client):
+        if isinstance(role_or_user, User):
+            user = role_or_user
+        else:
+            user = make_user(role_or_user, role_or_user, *extra_roles)
+        response = client.post("/auth/login", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return do_login
