@@ -44,7 +44,7 @@ def _init_extensions(app: Flask) -> None:
     from . import audit, i18n, models  # noqa: F401  (models and listeners must be imported)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)
     i18n.init_app(app)

@@ -54,13 +54,13 @@ def demo_load(if_empty: bool):
     from . import demo
 
     if if_empty and db.session.scalar(db.select(db.func.count(User.id))):
-        click.echo("database already has users: demo data not loaded")
-        return
-    with acting_as(name="demo"):
-        for _order, name, loader in demo.loaders():
-            click.echo(f"loading {name} ...")
-            loader()
-            db.session.commit()
+        click.echo("database already has users: demo data not loaded again")
+    else:
+        with acting_as(name="demo"):
+            for _order, name, loader in demo.loaders():
+                click.echo(f"loading {name} ...")
+                loader()
+                db.session.commit()
     click.echo(demo.DEMO_PASSWORD_NOTE)
     from .blueprints.admin.demo import DEMO_USERS
 
