@@ -7,6 +7,22 @@ from wtforms import SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+try:  # WTForms 3.3 deprecates (value, label) tuples in choices=...
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
+
+def choices(pairs) -> list:
+    """(value, label) pairs as choices for SelectField / SelectMultipleField, on every WTForms version.
+
+    Use it for choices given in a field's declaration; assigning `field.choices = [...]` in a form's
+    __init__ takes plain tuples without a warning.
+    """
+    if SelectChoice is None:  # pragma: no cover
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 def check_email(value: str) -> str:
     """Return the normalised address, or raise a ValidationError naming the bad value."""

@@ -8,8 +8,9 @@ from flask_login import current_user
 
 from .extensions import db
 
-# Endpoints open without sign-in. Everything else needs a signed-in user.
-OPEN_ENDPOINTS = {"auth.login", "main.healthz", "static"}
+# Endpoints open without sign-in. Everything else needs a signed-in user. The language switch is
+# open so that the sign-in page can be shown in Chinese; it only stores the choice in the session.
+OPEN_ENDPOINTS = {"auth.login", "main.healthz", "static", "main.set_language"}
 
 
 def protect(bp: Blueprint) -> Blueprint:

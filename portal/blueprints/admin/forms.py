@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, PasswordField, SelectField, StringF
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ...extensions import db
-from ...forms import MultiCheckboxField, check_email
+from ...forms import MultiCheckboxField, check_email, choices
 from ...models import ROLES, Department, User
 from ..auth.forms import password_rules
 
@@ -26,8 +26,8 @@ class UserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     department_id = SelectField(_l("Department"), coerce=int, validators=[Optional()])
-    roles = MultiCheckboxField(_l("Roles"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
-    language = SelectField(_l("Language"), choices=[("", "—"), ("en", "English"), ("zh_Hans", "简体中文")], validators=[Optional()])
+    roles = MultiCheckboxField(_l("Roles"), choices=choices((r, ROLE_LABELS[r]) for r in ROLES))
+    language = SelectField(_l("Language"), choices=choices([("", "—"), ("en", "English"), ("zh_Hans", "简体中文")]), validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])
 
