@@ -34,7 +34,7 @@ system-deps-test:
 	@bash tools/system-deps.sh $(APT_TEST)
 
 translations: $(VENV)/.installed-run
-	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+	@$(BIN)/pybabel compile -d portal/translations
 
 db: $(VENV)/.installed-run translations
 	$(BIN)/flask db upgrade
@@ -59,9 +59,9 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python bench/search_bench.py
 
 i18n: $(VENV)/.installed-run
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
-	$(BIN)/pybabel compile -q -d portal/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d portal/translations
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
