@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, format_datetime, get_locale, gettext, lazy_gettext
+from flask_babel import format_date, format_datetime, get_locale, gettext, lazy_gettext, refresh
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -76,10 +76,13 @@ def fmt_decimal(value: Decimal | None, places: int = 3) -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Flask-Babel caches the locale on `g`, which belongs to the application context: choose it
+    # afresh for every request even when a context is shared (tests, CLI-driven requests).
+    app.before_request(refresh)
     app.jinja_env.filters.update(datetime=fmt_datetime, date=fmt_date, decimal=fmt_decimal)
     app.jinja_env.globals.update(
         bilingual=bilingual, is_chinese=is_chinese, LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale
     )
 
 
-__all__ = ["gettext", "lazy_gettext", "Markup", "bilingual", "is_chinese", "select_locale"]
+__all__ = ["gettext", "lazy_gettext", "Markup", "bilingual", "is_chinese", "select_locale", "refresh"]

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...extensions import db
+from ...i18n import refresh
 from ...web import render
 from .forms import ChangePasswordForm, LanguageForm, LoginForm
 from .services import authenticate
@@ -72,6 +73,7 @@ def account():
         current_user.language = lang_form.language.data
         session["language"] = lang_form.language.data
         db.session.commit()
+        refresh()
         flash(_("Language saved."), "success")
         return redirect(url_for("auth.account"))
     return render("auth/account.html", form=form, lang_form=lang_form)

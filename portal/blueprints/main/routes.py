@@ -3,7 +3,7 @@ from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user
 
 from ...extensions import db
-from ...i18n import normalise_locale
+from ...i18n import normalise_locale, refresh
 
 bp = Blueprint("main", __name__)
 
@@ -30,6 +30,7 @@ def set_language():
         if current_user.is_authenticated:
             current_user.language = lang
             db.session.commit()
+        refresh()
     target = request.referrer or url_for("dashboard.index")
     from ..auth.routes import is_safe_next
 
