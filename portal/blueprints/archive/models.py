@@ -113,6 +113,7 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     event_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
     extend_until: Mapped[Optional[date]] = mapped_column(Date, nullable=True)  # review decision: keep until
+    review_outcome: Mapped[str] = mapped_column(String(20), default="", nullable=False)  # "" | "destroy"
     extracted_text: Mapped[str] = mapped_column(Text, default="", nullable=False)
     extraction_failed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     extraction_note: Mapped[str] = mapped_column(String(300), default="", nullable=False)
@@ -253,6 +254,8 @@ class DisposalItem(TimestampMixin, db.Model):
     due_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
     checksums: Mapped[str] = mapped_column(Text, default="", nullable=False)  # one sha256 per line
     transfer_to: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    review_decision: Mapped[str] = mapped_column(String(20), default="", nullable=False)  # "" | extend | destroy
+    review_until: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="", nullable=False)
     done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
 

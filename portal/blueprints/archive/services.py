@@ -291,3 +291,395 @@ def due_date(record: ArchiveRecord, series: Series | None = None) -> date | None
 
 def today() -> date:
     return local_today()
+
+
+# ---- legal holds -----------------------------------------------------------------------------
+
+def _series_chain_ids(series: Series) -> list[int]:
+    ids, node = [], series
+    while node is not None and len(ids) < 20:
+        ids.append(node.id)
+        node = node.parent
+    return ids
+
+
+def active_holds() -> list[Hold]:
+    return list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None)).order_by(Hold.placed_at)))
+
+
+class HoldIndex:
+    """All active holds, to ask quickly whether a record is held (record, its series or a parent, its customer)."""
+
+    def __init__(self, holds: list[Hold] | None = None):
+        holds = active_holds() if holds is None else holds
+        self.by_record: dict[int, list[Hold]] = {}
+        self.by_series: dict[int, list[Hold]] = {}
+        self.by_customer: dict[int, list[Hold]] = {}
+        for hold in holds:
+            for key, table in ((hold.record_id, self.by_record), (hold.series_id, self.by_series),
+                               (hold.customer_id, self.by_customer)):
+                if key:
+                    table.setdefault(key, []).append(hold)
+
+    def holds_for(self, record: ArchiveRecord) -> list[Hold]:
+        out = list(self.by_record.get(record.id, []))
+        for sid in _series_chain_ids(record.series):
+            out.extend(self.by_series.get(sid, []))
+        if record.customer_id:
+            out.extend(self.by_customer.get(record.customer_id, []))
+        return out
+
+
+def holds_for(record: ArchiveRecord) -> list[Hold]:
+    return HoldIndex().holds_for(record)
+
+
+def place_hold(*, user, reason: str, record: ArchiveRecord | None = None, series: Series | None = None,
+               customer_id: int | None = None) -> Hold:
+    targets = [t for t in (record, series, customer_id) if t]
+    if len(targets) != 1:
+        raise ValueError("a hold applies to exactly one record, series or customer")
+    if not (reason or "").strip():
+        raise ValueError("a hold needs a reason")
+    hold = Hold(reason=reason.strip(), record=record, series=series, customer_id=customer_id or None,
+                created_by_id=getattr(user, "id", None))
+    db.session.add(hold)
+    db.session.flush()
+    return hold
+
+
+def release_hold(hold: Hold, *, user, note: str = "") -> Hold:
+    if hold.released_at is not None:
+        return hold
+    hold.released_at = utcnow()
+    hold.released_by_id = getattr(user, "id", None)
+    hold.release_note = (note or "").strip()
+    db.session.flush()
+    return hold
+
+
+# ---- schedule --------------------------------------------------------------------------------
+
+# Other modules may add reasons to skip a record, e.g. an open complaint: fn(record) -> str | None.
+SKIP_RULES: list = []
+
+
+def register_skip_rule(func):
+    SKIP_RULES.append(func)
+    return func
+
+
+@dataclass
+class DueItem:
+    record: ArchiveRecord
+    due: date
+    action: str
+    reasons: list[str]
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def overdue_days(self) -> int:
+        return 0
+
+
+def action_for(record: ArchiveRecord) -> str:
+    if record.review_outcome == "destroy":
+        return "destroy"
+    return record.series.disposition
+
+
+def _pending_batch_record_ids() -> dict[int, str]:
+    from .models import DisposalBatch, DisposalItem
+
+    rows = db.session.execute(
+        db.select(DisposalItem.record_id, DisposalBatch.number).join(DisposalBatch)
+        .filter(DisposalBatch.status.in_(("proposed", "approved", "executing")), DisposalItem.state == "pending")
+    )
+    return {rid: number for rid, number in rows}
+
+
+def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None = None) -> list[DueItem]:
+    """Active records whose disposition is due on or before ``as_of``, with the reasons any is skipped."""
+    stmt = (db.select(ArchiveRecord).join(Series).filter(ArchiveRecord.status == ACTIVE,
+                                                         Series.retention_kind != PERMANENT,
+                                                         Series.disposition != RETAIN))
+    if series_id:
+        stmt = stmt.filter(ArchiveRecord.series_id == series_id)
+    holds = HoldIndex()
+    in_batch = _pending_batch_record_ids()
+    out = []
+    for record in db.session.scalars(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)):
+        due = due_date(record)
+        if due is None or due > as_of:
+            continue
+        reasons = [filetypes.plain(_l("On legal hold: %(reason)s", reason=h.reason)) for h in holds.holds_for(record)]
+        if record.id in in_batch:
+            reasons.append(filetypes.plain(_l("Already in disposal batch %(number)s", number=in_batch[record.id])))
+        for rule in SKIP_RULES:
+            why = rule(record)
+            if why:
+                reasons.append(str(why))
+        if reasons and not include_skipped:
+            continue
+        out.append(DueItem(record, due, action_for(record), reasons))
+    out.sort(key=lambda item: (item.due, item.record.id))
+    return out
+
+
+# ---- disposal batches ------------------------------------------------------------------------
+
+class DisposalError(ValueError):
+    """A disposal step that is not allowed; str(exc) is a message for the user."""
+
+    def __str__(self) -> str:
+        return filetypes.plain(self.args[0]) if self.args else ""
+
+
+def _next_batch_number(year: int) -> str:
+    from .models import DisposalBatch
+
+    prefix = f"DB-{year}-"
+    last = db.session.scalar(db.select(DisposalBatch.number).filter(DisposalBatch.number.like(prefix + "%"))
+                             .order_by(DisposalBatch.number.desc()).limit(1))
+    n = int(last[len(prefix):]) + 1 if last else 1
+    return f"{prefix}{n:03d}"
+
+
+def propose_batch(*, user, record_ids: list[int], as_of: date, note: str = "",
+                  transfer_to: str = "") -> "DisposalBatch":
+    """The records officer proposes a batch from the due list; records not due or held are refused."""
+    from .models import DisposalBatch, DisposalItem
+
+    if not user.has_role("records_officer", "admin"):
+        raise DisposalError(_l("Only the records officer proposes disposal batches."))
+    due = {item.record.id: item for item in schedule(as_of)}
+    chosen = [due[rid] for rid in dict.fromkeys(record_ids) if rid in due]
+    if not chosen:
+        raise DisposalError(_l("Choose at least one record that is due and not skipped."))
+    skipped = [item.record.reference for item in chosen if item.skipped]
+    if skipped:
+        raise DisposalError(_l("These records cannot be disposed of now: %(refs)s.", refs=", ".join(skipped)))
+    batch = DisposalBatch(number=_next_batch_number(as_of.year), as_of=as_of, note=note.strip(),
+                          proposed_by_id=user.id, status="proposed")
+    db.session.add(batch)
+    for item in chosen:
+        record = item.record
+        batch.items.append(DisposalItem(
+            record=record, action=item.action, series_code=record.series.code, reference=record.reference,
+            title=record.title, record_date=record.record_date, due_date=item.due,
+            checksums="\n".join(f.sha256 for f in record.files),
+            transfer_to=(transfer_to or record.series.disposition_text)[:200] if item.action == "transfer" else "",
+        ))
+    db.session.flush()
+    return batch
+
+
+def decide_batch(batch, *, user, approve: bool, note: str = "") -> None:
+    """A cs_manager approves or rejects; never the person who proposed the batch (admins included)."""
+    if batch.status != "proposed":
+        raise DisposalError(_l("Only a proposed batch can be approved or rejected."))
+    if not user.has_role("cs_manager", "admin"):
+        raise DisposalError(_l("Only a customer service manager approves disposal batches."))
+    if user.id == batch.proposed_by_id:
+        raise DisposalError(_l("You proposed this batch; another manager must approve it."))
+    batch.status = "approved" if approve else "rejected"
+    batch.decided_by_id = user.id
+    batch.decided_at = utcnow()
+    batch.decision_note = (note or "").strip()
+    db.session.flush()
+
+
+def record_review_decision(item, *, decision: str, until: date | None = None, note: str = "") -> None:
+    if item.action != "review":
+        raise DisposalError(_l("Only review items take a decision."))
+    if item.state != "pending":
+        raise DisposalError(_l("This item is already done."))
+    if decision == "extend" and not until:
+        raise DisposalError(_l("Give the date until which the record is kept."))
+    if decision not in ("extend", "destroy"):
+        raise DisposalError(_l("Choose to extend or to destroy in a later batch."))
+    item.review_decision = decision
+    item.review_until = until if decision == "extend" else None
+    item.note = (note or "").strip()
+    db.session.flush()
+
+
+@dataclass
+class PlannedStep:
+    item: object
+    outcome: str  # what is (or would be) done
+    skipped: bool = False
+
+
+def _sha_still_needed(sha: str, exclude_record_id: int) -> bool:
+    return db.session.scalar(
+        db.select(db.func.count(RecordFile.id)).join(ArchiveRecord)
+        .filter(RecordFile.sha256 == sha, RecordFile.purged_at.is_(None), ArchiveRecord.id != exclude_record_id,
+                ArchiveRecord.status != "destroyed")
+    ) > 0
+
+
+def _plan_item(item, holds: HoldIndex) -> PlannedStep:
+    record = item.record
+    if item.state != "pending":
+        return PlannedStep(item, item.state, item.state == "skipped")
+    held = holds.holds_for(record)
+    if held:
+        return PlannedStep(item, filetypes.plain(_l("skip: on legal hold (%(reason)s)", reason=held[0].reason)), True)
+    if item.action == "destroy":
+        return PlannedStep(item, filetypes.plain(_l("destroy %(n)s file(s), keep a tombstone",
+                                                    n=len([f for f in record.files if f.purged_at is None]))))
+    if item.action == "transfer":
+        return PlannedStep(item, filetypes.plain(_l("mark transferred to %(to)s", to=item.transfer_to or "-")))
+    if item.action == "review":
+        if item.review_decision == "extend":
+            return PlannedStep(item, filetypes.plain(_l("keep until %(date)s", date=item.review_until.isoformat())))
+        if item.review_decision == "destroy":
+            return PlannedStep(item, filetypes.plain(_l("list for destruction in a later batch")))
+        return PlannedStep(item, filetypes.plain(_l("review decision missing")), True)
+    return PlannedStep(item, item.action, True)
+
+
+def plan_execution(batch) -> list[PlannedStep]:
+    """What executing the batch would do, item by item (the dry run). Changes nothing."""
+    holds = HoldIndex()
+    return [_plan_item(item, holds) for item in batch.items]
+
+
+def execute_batch(batch, *, user=None, actor: str = "", checkpoint=None, dry_run: bool = False) -> list[PlannedStep]:
+    """Execute an approved batch. Idempotent and resumable: done items are left alone, deleting a file that
+    is already gone is not an error. ``checkpoint()`` (e.g. db.session.commit) runs after each item so a
+    crash loses at most the item in progress. Held records are skipped, for everyone.
+    """
+    if batch.status not in ("approved", "executing", "executed"):
+        raise DisposalError(_l("The batch must be approved by a manager before it is executed."))
+    if user is not None and not user.has_role("records_officer", "admin"):
+        raise DisposalError(_l("Only the records officer executes disposal batches."))
+    missing = [i.reference for i in batch.items if i.action == "review" and i.state == "pending"
+               and not i.review_decision]
+    if missing:
+        raise DisposalError(_l("Record a review decision first for: %(refs)s.", refs=", ".join(missing)))
+    if dry_run:
+        return plan_execution(batch)
+    if batch.status == "executed":
+        return plan_execution(batch)
+    batch.status = "executing"
+    db.session.flush()
+    if checkpoint:
+        checkpoint()
+    content = store()
+    holds = HoldIndex()
+    steps = []
+    for item in batch.items:
+        step = _plan_item(item, holds)
+        steps.append(step)
+        if item.state != "pending":
+            continue
+        record = item.record
+        now = utcnow()
+        if step.skipped:
+            item.state = "skipped"
+            item.note = (item.note + " " + step.outcome).strip()
+        elif item.action == "destroy":
+            for f in record.files:
+                if f.purged_at is None:
+                    if not _sha_still_needed(f.sha256, record.id):
+                        content.delete(f.sha256)
+                    f.purged_at = now
+            record.status = "destroyed"
+            record.extracted_text = ""
+            record.disposed_at = now
+            record.disposal_batch_id = batch.id
+            item.state = "done"
+        elif item.action == "transfer":
+            record.status = "transferred"
+            record.transferred_to = item.transfer_to
+            record.disposed_at = now
+            record.disposal_batch_id = batch.id
+            item.state = "done"
+        elif item.action == "review":
+            if item.review_decision == "extend":
+                record.extend_until = item.review_until
+                record.review_outcome = ""
+            else:
+                record.review_outcome = "destroy"
+            item.state = "done"
+        item.done_at = now
+        db.session.flush()
+        if checkpoint:
+            checkpoint()
+    _finish(batch, user=user, actor=actor)
+    db.session.flush()
+    return steps
+
+
+def _finish(batch, *, user, actor: str) -> None:
+    batch.executed_by_id = getattr(user, "id", None) or batch.executed_by_id
+    batch.executed_by_name = (getattr(user, "display_name", None) or actor or batch.executed_by_name or "system")[:80]
+    batch.executed_at = batch.executed_at or utcnow()
+    if batch.certificate_record_id is None:
+        batch.certificate = file_certificate(batch, user=user)
+    batch.status = "executed"
+
+
+def file_certificate(batch, *, user) -> ArchiveRecord:
+    """Render the bilingual destruction certificate and file it as a permanent record."""
+    from ...pdf import render_pdf
+
+    from flask import has_request_context
+
+    def render() -> bytes:
+        return render_pdf("pdf/archive_certificate.html", batch=batch, items=batch.items,
+                          generated_at=to_local(utcnow()).strftime("%Y-%m-%d %H:%M"))
+
+    if has_request_context():
+        pdf = render()
+    else:  # CLI: templates and translations need a request context
+        with current_app.test_request_context():
+            pdf = render()
+    return file_document(
+        kind="disposal_certificate",
+        title=f"Destruction certificate {batch.number} / 销毁证明 {batch.number}",
+        files=[(f"{batch.number}-destruction-certificate.pdf", pdf)],
+        user=user, source_key=f"disposal-batch:{batch.number}",
+        description=f"Disposal batch {batch.number}: {len(batch.items)} record(s).",
+    )
+
+
+# ---- fixity ----------------------------------------------------------------------------------
+
+def verify_files(*, actor: str = "") -> "FixityRun":
+    """Recompute the sha256 of every stored file; record and return the result."""
+    from .models import FixityRun
+
+    run = FixityRun(actor=actor[:80])
+    content = store()
+    lines = []
+    rows = db.session.scalars(db.select(RecordFile).filter(RecordFile.purged_at.is_(None)).order_by(RecordFile.id))
+    seen: dict[str, str] = {}
+    for f in rows:
+        if f.sha256 not in seen:
+            path = content.path_for(f.sha256)
+            if not path.is_file():
+                seen[f.sha256] = "missing"
+            else:
+                seen[f.sha256] = "ok" if content.verify(f.sha256) else "altered"
+        run.checked += 1
+        state = seen[f.sha256]
+        if state != "ok":
+            setattr(run, state, getattr(run, state) + 1)
+            lines.append(f"{state}\t{f.sha256}\t{f.record.reference}\t{f.filename}")
+    run.details = "\n".join(lines)
+    run.finished_at = utcnow()
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def last_fixity_run():
+    from .models import FixityRun
+
+    return db.session.scalar(db.select(FixityRun).order_by(FixityRun.id.desc()).limit(1))
