@@ -1,6 +1,183 @@
-"""The search layer: the only package that imports whoosh."""
-from .registry import KINDS, register_child, register_kind  # noqa: F401
+"""The search layer: the only package that imports whoosh.
+
+Public API (the rest of the portal uses only these):
+    search(query, *, user, kinds=None, customer=None, page=1, per_page=20, sort="relevance") -> Results
+    suggest(prefix, *, user, limit=8) -> list[Hit]
+    similar(record, *, user, kinds=None, limit=5) -> list[Hit]
+    similar_text(text, *, user, kinds=None, limit=5, exclude_keys=()) -> list[Hit]
+    index_keys(keys), remove_keys(keys), rebuild(...), sync(...), check(fix=False)
+and init_app(app), called by the application factory.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
+
+from .registry import CHILDREN, KINDS, register_child, register_kind  # noqa: F401
+
+log = logging.getLogger("portal.search")
+
+__all__ = [
+    "init_app", "search", "suggest", "similar", "similar_text", "index_keys", "remove_keys", "rebuild",
+    "sync", "check", "optimize", "get_store", "Hit", "Results", "register_kind", "register_child", "KINDS",
+]
+
+
+def get_store(app=None):
+    """The IndexStore of the app (one per SEARCH_INDEX_DIR)."""
+    from .store import IndexStore
+
+    app = app or current_app
+    ext = app.extensions.setdefault("portal_search", {})
+    store = ext.get("store")
+    if store is None:
+        from ..extensions import db
+
+        with app.app_context():
+            engine = db.engine
+        store = IndexStore(
+            app.config["SEARCH_INDEX_DIR"], engine,
+            writer_timeout=float(app.config.get("SEARCH_WRITER_TIMEOUT", 2.0)),
+            gap_timeout=float(app.config.get("SEARCH_GAP_TIMEOUT", 600.0)),
+        )
+        ext["store"] = store
+    return store
+
+
+# ---------------------------------------------------------------- public API
+def search(query: str, *, user, kinds=None, customer=None, page: int = 1, per_page: int = 20,
+           sort: str = "relevance"):
+    from .query import run_search
+
+    store = get_store()
+    _catch_up(store)
+    return run_search(store, query, user=user, kinds=kinds, customer=customer, page=page, per_page=per_page,
+                      sort=sort)
+
+
+def suggest(prefix: str, *, user, limit: int = 8):
+    from .query import run_suggest
+
+    return run_suggest(get_store(), prefix, user=user, limit=limit)
+
+
+def similar(record, *, user, kinds=None, limit: int = 5):
+    from .query import run_similar
+
+    return run_similar(get_store(), record, user=user, kinds=kinds, limit=limit)
+
+
+def similar_text(text: str, *, user, kinds=None, limit: int = 5, exclude_keys=()):
+    from .query import run_similar_text
+
+    return run_similar_text(get_store(), text, user=user, kinds=kinds, limit=limit, exclude_keys=exclude_keys)
+
+
+def index_keys(keys) -> int:
+    """(Re)index these keys ("kind:id") from the database now (records gone are removed)."""
+    return get_store().index_keys(keys)
+
+
+def remove_keys(keys) -> int:
+    return get_store().remove_keys(keys)
+
+
+def rebuild(*, if_needed: bool = False, progress=None, procs: int | None = None) -> int | None:
+    """Build a new index aside from the database and swap it in. None when not needed."""
+    store = get_store()
+    if if_needed and not store.needs_rebuild():
+        return None
+    procs = procs or int(current_app.config.get("SEARCH_REBUILD_PROCS", 1))
+    return store.rebuild(progress=progress, procs=procs)
+
+
+def sync(*, timeout: float | None = None) -> int:
+    """Apply the change log to the index (raises whoosh LockError when the writer is busy)."""
+    return get_store().sync(timeout=timeout)
+
+
+def check(*, fix: bool = False) -> dict:
+    return get_store().check(fix=fix)
+
+
+def optimize() -> None:
+    get_store().optimize()
+
+
+def _catch_up(store) -> None:
+    """Apply log rows another process or machine committed, without waiting for a busy writer."""
+    if not current_app.config.get("SEARCH_SYNC_ON_COMMIT", True):
+        return
+    try:
+        if store.log_head() > store.applied_seq():
+            store.sync(timeout=0)
+    except Exception as exc:  # noqa: BLE001 - searching must not fail because the writer is busy
+        log.info("search: catch-up sync skipped (%s)", exc)
+
+
+# Lazy names so `from portal.search import Hit, Results` works without importing whoosh early.
+def __getattr__(name):
+    if name in ("Hit", "Results", "Facet"):
+        from . import query
+
+        return getattr(query, name)
+    raise AttributeError(name)
+
+
+# ---------------------------------------------------------------- wiring
+_listeners_installed = False
+
+
+def _after_flush(session, flush_context):
+    if not KINDS and not CHILDREN:
+        return
+    from .models import SearchLog
+    from .store import log_rows_for_flush
+
+    rows = log_rows_for_flush(session)
+    if rows:
+        session.connection().execute(insert(SearchLog.__table__), rows)
+        session.info["search_pending"] = True
+
+
+def _after_commit(session):
+    if not session.info.pop("search_pending", False):
+        return
+    if not has_app_context():
+        return
+    app = current_app._get_current_object()
+    if not app.config.get("SEARCH_SYNC_ON_COMMIT", True):
+        return
+    try:
+        get_store(app).sync(timeout=float(app.config.get("SEARCH_WRITER_TIMEOUT", 2.0)))
+    except Exception as exc:  # noqa: BLE001 - the save succeeded; sync later continues from the mark
+        log.warning("search: index not updated after commit (%s: %s); the next sync will apply it",
+                    type(exc).__name__, exc)
+
+
+def _after_rollback(session):
+    session.info.pop("search_pending", None)
+
+
+def install_listeners() -> None:
+    global _listeners_installed
+    if _listeners_installed:
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_rollback", _after_rollback)
+    _listeners_installed = True
 
 
 def init_app(app) -> None:
-    """Wire the index to the app (change log listener, after-commit sync)."""
+    """Wire the index to the app (change log listener, after-commit sync, CLI, builtin kinds)."""
+    from . import builtin, models  # noqa: F401  (the SearchLog table and the user kind)
+    from .analysis import configure_jieba
+
+    configure_jieba(Path(app.instance_path))
+    install_listeners()
+    app.extensions.setdefault("portal_search", {})

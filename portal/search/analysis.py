@@ -1,0 +1,221 @@
+"""Bilingual analysis: jieba on runs of Chinese characters, words elsewhere, codes kept whole.
+
+One tokenizer serves indexing and querying. Chinese runs are segmented by jieba (dictionary only, no
+HMM) and every character is also indexed at its own position, so a one-character query (罐) finds
+records containing it and a word that jieba splits differently by context (仓储费 inside 仓储费率)
+still matches as a phrase of characters. English words are lower-cased and stemmed. Codes such as
+"GB 50160", "ORD-2024-0012" or "IMO 9321483" are indexed whole (normalised) and as their parts.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang.porter import stem as _porter_stem
+
+log = logging.getLogger(__name__)
+
+CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = f"[{CJK_CLASS}]+"
+# Codes in documents: an upper-case prefix, optional "/T", then a space or hyphen and digits
+# ("GB 50160", "GB/T 12345-2008", "IMO 9321483", "ORD-2024-0012"), or letters glued to digits ("TK101").
+_B = r"(?<![A-Za-z0-9])"
+_E = r"(?![A-Za-z0-9])"
+_CODE_DOC = (rf"{_B}[A-Z]{{1,6}}(?:/[A-Z]{{1,2}})?[ \-]?\d{{2,}}(?:[\-./]\d+)*[A-Za-z]?{_E}"
+             rf"|{_B}[A-Za-z]{{1,6}}-?\d+(?:[\-./]\d+)*[A-Za-z]?{_E}")
+# In queries people type codes in lower case too: the query side builds "whole code OR phrase of parts".
+_CODE_QUERY = (rf"{_B}[A-Za-z]{{1,6}}(?:/[A-Za-z]{{1,2}})?[ \-]?\d{{2,}}(?:[\-./]\d+)*[A-Za-z]?{_E}"
+               rf"|{_B}[A-Za-z]{{1,6}}-?\d+(?:[\-./]\d+)*[A-Za-z]?{_E}")
+_WORD = rf"[^\W_{CJK_CLASS}]+(?:['’][A-Za-z]+)?"
+
+DOC_PATTERN = re.compile(rf"(?P<code>{_CODE_DOC})|(?P<cjk>{_CJK_RUN})|(?P<word>{_WORD})")
+QUERY_PATTERN = re.compile(rf"(?P<code>{_CODE_QUERY})|(?P<cjk>{_CJK_RUN})|(?P<word>{_WORD})")
+_PARTS = re.compile(r"[A-Za-z]+|\d+")
+
+# ---------------------------------------------------------------- jieba, loaded once per process
+_jieba_lock = threading.Lock()
+_jieba_cache_dir: str | None = None
+_jieba_ready = False
+
+
+def configure_jieba(cache_dir: str | os.PathLike) -> None:
+    """Put jieba's dictionary cache in cache_dir (the app's instance folder), not /tmp."""
+    global _jieba_cache_dir
+    _jieba_cache_dir = str(cache_dir)
+
+
+def _dt():
+    global _jieba_ready
+    import jieba
+
+    if _jieba_ready:
+        return jieba.dt
+    with _jieba_lock:
+        if not _jieba_ready:
+            jieba.setLogLevel(logging.WARNING)
+            cache_dir = _jieba_cache_dir or str(Path(__file__).resolve().parents[2] / "instance")
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+            jieba.dt.tmp_dir = cache_dir
+            jieba.dt.cache_file = "jieba.cache"
+            jieba.dt.initialize()
+            _jieba_ready = True
+    return jieba.dt
+
+
+def load_jieba() -> None:
+    _dt()
+
+
+def segment(run: str) -> list[str]:
+    """Jieba words of a run of Chinese characters (dictionary only)."""
+    dt = _dt()
+    return list(dt.cut(run, HMM=False))
+
+
+# ---------------------------------------------------------------- English
+@lru_cache(maxsize=50000)
+def stem(word: str) -> str:
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+        return word
+    return _porter_stem(word)
+
+
+def normalise_word(word: str) -> str:
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    return stem(word)
+
+
+def normalise_code(code: str) -> str:
+    """'GB 50160' -> 'gb50160'; 'ORD-2024-0012' -> 'ord2024-0012'; 'GB/T 12345-2008' -> 'gb/t12345-2008'."""
+    code = code.lower()
+    code = re.sub(r"^([a-z/]+)[ \-]+(?=\d)", r"\1", code)
+    return re.sub(r"\s+", "", code)
+
+
+def code_parts(code: str) -> list[str]:
+    return [normalise_word(p) for p in _PARTS.findall(code)]
+
+
+# ---------------------------------------------------------------- the tokenizer
+class BilingualTokenizer(Tokenizer):
+    """Whoosh tokenizer (and complete analyzer) for mixed Chinese/English text."""
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__
+
+    def __hash__(self):
+        return hash(self.__class__.__name__)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        pos = start_pos
+        for m in DOC_PATTERN.finditer(value):
+            kind = m.lastgroup
+            text = m.group()
+            start = m.start()
+            if kind == "word":
+                t.text = normalise_word(text)
+                t.boost = 1.0
+                t.stopped = False
+                if keeporiginal:
+                    t.original = text
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar, t.endchar = start_char + start, start_char + m.end()
+                yield t
+                pos += 1
+            elif kind == "cjk":
+                offset = 0
+                for word in segment(text):
+                    n = len(word)
+                    t.text = word
+                    t.boost = 1.0
+                    t.stopped = False
+                    if positions:
+                        t.pos = pos + offset
+                    if chars:
+                        t.startchar = start_char + start + offset
+                        t.endchar = t.startchar + n
+                    yield t
+                    if n > 1:
+                        for i, ch in enumerate(word):
+                            t.text = ch
+                            t.boost = 1.0
+                            if positions:
+                                t.pos = pos + offset + i
+                            if chars:
+                                t.startchar = start_char + start + offset + i
+                                t.endchar = t.startchar + 1
+                            yield t
+                    offset += n
+                pos += len(text)
+            else:  # code: the whole code, then its parts at consecutive positions
+                t.text = normalise_code(text)
+                t.boost = 1.0
+                t.stopped = False
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar, t.endchar = start_char + start, start_char + m.end()
+                yield t
+                for pm in _PARTS.finditer(text):
+                    t.text = normalise_word(pm.group())
+                    if positions:
+                        t.pos = pos
+                    if chars:
+                        t.startchar, t.endchar = start_char + start + pm.start(), start_char + start + pm.end()
+                    yield t
+                    pos += 1
+
+
+ANALYZER = BilingualTokenizer()
+
+
+# ---------------------------------------------------------------- query-side units
+@dataclass(frozen=True)
+class Unit:
+    """One thing a query asks for: a word, a code (whole or its parts as a phrase) or a Chinese run."""
+
+    kind: str  # "word" | "code" | "cjk"
+    terms: tuple[str, ...]  # word: (stem,); code: (whole, part1, part2...); cjk: characters
+    words: tuple[str, ...] = ()  # cjk: jieba words of the run (used for scoring)
+    text: str = ""
+
+
+def query_units(text: str) -> list[Unit]:
+    units: list[Unit] = []
+    for m in QUERY_PATTERN.finditer(text):
+        kind = m.lastgroup
+        raw = m.group()
+        if kind == "word":
+            units.append(Unit("word", (normalise_word(raw),), text=raw))
+        elif kind == "cjk":
+            words = tuple(w for w in segment(raw))
+            units.append(Unit("cjk", tuple(raw), words, text=raw))
+        else:
+            units.append(Unit("code", (normalise_code(raw), *code_parts(raw)), text=raw))
+    return units
+
+
+def analyze(text: str) -> list[str]:
+    """The index terms of a text (for tests and key-term extraction)."""
+    return [t.text for t in ANALYZER(text)]

@@ -1,0 +1,493 @@
+"""Querying: the query syntax, acl filtering, facets, highlights, suggestions, more-like-this."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup, escape
+from whoosh import query as Q
+from whoosh import sorting
+from whoosh.analysis import STOP_WORDS
+from whoosh.highlight import Formatter, Highlighter, PinpointFragmenter, get_text
+
+from .analysis import ANALYZER, Unit, query_units
+from .registry import KINDS
+from .store import META_KEY
+
+TEXT_FIELDS = ("title", "body", "refs")
+SNIPPET_CHARS = 220
+
+
+# ---------------------------------------------------------------- results
+@dataclass
+class Hit:
+    key: str
+    kind: str
+    id: Any
+    title: str
+    url: str
+    snippet: Markup
+    customer: str
+    date: datetime | None
+    score: float
+    kind_label: Any = field(default="", repr=False)
+    record: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class Facet:
+    value: str
+    label: Any
+    count: int
+
+
+@dataclass
+class Results:
+    query: str
+    hits: list[Hit]
+    total: int
+    facets: dict[str, list[Facet]]
+    suggestion: str | None
+    page: int
+    per_page: int
+    sort: str = "relevance"
+    parsed: "ParsedQuery | None" = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def __iter__(self):
+        return iter(self.hits)
+
+    def __len__(self):
+        return len(self.hits)
+
+
+# ---------------------------------------------------------------- query syntax
+_TOKEN = re.compile(
+    r'(?P<neg>-)?(?:(?P<field>kind|type|customer|date|year|after|before|from|to):(?P<fval>"[^"]*"|\S+)'
+    r'|"(?P<phrase>[^"]*)"?|(?P<word>\S+))'
+)
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+@dataclass
+class ParsedQuery:
+    text: str = ""  # free text (positive)
+    phrases: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)  # words and phrases to exclude
+    kinds: list[str] = field(default_factory=list)
+    customers: list[str] = field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None  # exclusive
+
+    @property
+    def empty(self) -> bool:
+        return not (self.text.strip() or self.phrases)
+
+
+def _date_span(value: str) -> tuple[datetime, datetime] | None:
+    m = _DATE.match(value.strip())
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if d:
+            start = datetime(y, int(mo), int(d))
+            return start, start + timedelta(days=1)
+        if mo:
+            start = datetime(y, int(mo), 1)
+            end = datetime(y + (int(mo) == 12), int(mo) % 12 + 1, 1)
+            return start, end
+        return datetime(y, 1, 1), datetime(y + 1, 1, 1)
+    except ValueError:
+        return None
+
+
+def parse(q: str) -> ParsedQuery:
+    """kind:complaint customer:CODE date:2024-01..2024-06 after:/before: "a phrase" -word free text."""
+    p = ParsedQuery()
+    free: list[str] = []
+    for m in _TOKEN.finditer(q or ""):
+        neg = bool(m.group("neg"))
+        if m.group("field"):
+            name, value = m.group("field"), m.group("fval").strip('"')
+            if name in ("kind", "type"):
+                p.kinds += [v.lower() for v in value.split(",") if v]
+            elif name == "customer":
+                p.customers += [v.upper() for v in value.split(",") if v]
+            elif name in ("date", "year"):
+                lo, _, hi = value.partition("..")
+                a, b = _date_span(lo) if lo else None, _date_span(hi) if hi else None
+                if a or b:
+                    p.start = a[0] if a else None
+                    p.end = b[1] if b else (a[1] if a and not _ else None)
+            elif name in ("after", "from"):
+                span = _date_span(value)
+                if span:
+                    p.start = span[0] if name == "from" else span[1]
+            elif name in ("before", "to"):
+                span = _date_span(value)
+                if span:
+                    p.end = span[0] if name == "before" else span[1]
+        elif m.group("phrase") is not None:
+            (p.exclude if neg else p.phrases).append(m.group("phrase"))
+        else:
+            word = m.group("word")
+            if neg and len(word) > 0:
+                p.exclude.append(word)
+            elif neg:
+                free.append("-")
+            else:
+                free.append(word)
+    p.text = " ".join(free)
+    return p
+
+
+# ---------------------------------------------------------------- building whoosh queries
+def _unit_query(u: Unit, fields=TEXT_FIELDS):
+    if u.kind == "word":
+        parts = [Q.Term(f, u.terms[0]) for f in fields]
+        if "body" in fields:
+            parts.append(Q.Term("tags", u.text.lower()))
+        return Q.Or(parts)
+    if u.kind == "code":
+        whole, *pieces = u.terms
+        parts = [Q.Term(f, whole) for f in fields]
+        if len(pieces) > 1:
+            parts += [Q.Phrase(f, pieces) for f in fields]
+        return Q.Or(parts)
+    # Chinese: the run as a phrase of characters (matches however jieba split the record),
+    # with its words as optional extra score.
+    if len(u.terms) == 1:
+        return Q.Or([Q.Term(f, u.terms[0]) for f in fields])
+    required = Q.Or([Q.Phrase(f, list(u.terms)) for f in fields])
+    words = [w for w in u.words if len(w) > 1]
+    if not words:
+        return required
+    return Q.AndMaybe(required, Q.Or([Q.Term(f, w) for f in fields for w in words]))
+
+
+def _phrase_terms(text: str) -> list[str]:
+    out: list[str] = []
+    for u in query_units(text):
+        if u.kind == "code":
+            out += list(u.terms[1:]) or [u.terms[0]]
+        else:
+            out += list(u.terms)
+    return out
+
+
+def _phrase_query(text: str, fields=TEXT_FIELDS):
+    terms = _phrase_terms(text)
+    if not terms:
+        return None
+    if len(terms) == 1:
+        return Q.Or([Q.Term(f, terms[0]) for f in fields])
+    return Q.Or([Q.Phrase(f, terms) for f in fields])
+
+
+def _positive_units(text: str) -> list[Unit]:
+    units = query_units(text)
+    kept = [u for u in units if not (u.kind == "word" and u.text.lower() in STOP_WORDS)]
+    return kept or units
+
+
+def build_query(p: ParsedQuery):
+    parts = [_unit_query(u) for u in _positive_units(p.text)]
+    for phrase in p.phrases:
+        q = _phrase_query(phrase)
+        if q is not None:
+            parts.append(q)
+    main = Q.And(parts) if parts else Q.Every()
+    negs = []
+    for text in p.exclude:
+        q = _phrase_query(text)
+        if q is not None:
+            negs.append(q)
+    if negs:
+        main = Q.AndNot(main, Q.Or(negs))
+    return main
+
+
+def acl_terms_for(user) -> list[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return list(user.acl_terms())
+
+
+def build_filter(user, *, kinds=None, customers=None, start=None, end=None):
+    terms = acl_terms_for(user)
+    if not terms:
+        return Q.NullQuery
+    clauses = [Q.Or([Q.Term("acl", t) for t in terms])]
+    kinds = [k for k in (kinds or []) if k]
+    if kinds:
+        clauses.append(Q.Or([Q.Term("kind", k) for k in kinds]))
+    customers = [c for c in (customers or []) if c]
+    if customers:
+        clauses.append(Q.Or([Q.Term("customer", c) for c in customers]))
+    if start or end:
+        clauses.append(Q.DateRange("date", start, end - timedelta(microseconds=1) if end else None))
+    return Q.And(clauses)
+
+
+# ---------------------------------------------------------------- highlighting
+class MarkFormatter(Formatter):
+    """<mark> around matches, everything else HTML-escaped; adjacent matches merged."""
+
+    between = " … "
+
+    def _text(self, text):
+        return str(escape(text))
+
+    def format_token(self, text, token, replace=False):
+        return "<mark>" + str(escape(get_text(text, token, replace))) + "</mark>"
+
+    def format_fragment(self, fragment, replace=False):
+        out = []
+        index = fragment.startchar
+        text = fragment.text
+        spans: list[list[int]] = []
+        for t in sorted(fragment.matches, key=lambda t: (t.startchar, -(t.endchar - t.startchar))):
+            if t.startchar is None or t.startchar < index:
+                continue
+            if spans and t.startchar <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], t.endchar)
+            else:
+                spans.append([t.startchar, t.endchar])
+            index = t.endchar
+        index = fragment.startchar
+        for a, b in spans:
+            if a > index:
+                out.append(self._text(text[index:a]))
+            out.append("<mark>" + str(escape(text[a:b])) + "</mark>")
+            index = b
+        out.append(self._text(text[index:fragment.endchar]))
+        return "".join(out)
+
+
+HIGHLIGHTER = Highlighter(fragmenter=PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=60, autotrim=True),
+                          formatter=MarkFormatter())
+
+
+def _plain_snippet(text: str) -> Markup:
+    text = " ".join((text or "").split())
+    if len(text) > SNIPPET_CHARS:
+        text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return Markup(escape(text))
+
+
+def _snippet(hit, highlight: bool) -> Markup:
+    if highlight:
+        try:
+            html = hit.highlights("body", top=2, minscore=1)
+        except (KeyError, ValueError):
+            html = ""
+        if html:
+            return Markup(html)
+    return _plain_snippet(hit.get("body", ""))
+
+
+# ---------------------------------------------------------------- records and hits
+def _load_rows(keys: list[str]) -> dict[str, Any]:
+    from ..extensions import db
+
+    rows: dict[str, Any] = {}
+    by_kind: dict[str, list[str]] = {}
+    for key in keys:
+        name, _, ident = key.partition(":")
+        if name in KINDS:
+            by_kind.setdefault(name, []).append(ident)
+    for name, idents in by_kind.items():
+        kind = KINDS[name]
+        pk = kind.model.__mapper__.primary_key[0]
+        try:
+            values = [pk.type.python_type(i) for i in idents]
+        except (TypeError, ValueError, NotImplementedError):
+            values = idents
+        for row in db.session.scalars(db.select(kind.model).where(pk.in_(values))):
+            rows[kind.key(row)] = row
+    return rows
+
+
+def _can_view(row, user) -> bool:
+    check = getattr(row, "can_view", None)
+    return True if check is None else bool(check(user))
+
+
+def _url(kind, row) -> str:
+    try:
+        return kind.url(row) or ""
+    except Exception:  # noqa: BLE001 - e.g. url_for outside a request
+        return ""
+
+
+def make_hits(whoosh_hits, user, *, highlight: bool = True, limit: int | None = None) -> list[Hit]:
+    stored = [(h, h.fields()) for h in whoosh_hits]
+    rows = _load_rows([f["key"] for _, f in stored])
+    out: list[Hit] = []
+    for h, f in stored:
+        key = f["key"]
+        row = rows.get(key)
+        if row is None or not _can_view(row, user):
+            continue  # stale index entry, or the record says no
+        kind = KINDS[f["kind"]]
+        out.append(Hit(
+            key=key, kind=kind.name, id=getattr(row, "id", key.partition(":")[2]), title=f.get("title") or key,
+            url=_url(kind, row), snippet=_snippet(h, highlight), customer=f.get("customer") or "",
+            date=f.get("date"), score=float(h.score or 0.0), kind_label=kind.label, record=row,
+        ))
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
+# ---------------------------------------------------------------- the operations
+FACETS = ("kind", "customer", "year")
+
+
+def run_search(store, query: str, *, user, kinds=None, customer=None, page: int = 1, per_page: int = 20,
+               sort: str = "relevance", highlight: bool = True, facets: bool = True) -> Results:
+    p = parse(query or "")
+    kinds = list(kinds or []) + p.kinds
+    if isinstance(customer, str):
+        customer = [customer] if customer else []
+    customers = list(customer or []) + p.customers
+    page = max(1, int(page or 1))
+    per_page = max(1, min(200, int(per_page or 20)))
+    empty = Results(query or "", [], 0, {}, None, page, per_page, sort, p)
+    if p.empty and not (kinds or customers or p.start or p.end):
+        return empty
+    flt = build_filter(user, kinds=kinds, customers=customers, start=p.start, end=p.end)
+    if flt is Q.NullQuery:
+        return empty
+    q = build_query(p)
+    searcher = store.searcher()
+    kwargs: dict[str, Any] = {"filter": flt, "limit": page * per_page, "terms": True}
+    if facets:
+        kwargs["groupedby"] = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
+    if sort == "date" or p.empty:
+        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+    results = searcher.search(q, **kwargs)
+    results.highlighter = HIGHLIGHTER
+    total = len(results)
+    window = results[(page - 1) * per_page: page * per_page]
+    hits = make_hits(window, user, highlight=highlight)
+    facet_map: dict[str, list[Facet]] = {}
+    if facets:
+        for name in FACETS:
+            counts = results.groups(name)
+            items = []
+            for value, count in counts.items():
+                value = value.decode() if isinstance(value, bytes) else str(value or "")
+                if not value or value == META_KEY:
+                    continue
+                label = KINDS[value].label if name == "kind" and value in KINDS else value
+                items.append(Facet(value, label, int(count)))
+            key = (lambda f: f.value) if name == "year" else (lambda f: -f.count)
+            items.sort(key=key, reverse=(name == "year"))
+            facet_map[name] = items
+    suggestion = None
+    if total == 0 and not p.empty:
+        suggestion = did_you_mean(store, searcher, query, p, flt)
+    return Results(query or "", hits, total, facet_map, suggestion, page, per_page, sort, p)
+
+
+def did_you_mean(store, searcher, query: str, p: ParsedQuery, flt) -> str | None:
+    words = re.findall(r"(?<![\w:\-])[A-Za-z]{4,}(?![\w:])", p.text)
+    if not words:
+        return None
+    corrector = searcher.corrector("spell")
+    changed = query
+    for word in words:
+        options = corrector.suggest(word.lower(), limit=1, maxdist=2)
+        if options and options[0] != word.lower():
+            changed = re.sub(rf"(?<![\w:]){re.escape(word)}(?![\w:])", options[0], changed, count=1)
+    if changed == query:
+        return None
+    candidate = build_query(parse(changed))
+    if searcher.search(candidate, filter=flt, limit=1).scored_length() == 0:
+        return None
+    return changed
+
+
+def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
+    prefix = (prefix or "").strip()
+    if not prefix:
+        return []
+    flt = build_filter(user)
+    if flt is Q.NullQuery:
+        return []
+    units = query_units(prefix)
+    if not units:
+        return []
+    parts = [_unit_query(u, fields=("title",)) for u in units[:-1]]
+    last = units[-1]
+    open_end = not prefix[-1].isspace()
+    if last.kind == "word" and open_end:
+        parts.append(Q.Or([Q.Prefix("spell", last.text.lower()), Q.Prefix("title", last.terms[0])]))
+    elif last.kind == "code" and open_end:
+        parts.append(Q.Or([Q.Prefix("title", last.terms[0]), _unit_query(last, fields=("title",))]))
+    else:
+        parts.append(_unit_query(last, fields=("title",)))
+    searcher = store.searcher()
+    results = searcher.search(Q.And(parts), filter=flt, limit=limit * 2)
+    return make_hits(results, user, highlight=False, limit=limit)
+
+
+def key_terms(text: str, searcher, *, top: int = 25) -> list[tuple[str, float]]:
+    counts = Counter(t.text for t in ANALYZER(text or ""))
+    n = searcher.doc_count() or 1
+    scored = []
+    for term, tf in counts.items():
+        if term in STOP_WORDS or (len(term) == 1 and not term.isascii()) or (len(term) < 3 and term.isascii()):
+            continue
+        df = searcher.doc_frequency("body", term) + searcher.doc_frequency("title", term)
+        if df == 0:
+            continue
+        idf = math.log(1 + n / df)
+        scored.append((term, (1 + math.log(tf)) * idf))
+    scored.sort(key=lambda x: -x[1])
+    return scored[:top]
+
+
+def run_similar_text(store, text: str, *, user, kinds=None, limit: int = 5, exclude_keys=()) -> list[Hit]:
+    flt = build_filter(user, kinds=kinds)
+    if flt is Q.NullQuery or not (text or "").strip():
+        return []
+    searcher = store.searcher()
+    terms = key_terms(text, searcher)
+    if not terms:
+        return []
+    top = terms[0][1]
+    q = Q.Or([Q.Term(f, t, boost=w / top) for t, w in terms for f in ("title", "body")])
+    mask = Q.Or([Q.Term("key", k) for k in exclude_keys]) if exclude_keys else None
+    results = searcher.search(q, filter=flt, mask=mask, limit=limit * 3 + 5, terms=True)
+    results.highlighter = HIGHLIGHTER
+    return make_hits(results, user, highlight=True, limit=limit)
+
+
+def run_similar(store, record, *, user, kinds=None, limit: int = 5) -> list[Hit]:
+    from .registry import kind_for_object
+    from .store import build_document
+
+    kind = kind_for_object(record)
+    if kind is None:
+        return []
+    doc = build_document(kind, record)
+    text = f"{doc['title']}\n{doc['title']}\n{doc['body']}\n{doc['refs']}"
+    return run_similar_text(store, text, user=user, kinds=kinds, limit=limit, exclude_keys=(doc["key"],))

@@ -1,0 +1,583 @@
+"""The index on disk: schema, generations, the change-log applier, rebuild, check.
+
+Layout of SEARCH_INDEX_DIR:
+    CURRENT           name of the live generation directory (replaced atomically on swap)
+    SCHEMA_VERSION    the schema version of the live generation
+    gen-<stamp>/      a Whoosh index; the document "__meta__" holds the last applied log number
+A rebuild builds a new generation aside and swaps CURRENT, so searches keep working meanwhile.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from whoosh import index as whoosh_index
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import LockError
+
+from .analysis import ANALYZER
+from .models import SearchLog
+from .registry import CHILDREN, KINDS, Kind
+
+log = logging.getLogger("portal.search")
+
+SCHEMA_VERSION = "1"
+META_KEY = "__meta__"
+GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
+DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
+MAX_BODY = 200_000
+
+__all__ = ["LockError", "IndexStore", "SCHEMA_VERSION", "make_schema", "build_document"]
+
+
+def make_schema() -> Schema:
+    return Schema(
+        key=ID(stored=True, unique=True),
+        kind=ID(stored=True, sortable=True),
+        title=TEXT(analyzer=ANALYZER, stored=True, chars=True, field_boost=3.0),
+        body=TEXT(analyzer=ANALYZER, stored=True, chars=True),
+        refs=TEXT(analyzer=ANALYZER, field_boost=4.0),
+        tags=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=2.0),
+        customer=ID(stored=True, sortable=True),
+        date=DATETIME(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
+        acl=KEYWORD(),
+        lang=ID(stored=True),
+        spell=TEXT(analyzer=RegexTokenizer(r"[A-Za-z]{3,}") | LowercaseFilter(), phrase=False),
+        digest=STORED,
+        seq=STORED,
+        gaps=STORED,
+    )
+
+
+# ---------------------------------------------------------------- documents
+def _as_datetime(value) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return None
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set)):
+        return " ".join(str(v) for v in value if v)
+    return str(value)
+
+
+def build_document(kind: Kind, row) -> dict:
+    """The Whoosh document for a row of a registered kind."""
+    d = kind.document(row) or {}
+    title = _text(d.get("title")).strip()
+    body = _text(d.get("body"))[:MAX_BODY]
+    refs = _text(d.get("refs"))
+    tags = d.get("tags") or ""
+    tags = ",".join(str(t) for t in tags) if isinstance(tags, (list, tuple, set)) else str(tags)
+    customer = _text(d.get("customer")).strip()
+    when = _as_datetime(d.get("date"))
+    acl = " ".join(sorted(set(kind.acl_terms(row))))
+    lang = _text(d.get("lang"))
+    doc = {
+        "key": kind.key(row),
+        "kind": kind.name,
+        "title": title,
+        "body": body,
+        "refs": refs,
+        "tags": tags,
+        "customer": customer,
+        "year": str(when.year) if when else "",
+        "acl": acl,
+        "lang": lang,
+        "spell": f"{title} {refs} {tags} {body[:1500]}",
+    }
+    if when is not None:
+        doc["date"] = when
+    digest = hashlib.sha1(json.dumps([title, body, refs, tags, customer, when.isoformat() if when else "",
+                                      acl, lang], ensure_ascii=False).encode()).hexdigest()
+    doc["digest"] = digest
+    for field, boost in (kind.boost or {}).items():
+        if field == "doc":
+            doc["_boost"] = float(boost)
+        else:
+            doc[f"_{field}_boost"] = float(boost)
+    return doc
+
+
+def split_key(key: str) -> tuple[str, str]:
+    name, _, ident = key.partition(":")
+    return name, ident
+
+
+def _ident(kind: Kind, ident: str):
+    col = kind.model.__mapper__.primary_key[0]
+    try:
+        return col.type.python_type(ident)
+    except (TypeError, ValueError, NotImplementedError):
+        return ident
+
+
+def _rows_stmt(kind: Kind):
+    return kind.query() if kind.query is not None else select(kind.model)
+
+
+def load_documents(session: Session, keys: Iterable[str]) -> dict[str, dict | None]:
+    """Current documents for keys (None: the record is gone or no longer indexed)."""
+    out: dict[str, dict | None] = {}
+    by_kind: dict[str, list[str]] = {}
+    for key in keys:
+        name, ident = split_key(key)
+        out[key] = None
+        if name in KINDS:
+            by_kind.setdefault(name, []).append(ident)
+    for name, idents in by_kind.items():
+        kind = KINDS[name]
+        pk = kind.model.__mapper__.primary_key[0]
+        values = [_ident(kind, i) for i in idents]
+        for start in range(0, len(values), 500):
+            stmt = _rows_stmt(kind).where(pk.in_(values[start:start + 500]))
+            for row in session.scalars(stmt):
+                doc = build_document(kind, row)
+                out[doc["key"]] = doc
+    return out
+
+
+# ---------------------------------------------------------------- change log (session side)
+def log_rows_for_flush(session) -> list[dict]:
+    """SearchLog rows for the objects of a flush: registered kinds and children's parents."""
+    from ..timeutil import utcnow
+
+    keys: dict[str, str] = {}
+
+    def upsert(obj):
+        kind = _kind_of(obj)
+        if kind is not None and getattr(obj, "id", None) is not None:
+            keys.setdefault(kind.key(obj), "upsert")
+
+    for obj in list(session.new) + list(session.dirty):
+        kind = _kind_of(obj)
+        if kind is not None:
+            if obj in session.dirty and not session.is_modified(obj, include_collections=True):
+                continue
+            upsert(obj)
+            _parents(kind.parents, obj, upsert)
+            continue
+        parents = _child_parents(obj)
+        if parents is not None:
+            _parents(parents, obj, upsert)
+    for obj in session.deleted:
+        kind = _kind_of(obj)
+        if kind is not None:
+            if getattr(obj, "id", None) is not None:
+                keys[kind.key(obj)] = "delete"
+            _parents(kind.parents, obj, upsert)
+            continue
+        parents = _child_parents(obj)
+        if parents is not None:
+            _parents(parents, obj, upsert)
+    now = utcnow()
+    return [{"key": k[:120], "op": op, "at": now} for k, op in keys.items()]
+
+
+def _kind_of(obj) -> Kind | None:
+    cls = type(obj)
+    for kind in KINDS.values():
+        if cls is kind.model:
+            return kind
+    return None
+
+
+def _child_parents(obj):
+    cls = type(obj)
+    for model, parents in CHILDREN.items():
+        if cls is model:
+            return parents
+    return None
+
+
+def _parents(fn, obj, add) -> None:
+    if fn is None:
+        return
+    try:
+        parents = list(fn(obj) or [])
+    except Exception:  # a half-loaded deleted child: its parent cannot be found
+        log.warning("search: could not find the parents of %r", obj, exc_info=True)
+        return
+    for parent in parents:
+        if parent is not None:
+            add(parent)
+
+
+# ---------------------------------------------------------------- the index store
+class IndexStore:
+    def __init__(self, root: str | os.PathLike, engine, *, writer_timeout: float = 2.0,
+                 gap_timeout: float = DEFAULT_GAP_TIMEOUT):
+        self.root = Path(root)
+        self.engine = engine
+        self.writer_timeout = writer_timeout
+        self.gap_timeout = gap_timeout
+        self._local = threading.local()
+
+    # ---- generations
+    def current_dir(self) -> Path | None:
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return self.root / name if name else None
+
+    def stored_version(self) -> str | None:
+        try:
+            return (self.root / "SCHEMA_VERSION").read_text().strip()
+        except FileNotFoundError:
+            return None
+
+    def _swap(self, gen: Path) -> None:
+        previous = self.current_dir()
+        for name, value in (("SCHEMA_VERSION", SCHEMA_VERSION), ("CURRENT", gen.name)):
+            tmp = self.root / f".{name}.{uuid.uuid4().hex}"
+            tmp.write_text(value + "\n")
+            os.replace(tmp, self.root / name)
+        # keep the previous generation (open searchers may still read it); remove older ones
+        keep = {gen.name, previous.name if previous else ""}
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith("gen-") and child.name not in keep:
+                if time.time() - child.stat().st_mtime > 5 or not (child / "_MAIN_WRITELOCK").exists():
+                    shutil.rmtree(child, ignore_errors=True)
+
+    @contextmanager
+    def rebuild_lock(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".rebuild.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _open_checked(self):
+        path = self.current_dir()
+        if path is None or not path.is_dir():
+            raise FileNotFoundError("no search index")
+        ix = whoosh_index.open_dir(str(path))
+        with ix.searcher() as s:
+            s.doc_count()
+            meta = s.document(key=META_KEY)
+        if meta is None:
+            raise ValueError("search index has no __meta__ document")
+        return ix
+
+    def open(self, *, repair: bool = True):
+        """The live index; a missing or corrupt one is rebuilt from the database (loudly)."""
+        try:
+            return self._open_checked()
+        except Exception as exc:  # noqa: BLE001 - any failure to open means: rebuild
+            if not repair:
+                raise
+            missing = isinstance(exc, FileNotFoundError) and self.current_dir() is None
+            with self.rebuild_lock():
+                try:  # another process may have rebuilt it while we waited
+                    return self._open_checked()
+                except Exception:  # noqa: BLE001
+                    pass
+                if missing:
+                    log.warning("search index %s does not exist: building it from the database", self.root)
+                else:
+                    log.error("SEARCH INDEX %s IS CORRUPT OR UNREADABLE (%s: %s): REBUILDING FROM THE DATABASE",
+                              self.root, type(exc).__name__, exc)
+                self._rebuild_locked()
+            return self._open_checked()
+
+    # ---- searcher reuse (per thread)
+    def searcher(self):
+        """A searcher reused across calls in this thread, reopened when the index changed.
+
+        (Whoosh's Searcher.refresh() reuses segment readers and then misses new deletions, so a
+        changed index gets a fresh searcher instead.)
+        """
+        local = self._local
+        current = self.current_dir()
+        s = getattr(local, "searcher", None)
+        if s is not None and current is not None and getattr(local, "gen", None) == current:
+            try:
+                if local.ix.latest_generation() == s.reader().generation():
+                    return s
+            except Exception:  # noqa: BLE001
+                log.warning("search: reopening the index after a read error", exc_info=True)
+        self.reset_searcher()
+        ix = self.open()
+        local.ix = ix
+        local.searcher = ix.searcher()
+        local.gen = self.current_dir()
+        return local.searcher
+
+    def reset_searcher(self) -> None:
+        s = getattr(self._local, "searcher", None)
+        if s is not None:
+            try:
+                s.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._local.searcher = None
+        self._local.gen = None
+
+    # ---- metadata
+    @staticmethod
+    def read_meta(searcher) -> tuple[int, dict[int, float]]:
+        meta = searcher.document(key=META_KEY) or {}
+        gaps = {int(k): float(v) for k, v in json.loads(meta.get("gaps") or "{}").items()}
+        return int(meta.get("seq") or 0), gaps
+
+    @staticmethod
+    def _meta_doc(seq: int, gaps: dict[int, float]) -> dict:
+        return {"key": META_KEY, "kind": META_KEY, "seq": int(seq),
+                "gaps": json.dumps({str(k): v for k, v in sorted(gaps.items())})}
+
+    def applied_seq(self) -> int:
+        return self.read_meta(self.searcher())[0]
+
+    def log_head(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.max(SearchLog.id))) or 0)
+
+    # ---- applying the log
+    def sync(self, *, timeout: float | None = None, ix=None) -> int:
+        """Apply log rows after the index's mark, in one writer. Returns how many keys were applied.
+
+        Raises LockError when the writer cannot be had within the timeout.
+        """
+        ix = ix or self.open()
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
+        try:
+            with writer.searcher() as s:
+                seq, gaps = self.read_meta(s)
+            applied = self._apply(writer, seq, gaps)
+            if applied is None:
+                writer.cancel()
+                return 0
+            writer.commit(merge=True)
+            return applied
+        except BaseException:
+            writer.cancel()
+            raise
+
+    def _apply(self, writer, seq: int, gaps: dict[int, float]) -> int | None:
+        now = time.time()
+        with Session(self.engine) as session:
+            stmt = select(SearchLog.id, SearchLog.key).where(SearchLog.id > seq)
+            rows = list(session.execute(stmt.order_by(SearchLog.id)))
+            if gaps:
+                wanted = sorted(gaps)
+                for start in range(0, len(wanted), 500):
+                    rows += list(session.execute(
+                        select(SearchLog.id, SearchLog.key).where(SearchLog.id.in_(wanted[start:start + 500]))))
+            expired = {g for g, first in gaps.items() if now - first > self.gap_timeout}
+            if not rows and not expired:
+                return None
+            ids = {r.id for r in rows}
+            new_seq = max([seq, *ids])
+            new_gaps = {g: t for g, t in gaps.items() if g not in ids and g not in expired}
+            for missing in range(max(seq + 1, new_seq - GAP_WINDOW), new_seq):
+                if missing not in ids:
+                    new_gaps.setdefault(missing, now)
+            keys = list(dict.fromkeys(r.key for r in sorted(rows, key=lambda r: r.id)))
+            docs = load_documents(session, keys)
+        for key in keys:
+            doc = docs.get(key)
+            if doc is None:
+                writer.delete_by_term("key", key)
+            else:
+                writer.update_document(**doc)
+        writer.update_document(**self._meta_doc(new_seq, new_gaps))
+        return len(keys)
+
+    # ---- direct writes (index_keys / remove_keys)
+    def index_keys(self, keys: Iterable[str], *, timeout: float | None = None) -> int:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return 0
+        ix = self.open()
+        with Session(self.engine) as session:
+            docs = load_documents(session, keys)
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
+        try:
+            for key in keys:
+                if docs.get(key) is None:
+                    writer.delete_by_term("key", key)
+                else:
+                    writer.update_document(**docs[key])
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        return len(keys)
+
+    def remove_keys(self, keys: Iterable[str], *, timeout: float | None = None) -> int:
+        keys = [k for k in dict.fromkeys(keys) if k != META_KEY]
+        if not keys:
+            return 0
+        ix = self.open()
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
+        try:
+            for key in keys:
+                writer.delete_by_term("key", key)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        return len(keys)
+
+    # ---- rebuild
+    def needs_rebuild(self) -> bool:
+        if self.stored_version() != SCHEMA_VERSION:
+            return True
+        try:
+            self._open_checked()
+        except Exception:  # noqa: BLE001
+            return True
+        return False
+
+    def rebuild(self, *, progress: Callable[[str, int, int], None] | None = None, chunk: int = 500,
+                procs: int = 1, limitmb: int = 128) -> int:
+        with self.rebuild_lock():
+            return self._rebuild_locked(progress=progress, chunk=chunk, procs=procs, limitmb=limitmb)
+
+    def _rebuild_locked(self, *, progress=None, chunk: int = 500, procs: int = 1, limitmb: int = 128) -> int:
+        self.root.mkdir(parents=True, exist_ok=True)
+        gen = self.root / f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
+        gen.mkdir()
+        ix = whoosh_index.create_in(str(gen), make_schema())
+        start_seq = self.log_head()
+        now = time.time()
+        with Session(self.engine) as session:
+            present = set(session.scalars(select(SearchLog.id).where(SearchLog.id > start_seq - GAP_WINDOW)))
+        gaps = {i: now for i in range(max(1, start_seq - GAP_WINDOW), start_seq) if i not in present}
+        kwargs = {"limitmb": limitmb}
+        if procs > 1:
+            kwargs.update(procs=procs, multisegment=True)
+        writer = ix.writer(**kwargs)
+        count = 0
+        try:
+            for kind in list(KINDS.values()):
+                count += self._stream_kind(writer, kind, chunk, progress)
+            writer.add_document(**self._meta_doc(start_seq, gaps))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        ix = whoosh_index.open_dir(str(gen))
+        self.sync(ix=ix, timeout=30)  # what came in meanwhile, before the swap
+        self._swap(gen)
+        try:
+            self.sync(ix=ix, timeout=self.writer_timeout)  # and what came in during the swap
+        except LockError:
+            pass
+        self.reset_searcher()
+        log.info("search index rebuilt: %d records in %s", count, gen.name)
+        return count
+
+    def _stream_kind(self, writer, kind: Kind, chunk: int, progress) -> int:
+        pk = kind.model.__mapper__.primary_key[0]
+        done = 0
+        with Session(self.engine) as session:
+            total = session.scalar(select(func.count()).select_from(_rows_stmt(kind).subquery())) or 0
+            last = None
+            while True:
+                stmt = _rows_stmt(kind)
+                if last is not None:
+                    stmt = stmt.where(pk > last)
+                rows = list(session.scalars(stmt.order_by(pk).limit(chunk)))
+                if not rows:
+                    break
+                for row in rows:
+                    writer.add_document(**build_document(kind, row))
+                done += len(rows)
+                last = getattr(rows[-1], pk.key)
+                session.expunge_all()
+                if progress:
+                    progress(kind.name, done, total)
+        return done
+
+    # ---- check
+    def check(self, *, fix: bool = False) -> dict[str, dict[str, list[str]]]:
+        """Compare database and index per kind: missing, stale and orphaned keys."""
+        ix = self.open()
+        report: dict[str, dict[str, list[str]]] = {}
+        with ix.searcher() as s:
+            indexed: dict[str, dict[str, str]] = {}
+            for fields in s.all_stored_fields():
+                key = fields.get("key")
+                if not key or key == META_KEY:
+                    continue
+                indexed.setdefault(fields.get("kind", ""), {})[key] = fields.get("digest", "")
+        with Session(self.engine) as session:
+            for kind in KINDS.values():
+                entry = report.setdefault(kind.name, {"missing": [], "stale": [], "orphaned": []})
+                have = indexed.pop(kind.name, {})
+                pk = kind.model.__mapper__.primary_key[0]
+                last = None
+                seen = set()
+                while True:
+                    stmt = _rows_stmt(kind)
+                    if last is not None:
+                        stmt = stmt.where(pk > last)
+                    rows = list(session.scalars(stmt.order_by(pk).limit(500)))
+                    if not rows:
+                        break
+                    for row in rows:
+                        doc = build_document(kind, row)
+                        seen.add(doc["key"])
+                        if doc["key"] not in have:
+                            entry["missing"].append(doc["key"])
+                        elif have[doc["key"]] != doc["digest"]:
+                            entry["stale"].append(doc["key"])
+                    last = getattr(rows[-1], pk.key)
+                    session.expunge_all()
+                entry["orphaned"] = sorted(set(have) - seen)
+        for name, keys in indexed.items():  # kinds no longer registered
+            report.setdefault(name or "?", {"missing": [], "stale": [], "orphaned": []})["orphaned"] += sorted(keys)
+        if fix:
+            refresh = [k for e in report.values() for k in e["missing"] + e["stale"]]
+            orphans = [k for e in report.values() for k in e["orphaned"]]
+            if refresh:
+                self.index_keys(refresh, timeout=30)
+            if orphans:
+                self.remove_keys(orphans, timeout=30)
+        return report
+
+    def optimize(self) -> None:
+        ix = self.open()
+        ix.optimize()
+
+    def prune_log(self, days: int) -> int:
+        """Delete log rows older than days (every replica must sync more often than that)."""
+        cutoff = datetime.now(UTC) - timedelta(days=days)
+        with Session(self.engine) as session:
+            head = session.scalar(select(func.max(SearchLog.id))) or 0
+            result = session.execute(delete(SearchLog).where(SearchLog.at < cutoff, SearchLog.id < head))
+            session.commit()
+            return result.rowcount or 0
+
+    def doc_count(self) -> int:
+        with self.open().searcher() as s:
+            return s.doc_count() - 1
