@@ -1,3 +1,560 @@
-from flask import Blueprint
+"""Inquiries, complaints (ISO 10002 with CAPA), lessons shared, MOC requests: thin routes."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...extensions import db
+from ...permissions import load_or_404, require
+from ...timeutil import local_today, utcnow
+from ...web import page_args, render
+from . import services
+from .forms import (
+    ActionForm,
+    ActionUpdateForm,
+    AnswerForm,
+    AssignForm,
+    AttachmentForm,
+    ComplaintForm,
+    EscalateForm,
+    EvaluationForm,
+    InquiryForm,
+    InvestigationForm,
+    LessonForm,
+    MocForm,
+    MocItemForm,
+    ReportForm,
+    ToComplaintForm,
+    TransitionForm,
+)
+from .models import (
+    CATEGORIES,
+    STATES,
+    CapaAction,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintReport,
+    Inquiry,
+    LessonShare,
+    MocItem,
+    MocRequest,
+)
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
+
+CS = ("cs_manager", "csr")
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, "") or 0) or None
+    except ValueError:
+        return None
+
+
+def _file_response(data: bytes, filename: str, content_type: str, *, inline: bool = False) -> Response:
+    response = Response(data, mimetype=content_type)
+    disposition = "inline" if inline else "attachment"
+    response.headers.set("Content-Disposition", disposition, filename=filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- inquiries -----------------------------------------------------------------------------------
+
+@bp.get("/inquiries")
+def inquiries():
+    status = request.args.get("status", "")
+    q = request.args.get("q", "").strip()[:100]
+    mine = request.args.get("mine") == "1"
+    customer_id = _int_arg("customer")
+    page, per_page = page_args()
+    stmt = services.list_inquiries(status=status, q=q, customer_id=customer_id, mine_for=current_user if mine else None)
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return render("complaints/inquiries.html", fragment="complaints/_inquiry_rows.html", pagination=pagination,
+                  status=status, q=q, mine=mine, now=utcnow(), customers=services.customer_choices(), customer_id=customer_id)
+
+
+@bp.route("/inquiries/new", methods=["GET", "POST"])
+@require(*CS)
+def new_inquiry():
+    form = InquiryForm(customer_choices=services.customer_choices(), staff_choices=services.staff_choices(cs_only=True))
+    if request.method == "GET" and _int_arg("customer"):
+        form.customer_id.data = _int_arg("customer")
+    if request.method == "GET" and current_user.has_role("csr"):
+        form.assigned_to_id.data = current_user.id
+    if form.validate_on_submit():
+        inquiry = services.create_inquiry(
+            customer_id=form.customer_id.data, channel=form.channel.data, subject=form.subject.data,
+            question=form.question.data, received_at=form.received_at.utc, language=form.language.data,
+            user=current_user, assigned_to_id=form.assigned_to_id.data,
+        )
+        db.session.commit()
+        flash(_("Inquiry %(ref)s logged.", ref=inquiry.ref), "success")
+        return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
+    return render("complaints/inquiry_form.html", form=form)
+
+
+def _inquiry_page(inquiry, **forms):
+    staff = services.staff_choices(cs_only=True)
+    ctx = {
+        "answer_form": AnswerForm(prefix="answer"),
+        "assign_form": AssignForm(prefix="assign", staff_choices=staff, data={"assigned_to_id": inquiry.assigned_to_id or 0}),
+        "escalate_form": EscalateForm(prefix="esc"),
+        "convert_form": ToComplaintForm(prefix="conv"),
+    }
+    ctx.update(forms)
+    return render("complaints/inquiry_detail.html", inquiry=inquiry, now=utcnow(), **ctx)
+
+
+@bp.get("/inquiries/<int:inquiry_id>")
+def inquiry_detail(inquiry_id: int):
+    return _inquiry_page(load_or_404(Inquiry, inquiry_id))
+
+
+@bp.post("/inquiries/<int:inquiry_id>/answer")
+@require(*CS)
+def answer_inquiry(inquiry_id: int):
+    inquiry = load_or_404(Inquiry, inquiry_id, action="edit")
+    form = AnswerForm(prefix="answer")
+    if form.validate_on_submit():
+        try:
+            services.answer_inquiry(inquiry, answer=form.answer.data, answered_at=form.answered_at.utc, user=current_user)
+        except services.ServiceError as exc:
+            form.answered_at.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Answer recorded."), "success")
+            return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
+    return _inquiry_page(inquiry, answer_form=form)
+
+
+@bp.post("/inquiries/<int:inquiry_id>/assign")
+@require(*CS)
+def assign_inquiry(inquiry_id: int):
+    inquiry = load_or_404(Inquiry, inquiry_id, action="edit")
+    form = AssignForm(prefix="assign", staff_choices=services.staff_choices(cs_only=True))
+    if form.validate_on_submit():
+        services.assign_inquiry(inquiry, form.assigned_to_id.data)
+        db.session.commit()
+        flash(_("Inquiry assigned."), "success")
+        return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
+    return _inquiry_page(inquiry, assign_form=form)
+
+
+@bp.post("/inquiries/<int:inquiry_id>/escalate")
+@require(*CS)
+def escalate_inquiry(inquiry_id: int):
+    inquiry = load_or_404(Inquiry, inquiry_id, action="edit")
+    form = EscalateForm(prefix="esc")
+    if form.validate_on_submit():
+        try:
+            services.escalate_inquiry(inquiry, note=form.note.data, user=current_user)
+        except services.ServiceError as exc:
+            form.note.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Escalated to the CS manager."), "success")
+            return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
+    return _inquiry_page(inquiry, escalate_form=form)
+
+
+@bp.post("/inquiries/<int:inquiry_id>/to-complaint")
+@require(*CS)
+def inquiry_to_complaint(inquiry_id: int):
+    inquiry = load_or_404(Inquiry, inquiry_id, action="edit")
+    form = ToComplaintForm(prefix="conv")
+    if form.validate_on_submit():
+        try:
+            complaint = services.inquiry_to_complaint(inquiry, user=current_user, category=form.category.data)
+        except services.ServiceError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
+        db.session.commit()
+        flash(_("Complaint %(ref)s recorded from the inquiry.", ref=complaint.ref), "success")
+        return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+    return _inquiry_page(inquiry, convert_form=form)
+
+
+@bp.get("/inquiries/figures")
+def inquiry_figures():
+    return render("complaints/inquiry_figures.html", rows=services.inquiry_figures())
+
+
+# --- complaints ------------------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    state = request.args.get("state", "")
+    category = request.args.get("category", "")
+    q = request.args.get("q", "").strip()[:100]
+    customer_id = _int_arg("customer")
+    page, per_page = page_args()
+    stmt = services.list_complaints(current_user, state=state, category=category, customer_id=customer_id, q=q)
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return render("complaints/index.html", fragment="complaints/_rows.html", pagination=pagination, state=state,
+                  category=category, q=q, customer_id=customer_id, states=STATES, categories=CATEGORIES,
+                  customers=services.customer_choices(), now=utcnow())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(*CS)
+def create():
+    form = ComplaintForm(customer_choices=services.customer_choices(), staff_choices=services.staff_choices(cs_only=True))
+    if request.method == "GET":
+        form.owner_id.data = current_user.id
+        if _int_arg("customer"):
+            form.customer_id.data = _int_arg("customer")
+    if form.validate_on_submit():
+        complaint = services.create_complaint(
+            customer_id=form.customer_id.data, title=form.title.data, category=form.category.data,
+            severity=form.severity.data, reference=form.reference.data, description=form.description.data,
+            customer_request=form.customer_request.data, received_at=form.received_at.utc, language=form.language.data,
+            restricted=form.restricted.data, owner_id=form.owner_id.data, user=current_user,
+        )
+        db.session.commit()
+        flash(_("Complaint %(ref)s recorded. Acknowledge it to the customer within one working day.", ref=complaint.ref), "success")
+        return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+    return render("complaints/form.html", form=form)
+
+
+@bp.get("/similar")
+def similar_preview():
+    """htmx: similar past records while a new description is typed, plus the recurrence warning."""
+    text = " ".join(request.args.get(k, "") for k in ("title", "description"))[:4000]
+    hits = services.similar_to_text(text, current_user)
+    recurring = []
+    try:
+        customer_id = int(request.args.get("customer_id", 0) or 0)
+    except ValueError:
+        customer_id = 0
+    category = request.args.get("category", "")
+    if customer_id and category in CATEGORIES:
+        recurring = services.recurrences(customer_id=customer_id, category=category, at=utcnow(), user=current_user)
+    return render("complaints/_similar.html", hits=hits, recurring=recurring, typed=bool(text.strip()))
+
+
+def _detail_page(complaint: Complaint, **forms):
+    staff = services.staff_choices()
+    deps = services.department_choices()
+    inv = complaint.investigation
+    ctx = {
+        "transition_form": TransitionForm(prefix="tr"),
+        "investigation_form": InvestigationForm(prefix="inv", obj=inv),
+        "action_form": ActionForm(prefix="act", staff_choices=staff, department_choices=deps),
+        "evaluation_form": EvaluationForm(prefix="eval", data={"effectiveness": complaint.effectiveness}),
+        "attachment_form": AttachmentForm(prefix="att"),
+        "report_form": ReportForm(prefix="rep"),
+        "lesson_form": LessonForm(prefix="les", staff_choices=staff[1:], department_choices=deps[1:],
+                                  data={"summary": complaint.lesson_summary, "prevention": complaint.lesson_prevention}),
+    }
+    ctx.update(forms)
+    recurring = services.recurrences(customer_id=complaint.customer_id, category=complaint.category,
+                                     at=complaint.received_at, exclude_id=complaint.id, user=current_user)
+    return render(
+        "complaints/detail.html", complaint=complaint, now=utcnow(), today=local_today(),
+        transitions=services.available_transitions(complaint, current_user), recurring=recurring,
+        mocs=list(db.session.scalars(db.select(MocRequest).filter_by(complaint_id=complaint.id))),
+        inquiries=list(db.session.scalars(db.select(Inquiry).filter_by(complaint_id=complaint.id))),
+        **ctx,
+    )
+
+
+@bp.get("/<int:complaint_id>")
+def detail(complaint_id: int):
+    return _detail_page(load_or_404(Complaint, complaint_id))
+
+
+@bp.get("/<int:complaint_id>/similar")
+def similar_panel(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id)
+    hits = [h for h in services.similar_for(complaint, current_user) if h.key != f"complaint:{complaint.id}"]
+    return render("complaints/_similar.html", hits=hits, recurring=[], typed=True)
+
+
+@bp.post("/<int:complaint_id>/transition/<action>")
+@require(*CS)
+def transition(complaint_id: int, action: str):
+    complaint = load_or_404(Complaint, complaint_id, action="edit")
+    form = TransitionForm(prefix="tr")
+    form.validate_on_submit()
+    try:
+        services.transition(complaint, action, current_user, note=form.note.data or "")
+    except services.ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Complaint %(ref)s is now “%(state)s”.", ref=complaint.ref, state=STATES[complaint.state]), "success")
+    return redirect(url_for("complaints.detail", complaint_id=complaint_id))
+
+
+@bp.post("/<int:complaint_id>/investigation")
+@require(*CS)
+def investigation(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id, action="edit")
+    form = InvestigationForm(prefix="inv")
+    if form.validate_on_submit():
+        try:
+            fields = {k: v for k, v in form.data.items() if k not in ("csrf_token",)}
+            services.save_investigation(complaint, current_user, **fields)
+        except services.ServiceError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Investigation saved."), "success")
+        return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#investigation")
+    return _detail_page(complaint, investigation_form=form)
+
+
+@bp.post("/<int:complaint_id>/actions")
+@require(*CS)
+def add_action(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id, action="edit")
+    form = ActionForm(prefix="act", staff_choices=services.staff_choices(), department_choices=services.department_choices())
+    if form.validate_on_submit():
+        try:
+            services.add_action(complaint, current_user, kind=form.kind.data, description=form.description.data,
+                                owner_id=form.owner_id.data, department_id=form.department_id.data, due_date=form.due_date.data)
+        except services.ServiceError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Action added."), "success")
+        return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#actions")
+    return _detail_page(complaint, action_form=form)
+
+
+@bp.route("/<int:complaint_id>/actions/<int:action_id>", methods=["GET", "POST"])
+def update_action(complaint_id: int, action_id: int):
+    action = load_or_404(CapaAction, action_id, action="edit")
+    if action.complaint_id != complaint_id:
+        abort(404)
+    form = ActionUpdateForm(obj=action)
+    if form.validate_on_submit():
+        try:
+            services.update_action(action, current_user, status=form.status.data, completion_note=form.completion_note.data or "")
+        except services.ServiceError as exc:
+            form.completion_note.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Action updated."), "success")
+            return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#actions")
+    return render("complaints/action_form.html", form=form, action=action, complaint=action.complaint)
+
+
+@bp.post("/<int:complaint_id>/evaluate")
+@require("cs_manager")
+def evaluate(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id, action="edit")
+    form = EvaluationForm(prefix="eval")
+    if form.validate_on_submit():
+        try:
+            services.evaluate(complaint, current_user, text=form.effectiveness.data)
+        except services.ServiceError as exc:
+            form.effectiveness.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Effectiveness evaluation saved."), "success")
+            return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#evaluation")
+    return _detail_page(complaint, evaluation_form=form)
+
+
+@bp.post("/<int:complaint_id>/attachments")
+@require(*CS)
+def add_attachment(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id, action="edit")
+    form = AttachmentForm(prefix="att")
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            services.add_attachment(complaint, current_user, filename=upload.filename, data=upload.read(),
+                                    description=form.description.data or "")
+        except services.ServiceError as exc:
+            form.file.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Evidence attached."), "success")
+            return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#evidence")
+    return _detail_page(complaint, attachment_form=form)
+
+
+@bp.get("/<int:complaint_id>/attachments/<int:attachment_id>")
+def attachment(complaint_id: int, attachment_id: int):
+    att = load_or_404(ComplaintAttachment, attachment_id)
+    if att.complaint_id != complaint_id:
+        abort(404)
+    return _file_response(services.read_stored(att.sha256), att.filename, att.content_type)
+
+
+@bp.get("/<int:complaint_id>/report.pdf")
+def report_preview(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id)
+    return _file_response(services.render_report(complaint), f"{complaint.ref}-8D-draft.pdf", "application/pdf", inline=True)
+
+
+@bp.post("/<int:complaint_id>/report")
+@require(*CS)
+def send_report(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id, action="edit")
+    form = ReportForm(prefix="rep")
+    if form.validate_on_submit():
+        report = services.send_report(complaint, current_user, recipient=form.recipient.data)
+        db.session.commit()
+        flash(_("Report version %(v)s kept as sent.", v=report.version), "success")
+        return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#report")
+    return _detail_page(complaint, report_form=form)
+
+
+@bp.get("/<int:complaint_id>/reports/<int:report_id>")
+def sent_report(complaint_id: int, report_id: int):
+    report = load_or_404(ComplaintReport, report_id)
+    if report.complaint_id != complaint_id:
+        abort(404)
+    return _file_response(services.read_stored(report.sha256), report.filename, "application/pdf")
+
+
+@bp.post("/<int:complaint_id>/lessons")
+@require(*CS)
+def share_lesson(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id, action="edit")
+    staff = services.staff_choices(blank=False)
+    form = LessonForm(prefix="les", staff_choices=staff, department_choices=services.department_choices(blank=False))
+    if form.validate_on_submit():
+        try:
+            shares = services.share_lesson(complaint, current_user, summary=form.summary.data, prevention=form.prevention.data,
+                                           user_ids=form.user_ids.data, department_ids=form.department_ids.data)
+        except services.ServiceError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Lesson shared with %(n)s recipient(s).", n=len(shares)), "success")
+        return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#lessons")
+    return _detail_page(complaint, lesson_form=form)
+
+
+@bp.get("/lessons")
+def lessons():
+    return render("complaints/lessons.html", shares=services.lessons_for(current_user))
+
+
+@bp.post("/lessons/<int:share_id>/acknowledge")
+def acknowledge_lesson(share_id: int):
+    share = db.session.get(LessonShare, share_id)
+    if share is None:
+        abort(404)
+    if not share.complaint.can_view(current_user):
+        abort(403)
+    try:
+        services.acknowledge_lesson(share, current_user)
+    except services.ServiceError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Thank you: lesson acknowledged."), "success")
+    return redirect(request.referrer or url_for("complaints.lessons"))
+
+
+@bp.get("/figures")
+def figures():
+    return render("complaints/figures.html", f=services.complaint_figures(current_user), categories=CATEGORIES,
+                  inquiry_rows=services.inquiry_figures()[:12])
+
+
+# --- management of change ----------------------------------------------------------------------------
+
+@bp.get("/moc")
+def moc_index():
+    rows = [m for m in db.session.scalars(db.select(MocRequest).order_by(MocRequest.created_at.desc())) if m.can_view(current_user)]
+    return render("complaints/moc_index.html", rows=rows)
+
+
+@bp.route("/moc/new", methods=["GET", "POST"])
+@bp.route("/moc/<int:moc_id>/edit", methods=["GET", "POST"])
+@require(*CS)
+def moc_form(moc_id: int | None = None):
+    moc = load_or_404(MocRequest, moc_id, action="edit") if moc_id else None
+    complaint = None
+    complaint_id = _int_arg("complaint") if moc is None else moc.complaint_id
+    if complaint_id:
+        complaint = load_or_404(Complaint, complaint_id)
+    form = MocForm(obj=moc, customer_choices=services.customer_choices())
+    if request.method == "GET" and moc is None and complaint is not None:
+        form.customer_id.data = complaint.customer_id
+        form.title.data = _("Change following %(ref)s", ref=complaint.ref)
+    if form.validate_on_submit():
+        fields = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        if moc is None:
+            fields["complaint_id"] = complaint.id if complaint else None
+        try:
+            moc = services.save_moc(moc, current_user, **fields)
+        except services.ServiceError as exc:
+            form.title.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Change request %(ref)s saved.", ref=moc.ref), "success")
+            return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
+    return render("complaints/moc_form.html", form=form, moc=moc, complaint=complaint)
+
+
+def _moc_page(moc, **forms):
+    ctx = {"item_form": MocItemForm(prefix="item", staff_choices=services.staff_choices())}
+    ctx.update(forms)
+    return render("complaints/moc_detail.html", moc=moc, **ctx)
+
+
+@bp.get("/moc/<int:moc_id>")
+def moc_detail(moc_id: int):
+    return _moc_page(load_or_404(MocRequest, moc_id))
+
+
+@bp.post("/moc/<int:moc_id>/items")
+@require(*CS)
+def moc_add_item(moc_id: int):
+    moc = load_or_404(MocRequest, moc_id, action="edit")
+    form = MocItemForm(prefix="item", staff_choices=services.staff_choices())
+    if form.validate_on_submit():
+        services.add_moc_item(moc, kind=form.kind.data, description=form.description.data, owner_id=form.owner_id.data,
+                              due_date=form.due_date.data)
+        db.session.commit()
+        flash(_("Item added."), "success")
+        return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
+    return _moc_page(moc, item_form=form)
+
+
+@bp.post("/moc/<int:moc_id>/items/<int:item_id>/toggle")
+@require(*CS)
+def moc_toggle_item(moc_id: int, item_id: int):
+    moc = load_or_404(MocRequest, moc_id, action="edit")
+    item = db.session.get(MocItem, item_id)
+    if item is None or item.moc_id != moc.id:
+        abort(404)
+    services.set_moc_item(item, not item.done)
+    db.session.commit()
+    return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
+
+
+@bp.post("/moc/<int:moc_id>/<any(approve, reject, implement):step>")
+@require(*CS)
+def moc_step(moc_id: int, step: str):
+    moc = load_or_404(MocRequest, moc_id, action="edit")
+    try:
+        if step == "implement":
+            services.implement_moc(moc, current_user)
+        else:
+            services.approve_moc(moc, current_user, approve=step == "approve")
+    except services.ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Change request %(ref)s updated.", ref=moc.ref), "success")
+    return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
+
+
+@bp.context_processor
+def _template_helpers():
+    from ...markdown import render_markdown
+
+    return {"render_markdown": render_markdown}

@@ -1,0 +1,221 @@
+"""Customer service forms: all validation of user input lives here."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ...forms import MultiCheckboxField
+from ...timeutil import from_local, local_now, utcnow
+from .models import (
+    ACTION_STATUSES,
+    ACTION_TYPES,
+    CATEGORIES,
+    CAUSE_CATEGORIES,
+    CHANNELS,
+    LANGUAGES,
+    MOC_ITEM_KINDS,
+    MOC_PERIODS,
+    SEVERITIES,
+)
+
+DT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _choices(mapping, blank: bool = False):
+    out = [SelectChoice(k, v) for k, v in mapping.items()]
+    return ([SelectChoice("", "—")] if blank else []) + out
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A local wall-clock date and time in the form; ``utc`` gives it as aware UTC."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", [DT_FORMAT, "%Y-%m-%d %H:%M"])
+        super().__init__(*args, **kwargs)
+
+    @property
+    def utc(self):
+        return from_local(self.data) if self.data else None
+
+
+def _not_future(form, field):
+    if field.data and from_local(field.data) > utcnow().replace(second=59) :
+        raise ValidationError(_l("This time is in the future."))
+
+
+class InquiryForm(FlaskForm):
+    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
+    channel = SelectField(_l("Channel"), choices=_choices(CHANNELS))
+    language = SelectField(_l("Language"), choices=_choices(LANGUAGES))
+    received_at = LocalDateTimeField(_l("Received at"), validators=[DataRequired(), _not_future])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    question = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=20000)])
+    assigned_to_id = SelectField(_l("Assigned to"), coerce=int, validators=[Optional()])
+
+    def __init__(self, *args, customer_choices=(), staff_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer_id.choices = [(0, "—")] + list(customer_choices)
+        self.assigned_to_id.choices = list(staff_choices)
+        if self.received_at.data is None and not self.is_submitted():
+            self.received_at.data = local_now().replace(second=0, microsecond=0, tzinfo=None)
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(max=20000)])
+    answered_at = LocalDateTimeField(_l("Answer sent at"), validators=[DataRequired(), _not_future])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.answered_at.data is None and not self.is_submitted():
+            self.answered_at.data = local_now().replace(second=0, microsecond=0, tzinfo=None)
+
+
+class AssignForm(FlaskForm):
+    assigned_to_id = SelectField(_l("Assigned to"), coerce=int, validators=[Optional()])
+
+    def __init__(self, *args, staff_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assigned_to_id.choices = list(staff_choices)
+
+
+class EscalateForm(FlaskForm):
+    note = TextAreaField(_l("Why is it complex? (note to the CS manager)"), validators=[DataRequired(), Length(max=4000)])
+
+
+class ToComplaintForm(FlaskForm):
+    category = SelectField(_l("Category"), choices=_choices(CATEGORIES))
+
+
+class ComplaintForm(FlaskForm):
+    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
+    title = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    category = SelectField(_l("Category"), choices=_choices(CATEGORIES))
+    severity = SelectField(_l("Severity"), choices=_choices(SEVERITIES), default="medium")
+    reference = StringField(_l("Related order / vessel / tank"), validators=[Optional(), Length(max=200)],
+                            description=_l("Free reference, e.g. order number, vessel name, tank T-101"))
+    received_at = LocalDateTimeField(_l("Received at"), validators=[DataRequired(), _not_future])
+    language = SelectField(_l("Language"), choices=_choices(LANGUAGES))
+    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=20000)])
+    customer_request = TextAreaField(_l("What the customer asks for"), validators=[Optional(), Length(max=10000)])
+    owner_id = SelectField(_l("Owner"), coerce=int, validators=[Optional()])
+    restricted = BooleanField(_l("Restricted (only managers and the people named on it may see it)"))
+
+    def __init__(self, *args, customer_choices=(), staff_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer_id.choices = [(0, "—")] + list(customer_choices)
+        self.owner_id.choices = list(staff_choices)
+        if self.received_at.data is None and not self.is_submitted():
+            self.received_at.data = local_now().replace(second=0, microsecond=0, tzinfo=None)
+
+
+class TransitionForm(FlaskForm):
+    note = TextAreaField(_l("Note / reason"), validators=[Optional(), Length(max=4000)])
+
+
+class InvestigationForm(FlaskForm):
+    containment = TextAreaField(_l("Containment (immediate measures)"), validators=[Optional(), Length(max=10000)])
+    why_1 = StringField(_l("Why 1"), validators=[Optional(), Length(max=1000)])
+    why_2 = StringField(_l("Why 2"), validators=[Optional(), Length(max=1000)])
+    why_3 = StringField(_l("Why 3"), validators=[Optional(), Length(max=1000)])
+    why_4 = StringField(_l("Why 4"), validators=[Optional(), Length(max=1000)])
+    why_5 = StringField(_l("Why 5"), validators=[Optional(), Length(max=1000)])
+    root_cause = TextAreaField(_l("Root cause"), validators=[Optional(), Length(max=10000)])
+    cause_category = SelectField(_l("Cause category"), choices=_choices(CAUSE_CATEGORIES, blank=True), validators=[Optional()])
+    contributing_factors = TextAreaField(_l("Contributing factors"), validators=[Optional(), Length(max=10000)])
+
+    def validate_root_cause(self, field):
+        if (field.data or "").strip() and not self.cause_category.data:
+            raise ValidationError(_l("Choose the cause category for the root cause."))
+
+
+class ActionForm(FlaskForm):
+    kind = SelectField(_l("Type"), choices=_choices(ACTION_TYPES), default="corrective")
+    description = TextAreaField(_l("Action"), validators=[DataRequired(), Length(max=4000)])
+    owner_id = SelectField(_l("Owner"), coerce=int, validators=[DataRequired(message=_l("Choose the owner."))])
+    department_id = SelectField(_l("Department"), coerce=int, validators=[Optional()])
+    due_date = DateField(_l("Due date"), validators=[DataRequired()])
+
+    def __init__(self, *args, staff_choices=(), department_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner_id.choices = list(staff_choices)
+        self.department_id.choices = list(department_choices)
+
+
+class ActionUpdateForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=_choices(ACTION_STATUSES))
+    completion_note = TextAreaField(_l("Completion note"), validators=[Optional(), Length(max=4000)])
+
+    def validate_completion_note(self, field):
+        if self.status.data in ("done", "cancelled") and not (field.data or "").strip():
+            raise ValidationError(_l("Describe what was done (completion note)."))
+
+
+class EvaluationForm(FlaskForm):
+    effectiveness = TextAreaField(_l("Effectiveness evaluation"), validators=[DataRequired(), Length(max=10000)],
+                                  description=_l("Did the actions work? What evidence shows the problem has not recurred?"))
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("Evidence file"), validators=[FileRequired()])
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=300)])
+
+
+class ReportForm(FlaskForm):
+    recipient = StringField(_l("Sent to"), validators=[DataRequired(), Length(max=300)],
+                            description=_l("Name or e-mail address of the customer contact"))
+
+
+class LessonForm(FlaskForm):
+    summary = TextAreaField(_l("Summary of the case"), validators=[DataRequired(), Length(max=10000)])
+    prevention = TextAreaField(_l("Prevention: what we changed"), validators=[DataRequired(), Length(max=10000)])
+    user_ids = MultiCheckboxField(_l("People"), coerce=int, validators=[Optional()])
+    department_ids = MultiCheckboxField(_l("Departments"), coerce=int, validators=[Optional()])
+
+    def __init__(self, *args, staff_choices=(), department_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_ids.choices = list(staff_choices)
+        self.department_ids.choices = list(department_choices)
+
+    def validate_user_ids(self, field):
+        if not field.data and not self.department_ids.data:
+            raise ValidationError(_l("Choose at least one person or department."))
+
+
+class MocForm(FlaskForm):
+    title = StringField(_l("Change"), validators=[DataRequired(), Length(max=200)])
+    customer_id = SelectField(_l("Customer"), coerce=int, validators=[Optional()])
+    description = TextAreaField(_l("Description of the change"), validators=[DataRequired(), Length(max=20000)])
+    technical_basis = TextAreaField(_l("Technical basis"), validators=[Optional(), Length(max=20000)])
+    safety_health_impact = TextAreaField(_l("Impact on safety and health"), validators=[Optional(), Length(max=20000)])
+    procedure_changes = TextAreaField(_l("Procedure changes needed"), validators=[Optional(), Length(max=20000)])
+    customer_impact = TextAreaField(_l("Customer impact"), validators=[Optional(), Length(max=20000)])
+    period = SelectField(_l("Time period"), choices=_choices(MOC_PERIODS))
+    valid_until = DateField(_l("Temporary until"), validators=[Optional()])
+    meeting_date = DateField(_l("MOC meeting date"), validators=[Optional()])
+    attendees = TextAreaField(_l("Attendees (internal and external, one per line)"), validators=[Optional(), Length(max=4000)])
+    agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=10000)])
+    minutes = TextAreaField(_l("Minutes (Markdown)"), validators=[Optional(), Length(max=50000)])
+    decisions = TextAreaField(_l("Decisions"), validators=[Optional(), Length(max=10000)])
+
+    def __init__(self, *args, customer_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer_id.choices = [(0, "—")] + list(customer_choices)
+
+    def validate_valid_until(self, field):
+        if self.period.data == "temporary" and not field.data:
+            raise ValidationError(_l("A temporary change needs an end date."))
+
+
+class MocItemForm(FlaskForm):
+    kind = SelectField(_l("Type"), choices=_choices(MOC_ITEM_KINDS))
+    description = StringField(_l("Description"), validators=[DataRequired(), Length(max=1000)])
+    owner_id = SelectField(_l("Owner"), coerce=int, validators=[Optional()])
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+
+    def __init__(self, *args, staff_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner_id.choices = list(staff_choices)

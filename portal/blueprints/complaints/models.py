@@ -1,0 +1,457 @@
+"""Customer service records: inquiries, complaints (ISO 10002) with investigation and CAPA, MOC requests."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ...extensions import db
+from ...models import CreatedByMixin, Department, RestrictedMixin, TimestampMixin, User, UTCDateTime
+from ...timeutil import tz, utcnow
+from ..customers.models import Customer
+
+CS_ROLES = ("admin", "cs_manager", "csr")
+
+CHANNELS = {
+    "email": _l("E-mail"),
+    "phone": _l("Phone"),
+    "visit": _l("Visit"),
+    "other": _l("Other"),
+}
+LANGUAGES = {"zh": _l("Chinese"), "en": _l("English")}
+
+CATEGORIES = {
+    "quantity": _l("Quantity"),
+    "quality": _l("Quality"),
+    "delay": _l("Delay"),
+    "documentation": _l("Documentation"),
+    "damage": _l("Damage"),
+    "safety": _l("Safety"),
+    "service": _l("Service"),
+    "billing": _l("Billing"),
+}
+SEVERITIES = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High"), "critical": _l("Critical")}
+CAUSE_CATEGORIES = {
+    "people": _l("People"),
+    "procedure": _l("Procedure / method"),
+    "equipment": _l("Equipment"),
+    "material": _l("Material / product"),
+    "measurement": _l("Measurement"),
+    "environment": _l("Environment"),
+    "communication": _l("Communication"),
+    "external": _l("External party"),
+}
+ACTION_TYPES = {"immediate": _l("Immediate"), "corrective": _l("Corrective"), "preventive": _l("Preventive")}
+ACTION_STATUSES = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"), "cancelled": _l("Cancelled")}
+OPEN_ACTION_STATUSES = ("open", "in_progress")
+
+
+def due_status(due_at: datetime | None, done_at: datetime | None, now: datetime) -> str:
+    """on_time / due_today / overdue while open; answered / answered_late once done."""
+    if due_at is None:
+        return "on_time"
+    if done_at is not None:
+        return "answered" if done_at <= due_at else "answered_late"
+    if now > due_at:
+        return "overdue"
+    if now.astimezone(tz()).date() == due_at.astimezone(tz()).date():
+        return "due_today"
+    return "on_time"
+
+
+DUE_STATUS_LABELS = {
+    "on_time": _l("on time"),
+    "due_today": _l("due today"),
+    "overdue": _l("overdue"),
+    "answered": _l("answered on time"),
+    "answered_late": _l("answered late"),
+}
+DUE_STATUS_TONES = {"on_time": "ok", "due_today": "warn", "overdue": "bad", "answered": "ok", "answered_late": "muted"}
+
+
+def _is_cs(user) -> bool:
+    return bool(user and getattr(user, "is_authenticated", False) and user.has_role(*CS_ROLES))
+
+
+class Inquiry(TimestampMixin, CreatedByMixin, db.Model):
+    __tablename__ = "cs_inquiry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)
+    channel: Mapped[str] = mapped_column(String(10), default="email", nullable=False)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    question: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    language: Mapped[str] = mapped_column(String(5), default="zh", nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    assigned_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
+    answer: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    complex: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    escalation_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    escalated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    escalation_resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    complaint_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cs_complaint.id"), nullable=True)
+
+    customer: Mapped[Customer] = relationship()
+    assigned_to: Mapped[Optional[User]] = relationship(foreign_keys=[assigned_to_id])
+    escalated_by: Mapped[Optional[User]] = relationship(foreign_keys=[escalated_by_id])
+    complaint: Mapped[Optional["Complaint"]] = relationship(foreign_keys=[complaint_id])
+
+    @property
+    def ref(self) -> str:
+        return f"INQ-{self.id:05d}"
+
+    def status(self, now: datetime | None = None) -> str:
+        return due_status(self.due_at, self.answered_at, now or utcnow())
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+    @property
+    def is_escalated(self) -> bool:
+        return self.escalated_at is not None and self.escalation_resolved_at is None
+
+    def can_view(self, user) -> bool:
+        return bool(user and getattr(user, "is_authenticated", False))
+
+    def can_edit(self, user) -> bool:
+        return _is_cs(user)
+
+
+# --- complaints -------------------------------------------------------------------------------
+
+STATES = {
+    "received": _l("Received"),
+    "acknowledged": _l("Acknowledged"),
+    "investigating": _l("Investigating"),
+    "actions_in_progress": _l("Actions in progress"),
+    "awaiting_effectiveness": _l("Awaiting effectiveness check"),
+    "closed": _l("Closed"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+FINAL_STATES = ("closed", "rejected", "withdrawn")
+STATE_TONES = {
+    "received": "warn", "acknowledged": "info", "investigating": "info", "actions_in_progress": "info",
+    "awaiting_effectiveness": "info", "closed": "ok", "rejected": "muted", "withdrawn": "muted",
+}
+
+
+class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
+    __tablename__ = "cs_complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    reference: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    category: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    severity: Mapped[str] = mapped_column(String(10), default="medium", nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    customer_request: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    language: Mapped[str] = mapped_column(String(5), default="zh", nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    ack_due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    state: Mapped[str] = mapped_column(String(30), default="received", nullable=False, index=True)
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True, index=True)
+    end_reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    effectiveness: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    evaluated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    evaluated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    lesson_summary: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    lesson_prevention: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    customer: Mapped[Customer] = relationship()
+    owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
+    evaluated_by: Mapped[Optional[User]] = relationship(foreign_keys=[evaluated_by_id])
+    investigation: Mapped[Optional["Investigation"]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", uselist=False
+    )
+    actions: Mapped[list["CapaAction"]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", order_by="CapaAction.id"
+    )
+    transitions: Mapped[list["ComplaintTransition"]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", order_by="ComplaintTransition.id"
+    )
+    attachments: Mapped[list["ComplaintAttachment"]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", order_by="ComplaintAttachment.id"
+    )
+    reports: Mapped[list["ComplaintReport"]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", order_by="ComplaintReport.id"
+    )
+    lessons: Mapped[list["LessonShare"]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", order_by="LessonShare.id"
+    )
+
+    @property
+    def ref(self) -> str:
+        return f"CMP-{self.id:05d}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def open_actions(self) -> list["CapaAction"]:
+        return [a for a in self.actions if a.status in OPEN_ACTION_STATUSES]
+
+    def ack_status(self, now: datetime | None = None) -> str:
+        return due_status(self.ack_due_at, self.acknowledged_at, now or utcnow())
+
+    def named_user_ids(self) -> set[int]:
+        ids = {i for i in (self.created_by_id, self.owner_id) if i}
+        ids |= {a.owner_id for a in self.actions if a.owner_id}
+        return ids
+
+    def can_edit(self, user) -> bool:
+        return _is_cs(user) and self.can_view(user)
+
+    @property
+    def days_to_close(self) -> int | None:
+        if self.closed_at is None or self.state != "closed":
+            return None
+        return (self.closed_at - self.received_at).days
+
+
+class ComplaintTransition(db.Model):
+    __tablename__ = "cs_complaint_transition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("cs_complaint.id", ondelete="CASCADE"), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(30), nullable=False)
+    from_state: Mapped[str] = mapped_column(String(30), nullable=False)
+    to_state: Mapped[str] = mapped_column(String(30), nullable=False)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="transitions")
+    user: Mapped[Optional[User]] = relationship()
+
+
+class Investigation(TimestampMixin, db.Model):
+    __tablename__ = "cs_investigation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("cs_complaint.id", ondelete="CASCADE"), unique=True, nullable=False)
+    containment: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    why_1: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    why_2: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    why_3: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    why_4: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    why_5: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    root_cause: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    cause_category: Mapped[str] = mapped_column(String(20), default="", nullable=False)
+    contributing_factors: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    investigated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="investigation")
+    investigated_by: Mapped[Optional[User]] = relationship()
+
+    @property
+    def whys(self) -> list[str]:
+        return [w for w in (self.why_1, self.why_2, self.why_3, self.why_4, self.why_5) if w]
+
+    def can_view(self, user) -> bool:
+        return self.complaint.can_view(user)
+
+
+class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
+    __tablename__ = "cs_capa_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("cs_complaint.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(12), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), nullable=True)
+    due_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", nullable=False)
+    completion_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="actions")
+    owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
+    department: Mapped[Optional[Department]] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ACTION_STATUSES
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.due_date is not None and self.due_date < today
+
+    def can_view(self, user) -> bool:
+        return self.complaint.can_view(user)
+
+    def can_edit(self, user) -> bool:
+        if not self.complaint.can_view(user):
+            return False
+        return _is_cs(user) or (user is not None and user.id == self.owner_id)
+
+
+class ComplaintAttachment(db.Model):
+    __tablename__ = "cs_complaint_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("cs_complaint.id", ondelete="CASCADE"), nullable=False, index=True)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    description: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[Optional[User]] = relationship()
+
+    def can_view(self, user) -> bool:
+        return self.complaint.can_view(user)
+
+
+class ComplaintReport(db.Model):
+    """A version of the 8D report sent to the customer: the exact bytes are kept (content store + sha256)."""
+
+    __tablename__ = "cs_complaint_report"
+    __table_args__ = (UniqueConstraint("complaint_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("cs_complaint.id", ondelete="CASCADE"), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    recipient: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    sent_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    archive_record_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="reports")
+    sent_by: Mapped[Optional[User]] = relationship()
+
+    @property
+    def filename(self) -> str:
+        return f"{self.complaint.ref}-8D-v{self.version}.pdf"
+
+    def can_view(self, user) -> bool:
+        return self.complaint.can_view(user)
+
+
+class LessonShare(db.Model):
+    """A closed case distributed to a person or a department, acknowledged by the recipient."""
+
+    __tablename__ = "cs_lesson_share"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("cs_complaint.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), nullable=True, index=True)
+    shared_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="lessons")
+    user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])
+    department: Mapped[Optional[Department]] = relationship()
+    shared_by: Mapped[Optional[User]] = relationship(foreign_keys=[shared_by_id])
+    acknowledged_by: Mapped[Optional[User]] = relationship(foreign_keys=[acknowledged_by_id])
+
+    def is_for(self, user) -> bool:
+        if user is None:
+            return False
+        if self.user_id is not None:
+            return self.user_id == user.id
+        return self.department_id is not None and self.department_id == user.department_id
+
+    @property
+    def recipient_name(self) -> str:
+        if self.user is not None:
+            return self.user.display_name
+        return self.department.name_en if self.department else ""
+
+
+# --- management of change -------------------------------------------------------------------------
+
+MOC_STATES = {
+    "draft": _l("Draft"),
+    "approved": _l("Approved"),
+    "implemented": _l("Implemented"),
+    "rejected": _l("Rejected"),
+}
+MOC_PERIODS = {"permanent": _l("Permanent"), "temporary": _l("Temporary")}
+
+
+class MocRequest(TimestampMixin, CreatedByMixin, db.Model):
+    __tablename__ = "cs_moc_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    complaint_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cs_complaint.id"), nullable=True)
+    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customer.id"), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    technical_basis: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    safety_health_impact: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    procedure_changes: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    customer_impact: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    period: Mapped[str] = mapped_column(String(10), default="permanent", nullable=False)
+    valid_until: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    state: Mapped[str] = mapped_column(String(12), default="draft", nullable=False)
+    approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    implemented_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    # the MOC meeting
+    meeting_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    attendees: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    agenda: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    minutes: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    decisions: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    complaint: Mapped[Optional[Complaint]] = relationship()
+    customer: Mapped[Optional[Customer]] = relationship()
+    approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[approved_by_id])
+    items: Mapped[list["MocItem"]] = relationship(back_populates="moc", cascade="all, delete-orphan", order_by="MocItem.id")
+
+    @property
+    def ref(self) -> str:
+        return f"MOC-{self.id:04d}"
+
+    @property
+    def open_items(self) -> list["MocItem"]:
+        return [i for i in self.items if not i.done]
+
+    def can_view(self, user) -> bool:
+        if self.complaint is not None and not self.complaint.can_view(user):
+            return False
+        return bool(user and getattr(user, "is_authenticated", False))
+
+    def can_edit(self, user) -> bool:
+        return _is_cs(user) and self.can_view(user)
+
+
+MOC_ITEM_KINDS = {"action": _l("Action item"), "training": _l("Required training")}
+
+
+class MocItem(TimestampMixin, db.Model):
+    """An action item of the MOC meeting, or training required before start-up."""
+
+    __tablename__ = "cs_moc_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moc_id: Mapped[int] = mapped_column(ForeignKey("cs_moc_request.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="action", nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    due_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+
+    moc: Mapped[MocRequest] = relationship(back_populates="items")
+    owner: Mapped[Optional[User]] = relationship()
