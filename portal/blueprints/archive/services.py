@@ -655,7 +655,7 @@ def verify_files(*, actor: str = "") -> "FixityRun":
     """Recompute the sha256 of every stored file; record and return the result."""
     from .models import FixityRun
 
-    run = FixityRun(actor=actor[:80])
+    run = FixityRun(actor=actor[:80], checked=0, missing=0, altered=0, started_at=utcnow())
     content = store()
     lines = []
     rows = db.session.scalars(db.select(RecordFile).filter(RecordFile.purged_at.is_(None)).order_by(RecordFile.id))
