@@ -1,7 +1,7 @@
 """Rendering for full pages and htmx fragments, security headers, shared template helpers."""
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from .extensions import htmx
@@ -60,8 +60,19 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+# Per-request values that extensions cache on `g`. `g` belongs to the application context, which a
+# request reuses when one is already pushed (tests, scripts): start every request without them, as a
+# real server does, so a stale CSRF token, user or locale never leaks from one request into the next.
+_REQUEST_CACHES = ("csrf_token", "_login_user", "_flask_babel")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(has_endpoint=has_endpoint, safe_url=safe_url, url_with=url_with)
+
+    @app.before_request
+    def _fresh_request_state():
+        for key in _REQUEST_CACHES:
+            g.pop(key, None)
 
     @app.after_request
     def security_headers(response):

@@ -1,0 +1,98 @@
+"""The UI shell: security headers, htmx fragments, Vary, and templates free of inline script and style."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from portal.blueprints.customers.models import Customer
+from portal.extensions import db
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "portal" / "templates"
+
+
+def _customers(*codes):
+    for code in codes:
+        db.session.add(Customer(code=code, name_en=f"{code.title()} Trading Co.", name_zh=""))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/healthz"])
+def test_security_headers_on_open_pages(client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
+    assert directives["default-src"] == "default-src 'self'"
+    assert "'unsafe-inline'" not in directives.get("script-src", "")
+    assert "'unsafe-eval'" not in directives.get("script-src", "")
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] in {"same-origin", "strict-origin-when-cross-origin", "no-referrer"}
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_security_headers_on_signed_in_pages_and_errors(client, login):
+    login("staff")
+    for path in ("/", "/customers/", "/admin/users", "/no-such-page"):
+        response = client.get(path)
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+
+
+def test_pages_vary_on_hx_request(client, login):
+    login("staff")
+    for path in ("/", "/customers/", "/auth/login"):
+        response = client.get(path)
+        assert "HX-Request" in response.headers.get("Vary", ""), path
+
+
+def test_the_customer_filter_returns_only_the_rows_for_htmx(client, login):
+    _customers("ACME", "BETA", "GAMMA")
+    login("staff")
+    fragment = client.get("/customers/?q=acm", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "ACME" in fragment and "BETA" not in fragment
+    assert "<html" not in fragment and "<nav" not in fragment
+    page = client.get("/customers/?q=acm").get_data(as_text=True)
+    assert "<html" in page and "ACME" in page and "BETA" not in page
+    assert 'id="customer-rows"' in page
+
+
+def test_boosted_navigation_gets_the_whole_page(client, login):
+    _customers("ACME")
+    login("staff")
+    page = client.get("/customers/", headers={"HX-Request": "true", "HX-Boosted": "true"}).get_data(as_text=True)
+    assert "<html" in page
+
+
+def test_the_page_carries_the_csrf_token_for_htmx_and_boosts_links(client, login):
+    login("staff")
+    page = client.get("/").get_data(as_text=True)
+    assert 'hx-boost="true"' in page
+    assert re.search(r"hx-headers='\{\"X-CSRFToken\": \"[^\"]+\"\}'", page)
+
+
+def test_flash_messages_are_dismissible_notices(client, login):
+    login("csr")
+    response = client.post("/customers/new", data={"code": "ACME", "name_en": "Acme"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Customer ACME created." in page
+    assert re.search(r'<div class="notice notice-success"[^>]*>\s*<span>Customer ACME created.</span>\s*<button[^>]*data-dismiss', page)
+
+
+def _template_files():
+    return sorted(p for p in TEMPLATES.rglob("*.html"))
+
+
+def test_templates_exist_to_scan():
+    assert len(_template_files()) >= 15
+
+
+@pytest.mark.parametrize("path", _template_files(), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_templates_have_no_inline_script_or_style(path):
+    text = path.read_text()
+    for match in re.finditer(r"<script\b([^>]*)>", text, re.I):
+        assert "src=" in match.group(1), f"inline <script> in {path.name}"
+    assert not re.search(r"<[a-zA-Z][^>]*\sstyle\s*=", text), f"style= attribute in {path.name}"
+    assert not re.search(r"<[a-zA-Z][^>]*\son[a-z]+\s*=", text), f"on*= event handler in {path.name}"
+    assert "javascript:" not in text.lower(), f"javascript: URL in {path.name}"
