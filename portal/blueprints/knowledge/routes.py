@@ -1,3 +1,647 @@
-from flask import Blueprint
+"""Knowledge base: pages with revisions and approval, announcements, training, government affairs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...audit import acting_as
+from ...extensions import db
+from ...markdown import render_markdown_with_toc
+from ...models import User
+from ...pdf import render_pdf
+from ...permissions import load_or_404, require
+from ...storage import sanitise_filename
+from ...timeutil import local_today, utcnow
+from ...web import page_args, render
+from . import services
+from .forms import (
+    ActionForm, AnnouncementForm, ApproveForm, AssignForm, AuthorityForm, PageForm, PermitForm, PlanForm,
+    QuestionForm, SendBackForm, VisitForm, quiz_answers, quiz_form,
+)
+from .models import (
+    EDITOR_ROLES, KINDS, Announcement, Authority, FollowUpAction, Page, Permit, Revision,
+    TrainingAssignment, TrainingPlan, TrainingStep, Visit, is_approver, is_editor,
+)
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
+
+REGULATION_FIELDS = ("authority", "doc_number", "jurisdiction", "issued_on", "effective_on", "reg_status",
+                     "source_url", "summary")
+PROCEDURE_FIELDS = ("owner_department", "next_review_date", "review_months")
+
+
+def _page(slug: str, action: str = "view") -> Page:
+    page = services.page_by_slug(slug)
+    if page is None:
+        abort(404)
+    return load_or_404(Page, page.id, action=action)
+
+
+def _revision(page: Page, number: int) -> Revision:
+    for rev in page.revisions:
+        if rev.number == number:
+            if not rev.can_view(current_user):
+                abort(403)
+            return rev
+    abort(404)
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    kind = request.args.get("kind", "")
+    kind = kind if kind in KINDS else ""
+    q = request.args.get("q", "").strip()[:100]
+    page, per_page = page_args(30)
+    stmt = db.select(Page).order_by(Page.kind, Page.title)
+    if kind:
+        stmt = stmt.filter(Page.kind == kind)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.filter(db.or_(Page.title.ilike(like), Page.title_zh.like(like), Page.doc_number.like(like),
+                                  Page.slug.ilike(like)))
+    if not is_editor(current_user):
+        stmt = stmt.filter(Page.current_revision_id.is_not(None))
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    today = local_today()
+    return render("knowledge/index.html", fragment="knowledge/_page_rows.html", pagination=pagination, kind=kind,
+                  q=q, today=today, due_count=len(services.due_for_review(today, 0)) if is_editor(current_user) else 0)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(*EDITOR_ROLES)
+def create():
+    form = PageForm(kind=request.args.get("kind", "procedure"))
+    if form.validate_on_submit():
+        fields = _fields_from_form(form, form.kind.data)
+        page = services.create_page(kind=form.kind.data, title=form.title.data, title_zh=form.title_zh.data or "",
+                                    body=form.body.data or "", user=current_user, slug=form.slug.data or None,
+                                    note=form.note.data or "", **fields)
+        _apply_superseded(page, form)
+        db.session.commit()
+        flash(_("Page created."), "success")
+        return redirect(url_for("knowledge.view", slug=page.slug))
+    return render("knowledge/form.html", form=form, page=None)
+
+
+def _fields_from_form(form, kind: str) -> dict:
+    fields = {"tags": (form.tags.data or "").strip()}
+    if kind == "regulation":
+        fields.update({k: getattr(form, k).data for k in REGULATION_FIELDS})
+        fields["reg_status"] = fields["reg_status"] or "in_force"
+        for k in ("authority", "doc_number", "jurisdiction", "source_url", "summary"):
+            fields[k] = (fields[k] or "").strip()
+    if kind == "procedure":
+        fields.update({k: getattr(form, k).data for k in PROCEDURE_FIELDS})
+        fields["owner_department"] = (fields["owner_department"] or "").strip()
+        fields["review_months"] = fields["review_months"] or 12
+    return fields
+
+
+def _apply_superseded(page: Page, form) -> None:
+    if page.kind == "regulation":
+        page.superseded_by = services.page_by_slug(form.superseded_by.data) if form.superseded_by.data else None
+        db.session.flush()
+
+
+@bp.get("/p/<slug>")
+def view(slug: str):
+    page = _page(slug)
+    today = local_today()
+    rev = page.current_revision
+    pending = page.pending_revision if is_editor(current_user) else None
+    if rev is None:
+        rev = pending
+    html, toc = render_markdown_with_toc(rev.body if rev else "", link_resolver=services.link_resolver(current_user))
+    announcement = services.pending_announcement_for(current_user, page)
+    my_steps = []
+    for a in services.my_assignments(current_user):
+        for step in a.plan.steps:
+            if step.page_id == page.id:
+                my_steps.append((a, step))
+    return render(
+        "knowledge/view.html", page=page, rev=rev, pending=pending, html=html, toc=toc, today=today,
+        citing=services.citing_pages(page) if page.kind == "regulation" else [],
+        announcement=announcement, my_steps=my_steps,
+        approve_form=ApproveForm(), send_back_form=SendBackForm(),
+        can_edit=page.can_edit(current_user), can_approve=is_approver(current_user),
+    )
+
+
+@bp.route("/p/<slug>/edit", methods=["GET", "POST"])
+@require(*EDITOR_ROLES)
+def edit(slug: str):
+    page = _page(slug, "edit")
+    source = page.pending_revision or page.current_revision or page.latest_revision
+    form = PageForm(obj=page, page=page)
+    if request.method == "GET":
+        form.title.data, form.title_zh.data, form.body.data = source.title, source.title_zh, source.body
+        form.superseded_by.data = page.superseded_by.slug if page.superseded_by else ""
+    form.kind.data = page.kind
+    form.slug.data = page.slug
+    if form.validate_on_submit():
+        services.update_page_fields(page, **_fields_from_form(form, page.kind))
+        _apply_superseded(page, form)
+        if (form.body.data or "") != source.body or form.title.data != source.title or (form.title_zh.data or "") != source.title_zh:
+            services.add_revision(page, title=form.title.data, title_zh=form.title_zh.data or "", body=form.body.data or "",
+                                  user=current_user, note=form.note.data or "")
+        db.session.commit()
+        flash(_("Draft saved.") if page.kind == "procedure" else _("Page saved."), "success")
+        return redirect(url_for("knowledge.view", slug=page.slug))
+    return render("knowledge/form.html", form=form, page=page)
+
+
+@bp.get("/p/<slug>/history")
+def history(slug: str):
+    page = _page(slug)
+    revisions = [r for r in reversed(page.revisions) if r.can_view(current_user)]
+    return render("knowledge/history.html", page=page, revisions=revisions)
+
+
+@bp.get("/p/<slug>/rev/<int:number>")
+def revision(slug: str, number: int):
+    page = _page(slug)
+    rev = _revision(page, number)
+    html, toc = render_markdown_with_toc(rev.body, link_resolver=services.link_resolver(current_user))
+    return render("knowledge/revision.html", page=page, rev=rev, html=html, toc=toc)
+
+
+@bp.get("/p/<slug>/diff")
+def diff(slug: str):
+    page = _page(slug)
+    visible = [r for r in page.revisions if r.can_view(current_user)]
+    if len(visible) < 1:
+        abort(404)
+    numbers = [r.number for r in visible]
+    try:
+        b = int(request.args.get("b", numbers[-1]))
+        a = int(request.args.get("a", numbers[-2] if len(numbers) > 1 else numbers[-1]))
+    except ValueError:
+        abort(404)
+    rev_a, rev_b = _revision(page, a), _revision(page, b)
+    mode = "side" if request.args.get("mode") == "side" else "inline"
+    rows = services.diff_rows(rev_a.body, rev_b.body) if mode == "side" else services.inline_diff(rev_a.body, rev_b.body)
+    return render("knowledge/diff.html", page=page, rev_a=rev_a, rev_b=rev_b, mode=mode, rows=rows,
+                  revisions=visible, title_changed=(rev_a.title != rev_b.title))
+
+
+@bp.post("/p/<slug>/rev/<int:number>/revert")
+@require(*EDITOR_ROLES)
+def revert(slug: str, number: int):
+    page = _page(slug, "edit")
+    rev = _revision(page, number)
+    new = services.revert(page, rev, current_user)
+    db.session.commit()
+    flash(_("Reverted to revision %(n)s as revision %(m)s.", n=rev.number, m=new.number), "success")
+    return redirect(url_for("knowledge.view", slug=page.slug))
+
+
+@bp.post("/p/<slug>/submit")
+@require(*EDITOR_ROLES)
+def submit(slug: str):
+    page = _page(slug, "edit")
+    try:
+        services.submit_for_review(page, current_user)
+    except services.KnowledgeError:
+        flash(_("There is no draft to submit."), "error")
+        return redirect(url_for("knowledge.view", slug=page.slug))
+    db.session.commit()
+    flash(_("Submitted for review."), "success")
+    return redirect(url_for("knowledge.view", slug=page.slug))
+
+
+@bp.post("/p/<slug>/approve")
+@require("cs_manager")
+def approve(slug: str):
+    page = _page(slug, "edit")
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        rev = services.approve(page, current_user, today=local_today(), reannounce=form.reannounce.data)
+    except services.KnowledgeError:
+        flash(_("There is no revision in review."), "error")
+        return redirect(url_for("knowledge.view", slug=page.slug))
+    db.session.commit()
+    flash(_("Version %(v)s approved and published.", v=rev.version), "success")
+    return redirect(url_for("knowledge.view", slug=page.slug))
+
+
+@bp.post("/p/<slug>/send-back")
+@require("cs_manager")
+def send_back(slug: str):
+    page = _page(slug, "edit")
+    form = SendBackForm()
+    if not form.validate_on_submit():
+        flash(_("Write a comment for the author."), "error")
+        return redirect(url_for("knowledge.view", slug=page.slug))
+    try:
+        services.send_back(page, current_user, form.comment.data)
+    except services.KnowledgeError:
+        flash(_("There is no revision in review."), "error")
+        return redirect(url_for("knowledge.view", slug=page.slug))
+    db.session.commit()
+    flash(_("Sent back to the author."), "success")
+    return redirect(url_for("knowledge.view", slug=page.slug))
+
+
+@bp.post("/p/<slug>/open-review/<int:page_id>")
+@require(*EDITOR_ROLES)
+def open_review(slug: str, page_id: int):
+    regulation = _page(slug)
+    procedure = load_or_404(Page, page_id, action="edit")
+    if procedure.kind != "procedure":
+        abort(404)
+    state = {"amended": _("amended"), "repealed": _("repealed")}.get(regulation.reg_status, regulation.reg_status)
+    services.open_review(procedure, reason=_("Cited regulation %(title)s was %(state)s.", title=regulation.title, state=state),
+                         today=local_today(), user=current_user)
+    db.session.commit()
+    flash(_("Review opened for %(title)s.", title=procedure.title), "success")
+    return redirect(url_for("knowledge.view", slug=regulation.slug))
+
+
+@bp.get("/review")
+@require(*EDITOR_ROLES)
+def review_list():
+    today = local_today()
+    return render("knowledge/review.html", pages=services.due_for_review(today, 30), today=today)
+
+
+# --- announcements --------------------------------------------------------------------------------
+
+
+@bp.get("/announcements")
+def announcements():
+    today = local_today()
+    if is_approver(current_user):
+        rows = db.session.scalars(db.select(Announcement).order_by(Announcement.id.desc())).all()
+    else:
+        rows = [a for a in db.session.scalars(db.select(Announcement).order_by(Announcement.id.desc()))
+                if a.can_view(current_user)]
+    return render("knowledge/announcements.html", announcements=rows, to_read=services.to_read(current_user),
+                  today=today, services=services)
+
+
+@bp.route("/p/<slug>/announce", methods=["GET", "POST"])
+@require("cs_manager")
+def announce(slug: str):
+    page = _page(slug)
+    if page.current_revision is None:
+        flash(_("Only a published version can be announced."), "error")
+        return redirect(url_for("knowledge.view", slug=page.slug))
+    form = AnnouncementForm(department_choices=services.department_choices(),
+                            user_choices=services.user_choices(include_blank=False))
+    if form.validate_on_submit():
+        try:
+            ann = services.announce(page, current_user, roles=form.roles.data, department_ids=form.departments.data,
+                                    user_ids=form.users.data, due_date=form.due_date.data, message=form.message.data or "")
+        except services.KnowledgeError:
+            form.roles.errors.append(_("Nobody matches the chosen roles, departments and users."))
+        else:
+            db.session.commit()
+            flash(_("Announced to %(n)s people.", n=len(ann.recipients)), "success")
+            return redirect(url_for("knowledge.announcement", ann_id=ann.id))
+    return render("knowledge/announce.html", form=form, page=page)
+
+
+@bp.get("/announcements/<int:ann_id>")
+def announcement(ann_id: int):
+    ann = load_or_404(Announcement, ann_id)
+    today = local_today()
+    rows = services.announcement_status(ann, today) if is_approver(current_user) or ann.created_by_id == current_user.id else []
+    return render("knowledge/announcement.html", ann=ann, rows=rows, today=today,
+                  acked=services.acknowledged_at(current_user.id, ann.revision_id))
+
+
+@bp.get("/announcements/<int:ann_id>/export.xlsx")
+@require("cs_manager")
+def announcement_export(ann_id: int):
+    ann = load_or_404(Announcement, ann_id)
+    data = services.announcement_xlsx(ann, local_today())
+    name = sanitise_filename(f"acknowledgements-{ann.page.slug}-{ann.id}.xlsx")
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/announcements/overdue")
+@require("cs_manager")
+def overdue():
+    today = local_today()
+    return render("knowledge/overdue.html", rows=services.overdue_acknowledgements(today), today=today)
+
+
+@bp.post("/announcements/<int:ann_id>/acknowledge")
+def acknowledge(ann_id: int):
+    ann = load_or_404(Announcement, ann_id)
+    if not any(r.user_id == current_user.id for r in ann.recipients):
+        abort(403)
+    services.acknowledge(current_user, ann.revision)
+    db.session.commit()
+    flash(_("Recorded: you have read and understood version %(v)s.", v=ann.revision.version or ann.revision.number), "success")
+    return redirect(request.args.get("next") if (request.args.get("next") or "").startswith("/") else
+                    url_for("knowledge.view", slug=ann.page.slug))
+
+
+# --- training -------------------------------------------------------------------------------------
+
+
+@bp.get("/training")
+def training():
+    plans = db.session.scalars(db.select(TrainingPlan).order_by(TrainingPlan.title)).all()
+    mine = services.my_assignments(current_user)
+    return render("knowledge/training.html", plans=plans, mine=mine, services=services)
+
+
+@bp.route("/training/new", methods=["GET", "POST"])
+@require("cs_manager")
+def plan_create():
+    form = PlanForm()
+    if form.validate_on_submit():
+        plan = services.create_plan(title=form.title.data, title_zh=form.title_zh.data or "",
+                                    description=form.description.data or "", pass_mark=form.pass_mark.data,
+                                    page_slugs=form.pages.data.splitlines(), user=current_user)
+        db.session.commit()
+        flash(_("Training plan created."), "success")
+        return redirect(url_for("knowledge.plan", plan_id=plan.id))
+    return render("knowledge/plan_form.html", form=form, plan=None)
+
+
+@bp.route("/training/<int:plan_id>/edit", methods=["GET", "POST"])
+@require("cs_manager")
+def plan_edit(plan_id: int):
+    plan = load_or_404(TrainingPlan, plan_id, action="edit")
+    form = PlanForm(obj=plan)
+    if request.method == "GET":
+        form.pages.data = "\n".join(s.page.slug for s in plan.steps)
+    if form.validate_on_submit():
+        plan.title, plan.title_zh = form.title.data.strip(), (form.title_zh.data or "").strip()
+        plan.description, plan.pass_mark = form.description.data or "", form.pass_mark.data
+        services.set_plan_pages(plan, form.pages.data.splitlines())
+        db.session.commit()
+        flash(_("Training plan saved."), "success")
+        return redirect(url_for("knowledge.plan", plan_id=plan.id))
+    return render("knowledge/plan_form.html", form=form, plan=plan)
+
+
+def _plan_forms(plan, question_form=None, assign_form=None):
+    step_choices = [(s.id, f"{s.position + 1}. {s.page.title}") for s in plan.steps]
+    users = [(u.id, f"{u.username} · {u.display_name}") for u in
+             db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.username))]
+    return (question_form or QuestionForm(prefix="q", step_choices=step_choices),
+            assign_form or AssignForm(prefix="a", user_choices=users))
+
+
+@bp.get("/training/<int:plan_id>")
+def plan(plan_id: int):
+    plan = load_or_404(TrainingPlan, plan_id)
+    qform, aform = _plan_forms(plan)
+    return render("knowledge/plan.html", plan=plan, qform=qform, aform=aform, services=services, today=local_today())
+
+
+@bp.post("/training/<int:plan_id>/questions")
+@require("cs_manager")
+def plan_question(plan_id: int):
+    plan = load_or_404(TrainingPlan, plan_id, action="edit")
+    step_choices = [(s.id, f"{s.position + 1}. {s.page.title}") for s in plan.steps]
+    form = QuestionForm(prefix="q", step_choices=step_choices)
+    if form.validate_on_submit():
+        step = db.session.get(TrainingStep, form.step_id.data)
+        if step is None or step.plan_id != plan.id:
+            abort(404)
+        choices, correct = form.parsed()
+        services.add_question(step, text=form.text.data, choices=choices, correct=correct)
+        db.session.commit()
+        flash(_("Question added."), "success")
+        return redirect(url_for("knowledge.plan", plan_id=plan.id))
+    qform, aform = _plan_forms(plan, question_form=form)
+    return render("knowledge/plan.html", plan=plan, qform=qform, aform=aform, services=services, today=local_today())
+
+
+@bp.post("/training/<int:plan_id>/assign")
+@require("cs_manager")
+def plan_assign(plan_id: int):
+    plan = load_or_404(TrainingPlan, plan_id, action="edit")
+    _q, form = _plan_forms(plan)
+    form = AssignForm(prefix="a", user_choices=form.user_id.choices)
+    if form.validate_on_submit():
+        trainee = db.session.get(User, form.user_id.data)
+        services.assign(plan, trainee, due_date=form.due_date.data, user=current_user)
+        db.session.commit()
+        flash(_("Assigned to %(name)s.", name=trainee.display_name), "success")
+        return redirect(url_for("knowledge.plan", plan_id=plan.id))
+    qform, aform = _plan_forms(plan, assign_form=form)
+    return render("knowledge/plan.html", plan=plan, qform=qform, aform=aform, services=services, today=local_today())
+
+
+@bp.get("/training/assignments/<int:assignment_id>")
+def assignment(assignment_id: int):
+    a = load_or_404(TrainingAssignment, assignment_id)
+    return render("knowledge/assignment.html", a=a, summary=services.progress_summary(a), services=services,
+                  today=local_today())
+
+
+def _step(a: TrainingAssignment, step_id: int) -> TrainingStep:
+    step = db.session.get(TrainingStep, step_id)
+    if step is None or step.plan_id != a.plan_id:
+        abort(404)
+    return step
+
+
+@bp.get("/training/assignments/<int:assignment_id>/steps/<int:step_id>")
+def step(assignment_id: int, step_id: int):
+    a = load_or_404(TrainingAssignment, assignment_id)
+    st = _step(a, step_id)
+    return _render_step(a, st, quiz_form(st.questions))
+
+
+def _render_step(a, st, form, score=None):
+    rev = st.page.current_revision or st.page.latest_revision
+    html, toc = render_markdown_with_toc(rev.body if rev else "", link_resolver=services.link_resolver(current_user))
+    return render("knowledge/step.html", a=a, step=st, rev=rev, html=html, toc=toc, form=form,
+                  progress=a.progress_for(st), score=score, mine=a.user_id == current_user.id,
+                  summary=services.progress_summary(a))
+
+
+@bp.post("/training/assignments/<int:assignment_id>/steps/<int:step_id>/read")
+def step_read(assignment_id: int, step_id: int):
+    a = load_or_404(TrainingAssignment, assignment_id, action="edit")
+    st = _step(a, step_id)
+    services.mark_read(a, st)
+    db.session.commit()
+    flash(_("Marked as read."), "success")
+    return redirect(url_for("knowledge.step", assignment_id=a.id, step_id=st.id))
+
+
+@bp.post("/training/assignments/<int:assignment_id>/steps/<int:step_id>/quiz")
+def step_quiz(assignment_id: int, step_id: int):
+    a = load_or_404(TrainingAssignment, assignment_id, action="edit")
+    st = _step(a, step_id)
+    form = quiz_form(st.questions, formdata=request.form)
+    if not form.validate_on_submit():
+        return _render_step(a, st, form)
+    score, passed = services.submit_quiz(a, st, quiz_answers(form, st.questions))
+    db.session.commit()
+    if passed:
+        flash(_("Quiz passed with %(score)s%%.", score=score), "success")
+    else:
+        flash(_("%(score)s%%: below the pass mark of %(mark)s%%. Read the page again and retry.", score=score,
+                mark=a.plan.pass_mark), "error")
+    return redirect(url_for("knowledge.step", assignment_id=a.id, step_id=st.id))
+
+
+@bp.get("/training/assignments/<int:assignment_id>/certificate.pdf")
+def certificate(assignment_id: int):
+    a = load_or_404(TrainingAssignment, assignment_id)
+    if a.completed_at is None:
+        abort(404)
+    pdf = render_pdf("pdf/knowledge_certificate.html", a=a, lang="zh-Hans", generated_at=utcnow().strftime("%Y-%m-%d"))
+    name = sanitise_filename(f"certificate-{a.certificate_no}.pdf")
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+# --- government affairs ---------------------------------------------------------------------------
+
+
+@bp.get("/gov")
+def gov():
+    today = local_today()
+    permits = db.session.scalars(db.select(Permit).order_by(Permit.expires_on.is_(None), Permit.expires_on)).all()
+    visits = db.session.scalars(db.select(Visit).order_by(Visit.visit_date.desc()).limit(50)).all()
+    authorities = db.session.scalars(db.select(Authority).order_by(Authority.name_en)).all()
+    return render("knowledge/gov.html", permits=permits, visits=visits, authorities=authorities, today=today,
+                  actions=services.open_actions(), can_edit=is_editor(current_user))
+
+
+@bp.route("/gov/authorities/new", methods=["GET", "POST"], defaults={"authority_id": None})
+@bp.route("/gov/authorities/<int:authority_id>/edit", methods=["GET", "POST"])
+@require(*EDITOR_ROLES)
+def authority_edit(authority_id):
+    authority = load_or_404(Authority, authority_id, action="edit") if authority_id else None
+    form = AuthorityForm(obj=authority)
+    if form.validate_on_submit():
+        if authority is None:
+            authority = Authority()
+            db.session.add(authority)
+        form.populate_obj(authority)
+        db.session.commit()
+        flash(_("Authority saved."), "success")
+        return redirect(url_for("knowledge.gov"))
+    return render("knowledge/gov_form.html", form=form, heading=_("Authority"))
+
+
+@bp.route("/gov/visits/new", methods=["GET", "POST"])
+@require(*EDITOR_ROLES)
+def visit_create():
+    form = VisitForm(authority_choices=services.authority_choices(include_blank=False))
+    if form.validate_on_submit():
+        visit = Visit(created_by_id=current_user.id)
+        form.populate_obj(visit)
+        db.session.add(visit)
+        db.session.commit()
+        flash(_("Visit recorded."), "success")
+        return redirect(url_for("knowledge.visit", visit_id=visit.id))
+    return render("knowledge/gov_form.html", form=form, heading=_("Authority visit"))
+
+
+@bp.get("/gov/visits/<int:visit_id>")
+def visit(visit_id: int):
+    v = load_or_404(Visit, visit_id)
+    return render("knowledge/visit.html", visit=v, form=ActionForm(user_choices=services.user_choices()),
+                  today=local_today())
+
+
+@bp.post("/gov/visits/<int:visit_id>/actions")
+@require(*EDITOR_ROLES)
+def visit_action(visit_id: int):
+    v = load_or_404(Visit, visit_id, action="edit")
+    form = ActionForm(user_choices=services.user_choices())
+    if form.validate_on_submit():
+        services.add_action(v, description=form.description.data, owner_id=form.owner_id.data, due_date=form.due_date.data)
+        db.session.commit()
+        flash(_("Follow-up action added."), "success")
+        return redirect(url_for("knowledge.visit", visit_id=v.id))
+    return render("knowledge/visit.html", visit=v, form=form, today=local_today())
+
+
+@bp.post("/gov/actions/<int:action_id>/done")
+@require(*EDITOR_ROLES)
+def action_done(action_id: int):
+    action = load_or_404(FollowUpAction, action_id)
+    services.complete_action(action)
+    db.session.commit()
+    flash(_("Action marked done."), "success")
+    return redirect(url_for("knowledge.visit", visit_id=action.visit_id))
+
+
+@bp.route("/gov/certificates/new", methods=["GET", "POST"], defaults={"permit_id": None})
+@bp.route("/gov/certificates/<int:permit_id>", methods=["GET", "POST"])
+def permit_edit(permit_id):
+    permit = load_or_404(Permit, permit_id) if permit_id else None
+    editable = is_editor(current_user)
+    if permit is None and not editable:
+        abort(403)
+    form = PermitForm(obj=permit, authority_choices=services.authority_choices(),
+                      department_choices=services.department_choices())
+    if request.method == "GET" and permit is not None:
+        form.authority_id.data = permit.authority_id or 0
+        form.department_id.data = permit.department_id or 0
+    if request.method == "POST" and not editable:
+        abort(403)
+    if form.validate_on_submit():
+        if permit is None:
+            permit = Permit(created_by_id=current_user.id)
+            db.session.add(permit)
+        form.populate_obj(permit)
+        permit.authority_id = form.authority_id.data or None
+        permit.department_id = form.department_id.data or None
+        db.session.commit()
+        flash(_("Certificate saved."), "success")
+        return redirect(url_for("knowledge.gov"))
+    return render("knowledge/gov_form.html", form=form, heading=_("Certificate or approval"), readonly=not editable,
+                  permit=permit, today=local_today())
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+@bp.cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--kind", type=click.Choice(KINDS), default=None,
+              help="Kind for files whose front matter does not say (default: guide).")
+def import_command(path: Path, kind: str | None):
+    """Import a Markdown file or a folder of them (idempotent by slug; a changed file = a new revision)."""
+    with acting_as(name="cli"):
+        try:
+            results = services.import_path(path, kind=kind)
+        except (services.KnowledgeError, UnicodeDecodeError) as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+    counts: dict[str, int] = {}
+    for slug, action in results:
+        counts[action] = counts.get(action, 0) + 1
+        if action != "unchanged":
+            click.echo(f"{action}\t{slug}")
+    click.echo(", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "no Markdown files found")
+
+
+@bp.cli.command("export")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+def export_command(path: Path):
+    """Write every page (its current version) as Markdown with front matter into PATH."""
+    n = services.export_all(path)
+    click.echo(f"exported {n} pages to {path}")
+
+
+@bp.cli.command("due-for-review")
+def due_command():
+    """List procedures due for review within 30 days."""
+    for page in services.due_for_review(local_today(), 30):
+        click.echo(f"{page.next_review_date}\t{page.slug}\t{page.title}")
+

@@ -1,0 +1,1 @@
+"""Demo data for the knowledge base (filled in below)."""

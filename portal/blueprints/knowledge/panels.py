@@ -1,0 +1,34 @@
+"""Dashboard panels: "To read" (announcements, training, re-reads) and expiring certificates."""
+from __future__ import annotations
+
+from ...timeutil import local_today
+from ..dashboard.panels import register_panel
+from . import services
+from .models import is_editor
+
+
+@register_panel(15, "knowledge/_panel_to_read.html")
+def to_read_panel(user):
+    announcements = services.to_read(user)
+    assignments = [a for a in services.my_assignments(user) if a.completed_at is None]
+    rereads = []
+    for a in services.my_assignments(user):
+        for step in services.progress_summary(a)["reread"]:
+            rereads.append((a, step))
+    if not (announcements or assignments or rereads):
+        return None
+    today = local_today()
+    return {"announcements": announcements, "assignments": assignments, "rereads": rereads, "today": today,
+            "progress": {a.id: services.progress_summary(a) for a in assignments}}
+
+
+@register_panel(16, "knowledge/_panel_certificates.html")
+def certificates_panel(user):
+    if not is_editor(user):
+        return None
+    today = local_today()
+    permits = services.expiring_permits(today, 90)
+    overdue_reviews = services.due_for_review(today, 0)
+    if not (permits or overdue_reviews):
+        return None
+    return {"permits": permits, "today": today, "overdue_reviews": overdue_reviews}
