@@ -69,6 +69,26 @@ class Results:
     def has_next(self) -> bool:
         return self.page < self.pages
 
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(self, *, left_edge=2, left_current=2, right_current=4, right_edge=2):
+        """Page numbers with None for gaps (as Flask-SQLAlchemy's pagination)."""
+        pages = self.pages
+        last = 0
+        for n in range(1, pages + 1):
+            if (n <= left_edge or self.page - left_current - 1 < n < self.page + right_current
+                    or n > pages - right_edge):
+                if last + 1 != n:
+                    yield None
+                yield n
+                last = n
+
     def __iter__(self):
         return iter(self.hits)
 
@@ -130,11 +150,11 @@ def parse(q: str) -> ParsedQuery:
             elif name == "customer":
                 p.customers += [v.upper() for v in value.split(",") if v]
             elif name in ("date", "year"):
-                lo, _, hi = value.partition("..")
+                lo, sep, hi = value.partition("..")
                 a, b = _date_span(lo) if lo else None, _date_span(hi) if hi else None
                 if a or b:
                     p.start = a[0] if a else None
-                    p.end = b[1] if b else (a[1] if a and not _ else None)
+                    p.end = b[1] if b else (a[1] if a and not sep else None)
             elif name in ("after", "from"):
                 span = _date_span(value)
                 if span:

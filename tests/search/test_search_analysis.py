@@ -1,0 +1,49 @@
+"""The bilingual analyzer and the query syntax."""
+from datetime import datetime
+
+from portal.search.analysis import analyze, query_units
+from portal.search.query import parse
+
+
+def test_chinese_words_and_single_characters_are_indexed():
+    terms = analyze("储罐仓储费率")
+    assert "仓储" in terms and "费率" in terms  # jieba words
+    assert {"储", "罐", "费"} <= set(terms)  # and every character beside them
+
+
+def test_english_is_lowercased_and_stemmed():
+    assert analyze("Tanks CLEANED") == ["tank", "clean"]
+
+
+def test_codes_are_kept_whole_and_as_parts():
+    terms = analyze("按照GB 50160执行, order ORD-2024-0012, vessel IMO 9321483")
+    assert "gb50160" in terms and "50160" in terms
+    assert "ord2024-0012" in terms
+    assert "imo9321483" in terms
+
+
+def test_query_units_match_the_index_side():
+    units = query_units("仓储费 gb 50160 Tanks")
+    assert [u.kind for u in units] == ["cjk", "code", "word"]
+    assert units[0].terms == ("仓", "储", "费")
+    assert units[1].terms[0] == "gb50160"
+    assert units[2].terms == ("tank",)
+
+
+def test_query_syntax():
+    p = parse('kind:complaint customer:sino "heating coil" -draft date:2024-01..2024-06 仓储费')
+    assert p.kinds == ["complaint"]
+    assert p.customers == ["SINO"]
+    assert p.phrases == ["heating coil"]
+    assert p.exclude == ["draft"]
+    assert p.text == "仓储费"
+    assert p.start == datetime(2024, 1, 1) and p.end == datetime(2024, 7, 1)
+
+
+def test_single_dates_and_open_ranges():
+    p = parse("after:2024-03-01 before:2024-04-01")
+    assert p.start == datetime(2024, 3, 2) and p.end == datetime(2024, 4, 1)
+    p = parse("date:2023")
+    assert p.start == datetime(2023, 1, 1) and p.end == datetime(2024, 1, 1)
+    p = parse("date:nonsense words")
+    assert p.start is None and p.end is None and p.text == "words"
