@@ -369,7 +369,11 @@ def add_attachment(complaint_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            services.add_attachment(complaint, current_user, filename=upload.filename, data=upload.read(),
+            data = upload.read()
+        finally:
+            upload.close()
+        try:
+            services.add_attachment(complaint, current_user, filename=upload.filename, data=data,
                                     description=form.description.data or "")
         except services.ServiceError as exc:
             form.file.errors.append(str(exc))

@@ -68,3 +68,10 @@ def walk_to(complaint, state: str, people) -> None:
 @pytest.fixture
 def walk(people):
     return lambda complaint, state: walk_to(complaint, state, people)
+
+
+@pytest.fixture(autouse=True)
+def _request_context(app):
+    """Services raise translatable messages; reading them needs the locale of a request."""
+    with app.test_request_context():
+        yield
