@@ -289,6 +289,8 @@ def transition(complaint: Complaint, action: str, user, *, note: str = "", now: 
         if t.target != "closed":
             complaint.end_reason = note.strip()
     db.session.flush()
+    if t.target == "closed" and complaint.reports:
+        file_report(complaint.reports[-1], user)
     return row
 
 
@@ -449,12 +451,17 @@ def file_report(report: ComplaintReport, user) -> None:
     if file_document is None or report.archive_record_id:
         return
     complaint = report.complaint
-    record = file_document(
-        kind="complaint_report", title=f"{complaint.ref} 8D report v{report.version} – {complaint.title}",
-        files=[(report.filename, read_stored(report.sha256))], user=user, customer_id=complaint.customer_id,
-        restricted=complaint.restricted, event_date=to_local(report.sent_at).date(),
-        source_key=f"complaint:{complaint.id}:report:{report.version}",
-    )
+    try:
+        with db.session.begin_nested():
+            record = file_document(
+                kind="complaint_report", title=f"{complaint.ref} 8D report – {complaint.title}",
+                files=[(report.filename, read_stored(report.sha256))], user=user, customer_id=complaint.customer_id,
+                restricted=complaint.restricted, event_date=to_local(report.sent_at).date(),
+                source_key=f"complaint:{complaint.id}:8d-report",
+            )
+    except Exception:  # filing must not block the closure; the report stays with the complaint
+        current_app.logger.exception("filing the 8D report of %s in the archive failed", complaint.ref)
+        return
     report.archive_record_id = getattr(record, "id", None)
     db.session.flush()
 

@@ -115,3 +115,18 @@ def test_8d_report_in_chinese_is_kept_as_sent(client, login, new_complaint, walk
     flat = "".join(text.split())
     for phrase in ("根本原因", "纠正措施", "预防措施", "柴油短量", "暂停使用3号鹤位", "RootCause".lower()):
         assert phrase in flat or phrase in flat.lower(), phrase
+
+
+def test_sent_report_is_filed_in_the_archive_on_closure(app, new_complaint, walk, people):
+    from portal.blueprints.archive.models import ArchiveRecord
+
+    complaint = new_complaint()
+    walk(complaint, "awaiting_effectiveness")
+    report = services.send_report(complaint, people["csr"], recipient="stock@sinochem.example")
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count(ArchiveRecord.id))) == 0
+    services.evaluate(complaint, people["manager"], text="Effective")
+    services.transition(complaint, "close", people["manager"])
+    db.session.commit()
+    record = db.session.scalar(db.select(ArchiveRecord))
+    assert record is not None and record.kind == "complaint_report" and report.archive_record_id == record.id
