@@ -23,7 +23,8 @@ def _page_document(p: Page) -> dict:
     elif p.kind == "procedure":
         extra = [p.owner_department] + [f"{c.target.doc_number} {c.target.title}" for c in p.citations]
     refs = " ".join(x for x in (p.doc_number, p.slug) if x)
-    title = " ".join(x for x in (p.doc_number, p.title, p.title_zh if p.title_zh != p.title else "") if x)
+    number = p.doc_number if p.doc_number and p.doc_number not in p.title else ""
+    title = " ".join(x for x in (number, p.title, p.title_zh if p.title_zh != p.title else "") if x)
     return {
         "title": title,
         "body": ("\n".join(x for x in extra if x) + "\n" + body)[:MAX_BODY_CHARS],
