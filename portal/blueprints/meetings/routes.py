@@ -1,3 +1,253 @@
-from flask import Blueprint
+"""Customer review meetings: schedule, minutes with live preview, actions carried over, PDFs, circulation."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...extensions import db
+from ...markdown import render_markdown
+from ...permissions import load_or_404, require
+from ...timeutil import local_today
+from ...web import render
+from ..complaints.services import ServiceError, customer_choices, staff_choices
+from . import services
+from .forms import (
+    ActionItemForm,
+    AttendeeForm,
+    CadenceForm,
+    CirculateForm,
+    CloseActionForm,
+    ConfirmForm,
+    MeetingForm,
+    MinutesForm,
+)
+from .models import ReviewAction, ReviewAttendee, ReviewCirculation, ReviewMeeting
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+CS = ("cs_manager", "csr")
+
+
+@bp.context_processor
+def _helpers():
+    return {"render_markdown": render_markdown}
+
+
+def _pdf(data: bytes, filename: str, *, inline: bool = False) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline" if inline else "attachment", filename=filename)
+    return response
+
+
+@bp.get("/")
+def index():
+    try:
+        customer_id = int(request.args.get("customer", 0) or 0)
+    except ValueError:
+        customer_id = 0
+    stmt = db.select(ReviewMeeting).order_by(ReviewMeeting.meeting_date.desc())
+    if customer_id:
+        stmt = stmt.filter(ReviewMeeting.customer_id == customer_id)
+    meetings = list(db.session.scalars(stmt.limit(200)))
+    return render("meetings/index.html", meetings=meetings, schedule=services.schedule(), today=local_today(),
+                  customers=customer_choices(), customer_id=customer_id,
+                  cadence_form=CadenceForm(customer_choices=customer_choices()))
+
+
+@bp.post("/cadence")
+@require(*CS)
+def cadence():
+    form = CadenceForm(customer_choices=customer_choices())
+    if form.validate_on_submit():
+        services.set_cadence(form.customer_id.data, form.interval_months.data)
+        db.session.commit()
+        flash(_("Review cadence saved."), "success")
+    else:
+        flash(_("Choose the customer and a cadence between 1 and 24 months."), "error")
+    return redirect(url_for("meetings.index"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(*CS)
+def create():
+    form = MeetingForm(customer_choices=customer_choices())
+    if request.method == "GET":
+        try:
+            form.customer_id.data = int(request.args.get("customer", 0) or 0)
+        except ValueError:
+            pass
+        form.meeting_date.data = form.meeting_date.data or local_today()
+    if form.validate_on_submit():
+        try:
+            meeting = services.create_meeting(
+                customer_id=form.customer_id.data, meeting_date=form.meeting_date.data, user=current_user,
+                period_start=form.period_start.data, period_end=form.period_end.data, location=form.location.data or "",
+                agenda=form.agenda.data or "",
+            )
+        except ServiceError as exc:
+            form.period_end.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Review meeting created."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return render("meetings/form.html", form=form)
+
+
+def _detail(meeting: ReviewMeeting, **forms):
+    ctx = {
+        "attendee_form": AttendeeForm(prefix="att"),
+        "action_form": ActionItemForm(prefix="act", staff_choices=staff_choices()),
+        "circulate_form": CirculateForm(prefix="circ", data={"recipients": "\n".join(services.distribution_list(meeting))}),
+        "confirm_form": ConfirmForm(prefix="conf", data={"version": meeting.minutes_version or None}),
+    }
+    ctx.update(forms)
+    return render("meetings/detail.html", meeting=meeting, carried=services.carried_over(meeting),
+                  previous=services.previous_meeting(meeting.customer_id, meeting.meeting_date), today=local_today(), **ctx)
+
+
+@bp.get("/<int:meeting_id>")
+def detail(meeting_id: int):
+    return _detail(load_or_404(ReviewMeeting, meeting_id))
+
+
+@bp.route("/<int:meeting_id>/minutes", methods=["GET", "POST"])
+@require(*CS)
+def minutes(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
+    form = MinutesForm(obj=meeting)
+    if form.validate_on_submit():
+        try:
+            services.save_minutes(meeting, minutes=form.minutes.data, decisions=form.decisions.data,
+                                  agenda=form.agenda.data, location=form.location.data)
+        except ServiceError as exc:
+            form.minutes.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Minutes saved."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return render("meetings/minutes_form.html", form=form, meeting=meeting)
+
+
+@bp.post("/preview")
+def preview():
+    """htmx: the Markdown of the minutes rendered as it is typed."""
+    text = request.form.get("minutes", "")[:100000]
+    return render("meetings/_preview.html", html=render_markdown(text))
+
+
+@bp.post("/<int:meeting_id>/attendees")
+@require(*CS)
+def add_attendee(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
+    form = AttendeeForm(prefix="att")
+    if form.validate_on_submit():
+        services.add_attendee(meeting, name=form.name.data, company=form.company.data or "",
+                              position=form.position.data or "", email=form.email.data or "", internal=form.internal.data)
+        db.session.commit()
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#attendees")
+    return _detail(meeting, attendee_form=form)
+
+
+@bp.post("/<int:meeting_id>/attendees/<int:attendee_id>/delete")
+@require(*CS)
+def remove_attendee(meeting_id: int, attendee_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
+    attendee = db.session.get(ReviewAttendee, attendee_id)
+    if attendee is None or attendee.meeting_id != meeting.id:
+        abort(404)
+    db.session.delete(attendee)
+    db.session.commit()
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#attendees")
+
+
+@bp.post("/<int:meeting_id>/actions")
+@require(*CS)
+def add_action(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
+    form = ActionItemForm(prefix="act", staff_choices=staff_choices())
+    if form.validate_on_submit():
+        services.add_action(meeting, description=form.description.data, owner_id=form.owner_id.data,
+                            owner_name=form.owner_name.data or "", due_date=form.due_date.data)
+        db.session.commit()
+        flash(_("Action item added."), "success")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#actions")
+    return _detail(meeting, action_form=form)
+
+
+@bp.post("/<int:meeting_id>/actions/<int:action_id>/<any(close, reopen):step>")
+@require(*CS)
+def action_step(meeting_id: int, action_id: int, step: str):
+    meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
+    action = load_or_404(ReviewAction, action_id, action="edit")
+    if action.customer_id != meeting.customer_id:
+        abort(404)
+    form = CloseActionForm()
+    form.validate_on_submit()
+    if step == "close":
+        services.close_action(action, meeting=meeting, note=form.note.data or "")
+    else:
+        services.reopen_action(action)
+    db.session.commit()
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#actions")
+
+
+@bp.get("/<int:meeting_id>/preread.pdf")
+def preread_pdf(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id)
+    return _pdf(services.render_preread(meeting, current_user), f"{meeting.ref}-pre-read.pdf", inline=True)
+
+
+@bp.get("/<int:meeting_id>/preread")
+def preread(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id)
+    return render("meetings/preread.html", **services.preread(meeting, current_user))
+
+
+@bp.get("/<int:meeting_id>/minutes.pdf")
+def minutes_pdf(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id)
+    return _pdf(services.render_minutes(meeting), f"{meeting.ref}-minutes-draft.pdf", inline=True)
+
+
+@bp.post("/<int:meeting_id>/circulate")
+@require(*CS)
+def circulate(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
+    form = CirculateForm(prefix="circ")
+    if form.validate_on_submit():
+        try:
+            rows = services.circulate(meeting, current_user, recipients=form.recipients.data.splitlines())
+        except ServiceError as exc:
+            form.recipients.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Minutes version %(v)s circulated to %(n)s recipient(s).", v=meeting.minutes_version, n=len(rows)), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#circulation")
+    return _detail(meeting, circulate_form=form)
+
+
+@bp.get("/<int:meeting_id>/circulated/<int:circulation_id>")
+def circulated_pdf(meeting_id: int, circulation_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id)
+    row = db.session.get(ReviewCirculation, circulation_id)
+    if row is None or row.meeting_id != meeting.id:
+        abort(404)
+    return _pdf(services.read_stored(row.sha256), f"{meeting.ref}-minutes-v{row.version}.pdf")
+
+
+@bp.post("/<int:meeting_id>/confirm")
+@require(*CS)
+def confirm(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
+    form = ConfirmForm(prefix="conf")
+    if form.validate_on_submit():
+        try:
+            services.confirm(meeting, by=form.confirmed_by.data, version=form.version.data)
+        except ServiceError as exc:
+            form.version.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Customer confirmation recorded."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#circulation")
+    return _detail(meeting, confirm_form=form)

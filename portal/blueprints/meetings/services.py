@@ -1,0 +1,297 @@
+"""Review meeting logic: carry-over of open actions, the pre-read pack, minutes circulation, cadence."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
+
+from ...extensions import db
+from ...storage import ContentStore
+from ...timeutil import local_today, to_local, utcnow
+from ..complaints.models import FINAL_STATES, Complaint, Inquiry
+from ..complaints.services import ServiceError, visible_complaints
+from ..customers.models import Customer
+from .models import ReviewAction, ReviewAttendee, ReviewCadence, ReviewCirculation, ReviewMeeting
+
+
+def add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year = d.year + month // 12
+    month = month % 12 + 1
+    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    return date(year, month, min(d.day, days[month - 1]))
+
+
+def previous_meeting(customer_id: int, before: date, exclude_id: int | None = None) -> ReviewMeeting | None:
+    stmt = db.select(ReviewMeeting).filter(ReviewMeeting.customer_id == customer_id, ReviewMeeting.meeting_date < before)
+    if exclude_id:
+        stmt = stmt.filter(ReviewMeeting.id != exclude_id)
+    return db.session.scalar(stmt.order_by(ReviewMeeting.meeting_date.desc()).limit(1))
+
+
+def create_meeting(*, customer_id: int, meeting_date: date, user, period_start: date | None = None,
+                   period_end: date | None = None, location: str = "", agenda: str = "") -> ReviewMeeting:
+    prev = previous_meeting(customer_id, meeting_date)
+    if period_start is None:
+        period_start = prev.meeting_date if prev else add_months(meeting_date, -3)
+    period_end = period_end or meeting_date
+    if period_end < period_start:
+        raise ServiceError(_l("The period ends before it starts."))
+    meeting = ReviewMeeting(customer_id=customer_id, meeting_date=meeting_date, period_start=period_start,
+                            period_end=period_end, location=location, agenda=agenda or default_agenda(),
+                            created_by_id=getattr(user, "id", None))
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting
+
+
+def default_agenda() -> str:
+    return "\n".join([
+        "1. Actions from the previous meeting / 上次会议行动项",
+        "2. Operations of the period: receipts, deliveries, stock variances / 本期作业：进出库与库存差异",
+        "3. Complaints and inquiries, SLA / 投诉与咨询、服务水平",
+        "4. Safety and quality / 安全与质量",
+        "5. Plans for the next period / 下期计划",
+        "6. Any other business / 其他事项",
+    ])
+
+
+def save_minutes(meeting: ReviewMeeting, *, minutes: str, decisions: str, agenda: str | None = None,
+                 location: str | None = None) -> None:
+    if meeting.status == "confirmed":
+        raise ServiceError(_l("The customer has confirmed these minutes; they can no longer be changed."))
+    meeting.minutes = minutes or ""
+    meeting.decisions = decisions or ""
+    if agenda is not None:
+        meeting.agenda = agenda
+    if location is not None:
+        meeting.location = location
+    if meeting.status == "planned" and meeting.minutes.strip():
+        meeting.status = "held"
+    db.session.flush()
+
+
+def add_attendee(meeting: ReviewMeeting, *, name: str, company: str = "", position: str = "", email: str = "",
+                 internal: bool = False, user_id: int | None = None) -> ReviewAttendee:
+    attendee = ReviewAttendee(meeting=meeting, name=name.strip(), company=company or "", position=position or "",
+                              email=email or "", internal=internal, user_id=user_id or None)
+    db.session.add(attendee)
+    db.session.flush()
+    return attendee
+
+
+def add_action(meeting: ReviewMeeting, *, description: str, owner_id: int | None = None, owner_name: str = "",
+               due_date: date | None = None) -> ReviewAction:
+    action = ReviewAction(meeting=meeting, customer_id=meeting.customer_id, description=description,
+                          owner_id=owner_id or None, owner_name=owner_name or "", due_date=due_date)
+    db.session.add(action)
+    db.session.flush()
+    return action
+
+
+def close_action(action: ReviewAction, *, meeting: ReviewMeeting | None = None, note: str = "",
+                 now: datetime | None = None) -> None:
+    action.status = "closed"
+    action.closed_at = now or utcnow()
+    action.closed_in_meeting_id = meeting.id if meeting else action.meeting_id
+    action.note = note or action.note
+    db.session.flush()
+
+
+def reopen_action(action: ReviewAction) -> None:
+    action.status = "open"
+    action.closed_at = None
+    action.closed_in_meeting_id = None
+    db.session.flush()
+
+
+def carried_over(meeting: ReviewMeeting) -> list[ReviewAction]:
+    """Actions raised at earlier meetings with this customer that were still open when this meeting was held
+    (open now, or closed at or after this meeting)."""
+    stmt = db.select(ReviewAction).join(ReviewMeeting, ReviewAction.meeting_id == ReviewMeeting.id).filter(
+        ReviewAction.customer_id == meeting.customer_id, ReviewMeeting.meeting_date < meeting.meeting_date,
+    ).order_by(ReviewMeeting.meeting_date, ReviewAction.id)
+    out = []
+    for action in db.session.scalars(stmt):
+        if action.is_open:
+            out.append(action)
+        elif action.closed_in_meeting is not None:
+            if action.closed_in_meeting.meeting_date >= meeting.meeting_date:
+                out.append(action)
+        elif action.closed_at is not None and to_local(action.closed_at).date() >= meeting.meeting_date:
+            out.append(action)
+    return out
+
+
+def _in_period(column, start: date, end: date):
+    from ...timeutil import from_local
+
+    lo = from_local(datetime.combine(start, datetime.min.time()))
+    hi = from_local(datetime.combine(end + timedelta(days=1), datetime.min.time()))
+    return column >= lo, column < hi
+
+
+def preread(meeting: ReviewMeeting, user) -> dict:
+    """The pre-read pack: complaints and inquiries of the period with SLA hit rate, open actions."""
+    start, end = meeting.period_start, meeting.period_end
+    inquiries = list(db.session.scalars(
+        db.select(Inquiry).filter(Inquiry.customer_id == meeting.customer_id, *_in_period(Inquiry.received_at, start, end))
+        .order_by(Inquiry.received_at)
+    ))
+    complaints = list(db.session.scalars(
+        visible_complaints(user).filter(Complaint.customer_id == meeting.customer_id,
+                                        *_in_period(Complaint.received_at, start, end)).order_by(Complaint.received_at)
+    ))
+    open_complaints = [c for c in db.session.scalars(
+        visible_complaints(user).filter(Complaint.customer_id == meeting.customer_id, Complaint.state.not_in(FINAL_STATES))
+        .order_by(Complaint.received_at)
+    ) if c not in complaints]
+    on_time_inq = [i for i in inquiries if i.answered_at is not None and i.answered_at <= i.due_at]
+    acked = [c for c in complaints if c.acknowledged_at is not None and c.acknowledged_at <= c.ack_due_at]
+
+    def pct(part, whole):
+        return (Decimal(100 * len(part)) / len(whole)).quantize(Decimal("0.1")) if whole else None
+
+    open_actions = [a for a in carried_over(meeting) if a.is_open] + [a for a in meeting.actions if a.is_open]
+    return {
+        "meeting": meeting,
+        "inquiries": inquiries,
+        "complaints": complaints,
+        "open_complaints": open_complaints,
+        "inquiry_sla_pct": pct(on_time_inq, inquiries),
+        "complaint_ack_pct": pct(acked, complaints),
+        "open_actions": open_actions,
+        "generated_at": to_local(utcnow()).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def minutes_context(meeting: ReviewMeeting) -> dict:
+    from ...markdown import render_markdown
+
+    return {
+        "meeting": meeting,
+        "minutes_html": render_markdown(meeting.minutes or ""),
+        "carried": carried_over(meeting),
+        "version": meeting.minutes_version or 0,
+        "generated_at": to_local(utcnow()).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def render_minutes(meeting: ReviewMeeting, *, version: int | None = None) -> bytes:
+    from ...pdf import render_pdf
+
+    ctx = minutes_context(meeting)
+    if version is not None:
+        ctx["version"] = version
+    return render_pdf("pdf/meeting_minutes.html", **ctx)
+
+
+def render_preread(meeting: ReviewMeeting, user) -> bytes:
+    from ...pdf import render_pdf
+
+    return render_pdf("pdf/meeting_preread.html", **preread(meeting, user))
+
+
+def store() -> ContentStore:
+    return ContentStore(str(current_app.config["ARCHIVE_DIR"]) + "/attachments")
+
+
+def read_stored(sha: str) -> bytes:
+    with store().open(sha) as fh:
+        return fh.read()
+
+
+def circulate(meeting: ReviewMeeting, user, *, recipients: list[str], now: datetime | None = None) -> list[ReviewCirculation]:
+    """Issue a new version of the minutes PDF to the distribution list and record who got it."""
+    recipients = [r.strip() for r in recipients if r.strip()]
+    if not recipients:
+        raise ServiceError(_l("Name at least one recipient."))
+    if not meeting.minutes.strip():
+        raise ServiceError(_l("Write the minutes before circulating them."))
+    if meeting.status == "confirmed":
+        raise ServiceError(_l("The customer has confirmed these minutes; they can no longer be changed."))
+    now = now or utcnow()
+    version = meeting.minutes_version + 1
+    data = render_minutes(meeting, version=version)
+    sha = store().put(data)
+    meeting.minutes_version = version
+    meeting.status = "circulated"
+    rows = [ReviewCirculation(meeting=meeting, version=version, recipient=r, sent_at=now, sent_by_id=user.id,
+                              sha256=sha, size=len(data)) for r in dict.fromkeys(recipients)]
+    db.session.add_all(rows)
+    db.session.flush()
+    _file_minutes(meeting, data, user, version)
+    return rows
+
+
+def _file_minutes(meeting: ReviewMeeting, data: bytes, user, version: int) -> None:
+    try:
+        from ..archive.services import file_document
+    except ImportError:
+        return
+    try:
+        with db.session.begin_nested():
+            file_document(kind="meeting_minutes", title=f"{meeting.ref} minutes", user=user,
+                          files=[(f"{meeting.ref}-minutes-v{version}.pdf", data)], customer_id=meeting.customer_id,
+                          event_date=meeting.meeting_date, source_key=f"review_meeting:{meeting.id}:minutes")
+    except Exception:  # filing must not block circulation; the sent PDF is kept with the meeting
+        current_app.logger.exception("filing the minutes of %s in the archive failed", meeting.ref)
+
+
+def confirm(meeting: ReviewMeeting, *, by: str, version: int, at: datetime | None = None) -> None:
+    if meeting.minutes_version == 0:
+        raise ServiceError(_l("Circulate the minutes before recording the customer's confirmation."))
+    if version != meeting.minutes_version:
+        raise ServiceError(_l("Only the latest version (v%(v)s) can be confirmed.", v=meeting.minutes_version))
+    meeting.confirmed_by = by.strip()
+    meeting.confirmed_at = at or utcnow()
+    meeting.confirmed_version = version
+    meeting.status = "confirmed"
+    db.session.flush()
+
+
+def distribution_list(meeting: ReviewMeeting) -> list[str]:
+    """The default recipients: every attendee with an e-mail address."""
+    return list(dict.fromkeys(a.email for a in meeting.attendees if a.email))
+
+
+# --- cadence --------------------------------------------------------------------------------------
+
+def set_cadence(customer_id: int, months: int, *, active: bool = True) -> ReviewCadence:
+    if months < 1 or months > 24:
+        raise ServiceError(_l("Choose between 1 and 24 months."))
+    row = db.session.scalar(db.select(ReviewCadence).filter_by(customer_id=customer_id))
+    if row is None:
+        row = ReviewCadence(customer_id=customer_id)
+        db.session.add(row)
+    row.interval_months = months
+    row.active = active
+    db.session.flush()
+    return row
+
+
+def schedule(today: date | None = None) -> list[dict]:
+    """Every customer with a cadence: last meeting, next due date, overdue flag (soonest first)."""
+    today = today or local_today()
+    rows = db.session.scalars(db.select(ReviewCadence).filter_by(active=True))
+    out = []
+    for cad in rows:
+        last = db.session.scalar(
+            db.select(ReviewMeeting).filter(ReviewMeeting.customer_id == cad.customer_id, ReviewMeeting.meeting_date <= today)
+            .order_by(ReviewMeeting.meeting_date.desc()).limit(1)
+        )
+        planned = db.session.scalar(
+            db.select(ReviewMeeting).filter(ReviewMeeting.customer_id == cad.customer_id, ReviewMeeting.meeting_date > today)
+            .order_by(ReviewMeeting.meeting_date).limit(1)
+        )
+        due = add_months(last.meeting_date, cad.interval_months) if last else today
+        out.append({"customer": cad.customer, "cadence": cad, "last": last, "planned": planned, "due": due,
+                    "overdue": due < today and planned is None})
+    return sorted(out, key=lambda r: r["due"])
+
+
+def long_term_customers() -> list[Customer]:
+    return list(db.session.scalars(db.select(Customer).filter_by(long_term=True, active=True).order_by(Customer.code)))
