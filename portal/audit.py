@@ -16,7 +16,7 @@ from typing import Optional
 
 from flask import has_request_context
 from sqlalchemy import DDL, Integer, String, Text, event, inspect, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from .extensions import db
 from .models import UTCDateTime
@@ -88,8 +88,12 @@ def _jsonable(value):
     return str(value)
 
 
+def _audited_class(cls) -> bool:
+    return bool(getattr(cls, "__audit__", True)) and hasattr(cls, "__table__")
+
+
 def _audited(obj) -> bool:
-    return getattr(type(obj), "__audit__", True) and hasattr(type(obj), "__table__")
+    return _audited_class(type(obj))
 
 
 def _identity(obj) -> str:
@@ -135,11 +139,34 @@ def _changes(obj, action: str) -> dict:
     return out
 
 
+def _keep_old_value(target, value, oldvalue, initiator):
+    return value
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _load_old_values(mapper, class_):
+    """Make every column of an audited model load its old value before it is overwritten.
+
+    Without this, changing an attribute that was expired (after a commit, say) loses the old value,
+    and the trail would show None where the record had a value.
+    """
+    if not _audited_class(class_):
+        return
+    for prop in mapper.column_attrs:
+        event.listen(getattr(class_, prop.key), "set", _keep_old_value, active_history=True, retval=True)
+
+
 @event.listens_for(Session, "before_flush")
 def _guard(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEntry):
             raise AuditImmutable("audit entries cannot be changed or deleted")
+    # Load the values of records about to be deleted, so the trail can show what was removed.
+    for obj in session.deleted:
+        if _audited(obj):
+            state = inspect(obj)
+            for key in set(state.expired_attributes) & set(state.mapper.column_attrs.keys()):
+                getattr(obj, key)
 
 
 @event.listens_for(Session, "after_flush")
@@ -147,7 +174,17 @@ def _record(session, flush_context):
     user_id, actor = current_actor()
     now = utcnow()
     rows = []
-    for action, objs in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    # Records deleted by the flush itself (delete-orphan cascades) never pass through session.delete():
+    # the unit of work knows them.
+    deleted = list(session.deleted)
+    seen = {id(o) for o in deleted}
+    for state, (isdelete, listonly) in getattr(flush_context, "states", {}).items():
+        obj = state.obj()
+        if isdelete and not listonly and obj is not None and id(obj) not in seen:
+            deleted.append(obj)
+            seen.add(id(obj))
+    dirty = [o for o in session.dirty if id(o) not in seen]
+    for action, objs in (("insert", session.new), ("update", dirty), ("delete", deleted)):
         for obj in objs:
             if not _audited(obj):
                 continue

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import pytest
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from portal.models import ROLES
 
@@ -17,11 +17,21 @@ OPEN_ENDPOINTS = {"auth.login", "main.healthz", "static", "main.set_language"}
 
 def _url(app, rule) -> str:
     values = {}
-    for name in rule.arguments:
+    for name in rule.arguments - set(rule.defaults or {}):
         converter = rule._converters.get(name)
-        values[name] = 1 if isinstance(converter, IntegerConverter) else "x1"
+        if isinstance(converter, IntegerConverter):
+            values[name] = 1
+        elif isinstance(converter, FloatConverter):
+            values[name] = 1.0
+        elif isinstance(converter, UUIDConverter):
+            values[name] = "00000000-0000-4000-8000-000000000001"
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = "x1"
     with app.test_request_context():
-        return app.url_for(rule.endpoint, **values)
+        url = app.url_for(rule.endpoint, **values)
+    return url
 
 
 def _routes(app):

@@ -123,6 +123,10 @@ def record_history(entity: str, entity_id: str):
     if model is None:
         abort(404)
     if not current_user.has_role("admin", "cs_manager"):
+        # Others see the history of domain records they may view; users, roles and departments
+        # (models without can_view) are for managers only.
+        if not hasattr(model, "can_view"):
+            abort(403)
         load_or_404(model, int(entity_id) if entity_id.isdigit() else entity_id)
     entries = history_for(entity, entity_id)
     if not entries:
