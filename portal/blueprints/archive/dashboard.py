@@ -1,0 +1,27 @@
+"""Dashboard panel: due for disposition, batches awaiting approval, last fixity result."""
+from __future__ import annotations
+
+from ...blueprints.dashboard.panels import register_panel
+from ...extensions import db
+from . import services
+from .models import DisposalBatch
+
+
+@register_panel(70, "archive/_panel.html")
+def archive_panel(user):
+    if not user.has_role("admin", "records_officer", "cs_manager"):
+        return None
+    today = services.today()
+    items = services.schedule(today)
+    awaiting = list(db.session.scalars(db.select(DisposalBatch).filter_by(status="proposed")
+                                       .order_by(DisposalBatch.proposed_at)))
+    approved = list(db.session.scalars(db.select(DisposalBatch).filter(DisposalBatch.status.in_(("approved", "executing")))))
+    return {
+        "due": len([i for i in items if not i.skipped]),
+        "skipped": len([i for i in items if i.skipped]),
+        "awaiting": awaiting,
+        "approved": approved,
+        "can_approve": user.has_role("admin", "cs_manager"),
+        "is_officer": user.has_role("admin", "records_officer"),
+        "fixity": services.last_fixity_run(),
+    }

@@ -1,0 +1,1 @@
+"""Demo archive: loaded in demo.py's loader (order 70)."""
