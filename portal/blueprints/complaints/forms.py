@@ -205,9 +205,12 @@ class MocForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.customer_id.choices = [(0, "—")] + list(customer_choices)
 
-    def validate_valid_until(self, field):
-        if self.period.data == "temporary" and not field.data:
-            raise ValidationError(_l("A temporary change needs an end date."))
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.period.data == "temporary" and not self.valid_until.data:
+            self.valid_until.errors = [*self.valid_until.errors, _l("A temporary change needs an end date.")]
+            ok = False
+        return ok
 
 
 class MocItemForm(FlaskForm):

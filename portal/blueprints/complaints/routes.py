@@ -122,6 +122,7 @@ def answer_inquiry(inquiry_id: int):
         try:
             services.answer_inquiry(inquiry, answer=form.answer.data, answered_at=form.answered_at.utc, user=current_user)
         except services.ServiceError as exc:
+            db.session.rollback()
             form.answered_at.errors.append(str(exc))
         else:
             db.session.commit()
@@ -152,6 +153,7 @@ def escalate_inquiry(inquiry_id: int):
         try:
             services.escalate_inquiry(inquiry, note=form.note.data, user=current_user)
         except services.ServiceError as exc:
+            db.session.rollback()
             form.note.errors.append(str(exc))
         else:
             db.session.commit()
@@ -169,6 +171,7 @@ def inquiry_to_complaint(inquiry_id: int):
         try:
             complaint = services.inquiry_to_complaint(inquiry, user=current_user, category=form.category.data)
         except services.ServiceError as exc:
+            db.session.rollback()
             flash(str(exc), "error")
             return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
         db.session.commit()
@@ -300,6 +303,7 @@ def investigation(complaint_id: int):
             fields = {k: v for k, v in form.data.items() if k not in ("csrf_token",)}
             services.save_investigation(complaint, current_user, **fields)
         except services.ServiceError as exc:
+            db.session.rollback()
             flash(str(exc), "error")
         else:
             db.session.commit()
@@ -318,6 +322,7 @@ def add_action(complaint_id: int):
             services.add_action(complaint, current_user, kind=form.kind.data, description=form.description.data,
                                 owner_id=form.owner_id.data, department_id=form.department_id.data, due_date=form.due_date.data)
         except services.ServiceError as exc:
+            db.session.rollback()
             flash(str(exc), "error")
         else:
             db.session.commit()
@@ -336,6 +341,7 @@ def update_action(complaint_id: int, action_id: int):
         try:
             services.update_action(action, current_user, status=form.status.data, completion_note=form.completion_note.data or "")
         except services.ServiceError as exc:
+            db.session.rollback()
             form.completion_note.errors.append(str(exc))
         else:
             db.session.commit()
@@ -353,6 +359,7 @@ def evaluate(complaint_id: int):
         try:
             services.evaluate(complaint, current_user, text=form.effectiveness.data)
         except services.ServiceError as exc:
+            db.session.rollback()
             form.effectiveness.errors.append(str(exc))
         else:
             db.session.commit()
@@ -376,6 +383,7 @@ def add_attachment(complaint_id: int):
             services.add_attachment(complaint, current_user, filename=upload.filename, data=data,
                                     description=form.description.data or "")
         except services.ServiceError as exc:
+            db.session.rollback()
             form.file.errors.append(str(exc))
         else:
             db.session.commit()
@@ -430,6 +438,7 @@ def share_lesson(complaint_id: int):
             shares = services.share_lesson(complaint, current_user, summary=form.summary.data, prevention=form.prevention.data,
                                            user_ids=form.user_ids.data, department_ids=form.department_ids.data)
         except services.ServiceError as exc:
+            db.session.rollback()
             flash(str(exc), "error")
         else:
             db.session.commit()
@@ -494,6 +503,7 @@ def moc_form(moc_id: int | None = None):
         try:
             moc = services.save_moc(moc, current_user, **fields)
         except services.ServiceError as exc:
+            db.session.rollback()
             form.title.errors.append(str(exc))
         else:
             db.session.commit()

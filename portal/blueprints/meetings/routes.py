@@ -86,6 +86,7 @@ def create():
                 agenda=form.agenda.data or "",
             )
         except ServiceError as exc:
+            db.session.rollback()
             form.period_end.errors.append(str(exc))
         else:
             db.session.commit()
@@ -121,6 +122,7 @@ def minutes(meeting_id: int):
             services.save_minutes(meeting, minutes=form.minutes.data, decisions=form.decisions.data,
                                   agenda=form.agenda.data, location=form.location.data)
         except ServiceError as exc:
+            db.session.rollback()
             form.minutes.errors.append(str(exc))
         else:
             db.session.commit()
@@ -219,6 +221,7 @@ def circulate(meeting_id: int):
         try:
             rows = services.circulate(meeting, current_user, recipients=form.recipients.data.splitlines())
         except ServiceError as exc:
+            db.session.rollback()
             form.recipients.errors.append(str(exc))
         else:
             db.session.commit()
@@ -245,6 +248,7 @@ def confirm(meeting_id: int):
         try:
             services.confirm(meeting, by=form.confirmed_by.data, version=form.version.data)
         except ServiceError as exc:
+            db.session.rollback()
             form.version.errors.append(str(exc))
         else:
             db.session.commit()

@@ -49,9 +49,12 @@ def walk_to(complaint, state: str, people) -> None:
     csr, manager = people["csr"], people["manager"]
     path = ["acknowledge", "investigate", "start_actions", "request_check", "close"]
     targets = ["acknowledged", "investigating", "actions_in_progress", "awaiting_effectiveness", "closed"]
-    for action, target in zip(path, targets):
+    sources = ["received"] + targets[:-1]
+    for source, action, target in zip(sources, path, targets):
         if complaint.state == state:
             break
+        if complaint.state != source:
+            continue
         if action == "start_actions":
             services.save_investigation(complaint, csr, root_cause="Meter not calibrated", cause_category="equipment")
         if action == "request_check" and not complaint.actions:
