@@ -11,6 +11,7 @@ and init_app(app), called by the application factory.
 from __future__ import annotations
 
 import logging
+import weakref
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -45,6 +46,7 @@ def get_store(app=None):
             gap_timeout=float(app.config.get("SEARCH_GAP_TIMEOUT", 600.0)),
         )
         ext["store"] = store
+        weakref.finalize(app, store.close)
     return store
 
 

@@ -227,6 +227,16 @@ def _parents(fn, obj, add) -> None:
             add(parent)
 
 
+def _collect_leaked_files() -> None:
+    """Whoosh leaves files open when it fails to read a corrupt index; close them quietly now."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 # ---------------------------------------------------------------- the index store
 class IndexStore:
     def __init__(self, root: str | os.PathLike, engine, *, writer_timeout: float = 2.0,
@@ -236,6 +246,8 @@ class IndexStore:
         self.writer_timeout = writer_timeout
         self.gap_timeout = gap_timeout
         self._local = threading.local()
+        self._open_searchers: list = []
+        self._lock = threading.Lock()
 
     # ---- generations
     def current_dir(self) -> Path | None:
@@ -286,26 +298,40 @@ class IndexStore:
             raise ValueError("search index has no __meta__ document")
         return ix
 
+    def _try_open(self):
+        """(index, None) or (None, (problem, missing)); whoosh's leaked files on a corrupt index are
+        closed quietly."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                return self._open_checked(), None
+            except Exception as exc:  # noqa: BLE001 - any failure to open means: rebuild
+                missing = isinstance(exc, FileNotFoundError) and self.current_dir() is None
+                failure = (f"{type(exc).__name__}: {exc}", missing)
+            _collect_leaked_files()
+        return None, failure
+
     def open(self, *, repair: bool = True):
         """The live index; a missing or corrupt one is rebuilt from the database (loudly)."""
-        try:
-            return self._open_checked()
-        except Exception as exc:  # noqa: BLE001 - any failure to open means: rebuild
-            if not repair:
-                raise
-            missing = isinstance(exc, FileNotFoundError) and self.current_dir() is None
-            with self.rebuild_lock():
-                try:  # another process may have rebuilt it while we waited
-                    return self._open_checked()
-                except Exception:  # noqa: BLE001
-                    pass
-                if missing:
-                    log.warning("search index %s does not exist: building it from the database", self.root)
-                else:
-                    log.error("SEARCH INDEX %s IS CORRUPT OR UNREADABLE (%s: %s): REBUILDING FROM THE DATABASE",
-                              self.root, type(exc).__name__, exc)
-                self._rebuild_locked()
-            return self._open_checked()
+        ix, failure = self._try_open()
+        if ix is not None:
+            return ix
+        if not repair:
+            raise RuntimeError(f"search index unusable: {failure[0]}")
+        with self.rebuild_lock():
+            ix, _ = self._try_open()  # another process may have rebuilt it while we waited
+            if ix is not None:
+                return ix
+            problem, missing = failure
+            if missing:
+                log.warning("search index %s does not exist: building it from the database", self.root)
+            else:
+                log.error("SEARCH INDEX %s IS CORRUPT OR UNREADABLE (%s): REBUILDING FROM THE DATABASE",
+                          self.root, problem)
+            self._rebuild_locked()
+        return self._open_checked()
 
     # ---- searcher reuse (per thread)
     def searcher(self):
@@ -328,17 +354,35 @@ class IndexStore:
         local.ix = ix
         local.searcher = ix.searcher()
         local.gen = self.current_dir()
+        with self._lock:
+            self._open_searchers.append(local.searcher)
         return local.searcher
 
     def reset_searcher(self) -> None:
         s = getattr(self._local, "searcher", None)
         if s is not None:
+            self._close(s)
+        self._local.searcher = None
+        self._local.gen = None
+
+    def _close(self, s) -> None:
+        with self._lock:
+            if s in self._open_searchers:
+                self._open_searchers.remove(s)
+        try:
+            s.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def close(self) -> None:
+        """Close every searcher this store opened (all threads)."""
+        with self._lock:
+            searchers, self._open_searchers = self._open_searchers, []
+        for s in searchers:
             try:
                 s.close()
             except Exception:  # noqa: BLE001
                 pass
-        self._local.searcher = None
-        self._local.gen = None
 
     # ---- metadata
     @staticmethod
