@@ -1,7 +1,7 @@
 """Rendering for full pages and htmx fragments, security headers, shared template helpers."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g, render_template, request, url_for
+from flask import Flask, abort, current_app, g, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from .extensions import htmx
@@ -73,6 +73,19 @@ def init_app(app: Flask) -> None:
     def _fresh_request_state():
         for key in _REQUEST_CACHES:
             g.pop(key, None)
+
+    @app.before_request
+    def _refuse_nul_characters():
+        """No one types a NUL character; PostgreSQL refuses it in text. Answer 400, not a 500."""
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"
+        ):
+            values = [v for vs in request.form.listvalues() for v in vs]
+        else:
+            values = []
+        for value in [v for vs in request.args.listvalues() for v in vs] + values:
+            if "\x00" in value:
+                abort(400)
 
     @app.after_request
     def security_headers(response):
