@@ -416,10 +416,20 @@ def report_context(complaint: Complaint, *, now: datetime | None = None) -> dict
     }
 
 
-def render_report(complaint: Complaint, *, now: datetime | None = None) -> bytes:
+def render_pdf_anywhere(template: str, **context) -> bytes:
+    """render_pdf, also outside a request (CLI, demo loader): the locale selector needs a request."""
+    from flask import has_request_context
+
     from ...pdf import render_pdf
 
-    return render_pdf("pdf/complaint_8d.html", **report_context(complaint, now=now))
+    if has_request_context():
+        return render_pdf(template, **context)
+    with current_app.test_request_context():
+        return render_pdf(template, **context)
+
+
+def render_report(complaint: Complaint, *, now: datetime | None = None) -> bytes:
+    return render_pdf_anywhere("pdf/complaint_8d.html", **report_context(complaint, now=now))
 
 
 def send_report(complaint: Complaint, user, *, recipient: str = "", now: datetime | None = None) -> ComplaintReport:

@@ -12,7 +12,7 @@ from ...extensions import db
 from ...storage import ContentStore
 from ...timeutil import local_today, to_local, utcnow
 from ..complaints.models import FINAL_STATES, Complaint, Inquiry
-from ..complaints.services import ServiceError, visible_complaints
+from ..complaints.services import ServiceError, render_pdf_anywhere, visible_complaints
 from ..customers.models import Customer
 from .models import ReviewAction, ReviewAttendee, ReviewCadence, ReviewCirculation, ReviewMeeting
 
@@ -181,18 +181,14 @@ def minutes_context(meeting: ReviewMeeting) -> dict:
 
 
 def render_minutes(meeting: ReviewMeeting, *, version: int | None = None) -> bytes:
-    from ...pdf import render_pdf
-
     ctx = minutes_context(meeting)
     if version is not None:
         ctx["version"] = version
-    return render_pdf("pdf/meeting_minutes.html", **ctx)
+    return render_pdf_anywhere("pdf/meeting_minutes.html", **ctx)
 
 
 def render_preread(meeting: ReviewMeeting, user) -> bytes:
-    from ...pdf import render_pdf
-
-    return render_pdf("pdf/meeting_preread.html", **preread(meeting, user))
+    return render_pdf_anywhere("pdf/meeting_preread.html", **preread(meeting, user))
 
 
 def store() -> ContentStore:
