@@ -29,7 +29,9 @@ class UserForm(FlaskForm):
     roles = MultiCheckboxField(_l("Roles"), choices=choices((r, ROLE_LABELS[r]) for r in ROLES))
     language = SelectField(_l("Language"), choices=choices([("", "—"), ("en", "English"), ("zh_Hans", "简体中文")]), validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
-    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])
+    # No Optional() here: it would stop the chain before validate_password, which requires a
+    # password for new users.
+    password = PasswordField(_l("Initial password"), validators=[Length(max=256)])
 
     def __init__(self, *args, user: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,7 +11,9 @@ from ...timeutil import tz
 
 def save_user(form, user: User | None) -> User:
     if user is None:
+        # Complete before it joins the session: looking up roles below may flush it.
         user = User(username=form.username.data)
+        user.set_password(form.password.data)
         db.session.add(user)
     user.username = form.username.data
     user.full_name = form.full_name.data or ""

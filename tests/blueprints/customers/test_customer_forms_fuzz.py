@@ -14,7 +14,7 @@ anything = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=30),
     st.sampled_from(["", " ", "ACME", "acme-1", "09:00", "24:00", "a@b.example", "x@", "0", "-1", "999999",
-                     "中化能源", "y", "on", "\x00", "'; DROP TABLE customer; --", "<script>alert(1)</script>"]),
+                     "中化能源", "y", "on", "csr", "first-pass-123", "1", "\x00", "'; DROP TABLE customer; --", "<script>alert(1)</script>"]),
 )
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
