@@ -222,6 +222,24 @@ def create():
     return render("complaints/form.html", form=form)
 
 
+@bp.route("/<int:complaint_id>/edit", methods=["GET", "POST"])
+@require(*CS)
+def edit(complaint_id: int):
+    complaint = load_or_404(Complaint, complaint_id, action="edit")
+    if complaint.is_final:
+        flash(_("This complaint is finished and can no longer be changed."), "error")
+        return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+    form = ComplaintForm(obj=complaint, customer_choices=services.customer_choices(),
+                         staff_choices=services.staff_choices(cs_only=True))
+    del form.customer_id, form.received_at
+    if form.validate_on_submit():
+        services.update_complaint(complaint, current_user, **{k: v for k, v in form.data.items() if k != "csrf_token"})
+        db.session.commit()
+        flash(_("Complaint %(ref)s saved.", ref=complaint.ref), "success")
+        return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+    return render("complaints/form.html", form=form, complaint=complaint)
+
+
 @bp.get("/similar")
 def similar_preview():
     """htmx: similar past records while a new description is typed, plus the recurrence warning."""

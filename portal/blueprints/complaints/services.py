@@ -289,8 +289,10 @@ def transition(complaint: Complaint, action: str, user, *, note: str = "", now: 
         if t.target != "closed":
             complaint.end_reason = note.strip()
     db.session.flush()
-    if t.target == "closed" and complaint.reports:
-        file_report(complaint.reports[-1], user)
+    if t.target == "closed":
+        if complaint.reports:
+            file_report(complaint.reports[-1], user)
+        file_evidence(complaint, user)
     return row
 
 
@@ -473,6 +475,37 @@ def file_report(report: ComplaintReport, user) -> None:
         current_app.logger.exception("filing the 8D report of %s in the archive failed", complaint.ref)
         return
     report.archive_record_id = getattr(record, "id", None)
+    db.session.flush()
+
+
+def file_evidence(complaint: Complaint, user) -> None:
+    """The evidence attachments join the archive when the complaint closes (when the archive module exists)."""
+    file_document = _file_document()
+    if file_document is None or not complaint.attachments:
+        return
+    try:
+        with db.session.begin_nested():
+            file_document(
+                kind="complaint_report", title=f"{complaint.ref} evidence – {complaint.title}",
+                files=[(a.filename, read_stored(a.sha256)) for a in complaint.attachments], user=user,
+                customer_id=complaint.customer_id, restricted=complaint.restricted,
+                event_date=to_local(complaint.closed_at or utcnow()).date(), source_key=f"complaint:{complaint.id}:evidence",
+            )
+    except Exception:
+        current_app.logger.exception("filing the evidence of %s in the archive failed", complaint.ref)
+
+
+EDITABLE = ("title", "category", "severity", "reference", "description", "customer_request", "language", "restricted")
+
+
+def update_complaint(complaint: Complaint, user, **fields) -> None:
+    if complaint.is_final:
+        raise ServiceError(_l("This complaint is finished and can no longer be changed."))
+    for key in EDITABLE:
+        if key in fields:
+            setattr(complaint, key, fields[key])
+    if "owner_id" in fields:
+        complaint.owner_id = fields["owner_id"] or complaint.owner_id
     db.session.flush()
 
 

@@ -130,3 +130,14 @@ def test_sent_report_is_filed_in_the_archive_on_closure(app, new_complaint, walk
     db.session.commit()
     record = db.session.scalar(db.select(ArchiveRecord))
     assert record is not None and record.kind == "complaint_report" and report.archive_record_id == record.id
+
+
+def test_evidence_joins_the_archive_on_closure(app, new_complaint, walk, people):
+    from portal.blueprints.archive.models import ArchiveRecord
+
+    complaint = new_complaint()
+    walk(complaint, "investigating")
+    services.add_attachment(complaint, people["csr"], filename="ullage-report.pdf", data=PDF_BYTES)
+    walk(complaint, "closed")
+    titles = [r.title for r in db.session.scalars(db.select(ArchiveRecord))]
+    assert any("evidence" in t for t in titles)

@@ -175,3 +175,21 @@ def test_action_owner_may_complete_own_action(client, login, new_complaint, walk
     assert client.post(url, data={"status": "done", "completion_note": "Gauge replaced"}).status_code == 302
     db.session.refresh(action)
     assert action.status == "done"
+
+
+def test_edit_complaint_until_it_is_finished(client, login, new_complaint, walk, people):
+    complaint = new_complaint()
+    login(people["csr"])
+    assert client.get(f"/complaints/{complaint.id}/edit").status_code == 200
+    r = client.post(f"/complaints/{complaint.id}/edit", data={
+        "title": "Short delivery, 8 trucks", "category": "quantity", "severity": "critical", "language": "en",
+        "description": "Updated", "owner_id": people["csr"].id, "restricted": "y",
+    })
+    assert r.status_code == 302
+    db.session.refresh(complaint)
+    assert (complaint.title, complaint.severity, complaint.restricted) == ("Short delivery, 8 trucks", "critical", True)
+    walk(complaint, "closed")
+    r = client.post(f"/complaints/{complaint.id}/edit", data={"title": "x", "category": "quantity", "description": "x"})
+    assert r.status_code == 302
+    db.session.refresh(complaint)
+    assert complaint.title == "Short delivery, 8 trucks"
