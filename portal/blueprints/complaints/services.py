@@ -25,6 +25,7 @@ from .models import (
     CATEGORIES,
     FINAL_STATES,
     OPEN_ACTION_STATUSES,
+    STATES,
     CapaAction,
     Complaint,
     ComplaintAttachment,
@@ -272,7 +273,7 @@ def transition(complaint: Complaint, action: str, user, *, note: str = "", now: 
     t = TRANSITIONS.get((complaint.state, action))
     if t is None:
         raise TransitionError(_l("“%(action)s” is not possible while the complaint is “%(state)s”.",
-                                 action=action, state=complaint.state))
+                                 action=action, state=STATES.get(complaint.state, complaint.state)))
     if not _has_role(user, t.roles) or not complaint.can_view(user):
         raise TransitionError(_l("You may not do this."))
     if t.needs_note and not note.strip():
