@@ -120,7 +120,9 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE, nullable=False, index=True)
     transferred_to: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     disposed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
-    disposal_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("archive_disposal_batch.id"), nullable=True)
+    disposal_batch_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("archive_disposal_batch.id", use_alter=True, name="fk_archive_record_disposal_batch"), nullable=True
+    )
 
     series: Mapped[Series] = relationship()
     customer = relationship("Customer")

@@ -405,6 +405,23 @@ def _pending_batch_record_ids() -> dict[int, str]:
     return {rid: number for rid, number in rows}
 
 
+def _open_complaints_by_customer() -> dict[int, list[str]]:
+    """Customers with an open complaint: their records may be evidence, so disposal waits."""
+    try:
+        from ..complaints.models import FINAL_STATES, Complaint
+    except ImportError:  # the complaints module is optional
+        return {}
+    out: dict[int, list[str]] = {}
+    try:
+        rows = db.session.scalars(db.select(Complaint).filter(Complaint.state.not_in(FINAL_STATES)))
+        for complaint in rows:
+            out.setdefault(complaint.customer_id, []).append(complaint.ref)
+    except Exception:  # noqa: BLE001 - a schema the archive does not know must not stop the schedule
+        db.session.rollback()
+        return {}
+    return out
+
+
 def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None = None) -> list[DueItem]:
     """Active records whose disposition is due on or before ``as_of``, with the reasons any is skipped."""
     stmt = (db.select(ArchiveRecord).join(Series).filter(ArchiveRecord.status == ACTIVE,
@@ -414,12 +431,16 @@ def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None
         stmt = stmt.filter(ArchiveRecord.series_id == series_id)
     holds = HoldIndex()
     in_batch = _pending_batch_record_ids()
+    open_complaints = _open_complaints_by_customer()
     out = []
     for record in db.session.scalars(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)):
         due = due_date(record)
         if due is None or due > as_of:
             continue
         reasons = [filetypes.plain(_l("On legal hold: %(reason)s", reason=h.reason)) for h in holds.holds_for(record)]
+        if record.customer_id in open_complaints:
+            reasons.append(filetypes.plain(_l("Open complaint of this customer: %(refs)s",
+                                              refs=", ".join(open_complaints[record.customer_id][:3]))))
         if record.id in in_batch:
             reasons.append(filetypes.plain(_l("Already in disposal batch %(number)s", number=in_batch[record.id])))
         for rule in SKIP_RULES:

@@ -177,3 +177,50 @@ def test_verify_detects_a_flipped_byte_and_a_missing_file(app, officer, due_reco
     assert (run.altered, run.missing, run.ok) == (1, 1, False)
     assert due_records[0].reference in run.details and due_records[1].reference in run.details
     assert services.last_fixity_run().id == run.id
+
+
+def test_transfer_marks_the_record_with_the_receiving_party(app, officer, manager):
+    from portal.blueprints.archive.models import Series
+
+    series = db.session.scalar(db.select(Series).filter_by(code="CS-11")) or services.series_for_kind("document")
+    series.disposition = "transfer"
+    r = services.file_document(kind="correspondence", title="Letters 2019", files=[("l.txt", b"letters")],
+                               user=officer, record_date=date(2019, 1, 1))
+    batch = services.propose_batch(user=officer, record_ids=[r.id], as_of=AS_OF, transfer_to="Ningbo City Archives")
+    services.decide_batch(batch, user=manager, approve=True)
+    services.execute_batch(batch, user=officer)
+    db.session.commit()
+    assert (r.status, r.transferred_to) == ("transferred", "Ningbo City Archives")
+    assert services.store().exists(r.files[0].sha256)
+
+
+def test_a_customer_hold_skips_all_its_records(app, officer, manager):
+    from portal.blueprints.customers.models import Customer
+
+    customer = Customer(code="HMCHEM", name_en="Huamei")
+    db.session.add(customer)
+    db.session.flush()
+    r = services.file_document(kind="inquiry", title="Huamei inquiry", files=[("h.txt", b"h")], user=officer,
+                               record_date=date(2019, 1, 1), customer_id=customer.id)
+    services.place_hold(user=officer, reason="Quantity dispute", customer_id=customer.id)
+    db.session.commit()
+    item = services.schedule(AS_OF)[0]
+    assert item.record.id == r.id and "Quantity dispute" in item.reasons[0]
+    with pytest.raises(services.DisposalError):
+        services.propose_batch(user=officer, record_ids=[r.id], as_of=AS_OF)
+
+
+def test_destroyed_records_leave_the_search_index(app, officer, manager):
+    from portal.search import search
+
+    r = services.file_document(kind="inquiry", title="Styrene berth inquiry", user=officer,
+                               files=[("s.txt", "苯乙烯 berth window for MT Ocean Star".encode())],
+                               record_date=date(2019, 1, 1))
+    db.session.commit()
+    assert [h.key for h in search("Ocean Star", user=manager).hits] == [f"record:{r.id}"]
+    batch = services.propose_batch(user=officer, record_ids=[r.id], as_of=AS_OF)
+    services.decide_batch(batch, user=manager, approve=True)
+    services.execute_batch(batch, user=officer)
+    db.session.commit()
+    assert search("Ocean Star", user=manager).total == 0
+    assert r.title == "Styrene berth inquiry" and r.extracted_text == ""
