@@ -16,6 +16,8 @@ def my_inquiries(user):
     )
     items = [(i, i.status(now)) for i in rows]
     items = [(i, s) for i, s in items if s in ("due_today", "overdue")]
+    if not items and not user.has_role("csr"):
+        return None
     return {"items": items}
 
 

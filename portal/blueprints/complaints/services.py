@@ -407,15 +407,33 @@ def read_stored(sha: str) -> bytes:
 
 # --- the 8D report -----------------------------------------------------------------------------
 
+PDF_STATES = {
+    "received": "已收到 / Received", "acknowledged": "已确认 / Acknowledged", "investigating": "调查中 / Investigating",
+    "actions_in_progress": "措施实施中 / Actions in progress", "awaiting_effectiveness": "待效果验证 / Awaiting effectiveness check",
+    "closed": "已关闭 / Closed", "rejected": "已驳回 / Rejected", "withdrawn": "已撤回 / Withdrawn",
+}
+PDF_CATEGORIES = {
+    "quantity": "数量 / Quantity", "quality": "质量 / Quality", "delay": "延误 / Delay", "documentation": "单证 / Documentation",
+    "damage": "损坏 / Damage", "safety": "安全 / Safety", "service": "服务 / Service", "billing": "计费 / Billing",
+}
+PDF_ACTION_STATUSES = {"open": "未完成 / open", "in_progress": "进行中 / in progress", "done": "已完成 / done",
+                       "cancelled": "已取消 / cancelled"}
+
+
 def report_context(complaint: Complaint, *, now: datetime | None = None) -> dict:
     actions = {k: [a for a in complaint.actions if a.kind == k and a.status != "cancelled"]
                for k in ("immediate", "corrective", "preventive")}
+    team = [complaint.owner] + [a.owner for a in complaint.actions] + [complaint.evaluated_by]
+    names = list(dict.fromkeys(u.display_name for u in team if u is not None))
     return {
         "complaint": complaint,
+        "team": names,
+        "state_label": PDF_STATES.get(complaint.state, complaint.state),
         "inv": complaint.investigation,
         "actions": actions,
         "generated_at": to_local(now or utcnow()).strftime("%Y-%m-%d %H:%M"),
-        "categories": CATEGORIES,
+        "categories": PDF_CATEGORIES,
+        "action_statuses": PDF_ACTION_STATUSES,
     }
 
 
