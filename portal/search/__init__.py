@@ -32,7 +32,7 @@ def get_store(app=None):
     """The IndexStore of the app (one per SEARCH_INDEX_DIR)."""
     from .store import IndexStore
 
-    app = app or current_app
+    app = app or current_app._get_current_object()
     ext = app.extensions.setdefault("portal_search", {})
     store = ext.get("store")
     if store is None:

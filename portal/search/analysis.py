@@ -106,13 +106,19 @@ def code_parts(code: str) -> list[str]:
 
 # ---------------------------------------------------------------- the tokenizer
 class BilingualTokenizer(Tokenizer):
-    """Whoosh tokenizer (and complete analyzer) for mixed Chinese/English text."""
+    """Whoosh tokenizer (and complete analyzer) for mixed Chinese/English text.
+
+    singles=False leaves out the single characters beside the words (only for measuring their cost).
+    """
+
+    def __init__(self, singles: bool = True):
+        self.singles = singles
 
     def __eq__(self, other):
-        return other.__class__ is self.__class__
+        return other.__class__ is self.__class__ and getattr(other, "singles", True) == self.singles
 
     def __hash__(self):
-        return hash(self.__class__.__name__)
+        return hash((self.__class__.__name__, self.singles))
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
@@ -127,6 +133,7 @@ class BilingualTokenizer(Tokenizer):
             yield t
             return
         pos = start_pos
+        singles = getattr(self, "singles", True)
         for m in DOC_PATTERN.finditer(value):
             kind = m.lastgroup
             text = m.group()
@@ -156,7 +163,7 @@ class BilingualTokenizer(Tokenizer):
                         t.startchar = start_char + start + offset
                         t.endchar = t.startchar + n
                     yield t
-                    if n > 1:
+                    if n > 1 and singles:
                         for i, ch in enumerate(word):
                             t.text = ch
                             t.boost = 1.0

@@ -18,7 +18,8 @@ from .analysis import ANALYZER, Unit, query_units
 from .registry import KINDS
 from .store import META_KEY
 
-TEXT_FIELDS = ("title", "body", "refs")
+MATCH = "content"  # the field every query must match (title + body + refs)
+BOOST_FIELDS = ("title", "refs")  # matches here lift a record
 SNIPPET_CHARS = 220
 
 
@@ -178,27 +179,37 @@ def parse(q: str) -> ParsedQuery:
 
 
 # ---------------------------------------------------------------- building whoosh queries
-def _unit_query(u: Unit, fields=TEXT_FIELDS):
+def _unit_required(u: Unit, field: str = MATCH):
+    """What a record must contain for this unit."""
     if u.kind == "word":
-        parts = [Q.Term(f, u.terms[0]) for f in fields]
-        if "body" in fields:
-            parts.append(Q.Term("tags", u.text.lower()))
-        return Q.Or(parts)
+        return Q.Term(field, u.terms[0])
     if u.kind == "code":
         whole, *pieces = u.terms
-        parts = [Q.Term(f, whole) for f in fields]
         if len(pieces) > 1:
-            parts += [Q.Phrase(f, pieces) for f in fields]
-        return Q.Or(parts)
-    # Chinese: the run as a phrase of characters (matches however jieba split the record),
-    # with its words as optional extra score.
+            return Q.Or([Q.Term(field, whole), Q.Phrase(field, pieces)])
+        return Q.Term(field, whole)
+    # Chinese: the run as a phrase of characters (matches however jieba split the record)
     if len(u.terms) == 1:
-        return Q.Or([Q.Term(f, u.terms[0]) for f in fields])
-    required = Q.Or([Q.Phrase(f, list(u.terms)) for f in fields])
-    words = [w for w in u.words if len(w) > 1]
-    if not words:
-        return required
-    return Q.AndMaybe(required, Q.Or([Q.Term(f, w) for f in fields for w in words]))
+        return Q.Term(field, u.terms[0])
+    return Q.Phrase(field, list(u.terms))
+
+
+def _unit_extras(u: Unit) -> list:
+    """Optional terms that lift a record: the unit in the title or refs, jieba words of a Chinese run."""
+    if u.kind == "word":
+        return [Q.Term(f, u.terms[0]) for f in BOOST_FIELDS] + [Q.Term("tags", u.text.lower())]
+    if u.kind == "code":
+        return [Q.Term(f, u.terms[0]) for f in BOOST_FIELDS]
+    words = [w for w in u.words if len(w) > 1] or list(u.terms[:1])
+    return [Q.Term(f, w) for w in words for f in ("title", MATCH)]
+
+
+def _unit_query(u: Unit, fields=None):
+    """A unit on given fields only (suggestions: the title)."""
+    if fields is None:
+        extras = _unit_extras(u)
+        return Q.AndMaybe(_unit_required(u), Q.Or(extras)) if extras else _unit_required(u)
+    return Q.Or([_unit_required(u, f) for f in fields])
 
 
 def _phrase_terms(text: str) -> list[str]:
@@ -211,13 +222,13 @@ def _phrase_terms(text: str) -> list[str]:
     return out
 
 
-def _phrase_query(text: str, fields=TEXT_FIELDS):
+def _phrase_query(text: str, field: str = MATCH):
     terms = _phrase_terms(text)
     if not terms:
         return None
     if len(terms) == 1:
-        return Q.Or([Q.Term(f, terms[0]) for f in fields])
-    return Q.Or([Q.Phrase(f, terms) for f in fields])
+        return Q.Term(field, terms[0])
+    return Q.Phrase(field, terms)
 
 
 def _positive_units(text: str) -> list[Unit]:
@@ -227,17 +238,23 @@ def _positive_units(text: str) -> list[Unit]:
 
 
 def build_query(p: ParsedQuery):
-    parts = [_unit_query(u) for u in _positive_units(p.text)]
+    units = _positive_units(p.text)
+    required = [_unit_required(u) for u in units]
+    extras = [x for u in units for x in _unit_extras(u)]
     for phrase in p.phrases:
         q = _phrase_query(phrase)
         if q is not None:
-            parts.append(q)
-    main = Q.And(parts) if parts else Q.Every()
-    negs = []
-    for text in p.exclude:
-        q = _phrase_query(text)
-        if q is not None:
-            negs.append(q)
+            required.append(q)
+            title_q = _phrase_query(phrase, "title")
+            if title_q is not None:
+                extras.append(title_q)
+    if not required:
+        main = Q.Every()
+    else:
+        main = Q.And(required) if len(required) > 1 else required[0]
+        if extras:
+            main = Q.AndMaybe(main, Q.Or(extras))
+    negs = [q for q in (_phrase_query(text) for text in p.exclude) if q is not None]
     if negs:
         main = Q.AndNot(main, Q.Or(negs))
     return main
@@ -314,12 +331,16 @@ def _plain_snippet(text: str) -> Markup:
 def _snippet(hit, highlight: bool) -> Markup:
     if highlight:
         try:
-            html = hit.highlights("body", top=2, minscore=1)
+            html = hit.highlights(MATCH, top=2, minscore=1)
         except (KeyError, ValueError):
             html = ""
         if html:
             return Markup(html)
-    return _plain_snippet(hit.get("body", ""))
+    content = hit.get(MATCH, "")
+    title = hit.get("title", "")
+    if title and content.startswith(title):
+        content = content[len(title):]
+    return _plain_snippet(content)
 
 
 # ---------------------------------------------------------------- records and hits
@@ -476,7 +497,7 @@ def key_terms(text: str, searcher, *, top: int = 25) -> list[tuple[str, float]]:
     for term, tf in counts.items():
         if term in STOP_WORDS or (len(term) == 1 and not term.isascii()) or (len(term) < 3 and term.isascii()):
             continue
-        df = searcher.doc_frequency("body", term) + searcher.doc_frequency("title", term)
+        df = searcher.doc_frequency(MATCH, term)
         if df == 0:
             continue
         idf = math.log(1 + n / df)
@@ -494,7 +515,7 @@ def run_similar_text(store, text: str, *, user, kinds=None, limit: int = 5, excl
     if not terms:
         return []
     top = terms[0][1]
-    q = Q.Or([Q.Term(f, t, boost=w / top) for t, w in terms for f in ("title", "body")])
+    q = Q.Or([Q.Term(f, t, boost=w / top) for t, w in terms for f in ("title", MATCH)])
     mask = Q.Or([Q.Term("key", k) for k in exclude_keys]) if exclude_keys else None
     results = searcher.search(q, filter=flt, mask=mask, limit=limit * 3 + 5, terms=True)
     results.highlighter = HIGHLIGHTER
@@ -509,5 +530,5 @@ def run_similar(store, record, *, user, kinds=None, limit: int = 5) -> list[Hit]
     if kind is None:
         return []
     doc = build_document(kind, record)
-    text = f"{doc['title']}\n{doc['title']}\n{doc['body']}\n{doc['refs']}"
+    text = f"{doc['title']}\n{doc[MATCH]}"
     return run_similar_text(store, text, user=user, kinds=kinds, limit=limit, exclude_keys=(doc["key"],))

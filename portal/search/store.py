@@ -35,7 +35,7 @@ from .registry import CHILDREN, KINDS, Kind
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
@@ -45,12 +45,17 @@ __all__ = ["LockError", "IndexStore", "SCHEMA_VERSION", "make_schema", "build_do
 
 
 def make_schema() -> Schema:
+    """One schema for every kind.
+
+    content (title + body + refs, stored, with character offsets for fast highlights) is what queries
+    must match; title and refs are indexed again, small, to lift records that match there.
+    """
     return Schema(
         key=ID(stored=True, unique=True),
         kind=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=ANALYZER, stored=True, chars=True, field_boost=3.0),
-        body=TEXT(analyzer=ANALYZER, stored=True, chars=True),
-        refs=TEXT(analyzer=ANALYZER, field_boost=4.0),
+        title=TEXT(analyzer=ANALYZER, stored=True, field_boost=3.0),
+        content=TEXT(analyzer=ANALYZER, stored=True, chars=True),
+        refs=TEXT(analyzer=ANALYZER, phrase=False, field_boost=4.0),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=2.0),
         customer=ID(stored=True, sortable=True),
         date=DATETIME(stored=True, sortable=True),
@@ -88,38 +93,47 @@ def _text(value) -> str:
 def build_document(kind: Kind, row) -> dict:
     """The Whoosh document for a row of a registered kind."""
     d = kind.document(row) or {}
-    title = _text(d.get("title")).strip()
-    body = _text(d.get("body"))[:MAX_BODY]
-    refs = _text(d.get("refs"))
-    tags = d.get("tags") or ""
+    doc = document_fields(
+        key=kind.key(row), kind=kind.name, title=d.get("title"), body=d.get("body"), refs=d.get("refs"),
+        tags=d.get("tags"), customer=d.get("customer"), date=d.get("date"), acl=kind.acl_terms(row),
+        lang=d.get("lang"),
+    )
+    for field, boost in (kind.boost or {}).items():
+        if field == "doc":
+            doc["_boost"] = float(boost)
+        elif field in ("title", "content", "refs", "tags"):
+            doc[f"_{field}_boost"] = float(boost)
+    return doc
+
+
+def document_fields(*, key, kind, title=None, body=None, refs=None, tags=None, customer=None, date=None,
+                    acl=("all",), lang=None) -> dict:
+    title = _text(title).strip()
+    body = _text(body)[:MAX_BODY]
+    refs = _text(refs)
+    tags = tags or ""
     tags = ",".join(str(t) for t in tags) if isinstance(tags, (list, tuple, set)) else str(tags)
-    customer = _text(d.get("customer")).strip()
-    when = _as_datetime(d.get("date"))
-    acl = " ".join(sorted(set(kind.acl_terms(row))))
-    lang = _text(d.get("lang"))
+    customer = _text(customer).strip()
+    when = _as_datetime(date)
+    acl = " ".join(sorted(set(acl)))
+    lang = _text(lang)
     doc = {
-        "key": kind.key(row),
-        "kind": kind.name,
+        "key": key,
+        "kind": kind,
         "title": title,
-        "body": body,
+        "content": f"{title}\n{body}\n{refs}".strip(),
         "refs": refs,
         "tags": tags,
         "customer": customer,
         "year": str(when.year) if when else "",
         "acl": acl,
         "lang": lang,
-        "spell": f"{title} {refs} {tags} {body[:1500]}",
+        "spell": f"{title} {refs} {tags} {body[:600]}",
     }
     if when is not None:
         doc["date"] = when
-    digest = hashlib.sha1(json.dumps([title, body, refs, tags, customer, when.isoformat() if when else "",
-                                      acl, lang], ensure_ascii=False).encode()).hexdigest()
-    doc["digest"] = digest
-    for field, boost in (kind.boost or {}).items():
-        if field == "doc":
-            doc["_boost"] = float(boost)
-        else:
-            doc[f"_{field}_boost"] = float(boost)
+    doc["digest"] = hashlib.sha1(json.dumps([title, body, refs, tags, customer, when.isoformat() if when else "",
+                                             acl, lang], ensure_ascii=False).encode()).hexdigest()
     return doc
 
 

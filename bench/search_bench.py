@@ -1,0 +1,479 @@
+"""Search benchmark: our Whoosh index vs SQLite FTS5, on a seeded bilingual corpus.
+
+    python bench/search_bench.py [--records N] [--queries Q] [--seed S] [--skip-app]
+
+Measures, side by side in one run:
+  * rebuild throughput (records/s), index size and peak memory (each build in a fresh process);
+    for our analyzer with one writer, with Whoosh's 2-process writer, and without the single
+    Chinese characters beside the words (to show what they cost);
+  * query latency p50/p95/p99 over mixed Chinese/English/code queries, with acl filter and facets:
+    without highlights, with pinpoint highlights (chars=True), with Whoosh's default highlighter,
+    and with a new searcher per query instead of a reused one;
+  * SQLite FTS5 with the trigram tokenizer and FTS5 over jieba-segmented text (snippets, acl filter),
+    and the ratios ours / FTS5;
+  * the delay from a committed save to the record being findable, through the real portal
+    (change log -> after-commit sync -> search).
+Timings are printed, never asserted.
+"""
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# ---------------------------------------------------------------- corpus
+ZH_TERMS = ("储罐 仓储费 周转费 装卸费 码头 泊位 船舶 靠泊 卸货 装货 汽车装车 倒罐 货权转移 账面库存 实际库存 检尺 空高 "
+            "视体积 标准体积 密度 损溢 差异 容差 日报 月度报告 预计抵港 准备就绪通知书 船代 海事局 报关 保税 完税 提单 "
+            "投诉 根本原因 纠正措施 预防措施 变更管理 操作回顾会议 客户满意度调查 安全 健康 环境 质量 归档 保管期限 "
+            "销毁 管线 阀门 泄漏 加热 氮封 清罐 商检 放行 甲醇 乙二醇 柴油 石脑油 苯乙烯 温度 压力 液位 消防 应急 "
+            "演练 整改 检查 记录 客服代表 客户 合同 费率 发票 计量 流量计 取样 化验 污染 异味 罐区 防火堤 泵房").split()
+ZH_GLUE = "的 了 在 和 对 进行 按照 根据 已经 需要 由于 因此 并且 要求 及时 相关 有关 本次 该".split()
+EN_TERMS = ("tank terminal vessel berth jetty pipeline valve leak complaint customer heating nitrogen blanketing "
+            "cleaning survey inspection loss measurement invoice storage fee throughput demurrage ullage sample "
+            "quality contamination methanol glycol diesel naphtha styrene meeting minutes action deadline safety "
+            "fire drill emergency regulation permit customs release lading gauging density variance tolerance "
+            "report monthly daily pump hose flange gasket coil temperature pressure level agent declaration "
+            "bonded corrective preventive root cause change management review satisfaction retention").split()
+EN_GLUE = "the a of and to in for on was were is with by from at after before during our their".split()
+CUSTOMERS = ["SINO", "PETRO", "CNOOC", "VITOL", "TRAFI", "GLENC", "SHELL", "BPOIL", "ZHEJ", "HUAYI"]
+KINDS = ["complaint", "minutes", "regulation"]
+
+
+def _code(rng: random.Random) -> str:
+    choice = rng.random()
+    if choice < 0.3:
+        return f"ORD-{rng.choice((2023, 2024, 2025))}-{rng.randint(1, 9999):04d}"
+    if choice < 0.5:
+        return f"IMO {rng.randint(9000000, 9999999)}"
+    if choice < 0.7:
+        return rng.choice(("GB 50160", "GB 30871", "GB/T 12345-2008", "GB 15603", "AQ 3035"))
+    return f"T-{rng.randint(101, 350)}"
+
+
+def _zh_sentence(rng) -> str:
+    parts = []
+    for _ in range(rng.randint(4, 9)):
+        parts.append(rng.choice(ZH_TERMS))
+        if rng.random() < 0.6:
+            parts.append(rng.choice(ZH_GLUE))
+    return "".join(parts) + "。"
+
+
+def _en_sentence(rng) -> str:
+    words = []
+    for _ in range(rng.randint(8, 18)):
+        words.append(rng.choice(EN_TERMS) if rng.random() < 0.6 else rng.choice(EN_GLUE))
+    if rng.random() < 0.3:
+        words.insert(rng.randint(0, len(words)), _code(rng))
+    return " ".join(words).capitalize() + "."
+
+
+def make_corpus(n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        kind = KINDS[i % 3]
+        target_words = {"complaint": 250, "minutes": 400, "regulation": 300}[kind]
+        zh_share = {"complaint": 0.5, "minutes": 0.5, "regulation": 0.85}[kind]
+        sentences, words = [], 0
+        while words < target_words:
+            if rng.random() < zh_share:
+                s = _zh_sentence(rng)
+                words += len(s) // 2
+            else:
+                s = _en_sentence(rng)
+                words += s.count(" ") + 1
+            sentences.append(s)
+        title_zh = "".join(rng.sample(ZH_TERMS, 3))
+        title_en = " ".join(rng.sample(EN_TERMS, 3))
+        restricted = rng.random() < 0.1
+        year = rng.choice((2022, 2023, 2024, 2025))
+        docs.append({
+            "key": f"{kind}:{i + 1}",
+            "kind": kind,
+            "title": f"{title_en.title()} {title_zh}",
+            "body": " ".join(sentences),
+            "refs": _code(rng),
+            "customer": rng.choice(CUSTOMERS),
+            "year": year,
+            "month": rng.randint(1, 12),
+            "acl": "role:admin role:cs_manager user:7" if restricted else "all",
+        })
+    return docs
+
+
+def make_queries(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed + 1)
+    out = []
+    for i in range(count):
+        r = i % 10
+        if r < 3:
+            out.append(rng.choice(ZH_TERMS))
+        elif r == 3:
+            out.append(f"{rng.choice(ZH_TERMS)} {rng.choice(ZH_TERMS)}")
+        elif r == 4:
+            out.append(rng.choice("罐泵阀油船"))
+        elif r in (5, 6):
+            out.append(" ".join(rng.sample(EN_TERMS, rng.choice((1, 2)))))
+        elif r == 7:
+            out.append(rng.choice(("GB 50160", "GB 30871", "AQ 3035", f"T-{rng.randint(101, 350)}")))
+        elif r == 8:
+            out.append(f'"{rng.choice(EN_TERMS)} {rng.choice(EN_TERMS)}"' if rng.random() < 0.3
+                       else f"{rng.choice(EN_TERMS)} {rng.choice(ZH_TERMS)}")
+        else:
+            out.append(rng.choice(ZH_TERMS)[:2] + rng.choice(EN_TERMS))
+    return out
+
+
+def pct(values, p):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = min(len(values) - 1, max(0, int(round(p / 100 * (len(values) - 1)))))
+    return values[k]
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- Whoosh (ours)
+def _whoosh_docs(docs):
+    from datetime import datetime
+
+    from portal.search.store import document_fields
+
+    for d in docs:
+        yield document_fields(key=d["key"], kind=d["kind"], title=d["title"], body=d["body"], refs=d["refs"],
+                              customer=d["customer"], date=datetime(d["year"], d["month"], 1),
+                              acl=d["acl"].split())
+
+
+def build_whoosh(args) -> dict:
+    """Run in a fresh process: index the corpus, report rate, size and peak memory."""
+    path, n, seed, procs, singles, cache_dir = args
+    from whoosh import index
+
+    from portal.search import analysis
+    from portal.search.store import make_schema
+
+    analysis.configure_jieba(cache_dir)
+    analysis.load_jieba()
+    docs = make_corpus(n, seed)
+    schema = make_schema()
+    if not singles:
+        tok = analysis.BilingualTokenizer(singles=False)
+        for name in ("title", "content", "refs"):
+            schema[name].analyzer = tok
+            schema[name].format.analyzer = tok if hasattr(schema[name].format, "analyzer") else None
+    Path(path).mkdir(parents=True)
+    ix = index.create_in(path, schema)
+    rss_before = peak_mb()
+    t0 = time.perf_counter()
+    kwargs = {"limitmb": 128}
+    if procs > 1:
+        kwargs.update(procs=procs, multisegment=True)
+    writer = ix.writer(**kwargs)
+    for doc in _whoosh_docs(docs):
+        writer.add_document(**doc)
+    writer.add_document(key="__meta__", kind="__meta__", seq=0, gaps="{}")
+    writer.commit()
+    elapsed = time.perf_counter() - t0
+    return {"rate": n / elapsed, "seconds": elapsed, "size_mb": dir_size(Path(path)) / 1e6,
+            "peak_mb": peak_mb(), "base_mb": rss_before}
+
+
+def _child(fn, args, queue):
+    try:
+        queue.put(("ok", fn(args)))
+    except BaseException as exc:  # noqa: BLE001
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def in_fresh_process(fn, args):
+    """Run fn(args) in a newly spawned (non-daemonic) process, so its peak memory is its own."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    status, value = queue.get()
+    proc.join()
+    if status != "ok":
+        raise RuntimeError(value)
+    return value
+
+
+def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True) -> dict:
+    from whoosh import index, sorting
+    from whoosh.highlight import ContextFragmenter, Highlighter
+
+    from portal.search.query import FACETS, HIGHLIGHTER, MarkFormatter, build_query, parse
+    from whoosh import query as Q
+
+    ix = index.open_dir(path)
+    user_terms = ["all", "user:3", "role:csr"]
+    flt = Q.Or([Q.Term("acl", t) for t in user_terms])
+    default_hl = Highlighter(fragmenter=ContextFragmenter(), formatter=MarkFormatter())
+    searcher = ix.searcher()
+    times, hits_found = [], 0
+    for q in queries:
+        t0 = time.perf_counter()
+        s = searcher if reuse else ix.searcher()
+        results = s.search(build_query(parse(q)), filter=flt, limit=20, terms=True,
+                           groupedby={name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS})
+        total = len(results)
+        if mode != "none":
+            results.highlighter = HIGHLIGHTER if mode == "pinpoint" else default_hl
+            for hit in results[:10]:
+                hit.highlights("content", top=2)
+        for name in FACETS:
+            results.groups(name)
+        if not reuse:
+            s.close()
+        times.append((time.perf_counter() - t0) * 1000)
+        hits_found += total > 0
+    searcher.close()
+    return {"p50": pct(times, 50), "p95": pct(times, 95), "p99": pct(times, 99), "with_hits": hits_found}
+
+
+# ---------------------------------------------------------------- SQLite FTS5
+def _jieba_text(text: str) -> str:
+    from portal.search.analysis import CJK_CLASS, segment
+    import re
+
+    return re.sub(f"[{CJK_CLASS}]+", lambda m: " " + " ".join(segment(m.group())) + " ", text)
+
+
+def build_fts(args) -> dict:
+    path, n, seed, mode, cache_dir = args
+    from portal.search import analysis
+
+    analysis.configure_jieba(cache_dir)
+    analysis.load_jieba()
+    docs = make_corpus(n, seed)
+    con = sqlite3.connect(path)
+    tokenize = "trigram" if mode == "trigram" else "unicode61"
+    con.execute(f"CREATE VIRTUAL TABLE docs USING fts5(title, body, refs, tokenize='{tokenize}')")
+    con.execute("CREATE TABLE meta (id INTEGER PRIMARY KEY, kind TEXT, customer TEXT, year INT, acl TEXT)")
+    t0 = time.perf_counter()
+    with con:
+        for i, d in enumerate(docs, 1):
+            title, body, refs = d["title"], d["body"], d["refs"]
+            if mode == "jieba":
+                title, body, refs = _jieba_text(title), _jieba_text(body), _jieba_text(refs)
+            con.execute("INSERT INTO docs(rowid, title, body, refs) VALUES (?, ?, ?, ?)", (i, title, body, refs))
+            con.execute("INSERT INTO meta VALUES (?, ?, ?, ?, ?)", (i, d["kind"], d["customer"], d["year"], d["acl"]))
+        con.execute("CREATE INDEX meta_acl ON meta(acl)")
+    elapsed = time.perf_counter() - t0
+    con.close()
+    return {"rate": n / elapsed, "seconds": elapsed, "size_mb": os.path.getsize(path) / 1e6, "peak_mb": peak_mb()}
+
+
+def fts_match(q: str, mode: str) -> str | None:
+    from portal.search.query import parse
+
+    p = parse(q)
+    parts = []
+    for phrase in p.phrases:
+        parts.append('"' + phrase.replace('"', "") + '"')
+    for word in p.text.split():
+        if mode == "jieba":
+            for w in _jieba_text(word).split():
+                parts.append('"' + w.replace('"', "") + '"')
+        else:
+            parts.append('"' + word.replace('"', "") + '"')
+    return " AND ".join(parts) or None
+
+
+def query_fts(path: str, queries: list[str], mode: str) -> dict:
+    con = sqlite3.connect(path)
+    times, hits_found = [], 0
+    sql = ("SELECT d.rowid, d.title, snippet(docs, 1, '<mark>', '</mark>', '…', 24) FROM docs d "
+           "JOIN meta m ON m.id = d.rowid WHERE docs MATCH ? AND m.acl IN ('all') ORDER BY rank LIMIT 20")
+    count_sql = ("SELECT m.kind, m.customer, m.year FROM docs d JOIN meta m ON m.id = d.rowid "
+                 "WHERE docs MATCH ? AND m.acl IN ('all')")
+    for q in queries:
+        match = fts_match(q, mode)
+        t0 = time.perf_counter()
+        rows = []
+        if match:
+            try:
+                rows = con.execute(sql, (match,)).fetchall()
+                facets = con.execute(count_sql, (match,)).fetchall()  # counts and facets, as the page shows
+                len(facets)
+            except sqlite3.OperationalError:
+                rows = []
+        times.append((time.perf_counter() - t0) * 1000)
+        hits_found += bool(rows)
+    con.close()
+    return {"p50": pct(times, 50), "p95": pct(times, 95), "p99": pct(times, 99), "with_hits": hits_found}
+
+
+# ---------------------------------------------------------------- save-to-findable through the portal
+def _bench_model():
+    from sqlalchemy import Integer, String, Text
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class BenchDoc(Base):
+        __tablename__ = "bench_doc"
+        __audit__ = False
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        title: Mapped[str] = mapped_column(String(300))
+        body: Mapped[str] = mapped_column(Text)
+        customer: Mapped[str] = mapped_column(String(20))
+        acl: Mapped[str] = mapped_column(String(100))
+
+    return BenchDoc
+
+
+def save_to_findable(args) -> dict:
+    n, seed, saves, workdir = args
+    from sqlalchemy import insert
+
+    from portal import create_app
+    from portal import search
+    from portal.extensions import db
+    from portal.search.registry import register_kind
+
+    BenchDoc = _bench_model()
+    register_kind("benchdoc", BenchDoc, document=lambda d: {"title": d.title, "body": d.body, "customer": d.customer},
+                  url=lambda d: "", acl=lambda d: d.acl.split())
+    work = Path(workdir)
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "INSTANCE_PATH": str(work / "instance"),
+                      "DATABASE_URL": f"sqlite:///{work / 'bench.db'}", "SEARCH_INDEX_DIR": str(work / "index")})
+
+    class Admin:
+        id = 1
+        is_authenticated = True
+        is_manager = True
+
+        def acl_terms(self):
+            return ["all", "role:admin"]
+
+    out = {}
+    with app.app_context():
+        db.create_all()
+        BenchDoc.metadata.create_all(db.engine)
+        docs = make_corpus(n, seed)
+        with db.engine.begin() as conn:
+            conn.execute(insert(BenchDoc.__table__), [
+                {"title": d["title"], "body": d["body"], "customer": d["customer"], "acl": d["acl"]} for d in docs])
+        t0 = time.perf_counter()
+        search.get_store().rebuild()
+        out["portal_rebuild_rate"] = n / (time.perf_counter() - t0)
+        delays = []
+        user = Admin()
+        for i in range(saves):
+            word = f"zqx{seed}x{i}marker"
+            t0 = time.perf_counter()
+            db.session.add(BenchDoc(title=f"Saved record {i}", body=f"{word} 储罐 heating", customer="SINO", acl="all"))
+            db.session.commit()
+            while True:
+                with app.test_request_context():
+                    if search.search(word, user=user).total:
+                        break
+                if time.perf_counter() - t0 > 30:
+                    break
+            delays.append((time.perf_counter() - t0) * 1000)
+        out.update(save_p50=pct(delays, 50), save_max=max(delays))
+    return out
+
+
+# ---------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=5000)
+    ap.add_argument("--queries", type=int, default=240)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--saves", type=int, default=20)
+    ap.add_argument("--skip-app", action="store_true", help="skip the save-to-findable measurement")
+    ap.add_argument("--skip-variants", action="store_true", help="skip the 2-process and no-single-character builds")
+    ap.add_argument("--workdir", default=None)
+    args = ap.parse_args()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="search-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cache_dir = str(work / "instance")
+    Path(cache_dir).mkdir(exist_ok=True)
+    n = args.records
+    queries = make_queries(args.queries, args.seed)
+    print(f"search benchmark: {n} records, {len(queries)} queries, seed {args.seed}, {os.cpu_count()} CPU(s)")
+    print(f"work dir: {work}")
+    sample = make_corpus(min(n, 200), args.seed)
+    avg_chars = statistics.mean(len(d["body"]) for d in sample)
+    print(f"corpus: complaint/minutes/regulation-like records, ~{avg_chars:.0f} characters of mixed Chinese/English each")
+
+    rows = []
+    ours = in_fresh_process(build_whoosh, (str(work / "whoosh"), n, args.seed, 1, True, cache_dir))
+    rows.append(("Whoosh, our analyzer, 1 writer", ours))
+    if not args.skip_variants:
+        mp2 = in_fresh_process(build_whoosh, (str(work / "whoosh-mp"), n, args.seed, 2, True, cache_dir))
+        rows.append(("Whoosh, our analyzer, 2 processes (multisegment)", mp2))
+        nos = in_fresh_process(build_whoosh, (str(work / "whoosh-nosingles"), n, args.seed, 1, False, cache_dir))
+        rows.append(("Whoosh, words only (no single characters)", nos))
+    tri = in_fresh_process(build_fts, (str(work / "fts-trigram.db"), n, args.seed, "trigram", cache_dir))
+    rows.append(("SQLite FTS5 trigram", tri))
+    jb = in_fresh_process(build_fts, (str(work / "fts-jieba.db"), n, args.seed, "jieba", cache_dir))
+    rows.append(("SQLite FTS5 over jieba-segmented text", jb))
+
+    print("\n== build")
+    print(f"{'engine':52} {'records/s':>10} {'seconds':>8} {'size MB':>8} {'peak MB':>8}")
+    for name, r in rows:
+        print(f"{name:52} {r['rate']:10.0f} {r['seconds']:8.1f} {r['size_mb']:8.1f} {r['peak_mb']:8.0f}")
+
+    from portal.search import analysis
+
+    analysis.configure_jieba(cache_dir)
+    analysis.load_jieba()
+    qrows = [
+        ("Whoosh, no highlights", query_whoosh(str(work / "whoosh"), queries, mode="none")),
+        ("Whoosh, pinpoint highlights (chars=True)", query_whoosh(str(work / "whoosh"), queries, mode="pinpoint")),
+        ("Whoosh, default highlighter (re-tokenizes)", query_whoosh(str(work / "whoosh"), queries, mode="default")),
+        ("Whoosh, pinpoint, new searcher per query", query_whoosh(str(work / "whoosh"), queries, mode="pinpoint",
+                                                                   reuse=False)),
+        ("SQLite FTS5 trigram, snippets", query_fts(str(work / "fts-trigram.db"), queries, "trigram")),
+        ("SQLite FTS5 jieba-segmented, snippets", query_fts(str(work / "fts-jieba.db"), queries, "jieba")),
+    ]
+    print("\n== queries (acl filter, counts and facets; highlights of the top 10 where stated), milliseconds")
+    print(f"{'engine':52} {'p50':>7} {'p95':>7} {'p99':>7} {'queries with hits':>18}")
+    for name, r in qrows:
+        print(f"{name:52} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {r['with_hits']:>12}/{len(queries)}")
+
+    q = dict(qrows)
+    ours_q = q["Whoosh, pinpoint highlights (chars=True)"]
+    print("\n== ratios ours / FTS5 (lower is better for latency, higher for build rate)")
+    for label, fts_b, fts_q in (("trigram", tri, q["SQLite FTS5 trigram, snippets"]),
+                                ("jieba", jb, q["SQLite FTS5 jieba-segmented, snippets"])):
+        print(f"FTS5 {label:8}  p95 with highlights {ours_q['p95'] / fts_q['p95']:.2f}x   "
+              f"build rate {ours['rate'] / fts_b['rate']:.2f}x")
+
+    if not args.skip_app:
+        app = in_fresh_process(save_to_findable, (n, args.seed, args.saves, str(work / "app")))
+        print("\n== through the portal (SQLite database, change log, after-commit sync)")
+        print(f"rebuild from the database (flask search rebuild path): {app['portal_rebuild_rate']:.0f} records/s")
+        print(f"save to findable: p50 {app['save_p50']:.0f} ms, max {app['save_max']:.0f} ms over {args.saves} saves")
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({"records": n}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
