@@ -42,7 +42,7 @@ def _database_session():
 
 
 def _truncate_all() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.tables.values())
     db.session.rollback()
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
