@@ -1,0 +1,93 @@
+"""Chinese UI: the user's language, else the browser's, else the default; dates in the local time zone."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from portal.blueprints.customers.models import Customer
+from portal.extensions import db
+from portal.i18n import fmt_datetime, normalise_locale
+
+
+@pytest.fixture
+def chinese_user(make_user):
+    return make_user("li", "csr", language="zh_Hans", full_name="李伟")
+
+
+def test_the_dashboard_is_in_chinese_for_a_chinese_user(client, login, chinese_user):
+    login(chinese_user)
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="zh-Hans">' in page
+    assert "仪表板" in page  # Dashboard
+    assert "客户" in page  # Customers
+    assert "李伟，您好" in page  # Good day, %(name)s
+    assert "我的账号" in page and "退出登录" in page
+    assert "Dashboard" not in page and "Sign out" not in page
+
+
+def test_the_customer_pages_are_in_chinese(client, login, chinese_user):
+    customer = Customer(code="SINOCHEM", name_en="Sinochem Energy Trading Co., Ltd.", name_zh="中化能源贸易有限公司")
+    db.session.add(customer)
+    db.session.commit()
+    login(chinese_user)
+    index = client.get("/customers/").get_data(as_text=True)
+    assert "新建客户" in index and "按代码或名称筛选" in index and "负责的客服代表" in index
+    detail = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "SINOCHEM · 中化能源贸易有限公司" in detail  # the Chinese name first
+    assert "添加联系人" in detail and "尚无联系人。" in detail
+    form = client.post("/customers/new", data={"code": "SINOCHEM", "name_en": "Again"}).get_data(as_text=True)
+    assert "代码 SINOCHEM 已被 Sinochem Energy Trading Co., Ltd. 使用。" in form
+    assert "请更正标出的字段。" in form
+
+
+def test_flash_messages_are_in_chinese(client, login, chinese_user):
+    login(chinese_user)
+    response = client.post("/customers/new", data={"code": "ACME", "name_en": "Acme"}, follow_redirects=True)
+    assert "客户 ACME 已创建。" in response.get_data(as_text=True)
+
+
+def test_the_sign_in_page_follows_the_browser(client):
+    page = client.get("/auth/login", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="zh-Hans">' in page
+    assert "登录" in page and "用户名" in page and "密码" in page
+    page = client.get("/auth/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "User name" in page
+
+
+def test_a_failed_sign_in_is_explained_in_chinese(client, make_user):
+    make_user("li", "csr")
+    response = client.post("/auth/login", data={"username": "li", "password": "wrong-password-1"},
+                           headers={"Accept-Language": "zh-CN"})
+    assert "登录失败。" in response.get_data(as_text=True)
+
+
+def test_the_users_setting_wins_over_the_browser(client, login, make_user):
+    login(make_user("wang", "csr", language="en"))
+    page = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Dashboard" in page
+
+
+def test_without_a_preference_the_default_is_english(client, login):
+    login("csr")
+    page = client.get("/", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+
+
+def test_the_admin_pages_are_in_chinese(client, login, make_user):
+    login(make_user("boss", "admin", language="zh_Hans"))
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "新建用户" in page and "最近登录" in page
+    assert "审计日志" in client.get("/admin/audit").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("zh-CN", "zh_Hans"), ("zh_Hans", "zh_Hans"), ("zh-TW", "zh_Hans"), ("en-US", "en"), ("fr", None), ("", None),
+])
+def test_normalise_locale(value, expected):
+    assert normalise_locale(value) == expected
+
+
+def test_times_are_shown_in_the_terminals_time_zone(app):
+    with app.test_request_context():
+        assert fmt_datetime(datetime(2026, 3, 1, 16, 30, tzinfo=UTC)) == "2026-03-02 00:30"
