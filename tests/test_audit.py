@@ -298,3 +298,12 @@ def test_history_for_helper(app):
     customer.name_en = "Renamed"
     db.session.commit()
     assert [e.action for e in history_for("customer", customer.id)] == ["insert", "update"]
+
+
+def test_setting_a_relationship_records_the_foreign_key(app, make_user):
+    wang = make_user("wang", "csr")
+    customer = _customer()
+    customer.csr = wang
+    db.session.commit()
+    [entry] = _entries("customer", customer.id, "update")
+    assert entry.change_map == {"csr_id": [None, wang.id]}

@@ -7,6 +7,7 @@ import pytest
 
 from portal.blueprints.customers.models import Customer
 from portal.extensions import db
+from portal.models import User
 
 PASSWORD = "test-password-123"
 
@@ -80,3 +81,19 @@ def test_sign_out_and_language_switch_need_the_token(client, make_user):
     assert client.post("/auth/logout").status_code == 400
     assert client.post("/language", data={"language": "zh_Hans"}).status_code == 400
     assert client.get("/").status_code == 200, "still signed in"
+
+
+def test_both_forms_of_the_account_page_work_with_their_tokens(client, make_user):
+    _sign_in(client, make_user)
+    page = client.get("/auth/account").get_data(as_text=True)
+    lang_token = re.search(r'name="lang-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    pw_token = re.search(r'name="pw-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/auth/account", data={"lang-language": "zh_Hans", "lang-csrf_token": lang_token})
+    assert response.status_code == 302
+    response = client.post("/auth/account", data={
+        "pw-current": PASSWORD, "pw-new": "new-password-456", "pw-confirm": "new-password-456", "pw-csrf_token": pw_token,
+    })
+    assert response.status_code == 302
+    user = db.session.scalar(db.select(User).filter_by(username="csr"))
+    db.session.refresh(user)
+    assert user.language == "zh_Hans" and user.check_password("new-password-456")

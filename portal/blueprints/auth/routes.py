@@ -28,6 +28,14 @@ def is_safe_next(target: str | None) -> bool:
     return target.startswith("/") and not target.startswith("//")
 
 
+def _fresh_session() -> None:
+    """A new session at sign-in and sign-out (no fixation), keeping the language chosen on the page."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -39,7 +47,7 @@ def login():
         if user is None:
             flash(_("Sign-in failed. Check the user name and password, or wait if the account was locked."), "error")
         else:
-            session.clear()
+            _fresh_session()
             login_user(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
@@ -50,7 +58,7 @@ def login():
 @login_required
 def logout():
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -245,3 +245,12 @@ def test_lock_time_is_stored_in_utc(client, make_user):
     db.session.expire_all()
     locked_until = db.session.scalar(db.select(User.locked_until).filter_by(username="alice"))
     assert timedelta(minutes=14) < locked_until - before <= timedelta(minutes=16)
+
+
+def test_the_language_chosen_on_the_sign_in_page_survives_signing_in(client, make_user):
+    make_user("alice", "csr")
+    client.post("/language", data={"language": "zh_Hans"})
+    _sign_in(client, "alice", PASSWORD)
+    assert '<html lang="zh-Hans">' in client.get("/").get_data(as_text=True)
+    client.post("/auth/logout")
+    assert '<html lang="zh-Hans">' in client.get("/auth/login").get_data(as_text=True)
