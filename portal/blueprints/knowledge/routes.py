@@ -482,7 +482,7 @@ def step_read(assignment_id: int, step_id: int):
 def step_quiz(assignment_id: int, step_id: int):
     a = load_or_404(TrainingAssignment, assignment_id, action="edit")
     st = _step(a, step_id)
-    form = quiz_form(st.questions, formdata=request.form)
+    form = quiz_form(st.questions)
     if not form.validate_on_submit():
         return _render_step(a, st, form)
     score, passed = services.submit_quiz(a, st, quiz_answers(form, st.questions))
