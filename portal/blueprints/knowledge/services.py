@@ -461,8 +461,16 @@ def parse_markdown(text: str, *, default_slug: str, kind: str | None = None) -> 
                       _as_str(meta.get("superseded_by")))
 
 
+def _reference_revision(page: Page, parsed: ParsedPage) -> Revision | None:
+    """What an imported file is compared with: the approved version for an approved procedure file
+    (a newer draft in the portal does not make an unchanged file "changed"), else the latest revision."""
+    if page.kind == "procedure" and parsed.status == APPROVED and page.current_revision is not None:
+        return page.current_revision
+    return page.latest_revision
+
+
 def _differs(page: Page, parsed: ParsedPage) -> bool:
-    latest = page.latest_revision
+    latest = _reference_revision(page, parsed)
     if latest is None or latest.body != parsed.body or latest.title != parsed.title:
         return True
     if page.kind == "procedure" and latest.status != parsed.status and not (
@@ -503,7 +511,7 @@ def import_text(text: str, *, default_slug: str, kind: str | None = None, user=N
         for key, value in parsed.fields.items():
             setattr(page, key, value)
         action = "updated"
-    latest = page.latest_revision
+    latest = _reference_revision(page, parsed)
     if latest is not None and latest.body == parsed.body and latest.title == parsed.title and (
         page.kind != "procedure" or latest.status == parsed.status
     ):

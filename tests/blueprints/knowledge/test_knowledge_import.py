@@ -140,3 +140,17 @@ def test_page_view_of_imported_regulation(client, login, runner, corpus):
     login("staff")
     html = client.get("/knowledge/p/hazardous-chemicals-safety-regulations").get_data(as_text=True)
     assert "国务院令第344号" in html and "第一章 总则" in html and 'id="第一章-总则"' in html
+
+
+def test_reimporting_an_approved_file_leaves_a_portal_draft_alone(app, runner, tmp_path, make_user):
+    src = tmp_path / "src"
+    _write(src, "a.md", PROCEDURE)
+    runner.invoke(args=["knowledge", "import", str(src)])
+    page = services.page_by_slug("month-end-dip")
+    services.add_revision(page, title=page.title, body="Draft in the portal.", user=make_user("csr", "csr"))
+    db.session.commit()
+    result = runner.invoke(args=["knowledge", "import", str(src)])
+    assert "1 unchanged" in result.output
+    db.session.expire_all()
+    page = services.page_by_slug("month-end-dip")
+    assert [r.status for r in page.revisions] == ["approved", "draft"]
