@@ -127,7 +127,7 @@ def view(slug: str):
                 my_steps.append((a, step))
     return render(
         "knowledge/view.html", page=page, rev=rev, pending=pending, html=html, toc=toc, today=today,
-        citing=services.citing_pages(page) if page.kind == "regulation" else [],
+        citing=[p for p in services.citing_pages(page) if p.can_view(current_user)] if page.kind == "regulation" else [],
         announcement=announcement, my_steps=my_steps,
         approve_form=ApproveForm(), send_back_form=SendBackForm(),
         can_edit=page.can_edit(current_user), can_approve=is_approver(current_user),
