@@ -37,10 +37,23 @@ def unauthenticated():
 
     target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
     if htmx:
+        # Back to the page the user was on, not to the fragment htmx asked for.
+        target = url_for("auth.login", next=_current_page() or None)
         response = make_response("", 401)
         response.headers["HX-Redirect"] = target
         return response
     return redirect(target)
+
+
+def _current_page() -> str | None:
+    """The local path (with query) of the page an htmx request came from, from HX-Current-URL."""
+    from urllib.parse import urlsplit
+
+    current = request.headers.get("HX-Current-URL", "")
+    parts = urlsplit(current)
+    if not current or parts.netloc != request.host or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def require(*roles: str):

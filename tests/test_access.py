@@ -158,3 +158,11 @@ def test_no_get_is_a_server_error_for_any_role(app, client, login, role):
             continue
         response = _call(client, "GET", url)
         assert response.status_code < 500, (role, endpoint, url, response.status_code)
+
+
+def test_the_htmx_sign_in_redirect_returns_to_the_page_not_the_fragment(client):
+    response = client.get("/customers/?q=ab", headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/customers/?q=a"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/auth/login?next=/customers/?q%3Da"
+    response = client.get("/customers/", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"})
+    assert response.headers["HX-Redirect"] == "/auth/login"

@@ -18,7 +18,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 def is_safe_next(target: str | None) -> bool:
     """Only local paths are followed after sign-in."""
-    if not target:
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return False
     target = target.replace("\\", "/").strip()
     parts = urlsplit(target)

@@ -10,9 +10,14 @@ FIELDS = ("code", "name_en", "name_zh", "long_term", "daily_report_time", "repor
 
 def list_customers(q: str = "", *, active_only: bool = False):
     stmt = db.select(Customer).order_by(Customer.code)
+    q = (q or "").strip()
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.filter(db.or_(Customer.code.ilike(like), Customer.name_en.ilike(like), Customer.name_zh.like(like)))
+        # autoescape: % and _ typed by the user are searched for, not wildcards
+        stmt = stmt.filter(db.or_(
+            Customer.code.icontains(q, autoescape=True),
+            Customer.name_en.icontains(q, autoescape=True),
+            Customer.name_zh.contains(q, autoescape=True),
+        ))
     if active_only:
         stmt = stmt.filter(Customer.active.is_(True))
     return stmt

@@ -38,10 +38,43 @@
 
   document.addEventListener("DOMContentLoaded", function () { bind(document); });
   document.addEventListener("htmx:load", function (ev) { bind(ev.detail.elt.parentNode || document); });
+  // Show the error page's title and message as a notice (htmx does not swap error responses).
+  function showError(xhr) {
+    var title = "", message = "";
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var h1 = doc.querySelector(".error-page h1");
+      var p = doc.querySelector(".error-page h1 + p");
+      title = h1 ? h1.textContent.trim() : "";
+      message = p ? p.textContent.trim() : "";
+    } catch (e) { /* not HTML */ }
+    var notices = document.getElementById("notices");
+    if (!notices) return;
+    var box = document.createElement("div");
+    box.className = "notice notice-error";
+    box.setAttribute("role", "alert");
+    var text = document.createElement("span");
+    text.textContent = (title || ("HTTP " + xhr.status)) + (message ? ": " + message : "");
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "dismiss";
+    close.setAttribute("data-dismiss", "");
+    close.setAttribute("aria-label", "×");
+    close.textContent = "×";
+    box.appendChild(text);
+    box.appendChild(close);
+    notices.appendChild(box);
+    bind(notices);
+  }
+
   // A session that expired mid-request: htmx follows HX-Redirect; for a 401 without it, reload.
   document.addEventListener("htmx:responseError", function (ev) {
-    if (ev.detail.xhr && ev.detail.xhr.status === 401 && !ev.detail.xhr.getResponseHeader("HX-Redirect")) {
-      window.location.reload();
+    var xhr = ev.detail.xhr;
+    if (!xhr) return;
+    if (xhr.status === 401) {
+      if (!xhr.getResponseHeader("HX-Redirect")) window.location.reload();
+      return;
     }
+    showError(xhr);
   });
 })();

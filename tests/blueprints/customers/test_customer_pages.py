@@ -229,3 +229,13 @@ def test_services_list_customers(app):
     assert [c.code for c in db.session.scalars(services.list_customers("oil"))] == ["ZETA"]
     assert [c.code for c in db.session.scalars(services.list_customers(active_only=True))] == ["ACME"]
     assert services.customer_choices()[1:] == [(1, "ACME · Acme Trading Co., Ltd.")]
+
+
+def test_wildcards_typed_in_the_filter_are_taken_literally(client, login):
+    _customer("ACME")
+    _customer("P_CT", "100% Palm Oil Ltd", "")
+    login("staff")
+    fragment = client.get("/customers/", query_string={"q": "%"}, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "P_CT" in fragment and "ACME" not in fragment
+    fragment = client.get("/customers/", query_string={"q": "_"}, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "P_CT" in fragment and "ACME" not in fragment
