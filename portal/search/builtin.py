@@ -1,7 +1,9 @@
 """Kinds the platform itself provides: people (public names only)."""
 from __future__ import annotations
 
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 
 from ..models import Department, User
@@ -22,9 +24,10 @@ def _user_document(u: User) -> dict:
 
 
 def _user_url(u: User) -> str:
-    # The only page about a person is the administrators' edit page; others get the user list
-    # filtered by the name if they may see it, else no link.
-    return safe_url("admin.edit_user", user_id=u.id) or ""
+    """The only page about a person is the administrators' edit page: linked for administrators only."""
+    if has_request_context() and getattr(current_user, "is_authenticated", False) and current_user.has_role("admin"):
+        return safe_url("admin.edit_user", user_id=u.id) or ""
+    return ""
 
 
 register_kind(
