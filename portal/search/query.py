@@ -5,7 +5,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -377,6 +377,12 @@ def _url(kind, row) -> str:
         return ""
 
 
+def _aware(value):
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 def make_hits(whoosh_hits, user, *, highlight: bool = True, limit: int | None = None) -> list[Hit]:
     stored = [(h, h.fields()) for h in whoosh_hits]
     rows = _load_rows([f["key"] for _, f in stored])
@@ -390,7 +396,7 @@ def make_hits(whoosh_hits, user, *, highlight: bool = True, limit: int | None = 
         out.append(Hit(
             key=key, kind=kind.name, id=getattr(row, "id", key.partition(":")[2]), title=f.get("title") or key,
             url=_url(kind, row), snippet=_snippet(h, highlight), customer=f.get("customer") or "",
-            date=f.get("date"), score=float(h.score or 0.0), kind_label=kind.label, record=row,
+            date=_aware(f.get("date")), score=float(h.score or 0.0), kind_label=kind.label, record=row,
         ))
         if limit and len(out) >= limit:
             break
