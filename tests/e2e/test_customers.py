@@ -31,6 +31,7 @@ def test_customers_in_chinese_with_live_filter_and_a_field_error(page, sign_in, 
 
     # Switch to Chinese with the language menu in the top bar.
     page.select_option("#lang-select", "zh_Hans")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
     expect(page.locator("nav.mainnav")).to_contain_text("仪表板")
     expect(page.locator("nav.mainnav")).to_contain_text("客户")
 
@@ -53,6 +54,7 @@ def test_customers_in_chinese_with_live_filter_and_a_field_error(page, sign_in, 
 
     # Create a customer: first with a code that is taken, then corrected.
     page.locator("#customer-q").fill("")
+    expect(rows.filter(has_text="VITOLAP")).to_have_count(1)  # the whole list is back: the filter is done
     page.get_by_role("link", name="新建客户").click()
     page.wait_for_url("**/customers/new")
     page.fill("#code", "sinochem")
