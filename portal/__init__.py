@@ -18,6 +18,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=False)
     app.config.update(config_module.load(app.instance_path, config))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("weasyprint", "fontTools", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     _init_extensions(app)
 
