@@ -166,3 +166,32 @@ def test_sync_continues_from_the_remembered_number(app, kit, reader):
     assert search.sync() == 0
     app.config["SEARCH_SYNC_ON_COMMIT"] = True
     assert search.search("offline", user=reader).total == 3
+
+
+def test_a_lower_number_committed_late_is_not_lost(app, kit, reader):
+    """On PostgreSQL a transaction can commit after one that took a later number: the index waits for it."""
+    from sqlalchemy import insert
+
+    from portal.timeutil import utcnow
+
+    search.rebuild()
+    store = search.get_store()
+    head = store.log_head()
+    app.config["SEARCH_SYNC_ON_COMMIT"] = False
+    doc_table, log_table = kit.Doc.__table__, SearchLog.__table__
+    # number head+1 is taken by a transaction still open; head+2 commits first
+    db.session.execute(insert(doc_table).values(id=500, title="Committed first", body="overtaker", refs="",
+                                                customer="", restricted=False))
+    db.session.execute(insert(log_table).values(id=head + 2, key="testdoc:500", op="upsert", at=utcnow()))
+    db.session.commit()
+    search.sync()
+    assert store.applied_seq() == head + 2
+    assert search.search("overtaker", user=reader).total == 1
+    # now the straggler commits with the lower number
+    db.session.execute(insert(doc_table).values(id=501, title="Committed late", body="straggler", refs="",
+                                                customer="", restricted=False))
+    db.session.execute(insert(log_table).values(id=head + 1, key="testdoc:501", op="upsert", at=utcnow()))
+    db.session.commit()
+    search.sync()
+    app.config["SEARCH_SYNC_ON_COMMIT"] = True
+    assert search.search("straggler", user=reader).total == 1
