@@ -116,3 +116,40 @@ def test_a_series_hold_covers_sub_series_and_release_lifts_it(app, make_user):
     assert services.holds_for(r) == []
     from portal.audit import history_for
     assert any("released_at" in e.change_map for e in history_for("archive_hold", hold.id))
+
+
+def test_records_of_a_customer_with_an_open_complaint_are_skipped(app, make_user):
+    from portal.blueprints.complaints.models import Complaint
+    from portal.blueprints.customers.models import Customer
+
+    user = make_user("records", "records_officer")
+    customer = Customer(code="VITOLAP", name_en="Vitol Asia")
+    db.session.add(customer)
+    db.session.flush()
+    record = services.file_document(kind="inquiry", title="Vitol inquiry", files=[("v.txt", b"v")], user=user,
+                                    record_date=date(2019, 1, 1), customer_id=customer.id)
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    complaint = Complaint(customer_id=customer.id, title="Short delivery", category="quantity", received_at=now,
+                          ack_due_at=now, state="investigating")
+    db.session.add(complaint)
+    db.session.commit()
+    item = services.schedule(date(2026, 6, 1))[0]
+    assert item.record.id == record.id and complaint.ref in item.reasons[0]
+    complaint.state = "closed"
+    db.session.commit()
+    assert not services.schedule(date(2026, 6, 1))[0].skipped
+
+
+def test_a_review_decision_to_destroy_puts_the_record_on_the_destroy_list(app, make_user):
+    officer = make_user("records", "records_officer")
+    manager = make_user("manager", "cs_manager")
+    r = services.file_document(kind="meeting_minutes", title="Minutes 2012", files=[("m.txt", b"minutes 2012")],
+                               user=officer, record_date=date(2012, 5, 1))
+    batch = services.propose_batch(user=officer, record_ids=[r.id], as_of=date(2026, 6, 1))
+    services.decide_batch(batch, user=manager, approve=True)
+    services.record_review_decision(batch.items[0], decision="destroy", note="No further value")
+    services.execute_batch(batch, user=officer)
+    db.session.commit()
+    assert r.status == "active"
+    [item] = services.schedule(date(2026, 6, 1))
+    assert item.record.id == r.id and item.action == "destroy" and not item.skipped
