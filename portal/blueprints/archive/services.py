@@ -671,6 +671,8 @@ def file_certificate(batch, *, user) -> ArchiveRecord:
         files=[(f"{batch.number}-destruction-certificate.pdf", pdf)],
         user=user, source_key=f"disposal-batch:{batch.number}",
         description=f"Disposal batch {batch.number}: {len(batch.items)} record(s).",
+        # the list names restricted records: then the certificate is restricted too
+        restricted=any(item.record.restricted for item in batch.items),
     )
 
 

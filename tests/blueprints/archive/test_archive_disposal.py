@@ -224,3 +224,14 @@ def test_destroyed_records_leave_the_search_index(app, officer, manager):
     db.session.commit()
     assert search("Ocean Star", user=manager).total == 0
     assert r.title == "Styrene berth inquiry" and r.extracted_text == ""
+
+
+def test_a_certificate_listing_a_restricted_record_is_restricted(app, officer, manager, make_user):
+    r = services.file_document(kind="inquiry", title="Inquiry naming a driver", files=[("d.txt", b"driver")],
+                               user=officer, record_date=date(2019, 1, 1), restricted=True)
+    batch = _approved(officer, manager, [r])
+    services.execute_batch(batch, user=officer)
+    db.session.commit()
+    assert batch.certificate.restricted
+    assert not batch.certificate.can_view(make_user("staffer", "staff"))
+    assert batch.certificate.can_view(manager)
