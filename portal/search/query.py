@@ -249,6 +249,8 @@ def build_query(p: ParsedQuery):
             if title_q is not None:
                 extras.append(title_q)
     if not required:
+        if not p.empty:  # only punctuation or the like: nothing to look for
+            return Q.NullQuery
         main = Q.Every()
     else:
         main = Q.And(required) if len(required) > 1 else required[0]

@@ -93,3 +93,10 @@ def test_scoped_box_searches_one_kind(app, client, login, add_doc):
 
 def test_search_needs_sign_in(client):
     assert client.get("/search/?q=x").status_code == 302
+
+
+def test_a_query_of_punctuation_finds_nothing(client, login, add_doc):
+    login("csr")
+    add_doc("Valve report", "valve")
+    html = client.get("/search/?q=%3F%3F%3F").get_data(as_text=True)
+    assert "Valve report" not in html and "Nothing found" in html
