@@ -24,6 +24,7 @@ DEFAULTS: dict[str, object] = {
     # ISO dates, holidays and make-up working days.
     "EXTRA_HOLIDAYS": (),
     "EXTRA_WORKDAYS": (),
+    "FISCAL_YEAR_END": "12-31",  # MM-DD; China's fiscal year is the calendar year
     "SEARCH_LOG_RETENTION_DAYS": 30,
     "SEARCH_WRITER_TIMEOUT": 2.0,
     "SEARCH_SYNC_ON_COMMIT": True,
