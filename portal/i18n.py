@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, gettext, lazy_gettext, refresh
 from flask_login import current_user
 from markupsafe import Markup
@@ -27,6 +27,8 @@ def normalise_locale(value: str | None) -> str | None:
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, jobs: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
         return current_user.language
     chosen = normalise_locale(session.get("language"))
