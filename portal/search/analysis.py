@@ -1,9 +1,10 @@
 """Bilingual analysis: jieba on runs of Chinese characters, words elsewhere, codes kept whole.
 
 One tokenizer serves indexing and querying. Chinese runs are segmented by jieba (dictionary only, no
-HMM) and every character is also indexed at its own position, so a one-character query (罐) finds
-records containing it and a word that jieba splits differently by context (仓储费 inside 仓储费率)
-still matches as a phrase of characters. English words are lower-cased and stemmed. Codes such as
+HMM); every character and every pair of neighbouring characters is also indexed at its own position,
+so a one-character query (罐) finds records containing it, and a Chinese query matches as a phrase of
+character pairs (a two-character query is a single term) however jieba split the record: 仓储费
+inside 仓储费率 still matches. Pairs rather than single characters keep these phrases fast. English words are lower-cased and stemmed. Codes such as
 "GB 50160", "ORD-2024-0012" or "IMO 9321483" are indexed whole (normalised) and as their parts.
 """
 from __future__ import annotations
@@ -151,29 +152,30 @@ class BilingualTokenizer(Tokenizer):
                 yield t
                 pos += 1
             elif kind == "cjk":
+                # in position order: the jieba word starting here, the character, the character pair
+                starts: dict[int, str] = {}
                 offset = 0
                 for word in segment(text):
-                    n = len(word)
-                    t.text = word
-                    t.boost = 1.0
-                    t.stopped = False
-                    if positions:
-                        t.pos = pos + offset
-                    if chars:
-                        t.startchar = start_char + start + offset
-                        t.endchar = t.startchar + n
-                    yield t
-                    if n > 1 and singles:
-                        for i, ch in enumerate(word):
-                            t.text = ch
-                            t.boost = 1.0
-                            if positions:
-                                t.pos = pos + offset + i
-                            if chars:
-                                t.startchar = start_char + start + offset + i
-                                t.endchar = t.startchar + 1
-                            yield t
-                    offset += n
+                    starts[offset] = word
+                    offset += len(word)
+                base = start_char + start
+                last = len(text) - 1
+                for i, ch in enumerate(text):
+                    word = starts.get(i)
+                    for term, length in ((word, len(word) if word else 0),
+                                         (ch if singles and (word is None or len(word) > 1) else None, 1),
+                                         (text[i:i + 2] if i < last and not (word and len(word) == 2) else None, 2)):
+                        if not term:
+                            continue
+                        t.text = term
+                        t.boost = 1.0
+                        t.stopped = False
+                        if positions:
+                            t.pos = pos + i
+                        if chars:
+                            t.startchar = base + i
+                            t.endchar = base + i + length
+                        yield t
                 pos += len(text)
             else:  # code: the whole code, then its parts at consecutive positions
                 t.text = normalise_code(text)

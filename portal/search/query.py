@@ -188,10 +188,12 @@ def _unit_required(u: Unit, field: str = MATCH):
         if len(pieces) > 1:
             return Q.Or([Q.Term(field, whole), Q.Phrase(field, pieces)])
         return Q.Term(field, whole)
-    # Chinese: the run as a phrase of characters (matches however jieba split the record)
+    # Chinese: the run as a phrase of overlapping character pairs (matches however jieba split the
+    # record); one pair is a single term, one character too
     if len(u.terms) == 1:
         return Q.Term(field, u.terms[0])
-    return Q.Phrase(field, list(u.terms))
+    pairs = ["".join(u.terms[i:i + 2]) for i in range(len(u.terms) - 1)]
+    return Q.Term(field, pairs[0]) if len(pairs) == 1 else Q.Phrase(field, pairs)
 
 
 def _unit_extras(u: Unit) -> list:

@@ -35,7 +35,7 @@ from .registry import CHILDREN, KINDS, Kind
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
