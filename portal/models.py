@@ -19,6 +19,13 @@ ROLES = ("admin", "cs_manager", "csr", "records_officer", "staff")
 MANAGER_ROLES = frozenset({"admin", "cs_manager"})
 
 
+def password_method() -> str:
+    """scrypt with Werkzeug's cost by default; PASSWORD_HASH_METHOD (e.g. "scrypt:1024:8:1") can lower it for tests."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, returns aware UTC on every database."""
 
@@ -138,7 +145,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin", order_by=Role.name)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=password_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -6,6 +6,8 @@ is created once per session and every table is emptied after each test).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from portal.models import User
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 PASSWORD = "test-password-123"
+SHARED_INSTANCE = Path(tempfile.gettempdir()) / "portal-test-instance"
 
 
 def _pg_reset_schema() -> None:
@@ -30,15 +33,20 @@ def _pg_reset_schema() -> None:
 
 
 @pytest.fixture(scope="session")
-def _database_session():
-    """Create the PostgreSQL schema once per run (no-op for SQLite)."""
+def _database_session(tmp_path_factory):
+    """Create the schema once per run: in PostgreSQL, or in a SQLite file each test copies."""
     if PG_URL:
         _pg_reset_schema()
-        app = create_app({"TESTING": True, "DATABASE_URL": PG_URL, "INSTANCE_PATH": "/tmp/portal-test-instance"})
-        with app.app_context():
-            db.create_all()
-            db.engine.dispose()
-    yield
+        url = PG_URL
+        template = None
+    else:
+        template = tmp_path_factory.mktemp("schema") / "template.db"
+        url = f"sqlite:///{template}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url, "INSTANCE_PATH": str(SHARED_INSTANCE)})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield template
 
 
 def _truncate_all() -> None:
@@ -52,13 +60,16 @@ def make_config(tmp_path: Path, **overrides) -> dict:
     cfg = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
-        "INSTANCE_PATH": str(tmp_path / "instance"),
+        # Shared, so jieba's dictionary cache is built once, not in every test process.
+        "INSTANCE_PATH": str(SHARED_INSTANCE),
         "DATABASE_URL": PG_URL or f"sqlite:///{tmp_path / 'test.db'}",
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "ARCHIVE_DIR": str(tmp_path / "archive"),
         "KNOWLEDGE_DIR": str(tmp_path / "knowledge"),
         "WTF_CSRF_ENABLED": False,
         "MAX_UPLOAD_MB": 2,
+        # Still scrypt, at a lower cost: the suite hashes thousands of passwords.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
     cfg.update(overrides)
     for key in ("ARCHIVE_DIR", "KNOWLEDGE_DIR"):
@@ -74,10 +85,11 @@ def app_config(tmp_path):
 
 @pytest.fixture
 def app(tmp_path, app_config, _database_session):
-    app = create_app(make_config(tmp_path, **app_config))
+    config = make_config(tmp_path, **app_config)
+    if not PG_URL and config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'test.db'}":
+        shutil.copyfile(_database_session, tmp_path / "test.db")
+    app = create_app(config)
     with app.app_context():
-        if not PG_URL:
-            db.create_all()
         yield app
         db.session.remove()
         if PG_URL:

@@ -3,11 +3,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from functools import lru_cache
+
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...extensions import db
-from ...models import User
+from ...models import User, password_method
 from ...timeutil import utcnow
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not-a-password", method=method)
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -18,7 +26,7 @@ def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(db.select(User).filter(db.func.lower(User.username) == username.strip().lower()))
     if user is None:
         # Spend the same time as a real check so timing does not tell which names exist.
-        User(password_hash="scrypt:32768:8:1$aaaaaaaaaaaaaaaa$" + "0" * 128).check_password(password)
+        check_password_hash(_dummy_hash(password_method()), password)
         return None
     now = utcnow()
     if user.locked_until and user.locked_until > now:
