@@ -1,8 +1,8 @@
-"""schema
+"""Schema of the portal: platform, search log, knowledge, customer service, archive
 
-Revision ID: fff6ea235345
+Revision ID: ad993c5899cd
 Revises: 
-Create Date: 2026-11-27 12:32:25.367699
+Create Date: 2026-11-27 13:44:23.463510
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import portal.models
 
 
 # revision identifiers, used by Alembic.
-revision = 'fff6ea235345'
+revision = 'ad993c5899cd'
 down_revision = None
 branch_labels = None
 depends_on = None
