@@ -179,8 +179,37 @@ def parse(q: str) -> ParsedQuery:
 
 
 # ---------------------------------------------------------------- building whoosh queries
-def _unit_required(u: Unit, field: str = MATCH):
-    """What a record must contain for this unit."""
+def _cjk_phrase(chars, field: str = MATCH):
+    """A run of Chinese characters as a phrase of overlapping pairs (one pair or character: a term)."""
+    if len(chars) == 1:
+        return Q.Term(field, chars[0])
+    pairs = ["".join(chars[i:i + 2]) for i in range(len(chars) - 1)]
+    return Q.Term(field, pairs[0]) if len(pairs) == 1 else Q.Phrase(field, pairs)
+
+
+# Words of a typed question that no record needs to contain.
+QUESTION_WORDS = frozenset("什么 怎么 怎样 如何 哪些 哪个 是否 为什么 多少 有没有 可以 需要 应该 规定 关于".split())
+MIN_QUESTION_CHARS = 6  # shorter runs are taken as they are: 仓储费用 is not 仓储 or 费用
+
+
+def _question_words(u: Unit) -> list[str]:
+    if len(u.terms) < MIN_QUESTION_CHARS:
+        return []
+    return [w for w in u.words if len(w) > 1 and w not in QUESTION_WORDS]
+
+
+def _unit_required(u: Unit, field: str = MATCH, looseness: int = 0):
+    """What a record must contain for this unit.
+
+    A Chinese run is first required whole. A typed question rarely stands word for word in a record,
+    so looser passes (used only when the strict one finds nothing) require all of its jieba words
+    (looseness 1) or any of them (looseness 2), words of one character left out.
+    """
+    if u.kind == "cjk" and looseness:
+        words = _question_words(u)
+        if len(words) > 1:
+            parts = [_cjk_phrase(tuple(w), field) for w in words]
+            return Q.And(parts) if looseness == 1 else Q.Or(parts)
     if u.kind == "word":
         return Q.Term(field, u.terms[0])
     if u.kind == "code":
@@ -190,10 +219,7 @@ def _unit_required(u: Unit, field: str = MATCH):
         return Q.Term(field, whole)
     # Chinese: the run as a phrase of overlapping character pairs (matches however jieba split the
     # record); one pair is a single term, one character too
-    if len(u.terms) == 1:
-        return Q.Term(field, u.terms[0])
-    pairs = ["".join(u.terms[i:i + 2]) for i in range(len(u.terms) - 1)]
-    return Q.Term(field, pairs[0]) if len(pairs) == 1 else Q.Phrase(field, pairs)
+    return _cjk_phrase(u.terms, field)
 
 
 def _unit_extras(u: Unit) -> list:
@@ -239,9 +265,14 @@ def _positive_units(text: str) -> list[Unit]:
     return kept or units
 
 
-def build_query(p: ParsedQuery):
+def can_loosen(p: ParsedQuery) -> bool:
+    """Whether the query has a Chinese run of several words, which looser passes can split."""
+    return any(u.kind == "cjk" and len(_question_words(u)) > 1 for u in _positive_units(p.text))
+
+
+def build_query(p: ParsedQuery, looseness: int = 0):
     units = _positive_units(p.text)
-    required = [_unit_required(u) for u in units]
+    required = [_unit_required(u, looseness=looseness) for u in units]
     extras = [x for u in units for x in _unit_extras(u)]
     for phrase in p.phrases:
         q = _phrase_query(phrase)
@@ -434,6 +465,11 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
     if sort == "date" or p.empty:
         kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
     results = searcher.search(q, **kwargs)
+    if results.is_empty() and can_loosen(p):
+        for looseness in (1, 2):
+            results = searcher.search(build_query(p, looseness), **kwargs)
+            if not results.is_empty():
+                break
     results.highlighter = HIGHLIGHTER
     total = len(results)
     window = results[(page - 1) * per_page: page * per_page]
