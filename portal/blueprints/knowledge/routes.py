@@ -515,7 +515,8 @@ def gov():
     visits = db.session.scalars(db.select(Visit).order_by(Visit.visit_date.desc()).limit(50)).all()
     authorities = db.session.scalars(db.select(Authority).order_by(Authority.name_en)).all()
     return render("knowledge/gov.html", permits=permits, visits=visits, authorities=authorities, today=today,
-                  actions=services.open_actions(), can_edit=is_editor(current_user))
+                  actions=services.open_actions(), can_edit=is_editor(current_user),
+                  scans=services.scanned_records(permits, current_user))
 
 
 @bp.route("/gov/authorities/new", methods=["GET", "POST"], defaults={"authority_id": None})

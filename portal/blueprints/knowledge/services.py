@@ -924,3 +924,14 @@ def user_choices(include_blank=True):
 
 def department_choices():
     return [(d.id, f"{d.code} · {d.name_en}") for d in db.session.scalars(db.select(Department).order_by(Department.code))]
+
+
+def scanned_records(permits, user) -> dict[int, object]:
+    """The archive record holding each certificate's scan, by the reference typed on it (visible ones only)."""
+    from ..archive.models import ArchiveRecord
+
+    refs = {p.archive_ref.strip(): p.id for p in permits if p.archive_ref and p.archive_ref.strip()}
+    if not refs:
+        return {}
+    rows = db.session.scalars(db.select(ArchiveRecord).filter(ArchiveRecord.reference.in_(list(refs))))
+    return {refs[r.reference]: r for r in rows if r.can_view(user)}

@@ -82,3 +82,22 @@ def test_certificate_form_validates_dates_and_roles(client, login, users):
     assert client.get(f"/knowledge/gov/certificates/{permit.id}").status_code == 200
     assert client.post(f"/knowledge/gov/certificates/{permit.id}", data={"number": "Y"}).status_code == 403
     assert client.get("/knowledge/gov/certificates/new").status_code == 403
+
+
+def test_certificate_links_to_its_scan_in_the_archive(client, login, users):
+    from portal.blueprints.archive.services import file_document
+
+    scan = file_document(kind="certificate", title="Port operation licence scan",
+                         files=[("licence.txt", "港口经营许可证 扫描件".encode())], user=users["manager"])
+    secret = file_document(kind="certificate", title="Restricted scan", files=[("secret.txt", b"secret scan")],
+                           user=users["manager"], restricted=True)
+    db.session.add(Permit(number="P-1", title="Port operation licence", archive_ref=scan.reference))
+    db.session.add(Permit(number="P-2", title="Other licence", archive_ref=secret.reference))
+    db.session.commit()
+
+    login(users["staff"])
+    page = client.get("/knowledge/gov").get_data(as_text=True)
+    assert f'href="/archive/records/{scan.id}"' in page
+    # A scan the reader may not see stays a plain reference, never a link.
+    assert f'href="/archive/records/{secret.id}"' not in page
+    assert secret.reference in page
