@@ -1,6 +1,7 @@
 """A test-only searchable record (its own metadata, so the portal schema stays untouched)."""
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -11,7 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from portal.models import RestrictedMixin
 from portal.search.registry import CHILDREN, KINDS, register_child, register_kind
 
-CORPUS = Path("/work/shared/corpus")
+# shared/corpus beside the checkout (PORTAL_CORPUS_DIR to point elsewhere)
+CORPUS = Path(os.environ.get("PORTAL_CORPUS_DIR") or Path(__file__).resolve().parents[2].parent / "shared" / "corpus")
 KIND = "testdoc"
 
 
