@@ -29,7 +29,7 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_WRITER_TIMEOUT": 2.0,
     "SEARCH_SYNC_ON_COMMIT": True,
     "SEARCH_GAP_TIMEOUT": 600.0,  # seconds a skipped change-log number may still commit late
-    "SEARCH_REBUILD_PROCS": 1,  # writer processes for a rebuild (one was fastest on two cores)
+    "SEARCH_REBUILD_PROCS": 0,  # writer processes for `flask search rebuild`; 0: one per CPU, at most 4
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
     "SESSION_COOKIE_HTTPONLY": True,

@@ -93,7 +93,9 @@ def rebuild(*, if_needed: bool = False, progress=None, procs: int | None = None)
     store = get_store()
     if if_needed and not store.needs_rebuild():
         return None
-    procs = procs or int(current_app.config.get("SEARCH_REBUILD_PROCS", 1))
+    from .store import default_rebuild_procs
+
+    procs = procs or int(current_app.config.get("SEARCH_REBUILD_PROCS") or 0) or default_rebuild_procs()
     return store.rebuild(progress=progress, procs=procs)
 
 

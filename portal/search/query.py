@@ -1,6 +1,7 @@
 """Querying: the query syntax, acl filtering, facets, highlights, suggestions, more-like-this."""
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -15,6 +16,7 @@ from whoosh.analysis import STOP_WORDS
 from whoosh.highlight import Formatter, Highlighter, PinpointFragmenter, get_text
 
 from .analysis import ANALYZER, Unit, query_units
+from .docsets import DocList, as_filter, docsets, for_ranking
 from .registry import KINDS
 from .store import META_KEY
 
@@ -179,12 +181,19 @@ def parse(q: str) -> ParsedQuery:
 
 
 # ---------------------------------------------------------------- building whoosh queries
-def _cjk_phrase(chars, field: str = MATCH):
-    """A run of Chinese characters as a phrase of overlapping pairs (one pair or character: a term)."""
+def _cjk_run(chars, field: str = MATCH):
+    """A run of Chinese characters: all its overlapping pairs (one pair: a term).
+
+    One character alone is indexed only at the end of a run; elsewhere a pair starts with it, so a
+    one-character query is a prefix query (the character, or any pair or word starting with it).
+    The pairs are required as terms, not as a phrase: checking their positions in every candidate
+    record made common Chinese queries ten times slower, and records holding all the pairs of a run
+    of three or more characters but not the run itself are rare (quoted phrases still check).
+    """
     if len(chars) == 1:
-        return Q.Term(field, chars[0])
-    pairs = ["".join(chars[i:i + 2]) for i in range(len(chars) - 1)]
-    return Q.Term(field, pairs[0]) if len(pairs) == 1 else Q.Phrase(field, pairs)
+        return Q.Prefix(field, chars[0])
+    pairs = list(dict.fromkeys("".join(chars[i:i + 2]) for i in range(len(chars) - 1)))
+    return Q.Term(field, pairs[0]) if len(pairs) == 1 else Q.And([Q.Term(field, t) for t in pairs])
 
 
 # Words of a typed question that no record needs to contain.
@@ -208,7 +217,7 @@ def _unit_required(u: Unit, field: str = MATCH, looseness: int = 0):
     if u.kind == "cjk" and looseness:
         words = _question_words(u)
         if len(words) > 1:
-            parts = [_cjk_phrase(tuple(w), field) for w in words]
+            parts = [_cjk_run(tuple(w), field) for w in words]
             return Q.And(parts) if looseness == 1 else Q.Or(parts)
     if u.kind == "word":
         return Q.Term(field, u.terms[0])
@@ -219,7 +228,7 @@ def _unit_required(u: Unit, field: str = MATCH, looseness: int = 0):
         return Q.Term(field, whole)
     # Chinese: the run as a phrase of overlapping character pairs (matches however jieba split the
     # record); one pair is a single term, one character too
-    return _cjk_phrase(u.terms, field)
+    return _cjk_run(u.terms, field)
 
 
 def _unit_extras(u: Unit) -> list:
@@ -299,22 +308,6 @@ def acl_terms_for(user) -> list[str]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     return list(user.acl_terms())
-
-
-def build_filter(user, *, kinds=None, customers=None, start=None, end=None):
-    terms = acl_terms_for(user)
-    if not terms:
-        return Q.NullQuery
-    clauses = [Q.Or([Q.Term("acl", t) for t in terms])]
-    kinds = [k for k in (kinds or []) if k]
-    if kinds:
-        clauses.append(Q.Or([Q.Term("kind", k) for k in kinds]))
-    customers = [c for c in (customers or []) if c]
-    if customers:
-        clauses.append(Q.Or([Q.Term("customer", c) for c in customers]))
-    if start or end:
-        clauses.append(Q.DateRange("date", start, end - timedelta(microseconds=1) if end else None))
-    return Q.And(clauses)
 
 
 # ---------------------------------------------------------------- highlighting
@@ -442,6 +435,117 @@ def make_hits(whoosh_hits, user, *, highlight: bool = True, limit: int | None = 
 FACETS = ("kind", "customer", "year")
 
 
+RANK_ALL = 3000  # above this many matches, a shortlist is ranked (see _shortlist)
+
+
+def _title_query(p: ParsedQuery):
+    """Any of the query's words, codes, Chinese runs or phrases in a title."""
+    parts = [_unit_required(u, "title") for u in _positive_units(p.text)]
+    parts += [q for q in (_phrase_query(phrase, "title") for phrase in p.phrases) if q is not None]
+    return Q.Or(parts) if parts else None
+
+
+def _shortlist(p: ParsedQuery, matched: frozenset, memo, size: int = RANK_ALL) -> frozenset:
+    """The records ranked when a query matches more than RANK_ALL: those holding a query word in the
+    title, then the most recent, up to `size`. Scoring every one of tens of thousands of matches one
+    by one in Python is what made common words slow; a title hit or a recent record is what staff
+    look for first, and BM25 still orders the shortlist."""
+    dates = memo.sort_keys("date")
+    title_q = _title_query(p)
+    titled = memo.docs(title_q) & matched if title_q is not None else frozenset()
+    if len(titled) >= size:
+        return frozenset(heapq.nlargest(size, titled, key=lambda d: (dates[d], d)))
+    rest = matched - titled
+    return titled | frozenset(heapq.nlargest(size - len(titled), rest, key=lambda d: (dates[d], d)))
+
+
+def _scoring_terms(q) -> list[tuple[str, str, float]]:
+    """The (field, text, boost) terms that rank a query's matches: every term it asks for, required or
+    optional, except those it excludes; a prefix (one Chinese character) ranks nothing."""
+    found: dict[tuple[str, str], float] = {}
+
+    def walk(node, boost=1.0):
+        if isinstance(node, Q.Term):
+            key = (node.fieldname, node.text)
+            found[key] = max(found.get(key, 0.0), boost * node.boost)
+        elif isinstance(node, Q.Phrase):
+            for word in node.words:
+                key = (node.fieldname, word)
+                found[key] = max(found.get(key, 0.0), boost * node.boost)
+        elif isinstance(node, Q.AndNot):
+            walk(node.a, boost)
+        elif isinstance(node, Q.AndMaybe):
+            walk(node.a, boost)
+            walk(node.b, boost)
+        elif isinstance(node, (Q.And, Q.Or)):
+            for sub in node.subqueries:
+                walk(sub, boost * node.boost)
+
+    walk(q)
+    return [(field, text, boost) for (field, text), boost in found.items()]
+
+
+def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: str, start: int, stop: int):
+    """The Whoosh hits of one page, in order: by BM25 over the query's terms (relevance) or by date.
+
+    Ranking is computed from the memo's term weights (Whoosh's formula), not by Whoosh's matchers,
+    which decode every posting block of every common term again for each query; Whoosh then only
+    visits the page's own documents, to note the terms each one matched for its highlights.
+    """
+    dates = memo.sort_keys("date")
+    terms = _scoring_terms(q) if sort == "relevance" else []
+    scores: dict[int, float] = {}
+    if terms:
+        candidates = matched if len(matched) <= RANK_ALL else _shortlist(p, matched, memo)
+        scores = memo.scores(terms, candidates)
+        order = heapq.nlargest(stop, candidates, key=lambda d: (scores[d], dates[d], d))[start:stop]
+    else:
+        order = heapq.nlargest(stop, matched, key=lambda d: (dates[d], d))[start:stop]
+    if not order:
+        return []
+    results = searcher.search(Q.And([DocList(sorted(order), MATCH, "page", boost=0.0), for_ranking(q, memo)]),
+                              limit=len(order), terms=True)
+    results.highlighter = HIGHLIGHTER
+    rank = {d: n for n, d in enumerate(order)}
+    hits = sorted(results, key=lambda h: rank.get(h.docnum, len(rank)))
+    for hit in hits:
+        hit.score = scores.get(hit.docnum, hit.score)
+    return hits
+
+
+@dataclass
+class Found:
+    """What the index says for a query, before records are loaded: the page's Whoosh hits, the total,
+    facet counts and the documents the user may see."""
+
+    hits: list
+    total: int
+    counts: dict[str, Counter]
+    allowed: frozenset
+    query: Any
+
+
+def execute(searcher, p: ParsedQuery, acl_terms, *, kinds=(), customers=(), page: int = 1, per_page: int = 20,
+            sort: str = "relevance", facets: bool = True) -> Found:
+    """Run a parsed query for a user's acl terms on a searcher (the portal and the benchmark share it)."""
+    memo = docsets(searcher)
+    allowed = memo.filter(acl_terms, kinds=kinds, customers=customers, start=p.start, end=p.end)
+    q = build_query(p)
+    matched = memo.docs(q) & allowed
+    if not matched and can_loosen(p):
+        for looseness in (1, 2):
+            q = build_query(p, looseness)
+            matched = memo.docs(q) & allowed
+            if matched:
+                break
+    if p.empty:
+        sort = "date"
+    hits = _page_hits(searcher, p, q, matched, memo, sort="date" if sort == "date" else "relevance",
+                      start=(page - 1) * per_page, stop=page * per_page) if matched else []
+    counts = {name: memo.counts(name, matched) for name in FACETS} if facets else {}
+    return Found(hits, len(matched), counts, allowed, q)
+
+
 def run_search(store, query: str, *, user, kinds=None, customer=None, page: int = 1, per_page: int = 20,
                sort: str = "relevance", highlight: bool = True, facets: bool = True) -> Results:
     p = parse(query or "")
@@ -454,47 +558,32 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
     empty = Results(query or "", [], 0, {}, None, page, per_page, sort, p)
     if p.empty and not (kinds or customers or p.start or p.end):
         return empty
-    flt = build_filter(user, kinds=kinds, customers=customers, start=p.start, end=p.end)
-    if flt is Q.NullQuery:
+    terms = acl_terms_for(user)
+    if not terms:
         return empty
-    q = build_query(p)
     searcher = store.searcher()
-    kwargs: dict[str, Any] = {"filter": flt, "limit": page * per_page, "terms": True}
-    if facets:
-        kwargs["groupedby"] = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
-    if sort == "date" or p.empty:
-        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
-    results = searcher.search(q, **kwargs)
-    if results.is_empty() and can_loosen(p):
-        for looseness in (1, 2):
-            results = searcher.search(build_query(p, looseness), **kwargs)
-            if not results.is_empty():
-                break
-    results.highlighter = HIGHLIGHTER
-    total = len(results)
-    window = results[(page - 1) * per_page: page * per_page]
-    hits = make_hits(window, user, highlight=highlight)
+    found = execute(searcher, p, terms, kinds=kinds, customers=customers, page=page, per_page=per_page,
+                    sort=sort, facets=facets)
+    hits = make_hits(found.hits, user, highlight=highlight)
     facet_map: dict[str, list[Facet]] = {}
-    if facets:
-        for name in FACETS:
-            counts = results.groups(name)
-            items = []
-            for value, count in counts.items():
-                value = value.decode() if isinstance(value, bytes) else str(value or "")
-                if not value or value == META_KEY:
-                    continue
-                label = KINDS[value].label if name == "kind" and value in KINDS else value
-                items.append(Facet(value, label, int(count)))
-            key = (lambda f: f.value) if name == "year" else (lambda f: -f.count)
-            items.sort(key=key, reverse=(name == "year"))
-            facet_map[name] = items
+    for name, counts in found.counts.items():
+        items = []
+        for value, count in counts.items():
+            value = value.decode() if isinstance(value, bytes) else str(value or "")
+            if not value or value == META_KEY:
+                continue
+            label = KINDS[value].label if name == "kind" and value in KINDS else value
+            items.append(Facet(value, label, int(count)))
+        key = (lambda f: f.value) if name == "year" else (lambda f: -f.count)
+        items.sort(key=key, reverse=(name == "year"))
+        facet_map[name] = items
     suggestion = None
-    if total == 0 and not p.empty:
-        suggestion = did_you_mean(store, searcher, query, p, flt)
-    return Results(query or "", hits, total, facet_map, suggestion, page, per_page, sort, p)
+    if found.total == 0 and not p.empty:
+        suggestion = did_you_mean(store, searcher, query, p, found.allowed)
+    return Results(query or "", hits, found.total, facet_map, suggestion, page, per_page, sort, p)
 
 
-def did_you_mean(store, searcher, query: str, p: ParsedQuery, flt) -> str | None:
+def did_you_mean(store, searcher, query: str, p: ParsedQuery, allowed) -> str | None:
     words = re.findall(r"(?<![\w:\-])[A-Za-z]{4,}(?![\w:])", p.text)
     if not words:
         return None
@@ -506,8 +595,7 @@ def did_you_mean(store, searcher, query: str, p: ParsedQuery, flt) -> str | None
             changed = re.sub(rf"(?<![\w:]){re.escape(word)}(?![\w:])", options[0], changed, count=1)
     if changed == query:
         return None
-    candidate = build_query(parse(changed))
-    if searcher.search(candidate, filter=flt, limit=1).scored_length() == 0:
+    if not docsets(searcher).docs(build_query(parse(changed))) & allowed:
         return None
     return changed
 
@@ -516,8 +604,8 @@ def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
     prefix = (prefix or "").strip()
     if not prefix:
         return []
-    flt = build_filter(user)
-    if flt is Q.NullQuery:
+    terms = acl_terms_for(user)
+    if not terms:
         return []
     units = query_units(prefix)
     if not units:
@@ -532,7 +620,10 @@ def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
     else:
         parts.append(_unit_query(last, fields=("title",)))
     searcher = store.searcher()
-    results = searcher.search(Q.And(parts), filter=flt, limit=limit * 2)
+    allowed = docsets(searcher).allowed(terms)
+    if not allowed:
+        return []
+    results = searcher.search(Q.And(parts), filter=as_filter(allowed), limit=limit * 2)
     return make_hits(results, user, highlight=False, limit=limit)
 
 
@@ -553,17 +644,20 @@ def key_terms(text: str, searcher, *, top: int = 25) -> list[tuple[str, float]]:
 
 
 def run_similar_text(store, text: str, *, user, kinds=None, limit: int = 5, exclude_keys=()) -> list[Hit]:
-    flt = build_filter(user, kinds=kinds)
-    if flt is Q.NullQuery or not (text or "").strip():
+    acl = acl_terms_for(user)
+    if not acl or not (text or "").strip():
         return []
     searcher = store.searcher()
+    memo = docsets(searcher)
+    allowed = memo.filter(acl, kinds=kinds)
+    for key in exclude_keys:
+        allowed = allowed - memo.term("key", key)
     terms = key_terms(text, searcher)
-    if not terms:
+    if not terms or not allowed:
         return []
     top = terms[0][1]
     q = Q.Or([Q.Term(f, t, boost=w / top) for t, w in terms for f in ("title", MATCH)])
-    mask = Q.Or([Q.Term("key", k) for k in exclude_keys]) if exclude_keys else None
-    results = searcher.search(q, filter=flt, mask=mask, limit=limit * 3 + 5, terms=True)
+    results = searcher.search(q, filter=as_filter(allowed), limit=limit * 3 + 5, terms=True)
     results.highlighter = HIGHLIGHTER
     return make_hits(results, user, highlight=True, limit=limit)
 

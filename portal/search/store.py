@@ -35,11 +35,17 @@ from .registry import CHILDREN, KINDS, Kind
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
 MAX_BODY = 200_000
+REBUILD_LIMITMB = 256  # memory per writer process before it spills postings to disk
+
+
+def default_rebuild_procs() -> int:
+    """Writer processes for a rebuild: one per CPU, at most four (measured by bench/search_bench.py)."""
+    return max(1, min(os.cpu_count() or 1, 4))
 
 __all__ = ["LockError", "IndexStore", "SCHEMA_VERSION", "make_schema", "build_document"]
 
@@ -515,11 +521,12 @@ class IndexStore:
         return False
 
     def rebuild(self, *, progress: Callable[[str, int, int], None] | None = None, chunk: int = 500,
-                procs: int = 1, limitmb: int = 128) -> int:
+                procs: int = 1, limitmb: int = REBUILD_LIMITMB) -> int:
         with self.rebuild_lock():
             return self._rebuild_locked(progress=progress, chunk=chunk, procs=procs, limitmb=limitmb)
 
-    def _rebuild_locked(self, *, progress=None, chunk: int = 500, procs: int = 1, limitmb: int = 128) -> int:
+    def _rebuild_locked(self, *, progress=None, chunk: int = 500, procs: int = 1,
+                        limitmb: int = REBUILD_LIMITMB) -> int:
         self.root.mkdir(parents=True, exist_ok=True)
         gen = self.root / f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
         gen.mkdir()

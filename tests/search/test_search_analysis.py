@@ -5,10 +5,19 @@ from portal.search.analysis import analyze, query_units
 from portal.search.query import parse
 
 
-def test_chinese_words_and_single_characters_are_indexed():
+def test_chinese_pairs_words_and_run_ends_are_indexed():
     terms = analyze("储罐仓储费率")
-    assert "仓储" in terms and "费率" in terms  # jieba words
-    assert {"储", "罐", "费"} <= set(terms)  # and every character beside them
+    assert {"储罐", "罐仓", "仓储", "储费", "费率"} <= set(terms)  # every pair of neighbours
+    assert "率" in terms  # the last character alone: no pair starts with it
+    assert not {"储", "罐", "仓", "费"} & set(terms)  # elsewhere a pair starting with it stands for it
+    assert {"准备就绪", "通知书"} <= set(analyze("船舶准备就绪通知书"))  # jieba words of three or more characters
+
+
+def test_every_character_is_findable_as_a_pair_prefix_or_alone():
+    text = "储罐区泄漏，罐"
+    terms = analyze(text)
+    for ch in set(text) - {"，"}:
+        assert any(t.startswith(ch) for t in terms), ch
 
 
 def test_english_is_lowercased_and_stemmed():
