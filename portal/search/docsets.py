@@ -161,8 +161,7 @@ class DocSets:
     def average_length(self, field: str) -> float:
         avg = self._avg.get(field)
         if avg is None:
-            docs = self.reader.doc_count_all() or 1
-            avg = self._avg[field] = (self.reader.field_length(field) / docs) or 1.0
+            avg = self._avg[field] = self.searcher.avg_field_length(field) or 1.0
         return avg
 
     def scores(self, terms, docs) -> dict[int, float]:
@@ -171,9 +170,9 @@ class DocSets:
         out = dict.fromkeys(docs, 0.0)
         for field, text, boost in terms:
             post = self.postings(field, text)
-            df = len(post.ids)
-            if not df or not boost:
+            if not post.ids or not boost:
                 continue
+            df = self.reader.doc_frequency(field, text)  # as Whoosh: deleted documents still count
             idf = math.log(n / (df + 1)) + 1.0
             avg = self.average_length(field)
             weights = post.weights

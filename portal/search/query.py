@@ -461,17 +461,18 @@ def _shortlist(p: ParsedQuery, matched: frozenset, memo, size: int = RANK_ALL) -
 
 def _scoring_terms(q) -> list[tuple[str, str, float]]:
     """The (field, text, boost) terms that rank a query's matches: every term it asks for, required or
-    optional, except those it excludes; a prefix (one Chinese character) ranks nothing."""
+    optional, except those it excludes; a term asked for twice counts twice, as Whoosh scores it; a
+    prefix (one Chinese character) ranks nothing."""
     found: dict[tuple[str, str], float] = {}
 
     def walk(node, boost=1.0):
         if isinstance(node, Q.Term):
             key = (node.fieldname, node.text)
-            found[key] = max(found.get(key, 0.0), boost * node.boost)
+            found[key] = found.get(key, 0.0) + boost * node.boost
         elif isinstance(node, Q.Phrase):
             for word in node.words:
                 key = (node.fieldname, word)
-                found[key] = max(found.get(key, 0.0), boost * node.boost)
+                found[key] = found.get(key, 0.0) + boost * node.boost
         elif isinstance(node, Q.AndNot):
             walk(node.a, boost)
         elif isinstance(node, Q.AndMaybe):
@@ -620,10 +621,11 @@ def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
     else:
         parts.append(_unit_query(last, fields=("title",)))
     searcher = store.searcher()
-    allowed = docsets(searcher).allowed(terms)
+    memo = docsets(searcher)
+    allowed = memo.allowed(terms)
     if not allowed:
         return []
-    results = searcher.search(Q.And(parts), filter=as_filter(allowed), limit=limit * 2)
+    results = searcher.search(for_ranking(Q.And(parts), memo), filter=as_filter(allowed), limit=limit * 2)
     return make_hits(results, user, highlight=False, limit=limit)
 
 

@@ -40,12 +40,23 @@ META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
 MAX_BODY = 200_000
-REBUILD_LIMITMB = 256  # memory per writer process before it spills postings to disk
+REBUILD_LIMITMB = 1024  # memory per writer process before it spills postings to disk
 
 
 def default_rebuild_procs() -> int:
     """Writer processes for a rebuild: one per CPU, at most four (measured by bench/search_bench.py)."""
     return max(1, min(os.cpu_count() or 1, 4))
+
+
+def rebuild_writer(ix, *, procs: int = 1, limitmb: int = REBUILD_LIMITMB):
+    """The writer a rebuild fills: with several processes, each writes its own segment (no merge), and
+    posting blocks are left uncompressed (faster to write and to read back; the index grows by half)."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    kwargs = {"limitmb": limitmb, "codec": W3Codec(compression=0)}
+    if procs > 1:
+        kwargs.update(procs=procs, multisegment=True)
+    return ix.writer(**kwargs)
 
 __all__ = ["LockError", "IndexStore", "SCHEMA_VERSION", "make_schema", "build_document"]
 
@@ -536,10 +547,7 @@ class IndexStore:
         with Session(self.engine) as session:
             present = set(session.scalars(select(SearchLog.id).where(SearchLog.id > start_seq - GAP_WINDOW)))
         gaps = {i: now for i in range(max(1, start_seq - GAP_WINDOW), start_seq) if i not in present}
-        kwargs = {"limitmb": limitmb}
-        if procs > 1:
-            kwargs.update(procs=procs, multisegment=True)
-        writer = ix.writer(**kwargs)
+        writer = rebuild_writer(ix, procs=procs, limitmb=limitmb)
         count = 0
         try:
             for kind in list(KINDS.values()):

@@ -58,7 +58,7 @@ def _fail(message: str):
 
 @bp.cli.command("rebuild")
 @click.option("--if-needed", is_flag=True, help="Only when the index is missing, unreadable or of another schema version.")
-@click.option("--procs", type=int, default=None, help="Writer processes (default SEARCH_REBUILD_PROCS or 1).")
+@click.option("--procs", type=int, default=None, help="Writer processes (default SEARCH_REBUILD_PROCS; 0: one per CPU, at most 4).")
 def rebuild_cmd(if_needed: bool, procs: int | None):
     """Build the index from the database aside and swap it in."""
     store = engine.get_store()

@@ -1,0 +1,126 @@
+"""Counts, facets and ranking from doc sets: checked against Whoosh itself and against brute force."""
+import random
+from datetime import datetime
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+
+from portal.search.analysis import configure_jieba
+from portal.search.docsets import DocList, docsets
+from portal.search.query import execute, parse
+from portal.search.store import document_fields, make_schema, rebuild_writer
+
+ZH = "储罐 仓储费 码头 泊位 阀门 泄漏 加热 计量 罐区 泵房 油品 船舶 靠泊 投诉".split()
+EN = "tank heating coil leak jetty berth valve pump survey invoice".split()
+
+
+def _docs(n=90, seed=3):
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        words = [rng.choice(ZH) + rng.choice(ZH) if rng.random() < 0.5 else rng.choice(EN) for _ in range(12)]
+        out.append(document_fields(
+            key=f"doc:{i}", kind=("complaint", "minutes")[i % 2], title=" ".join(words[:3]),
+            body=" ".join(words), customer=("SINO", "PETRO", "VITOL")[i % 3], date=datetime(2020 + i % 5, 1 + i % 12, 1),
+            acl=["all"] if i % 4 else ["role:cs_manager"]))
+    return out
+
+
+@pytest.fixture
+def searcher(tmp_path):
+    """An index of three segments (a rebuild by two processes, then a later save), one deletion."""
+    configure_jieba(tmp_path)
+    docs = _docs()
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = rebuild_writer(ix, procs=2)
+    for doc in docs[:60]:
+        writer.add_document(**doc)
+    writer.commit()
+    writer = ix.writer()
+    for doc in docs[60:]:
+        writer.add_document(**doc)
+    writer.delete_by_term("key", "doc:7")
+    writer.commit(merge=False)
+    s = ix.searcher()
+    assert len(s.reader().leaf_readers()) >= 2
+    yield s
+    s.close()
+
+
+def _brute(searcher, q, acl=("all",)):
+    allowed = set(searcher.docs_for_query(Q.Or([Q.Term("acl", t) for t in acl])))
+    return set(searcher.docs_for_query(q)) & allowed
+
+
+@pytest.mark.parametrize("text", ["tank", "储罐", "罐", "阀门泄漏", "heating 码头", "tank -leak", '"heating coil"', "罐 pump"])
+def test_totals_and_facets_match_whoosh(searcher, text):
+    p = parse(text)
+    found = execute(searcher, p, ["all"], per_page=500)
+    expected = _brute(searcher, found.query)
+    assert found.total == len(expected) > 0
+    assert {h.docnum for h in found.hits} == expected
+    kinds = {}
+    for doc in expected:
+        kind = searcher.stored_fields(doc)["kind"]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    assert dict(found.counts["kind"]) == kinds
+    assert sum(found.counts["customer"].values()) == len(expected)
+
+
+def test_deleted_and_restricted_documents_are_not_counted(searcher):
+    memo = docsets(searcher)
+    keys = {searcher.stored_fields(d)["key"] for d in memo.all_docs()}
+    assert "doc:7" not in keys and len(keys) == 89
+    staff = execute(searcher, parse("tank"), ["all"]).total
+    manager = execute(searcher, parse("tank"), ["all", "role:cs_manager"]).total
+    assert manager > staff
+
+
+def test_bm25_scores_match_whoosh(searcher):
+    memo = docsets(searcher)
+    q = Q.Or([Q.Term("content", "tank"), Q.Term("content", "heat"), Q.Term("title", "leak")])
+    results = searcher.search(q, limit=None)
+    whoosh_scores = {h.docnum: h.score for h in results}
+    ours = memo.scores([("content", "tank", 1.0), ("content", "heat", 1.0), ("title", "leak", 1.0)], whoosh_scores)
+    for doc, score in whoosh_scores.items():
+        assert ours[doc] == pytest.approx(score, rel=1e-3)
+
+
+@pytest.mark.parametrize("text", ["heating", "储罐 tank", "阀门", "码头泊位"])
+def test_relevance_order_is_whoosh_scoring_of_the_same_query(searcher, text):
+    found = execute(searcher, parse(text), ["all"], per_page=500)
+    whoosh_scores = {h.docnum: h.score for h in searcher.search(found.query, limit=None)}
+    ours = [h.score for h in found.hits]
+    assert ours == sorted(ours, reverse=True) and len(ours) > 1
+    for hit in found.hits:
+        assert hit.score == pytest.approx(whoosh_scores[hit.docnum], rel=1e-3)
+
+
+def test_date_sort_is_newest_first(searcher):
+    found = execute(searcher, parse("tank"), ["all"], sort="date", per_page=100)
+    dates = [h["date"] for h in found.hits]
+    assert dates == sorted(dates, reverse=True) and len(dates) == found.total
+
+
+def test_doc_list_gives_each_segment_its_own_numbers(searcher):
+    memo = docsets(searcher)
+    wanted = sorted(memo.term("content", "tank"))[-3:]  # from the last segments
+    results = searcher.search(DocList(wanted, "content", "t"), limit=None)
+    assert sorted(h.docnum for h in results) == wanted
+
+
+def test_empty_allowed_set_never_means_everything(searcher):
+    assert execute(searcher, parse("tank"), ["nobody"]).total == 0
+    assert execute(searcher, parse("tank"), ["nobody"]).hits == []
+
+
+
+def test_many_matches_rank_a_shortlist_of_title_hits_and_recent_records(searcher, monkeypatch):
+    from portal.search import query
+
+    monkeypatch.setattr(query, "RANK_ALL", 6)
+    found = execute(searcher, parse("tank"), ["all"], per_page=6)
+    assert found.total == len(_brute(searcher, found.query)) > 6  # the count stays exact
+    titled = [h for h in found.hits if "tank" in searcher.stored_fields(h.docnum)["title"]]
+    assert len(titled) == len(found.hits) == 6  # enough records hold the word in their title
