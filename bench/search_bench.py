@@ -5,11 +5,13 @@
 Measures, side by side in one run:
   * rebuild throughput (records/s), index size and peak memory (each build in a fresh process):
     the portal's rebuild (one writer process per CPU, each writing its own segment), one writer,
-    and with every Chinese character indexed alone beside the pairs (to show what that costs);
+    with every Chinese character indexed alone beside the pairs, and with character offsets
+    (chars=True, what Whoosh's pinpoint highlighter needs), to show what each costs;
   * query latency p50/p95/p99 over mixed Chinese/English/code queries through the portal's own query
-    path (acl filter, total, facet counts, the first page of 20): without highlights, with pinpoint
-    highlights (chars=True), with Whoosh's default highlighter, on a searcher that has served the
-    queries before, and with a new searcher per query (nothing remembered);
+    path (acl filter, total, facet counts, the first page of 20): without snippets, with the portal's
+    snippets marked from stored text, with Whoosh's pinpoint highlighter (on the chars=True index)
+    and its default highlighter, on a searcher that has served the queries before, and with a new
+    searcher per query (nothing remembered);
   * SQLite FTS5 with the trigram tokenizer and FTS5 over jieba-segmented text (snippets, acl filter,
     counts and facets), and the ratios ours / FTS5;
   * the delay from a committed save to the record being findable, through the real portal
@@ -256,7 +258,8 @@ def _whoosh_docs(docs):
 def build_whoosh(args) -> dict:
     """Run in a fresh process: index the corpus, report rate, size and peak memory (of the feeding
     process and, with several writer processes, the largest of them)."""
-    path, n, seed, procs, singles, cache_dir = args
+    path, n, seed, procs, singles, cache_dir, *rest = args
+    chars = bool(rest and rest[0])
     from whoosh import index
 
     from portal.search import analysis
@@ -266,6 +269,11 @@ def build_whoosh(args) -> dict:
     analysis.load_jieba()
     docs = make_corpus(n, seed)
     schema = make_schema()
+    if chars:  # character offsets in the index, for Whoosh's pinpoint highlights
+        from whoosh.fields import TEXT
+
+        schema.remove("content")
+        schema.add("content", TEXT(analyzer=analysis.ANALYZER, stored=True, chars=True))
     if singles != "edge":
         tok = analysis.BilingualTokenizer(singles=singles)
         for name in ("title", "content", "refs"):
@@ -306,18 +314,48 @@ def in_fresh_process(fn, args):
     return value
 
 
+def _mark_formatter():
+    """Whoosh formatter: <mark> around matches, the rest escaped (for Whoosh's own highlighters)."""
+    from markupsafe import escape
+    from whoosh.highlight import Formatter
+
+    class MarkFormatter(Formatter):
+        between = " … "
+
+        def format_fragment(self, fragment, replace=False):
+            text, index, parts = fragment.text, fragment.startchar, []
+            for t in sorted(fragment.matches, key=lambda t: t.startchar):
+                if t.startchar < index:
+                    continue
+                parts.append(str(escape(text[index:t.startchar])) + "<mark>"
+                             + str(escape(text[t.startchar:t.endchar])) + "</mark>")
+                index = t.endchar
+            parts.append(str(escape(text[index:fragment.endchar])))
+            return "".join(parts)
+
+    return MarkFormatter()
+
+
 def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True, per_page: int = 20,
                  warm: bool = False) -> dict:
     """The portal's own query path (portal.search.query.execute: acl filter, total, facet counts, the
-    first page) and, where stated, highlights for every hit on the page, as the search page shows."""
+    first page) and, where stated, a marked snippet for every hit on the page, as the search page shows:
+    "ours" cuts it from the stored text (the portal); "pinpoint" and "default" are Whoosh's highlighters
+    (from stored character offsets, or re-tokenizing the text), which first need Whoosh to visit the
+    page's documents to note the terms each matched."""
     from whoosh import index
-    from whoosh.highlight import ContextFragmenter, Highlighter
+    from whoosh import query as Q
+    from whoosh.highlight import ContextFragmenter, Highlighter, PinpointFragmenter
 
-    from portal.search.query import MarkFormatter, execute, parse
+    from portal.search.docsets import DocList, docsets, for_ranking
+    from portal.search.highlight import Marks, snippet
+    from portal.search.query import execute, parse
 
     ix = index.open_dir(path)
     user_terms = ["all", "user:3", "role:csr"]
-    default_hl = Highlighter(fragmenter=ContextFragmenter(), formatter=MarkFormatter())
+    fragmenter = PinpointFragmenter(maxchars=220, surround=60, autotrim=True) if mode == "pinpoint" \
+        else ContextFragmenter(maxchars=220, surround=60)
+    whoosh_hl = Highlighter(fragmenter=fragmenter, formatter=_mark_formatter())
     searcher = ix.searcher()
     if warm:  # a searcher that has served these queries before (its memo of doc sets filled)
         for q in queries:
@@ -326,11 +364,18 @@ def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True
     for q in queries:
         t0 = time.perf_counter()
         s = searcher if reuse else ix.searcher()
-        found = execute(s, parse(q), user_terms, per_page=per_page)
-        if mode != "none":
+        p = parse(q)
+        found = execute(s, p, user_terms, per_page=per_page)
+        if mode == "ours":
+            marks = Marks.from_query(p.text, p.phrases)
             for hit in found.hits:
-                if mode == "default":
-                    hit.results.highlighter = default_hl
+                snippet(hit.fields["content"], marks)
+        elif mode in ("pinpoint", "default") and found.hits:
+            page = sorted(h.docnum for h in found.hits)
+            results = s.search(Q.And([DocList(page, "content", "page", boost=0.0),
+                                      for_ranking(found.query, docsets(s))]), limit=len(page), terms=True)
+            results.highlighter = whoosh_hl
+            for hit in results:
                 hit.highlights("content", top=2)
         if not reuse:
             s.close()
@@ -519,15 +564,17 @@ def main() -> None:
             rows.append(("Whoosh, our analyzer, 1 writer", one))
         every = in_fresh_process(build_whoosh, (str(work / "whoosh-all"), n, args.seed, procs, "all", cache_dir))
         rows.append((f"Whoosh, every character alone too, {procs} process(es)", every))
+    chars = in_fresh_process(build_whoosh, (str(work / "whoosh-chars"), n, args.seed, procs, "edge", cache_dir, True))
+    rows.append((f"Whoosh, with character offsets (chars=True), {procs} process(es)", chars))
     tri = in_fresh_process(build_fts, (str(work / "fts-trigram.db"), n, args.seed, "trigram", cache_dir))
     rows.append(("SQLite FTS5 trigram", tri))
     jb = in_fresh_process(build_fts, (str(work / "fts-jieba.db"), n, args.seed, "jieba", cache_dir))
     rows.append(("SQLite FTS5 over jieba-segmented text", jb))
 
     print("\n== build")
-    print(f"{'engine':52} {'records/s':>10} {'seconds':>8} {'size MB':>8} {'peak MB':>8}")
+    print(f"{'engine':60} {'records/s':>10} {'seconds':>8} {'size MB':>8} {'peak MB':>8}")
     for name, r in rows:
-        print(f"{name:52} {r['rate']:10.0f} {r['seconds']:8.1f} {r['size_mb']:8.1f} {r['peak_mb']:8.0f}")
+        print(f"{name:60} {r['rate']:10.0f} {r['seconds']:8.1f} {r['size_mb']:8.1f} {r['peak_mb']:8.0f}")
 
     from portal.search import analysis
 
@@ -535,22 +582,25 @@ def main() -> None:
     analysis.load_jieba()
     index_dir = str(work / "whoosh")
     qrows = [
-        ("Whoosh, no highlights", query_whoosh(index_dir, queries, mode="none")),
-        ("Whoosh, pinpoint highlights (chars=True)", query_whoosh(index_dir, queries, mode="pinpoint")),
+        ("Whoosh, no snippets", query_whoosh(index_dir, queries, mode="none")),
+        ("Whoosh, snippets marked from stored text (portal)", query_whoosh(index_dir, queries, mode="ours")),
+        ("Whoosh, pinpoint highlights, chars=True index", query_whoosh(str(work / "whoosh-chars"), queries,
+                                                                      mode="pinpoint")),
         ("Whoosh, default highlighter (re-tokenizes)", query_whoosh(index_dir, queries, mode="default")),
-        ("Whoosh, pinpoint, searcher already warm", query_whoosh(index_dir, queries, mode="pinpoint", warm=True)),
-        ("Whoosh, pinpoint, new searcher per query", query_whoosh(index_dir, queries, mode="pinpoint",
-                                                                   reuse=False)),
+        ("Whoosh, portal snippets, searcher already warm", query_whoosh(index_dir, queries, mode="ours",
+                                                                        warm=True)),
+        ("Whoosh, portal snippets, new searcher per query", query_whoosh(index_dir, queries, mode="ours",
+                                                                         reuse=False)),
         ("SQLite FTS5 trigram, snippets", query_fts(str(work / "fts-trigram.db"), queries, "trigram")),
         ("SQLite FTS5 jieba-segmented, snippets", query_fts(str(work / "fts-jieba.db"), queries, "jieba")),
     ]
     print("\n== queries: acl filter, total, facet counts, first page of 20 (highlighted where stated), milliseconds")
-    print(f"{'engine':52} {'p50':>7} {'p95':>7} {'p99':>7} {'queries with hits':>18}")
+    print(f"{'engine':60} {'p50':>7} {'p95':>7} {'p99':>7} {'queries with hits':>18}")
     for name, r in qrows:
-        print(f"{name:52} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {r['with_hits']:>12}/{len(queries)}")
+        print(f"{name:60} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {r['with_hits']:>12}/{len(queries)}")
 
     q = dict(qrows)
-    ours_q = q["Whoosh, pinpoint highlights (chars=True)"]
+    ours_q = q["Whoosh, snippets marked from stored text (portal)"]
     print("\n== ratios ours / FTS5 (lower is better for latency, higher for build rate)")
     for label, fts_b, fts_q in (("trigram", tri, q["SQLite FTS5 trigram, snippets"]),
                                 ("jieba", jb, q["SQLite FTS5 jieba-segmented, snippets"])):

@@ -7,22 +7,21 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 from whoosh import query as Q
 from whoosh import sorting
 from whoosh.analysis import STOP_WORDS
-from whoosh.highlight import Formatter, Highlighter, PinpointFragmenter, get_text
 
-from .analysis import ANALYZER, Unit, query_units
-from .docsets import DocList, as_filter, docsets, for_ranking
+from .analysis import ANALYZER, CJK_CLASS, Unit, query_units
+from .docsets import as_filter, docsets, for_ranking
+from .highlight import Marks, snippet
 from .registry import KINDS
 from .store import META_KEY
 
 MATCH = "content"  # the field every query must match (title + body + refs)
 BOOST_FIELDS = ("title", "refs")  # matches here lift a record
-SNIPPET_CHARS = 220
 
 
 # ---------------------------------------------------------------- results
@@ -310,65 +309,17 @@ def acl_terms_for(user) -> list[str]:
     return list(user.acl_terms())
 
 
-# ---------------------------------------------------------------- highlighting
-class MarkFormatter(Formatter):
-    """<mark> around matches, everything else HTML-escaped; adjacent matches merged."""
-
-    between = " … "
-
-    def _text(self, text):
-        return str(escape(text))
-
-    def format_token(self, text, token, replace=False):
-        return "<mark>" + str(escape(get_text(text, token, replace))) + "</mark>"
-
-    def format_fragment(self, fragment, replace=False):
-        out = []
-        index = fragment.startchar
-        text = fragment.text
-        spans: list[list[int]] = []
-        for t in sorted(fragment.matches, key=lambda t: (t.startchar, -(t.endchar - t.startchar))):
-            if t.startchar is None or t.startchar < index:
-                continue
-            if spans and t.startchar <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], t.endchar)
-            else:
-                spans.append([t.startchar, t.endchar])
-            index = t.endchar
-        index = fragment.startchar
-        for a, b in spans:
-            if a > index:
-                out.append(self._text(text[index:a]))
-            out.append("<mark>" + str(escape(text[a:b])) + "</mark>")
-            index = b
-        out.append(self._text(text[index:fragment.endchar]))
-        return "".join(out)
-
-
-HIGHLIGHTER = Highlighter(fragmenter=PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=60, autotrim=True),
-                          formatter=MarkFormatter())
-
-
-def _plain_snippet(text: str) -> Markup:
-    text = " ".join((text or "").split())
-    if len(text) > SNIPPET_CHARS:
-        text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-    return Markup(escape(text))
-
-
-def _snippet(hit, highlight: bool) -> Markup:
-    if highlight:
-        try:
-            html = hit.highlights(MATCH, top=2, minscore=1)
-        except (KeyError, ValueError):
-            html = ""
+# ---------------------------------------------------------------- snippets
+def _snippet(fields: dict, marks: Marks | None) -> Markup:
+    content = fields.get(MATCH, "") or ""
+    title = fields.get("title", "") or ""
+    if marks is not None and not marks.empty:
+        html = snippet(content, marks, plain_fallback=False)
         if html:
-            return Markup(html)
-    content = hit.get(MATCH, "")
-    title = hit.get("title", "")
+            return html
     if title and content.startswith(title):
         content = content[len(title):]
-    return _plain_snippet(content)
+    return snippet(content, Marks())
 
 
 # ---------------------------------------------------------------- records and hits
@@ -411,11 +362,20 @@ def _aware(value):
     return value
 
 
-def make_hits(whoosh_hits, user, *, highlight: bool = True, limit: int | None = None) -> list[Hit]:
-    stored = [(h, h.fields()) for h in whoosh_hits]
-    rows = _load_rows([f["key"] for _, f in stored])
+class Ranked(NamedTuple):
+    """A document of the index on a page of results."""
+
+    docnum: int
+    fields: dict
+    score: float
+
+
+def make_hits(found, user, *, marks: Marks | None = None, limit: int | None = None) -> list[Hit]:
+    """Hits for ranked documents: records loaded, re-checked with can_view, snippets cut."""
+    found = list(found)
+    rows = _load_rows([r.fields["key"] for r in found])
     out: list[Hit] = []
-    for h, f in stored:
+    for _, f, score in found:
         key = f["key"]
         row = rows.get(key)
         if row is None or not _can_view(row, user):
@@ -423,12 +383,16 @@ def make_hits(whoosh_hits, user, *, highlight: bool = True, limit: int | None = 
         kind = KINDS[f["kind"]]
         out.append(Hit(
             key=key, kind=kind.name, id=getattr(row, "id", key.partition(":")[2]), title=f.get("title") or key,
-            url=_url(kind, row), snippet=_snippet(h, highlight), customer=f.get("customer") or "",
-            date=_aware(f.get("date")), score=float(h.score or 0.0), kind_label=kind.label, record=row,
+            url=_url(kind, row), snippet=_snippet(f, marks), customer=f.get("customer") or "",
+            date=_aware(f.get("date")), score=float(score or 0.0), kind_label=kind.label, record=row,
         ))
         if limit and len(out) >= limit:
             break
     return out
+
+
+def _whoosh_found(results) -> list[Ranked]:
+    return [Ranked(h.docnum, h.fields(), h.score) for h in results]
 
 
 # ---------------------------------------------------------------- the operations
@@ -487,11 +451,11 @@ def _scoring_terms(q) -> list[tuple[str, str, float]]:
 
 
 def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: str, start: int, stop: int):
-    """The Whoosh hits of one page, in order: by BM25 over the query's terms (relevance) or by date.
+    """The page's documents, in order: by BM25 over the query's terms
+    (relevance) or by date.
 
-    Ranking is computed from the memo's term weights (Whoosh's formula), not by Whoosh's matchers,
-    which decode every posting block of every common term again for each query; Whoosh then only
-    visits the page's own documents, to note the terms each one matched for its highlights.
+    Ranking is computed from the memo's term weights (Whoosh's formula and constants), not by
+    Whoosh's matchers, which decode every posting block of every common term again for each query.
     """
     dates = memo.sort_keys("date")
     terms = _scoring_terms(q) if sort == "relevance" else []
@@ -502,16 +466,7 @@ def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: s
         order = heapq.nlargest(stop, candidates, key=lambda d: (scores[d], dates[d], d))[start:stop]
     else:
         order = heapq.nlargest(stop, matched, key=lambda d: (dates[d], d))[start:stop]
-    if not order:
-        return []
-    results = searcher.search(Q.And([DocList(sorted(order), MATCH, "page", boost=0.0), for_ranking(q, memo)]),
-                              limit=len(order), terms=True)
-    results.highlighter = HIGHLIGHTER
-    rank = {d: n for n, d in enumerate(order)}
-    hits = sorted(results, key=lambda h: rank.get(h.docnum, len(rank)))
-    for hit in hits:
-        hit.score = scores.get(hit.docnum, hit.score)
-    return hits
+    return [Ranked(d, searcher.stored_fields(d), scores.get(d, 0.0)) for d in order]
 
 
 @dataclass
@@ -565,7 +520,7 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
     searcher = store.searcher()
     found = execute(searcher, p, terms, kinds=kinds, customers=customers, page=page, per_page=per_page,
                     sort=sort, facets=facets)
-    hits = make_hits(found.hits, user, highlight=highlight)
+    hits = make_hits(found.hits, user, marks=Marks.from_query(p.text, p.phrases) if highlight else None)
     facet_map: dict[str, list[Facet]] = {}
     for name, counts in found.counts.items():
         items = []
@@ -626,7 +581,7 @@ def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
     if not allowed:
         return []
     results = searcher.search(for_ranking(Q.And(parts), memo), filter=as_filter(allowed), limit=limit * 2)
-    return make_hits(results, user, highlight=False, limit=limit)
+    return make_hits(_whoosh_found(results), user, limit=limit)
 
 
 def key_terms(text: str, searcher, *, top: int = 25) -> list[tuple[str, float]]:
@@ -660,8 +615,7 @@ def run_similar_text(store, text: str, *, user, kinds=None, limit: int = 5, excl
     top = terms[0][1]
     q = Q.Or([Q.Term(f, t, boost=w / top) for t, w in terms for f in ("title", MATCH)])
     results = searcher.search(q, filter=as_filter(allowed), limit=limit * 3 + 5, terms=True)
-    results.highlighter = HIGHLIGHTER
-    return make_hits(results, user, highlight=True, limit=limit)
+    return make_hits(_whoosh_found(results), user, marks=Marks.from_terms([t for t, _ in terms]), limit=limit)
 
 
 def run_similar(store, record, *, user, kinds=None, limit: int = 5) -> list[Hit]:

@@ -91,7 +91,7 @@ def test_bm25_scores_match_whoosh(searcher):
 def test_relevance_order_is_whoosh_scoring_of_the_same_query(searcher, text):
     found = execute(searcher, parse(text), ["all"], per_page=500)
     whoosh_scores = {h.docnum: h.score for h in searcher.search(found.query, limit=None)}
-    ours = [h.score for h in found.hits]
+    ours = [h.score for h in found.hits]  # Ranked(docnum, fields, score)
     assert ours == sorted(ours, reverse=True) and len(ours) > 1
     for hit in found.hits:
         assert hit.score == pytest.approx(whoosh_scores[hit.docnum], rel=1e-3)
@@ -99,7 +99,7 @@ def test_relevance_order_is_whoosh_scoring_of_the_same_query(searcher, text):
 
 def test_date_sort_is_newest_first(searcher):
     found = execute(searcher, parse("tank"), ["all"], sort="date", per_page=100)
-    dates = [h["date"] for h in found.hits]
+    dates = [h.fields["date"] for h in found.hits]
     assert dates == sorted(dates, reverse=True) and len(dates) == found.total
 
 
@@ -124,3 +124,13 @@ def test_many_matches_rank_a_shortlist_of_title_hits_and_recent_records(searcher
     assert found.total == len(_brute(searcher, found.query)) > 6  # the count stays exact
     titled = [h for h in found.hits if "tank" in searcher.stored_fields(h.docnum)["title"]]
     assert len(titled) == len(found.hits) == 6  # enough records hold the word in their title
+
+
+def test_one_character_query_is_highlighted(searcher):
+    from portal.search.highlight import Marks, snippet
+
+    p = parse("罐")
+    found = execute(searcher, p, ["all"], per_page=5)
+    assert found.hits
+    for hit in found.hits:
+        assert "<mark>罐</mark>" in snippet(hit.fields["content"], Marks.from_query(p.text))

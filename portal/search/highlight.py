@@ -1,0 +1,138 @@
+"""Snippets with the query's matches marked, cut from a record's stored text.
+
+The index keeps positions but no character offsets: offsets made every posting block a third heavier
+to write and to read back, for the sake of the twenty records a page shows. Those records' text is
+stored anyway, so their matches are found here, in the same terms the analyzer uses (English words by
+their stem, codes whole or by their parts, Chinese runs as written, a single character wherever it
+stands), with regular expressions over a few kilobytes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+from .analysis import _WORD, CJK_CLASS, Unit, normalise_word, query_units
+
+SNIPPET_CHARS = 220  # characters of one fragment
+SURROUND = 60  # characters shown before the first match of a fragment
+FRAGMENTS = 2
+_WORDS = re.compile(_WORD)
+_CJK = re.compile(f"[{CJK_CLASS}]+")
+
+
+@dataclass
+class Marks:
+    """What to mark: stems of English words, patterns for codes and Chinese text."""
+
+    stems: set[str] = field(default_factory=set)
+    patterns: list[re.Pattern] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.stems or self.patterns)
+
+    @classmethod
+    def from_units(cls, units: list[Unit]) -> "Marks":
+        marks = cls()
+        for u in units:
+            if u.kind == "word":
+                marks.stems.add(u.terms[0])
+            elif u.kind == "code":
+                parts = [re.escape(p) for p in re.findall(r"[A-Za-z]+|\d+", u.text)]
+                if parts:
+                    marks.patterns.append(re.compile(
+                        r"(?<![A-Za-z0-9])" + r"[\s\-/]{0,2}".join(parts) + r"(?![A-Za-z0-9])", re.I))
+            else:
+                # the run as written, or where the record has it only in pieces, its jieba words
+                pieces = [u.text] + [w for w in u.words if len(w) > 1 and w != u.text]
+                marks.patterns.append(re.compile("|".join(re.escape(p) for p in pieces)))
+        return marks
+
+    @classmethod
+    def from_query(cls, text: str, phrases=()) -> "Marks":
+        units = query_units(text)
+        for phrase in phrases:
+            units += query_units(phrase)
+        return cls.from_units(units)
+
+    @classmethod
+    def from_terms(cls, terms) -> "Marks":
+        """From index terms (stems, Chinese words and pairs), as more-like-this picks them."""
+        marks = cls()
+        chinese = []
+        for term in terms:
+            if _CJK.fullmatch(term):
+                chinese.append(term)
+            elif term.isalpha():
+                marks.stems.add(term)
+        if chinese:
+            chinese.sort(key=len, reverse=True)
+            marks.patterns.append(re.compile("|".join(re.escape(t) for t in chinese)))
+        return marks
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        if self.stems:
+            found += [m.span() for m in _WORDS.finditer(text) if normalise_word(m.group()) in self.stems]
+        for pattern in self.patterns:
+            found += [m.span() for m in pattern.finditer(text)]
+        found.sort()
+        merged: list[list[int]] = []
+        for a, b in found:
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        return [(a, b) for a, b in merged]
+
+
+def _fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, list]]:
+    """Windows of SNIPPET_CHARS around runs of matches, best (most matches) first."""
+    out = []
+    i = 0
+    while i < len(spans):
+        start = max(0, spans[i][0] - SURROUND)
+        if start:  # begin at a word boundary where the text has one near
+            space = text.find(" ", start, spans[i][0])
+            if 0 <= space - start < 20:
+                start = space + 1
+        end = min(len(text), start + SNIPPET_CHARS)
+        inside = []
+        while i < len(spans) and spans[i][1] <= end:
+            inside.append(spans[i])
+            i += 1
+        if not inside:  # a match longer than a window
+            inside.append((spans[i][0], min(spans[i][1], end)))
+            i += 1
+        out.append((start, end, inside))
+    out.sort(key=lambda f: (-len(f[2]), f[0]))
+    return out
+
+
+def snippet(text: str, marks: Marks, *, plain_fallback: bool = True) -> Markup:
+    """Up to two fragments of text with the matches in <mark>, everything else escaped."""
+    text = text or ""
+    spans = marks.spans(text) if not marks.empty else []
+    if not spans:
+        if not plain_fallback:
+            return Markup("")
+        flat = " ".join(text.split())
+        if len(flat) > SNIPPET_CHARS:
+            flat = flat[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        return Markup(escape(flat))
+    chosen = sorted(_fragments(text, spans)[:FRAGMENTS])
+    parts = []
+    for start, end, inside in chosen:
+        out = ["… " if start > 0 else ""]
+        index = start
+        for a, b in inside:
+            out.append(str(escape(text[index:a])))
+            out.append("<mark>" + str(escape(text[a:b])) + "</mark>")
+            index = b
+        out.append(str(escape(text[index:end])))
+        if end < len(text):
+            out.append(" …")
+        parts.append(" ".join("".join(out).split()))
+    return Markup(" ".join(parts).replace("… …", "…"))
