@@ -232,6 +232,19 @@ def query_units(text: str) -> list[Unit]:
     return units
 
 
+_SEQUENCE = re.compile(rf"[{CJK_CLASS}]|[^\W\d_{CJK_CLASS}]+|\d+")
+
+
+def sequence(text: str) -> str:
+    """The text as one string of normalised tokens between NUL separators: each Chinese character,
+    each run of letters (lower-cased, stemmed), each run of digits. A phrase occurs in a text when its
+    sequence is a substring of the text's (the index keeps no positions; phrases are checked here)."""
+    out = []
+    for token in _SEQUENCE.findall(text or ""):
+        out.append(token if len(token) == 1 and "\u3400" <= token <= "\ufaff" else normalise_word(token))
+    return "\0" + "\0".join(out) + "\0"
+
+
 def analyze(text: str) -> list[str]:
     """The index terms of a text (for tests and key-term extraction)."""
     return [t.text for t in ANALYZER(text)]

@@ -18,6 +18,8 @@ from whoosh import query as Q
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
+from .analysis import sequence
+
 CACHE_POSTINGS = 3_000_000  # postings kept per searcher, as doc sets and weights (oldest used go first)
 K1, B = 1.2, 0.75  # BM25, as Whoosh's default weighting
 
@@ -210,36 +212,23 @@ class DocSets:
         if isinstance(q, Q.Or):
             # phrases last, checking only the documents the other alternatives have not matched
             out: set[int] = set()
-            subs = sorted(q.subqueries, key=lambda sub: isinstance(sub, Q.Phrase))
+            subs = sorted(q.subqueries, key=lambda sub: isinstance(sub, PhraseText))
             for sub in subs:
-                out.update(self._phrase(sub, skip=out) if isinstance(sub, Q.Phrase) else self.docs(sub))
+                out.update(self._phrase(sub, skip=out) if isinstance(sub, PhraseText) else self.docs(sub))
             return frozenset(out)
-        if isinstance(q, Q.Phrase):
-            return self._remember(("ph", q.fieldname, tuple(q.words), q.slop), lambda: self._phrase(q))
+        if isinstance(q, PhraseText):
+            return self._remember(("ph", q.fieldname, q.text), lambda: self._phrase(q))
         return frozenset(q.docs(self.searcher))  # date ranges and the like: Whoosh's own matcher
 
-    def _phrase(self, q, skip=frozenset()) -> frozenset:
-        """A phrase: the documents holding all its terms (set intersection), then positions checked
-        by Whoosh's phrase matcher on those candidates only."""
-        candidates = None
-        for word in q.words:
-            ids = self.term(q.fieldname, word)
-            candidates = ids if candidates is None else candidates & ids
-            if not candidates:
-                return frozenset()
-        candidates = sorted(candidates - skip) if candidates else []
-        if not candidates:
+    def _phrase(self, q: "PhraseText", skip=frozenset()) -> frozenset:
+        """A phrase: the documents holding all its terms (set operations), then the phrase looked for
+        in the stored text of those candidates only."""
+        candidates = self.docs(q.required) - skip
+        wanted = sequence(q.text)
+        if not candidates or wanted == "\0":
             return frozenset()
-        m = q.matcher(self.searcher)
-        out = []
-        for doc in candidates:
-            if not m.is_active():
-                break
-            if m.id() < doc:
-                m.skip_to(doc)
-            if m.is_active() and m.id() == doc:
-                out.append(doc)
-        return frozenset(out)
+        stored = self.reader.stored_fields
+        return frozenset(d for d in candidates if wanted in sequence(stored(d).get(q.fieldname) or ""))
 
     def allowed(self, acl_terms) -> frozenset:
         """Documents whose acl holds any of these terms."""
@@ -337,8 +326,39 @@ class DocList(Q.Query):
         return ListMatcher(ids, all_weights=self.boost)
 
 
+class PhraseText(Q.Query):
+    """Words that must stand together in this order in a stored field (a quoted phrase, or a code
+    typed in parts). `required` holds the terms every match must contain; the order is checked in the
+    stored text, as the index keeps no positions for `content`."""
+
+    def __init__(self, fieldname: str, text: str, required, boost: float = 1.0):
+        self.fieldname = fieldname
+        self.text = text
+        self.required = required
+        self.boost = boost
+
+    def __repr__(self):
+        return f"PhraseText({self.fieldname!r}, {self.text!r})"
+
+    def __eq__(self, other):
+        return (other.__class__ is self.__class__ and other.fieldname == self.fieldname
+                and other.text == self.text)
+
+    def __hash__(self):
+        return hash((self.__class__.__name__, self.fieldname, self.text))
+
+    def is_leaf(self):
+        return True
+
+    def field(self):
+        return self.fieldname
+
+
 def for_ranking(q, memo: DocSets):
-    """The query with each prefix replaced by the memo's list of its documents."""
+    """The query as Whoosh can run it: each prefix and each phrase replaced by the memo's list of
+    their documents."""
     if isinstance(q, Q.Prefix):
         return DocList(memo.prefix_sorted(q.fieldname, q.text), q.fieldname, q.text, q.boost)
+    if isinstance(q, PhraseText):
+        return DocList(sorted(memo.docs(q)), q.fieldname, q.text, q.boost)
     return q.apply(lambda sub: for_ranking(sub, memo))

@@ -15,7 +15,7 @@ from whoosh import sorting
 from whoosh.analysis import STOP_WORDS
 
 from .analysis import ANALYZER, CJK_CLASS, Unit, query_units
-from .docsets import as_filter, docsets, for_ranking
+from .docsets import PhraseText, as_filter, docsets, for_ranking
 from .highlight import Marks, snippet
 from .registry import KINDS
 from .store import META_KEY
@@ -223,7 +223,8 @@ def _unit_required(u: Unit, field: str = MATCH, looseness: int = 0):
     if u.kind == "code":
         whole, *pieces = u.terms
         if len(pieces) > 1:
-            return Q.Or([Q.Term(field, whole), Q.Phrase(field, pieces)])
+            return Q.Or([Q.Term(field, whole),
+                         PhraseText(field, u.text, Q.And([Q.Term(field, piece) for piece in pieces]))])
         return Q.Term(field, whole)
     # Chinese: the run as a phrase of overlapping character pairs (matches however jieba split the
     # record); one pair is a single term, one character too
@@ -248,23 +249,15 @@ def _unit_query(u: Unit, fields=None):
     return Q.Or([_unit_required(u, f) for f in fields])
 
 
-def _phrase_terms(text: str) -> list[str]:
-    out: list[str] = []
-    for u in query_units(text):
-        if u.kind == "code":
-            out += list(u.terms[1:]) or [u.terms[0]]
-        else:
-            out += list(u.terms)
-    return out
-
-
 def _phrase_query(text: str, field: str = MATCH):
-    terms = _phrase_terms(text)
-    if not terms:
+    """A quoted phrase: its words, codes and Chinese runs as for free text, in this order together."""
+    units = query_units(text)
+    if not units:
         return None
-    if len(terms) == 1:
-        return Q.Term(field, terms[0])
-    return Q.Phrase(field, terms)
+    required = [_unit_required(u, field) for u in units]
+    if len(units) == 1 and units[0].kind != "code":
+        return required[0]
+    return PhraseText(field, text, Q.And(required))
 
 
 def _positive_units(text: str) -> list[Unit]:
@@ -433,10 +426,8 @@ def _scoring_terms(q) -> list[tuple[str, str, float]]:
         if isinstance(node, Q.Term):
             key = (node.fieldname, node.text)
             found[key] = found.get(key, 0.0) + boost * node.boost
-        elif isinstance(node, Q.Phrase):
-            for word in node.words:
-                key = (node.fieldname, word)
-                found[key] = found.get(key, 0.0) + boost * node.boost
+        elif isinstance(node, PhraseText):
+            walk(node.required, boost * node.boost)
         elif isinstance(node, Q.AndNot):
             walk(node.a, boost)
         elif isinstance(node, Q.AndMaybe):
@@ -451,8 +442,7 @@ def _scoring_terms(q) -> list[tuple[str, str, float]]:
 
 
 def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: str, start: int, stop: int):
-    """The page's documents, in order: by BM25 over the query's terms
-    (relevance) or by date.
+    """The page's documents, in order: by BM25 over the query's terms (relevance) or by date.
 
     Ranking is computed from the memo's term weights (Whoosh's formula and constants), not by
     Whoosh's matchers, which decode every posting block of every common term again for each query.
@@ -463,7 +453,10 @@ def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: s
     if terms:
         candidates = matched if len(matched) <= RANK_ALL else _shortlist(p, matched, memo)
         scores = memo.scores(terms, candidates)
-        order = heapq.nlargest(stop, candidates, key=lambda d: (scores[d], dates[d], d))[start:stop]
+        order = heapq.nlargest(stop, candidates, key=lambda d: (scores[d], dates[d], d))
+        if len(order) < stop and len(candidates) < len(matched):  # pages past the shortlist: newest first
+            order += heapq.nlargest(stop - len(order), matched - candidates, key=lambda d: (dates[d], d))
+        order = order[start:stop]
     else:
         order = heapq.nlargest(stop, matched, key=lambda d: (dates[d], d))[start:stop]
     return [Ranked(d, searcher.stored_fields(d), scores.get(d, 0.0)) for d in order]
@@ -614,7 +607,7 @@ def run_similar_text(store, text: str, *, user, kinds=None, limit: int = 5, excl
         return []
     top = terms[0][1]
     q = Q.Or([Q.Term(f, t, boost=w / top) for t, w in terms for f in ("title", MATCH)])
-    results = searcher.search(q, filter=as_filter(allowed), limit=limit * 3 + 5, terms=True)
+    results = searcher.search(q, filter=as_filter(allowed), limit=limit * 3 + 5)
     return make_hits(_whoosh_found(results), user, marks=Marks.from_terms([t for t, _ in terms]), limit=limit)
 
 

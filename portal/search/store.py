@@ -64,14 +64,14 @@ __all__ = ["LockError", "IndexStore", "SCHEMA_VERSION", "make_schema", "build_do
 def make_schema() -> Schema:
     """One schema for every kind.
 
-    content (title + body + refs, stored for snippets, with positions for quoted phrases) is what queries
+    content (title + body + refs, stored for snippets and phrase checks, no positions) is what queries
     must match; title and refs are indexed again, small, to lift records that match there.
     """
     return Schema(
         key=ID(stored=True, unique=True),
         kind=ID(stored=True, sortable=True),
         title=TEXT(analyzer=ANALYZER, stored=True, field_boost=3.0),
-        content=TEXT(analyzer=ANALYZER, stored=True),
+        content=TEXT(analyzer=ANALYZER, stored=True, phrase=False),
         refs=TEXT(analyzer=ANALYZER, phrase=False, field_boost=4.0),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=2.0),
         customer=ID(stored=True, sortable=True),
