@@ -263,7 +263,7 @@ def build_whoosh(args) -> dict:
     from whoosh import index
 
     from portal.search import analysis
-    from portal.search.store import make_schema, rebuild_writer
+    from portal.search.store import BulkWriter, make_schema
 
     analysis.configure_jieba(cache_dir)
     analysis.load_jieba()
@@ -283,7 +283,7 @@ def build_whoosh(args) -> dict:
     ix = index.create_in(path, schema)
     rss_before = peak_mb()
     t0 = time.perf_counter()
-    writer = rebuild_writer(ix, procs=procs)
+    writer = BulkWriter(ix, procs=procs)
     for doc in _whoosh_docs(docs):
         writer.add_document(**doc)
     writer.add_document(key="__meta__", kind="__meta__", seq=0, gaps="{}")

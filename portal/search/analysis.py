@@ -245,6 +245,22 @@ def sequence(text: str) -> str:
     return "\0" + "\0".join(out) + "\0"
 
 
+def phrase_hint(text: str) -> re.Pattern:
+    """A quick test a text must pass to hold the phrase (checked exactly by sequence() afterwards):
+    its tokens in order, English words by the first letters of their stem, anything but letters and
+    digits between them."""
+    letters = f"[^\\W\\d_{CJK_CLASS}]*"
+    parts = []
+    for token in _SEQUENCE.findall(text or ""):
+        if token[0].isdigit() or re.match(f"[{CJK_CLASS}]", token):
+            parts.append(re.escape(token))
+        else:
+            stem = normalise_word(token)
+            # a stem's last two letters may differ from the word's (happy -> happi), not the rest
+            parts.append(re.escape(stem[:min(len(stem), max(3, len(stem) - 2))]) + letters)
+    return re.compile(r"[\W_]*".join(parts), re.IGNORECASE)
+
+
 def analyze(text: str) -> list[str]:
     """The index terms of a text (for tests and key-term extraction)."""
     return [t.text for t in ANALYZER(text)]

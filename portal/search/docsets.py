@@ -18,7 +18,7 @@ from whoosh import query as Q
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from .analysis import sequence
+from .analysis import phrase_hint, sequence
 
 CACHE_POSTINGS = 3_000_000  # postings kept per searcher, as doc sets and weights (oldest used go first)
 K1, B = 1.2, 0.75  # BM25, as Whoosh's default weighting
@@ -227,8 +227,14 @@ class DocSets:
         wanted = sequence(q.text)
         if not candidates or wanted == "\0":
             return frozenset()
+        hint = phrase_hint(q.text).search
         stored = self.reader.stored_fields
-        return frozenset(d for d in candidates if wanted in sequence(stored(d).get(q.fieldname) or ""))
+        out = []
+        for doc in candidates:
+            text = stored(doc).get(q.fieldname) or ""
+            if hint(text) and wanted in sequence(text):
+                out.append(doc)
+        return frozenset(out)
 
     def allowed(self, acl_terms) -> frozenset:
         """Documents whose acl holds any of these terms."""

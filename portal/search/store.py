@@ -41,6 +41,7 @@ GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
 MAX_BODY = 200_000
 REBUILD_LIMITMB = 1024  # memory per writer process before it spills postings to disk
+REBUILD_BATCH = 4000  # documents per writer process in one committed batch of a rebuild
 
 
 def default_rebuild_procs() -> int:
@@ -48,15 +49,49 @@ def default_rebuild_procs() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def rebuild_writer(ix, *, procs: int = 1, limitmb: int = REBUILD_LIMITMB):
-    """The writer a rebuild fills: with several processes, each writes its own segment (no merge), and
-    posting blocks are left uncompressed (faster to write and to read back; the index grows by half)."""
-    from whoosh.codec.whoosh3 import W3Codec
+class BulkWriter:
+    """What a rebuild fills: documents go out in batches, each committed as new segments, unmerged.
 
-    kwargs = {"limitmb": limitmb, "codec": W3Codec(compression=0)}
-    if procs > 1:
-        kwargs.update(procs=procs, multisegment=True)
-    return ix.writer(**kwargs)
+    With several processes, each writes its own segment of a batch (Whoosh's multi-process writer).
+    Batches keep each writer's postings in memory: one writer per process for the whole index spilled
+    to disk and merged its runs, and ran at less than two thirds of the rate. Posting blocks are left
+    uncompressed (faster to write and to read back; the index grows by half).
+    """
+
+    def __init__(self, ix, *, procs: int = 1, limitmb: int = REBUILD_LIMITMB, batch: int = REBUILD_BATCH):
+        self.ix, self.procs, self.limitmb = ix, procs, limitmb
+        self.batch = batch * procs
+        self.writer = None
+        self.pending = 0
+
+    def _open(self):
+        from whoosh.codec.whoosh3 import W3Codec
+
+        kwargs = {"limitmb": self.limitmb, "codec": W3Codec(compression=0)}
+        if self.procs > 1:
+            kwargs.update(procs=self.procs, multisegment=True)
+        self.writer = self.ix.writer(**kwargs)
+        self.pending = 0
+
+    def add_document(self, **fields) -> None:
+        if self.writer is None:
+            self._open()
+        self.writer.add_document(**fields)
+        self.pending += 1
+        if self.pending >= self.batch:
+            self.writer.commit(merge=False)
+            self.writer = None
+
+    def commit(self) -> None:
+        if self.writer is not None:
+            self.writer.commit(merge=False)
+            self.writer = None
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+            self.writer = None
+
 
 __all__ = ["LockError", "IndexStore", "SCHEMA_VERSION", "make_schema", "build_document"]
 
@@ -547,7 +582,7 @@ class IndexStore:
         with Session(self.engine) as session:
             present = set(session.scalars(select(SearchLog.id).where(SearchLog.id > start_seq - GAP_WINDOW)))
         gaps = {i: now for i in range(max(1, start_seq - GAP_WINDOW), start_seq) if i not in present}
-        writer = rebuild_writer(ix, procs=procs, limitmb=limitmb)
+        writer = BulkWriter(ix, procs=procs, limitmb=limitmb)
         count = 0
         try:
             for kind in list(KINDS.values()):

@@ -56,3 +56,16 @@ def test_single_dates_and_open_ranges():
     assert p.start == datetime(2023, 1, 1) and p.end == datetime(2024, 1, 1)
     p = parse("date:nonsense words")
     assert p.start is None and p.end is None and p.text == "words"
+
+
+def test_phrase_sequences_and_their_quick_test():
+    from portal.search.analysis import phrase_hint, sequence
+
+    cases = [("heating coils", "The Heating coil leaked", True), ("happy customers", "a happy customer", True),
+             ("GB 50160", "per GB50160-2008", True), ("储罐 tank", "储罐 tank", True),
+             ("tank 储罐", "tank储罐区", True), ("coil heating", "heating coil", False),
+             ("储罐区", "储罐 区", True), ("heating coil", "heating the coil", False)]
+    for phrase, text, holds in cases:
+        assert (sequence(phrase) in sequence(text)) is holds, (phrase, text)
+        if holds:
+            assert phrase_hint(phrase).search(text), (phrase, text)

@@ -110,3 +110,17 @@ def test_sync_prunes_old_log_rows(app, runner, add_doc):
     assert result.exit_code == 0
     after = db.session.scalar(select(func.count(SearchLog.id)))
     assert 1 <= after < before  # the newest row stays as the position mark
+
+
+def test_rebuild_in_batches_of_several_processes_keeps_every_record(app, runner, add_doc, make_user, monkeypatch):
+    from portal.search import store
+
+    monkeypatch.setattr(store, "REBUILD_BATCH", 2)  # 2 per process: 11 records in three commits
+    docs = [add_doc(f"Heating coil report {n}", f"tank T-{100 + n} heating") for n in range(11)]
+    result = runner.invoke(args=["search", "rebuild", "--procs", "2"])
+    assert result.exit_code == 0, result.output
+    user = make_user("reader", "staff")
+    results = search.search("heating", user=user, per_page=50)
+    assert {h.id for h in results.hits} == {d.id for d in docs} and results.total == 11
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ from whoosh import query as Q
 from portal.search.analysis import configure_jieba
 from portal.search.docsets import DocList, docsets
 from portal.search.query import execute, parse
-from portal.search.store import document_fields, make_schema, rebuild_writer
+from portal.search.store import BulkWriter, document_fields, make_schema
 
 ZH = "储罐 仓储费 码头 泊位 阀门 泄漏 加热 计量 罐区 泵房 油品 船舶 靠泊 投诉".split()
 EN = "tank heating coil leak jetty berth valve pump survey invoice".split()
@@ -33,7 +33,7 @@ def searcher(tmp_path):
     configure_jieba(tmp_path)
     docs = _docs()
     ix = whoosh_index.create_in(str(tmp_path), make_schema())
-    writer = rebuild_writer(ix, procs=2)
+    writer = BulkWriter(ix, procs=2, batch=10)  # three commits of 20
     for doc in docs[:60]:
         writer.add_document(**doc)
     writer.commit()
