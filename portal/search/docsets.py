@@ -1,10 +1,11 @@
-"""Sets of document numbers, kept with a searcher: what makes counts and facets cheap.
+"""Sets of document numbers and term weights, kept with a searcher: what makes queries cheap.
 
 A searcher is reused across requests until the index changes (IndexStore.searcher), so what is
 computed from it stays valid as long as it does: the documents each user's acl terms allow, the
-documents holding a term, and each facet's value per document. A query's total and its facet counts
-are then set operations and a count over a list, in C, instead of a pass of Python per matching
-document; Whoosh still ranks the top of the list, skipping through postings by block quality.
+documents holding a term and the term's weight in each, each facet's value per document. A query's
+matches, total and facet counts are then set operations and a count over a list, in C, and its
+ranking BM25 over the kept weights, instead of Whoosh's matchers decoding every posting block of
+every common term again for each query.
 """
 from __future__ import annotations
 
@@ -51,15 +52,16 @@ def _read_leaf(m, offset: int, out: dict[int, float]) -> None:
         while m.is_active():
             m._read_ids()
             m._read_weights()
-            ids = m._ids if not offset else [i + offset for i in m._ids]
-            out.update(zip(ids, m._weights))
+            if deleted:
+                out.update((i + offset, w) for i, w in zip(m._ids, m._weights) if i not in deleted)
+            else:
+                out.update(zip([i + offset for i in m._ids] if offset else m._ids, m._weights))
             m._next_block()
     else:
         while m.is_active():
-            out[m.id() + offset] = m.weight()
+            if m.id() not in deleted:
+                out[m.id() + offset] = m.weight()
             m.next()
-    for doc in deleted:
-        out.pop(doc + offset, None)
 
 
 class DocSets:

@@ -1,4 +1,5 @@
-"""Querying: the query syntax, acl filtering, facets, highlights, suggestions, more-like-this."""
+"""Querying: the query syntax, acl filtering, counts and facets, ranking, snippets, suggestions,
+more-like-this."""
 from __future__ import annotations
 
 import heapq
@@ -6,15 +7,14 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from whoosh import query as Q
-from whoosh import sorting
 from whoosh.analysis import STOP_WORDS
 
-from .analysis import ANALYZER, CJK_CLASS, Unit, query_units
+from .analysis import ANALYZER, Unit, query_units
 from .docsets import PhraseText, as_filter, docsets, for_ranking
 from .highlight import Marks, snippet
 from .registry import KINDS
