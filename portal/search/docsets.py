@@ -64,6 +64,29 @@ def _read_leaf(m, offset: int, out: dict[int, float]) -> None:
             m.next()
 
 
+# A segment never changes once written (a merge writes a new one; deletions are applied to doc sets,
+# not to columns), so its column values outlive the searcher: after a save, a new searcher reads only
+# the new segment's.
+SEGMENT_COLUMNS = 256
+_segment_columns: OrderedDict = OrderedDict()
+_segment_lock = threading.Lock()
+
+
+def _segment_column(leaf, name: str, translate: bool) -> list:
+    key = (leaf.segment().segment_id(), name, translate)
+    with _segment_lock:
+        found = _segment_columns.get(key)
+        if found is not None:
+            _segment_columns.move_to_end(key)
+            return found
+    found = list(leaf.column_reader(name, translate=translate))
+    with _segment_lock:
+        _segment_columns[key] = found
+        while len(_segment_columns) > SEGMENT_COLUMNS:
+            _segment_columns.popitem(last=False)
+    return found
+
+
 class DocSets:
     """Memo of doc sets, term weights and facet columns for one searcher (one state of the index)."""
 
@@ -141,7 +164,7 @@ class DocSets:
         values: list = []
         for leaf, offset in self.reader.leaf_readers():
             assert offset == len(values)
-            values.extend(leaf.column_reader(name, translate=translate))
+            values.extend(_segment_column(leaf, name, translate))
         return values
 
     def sort_keys(self, name: str) -> list[int]:
