@@ -56,6 +56,10 @@ class BulkWriter:
     Batches keep each writer's postings in memory: one writer per process for the whole index spilled
     to disk and merged its runs, and ran at less than two thirds of the rate. Posting blocks are left
     uncompressed (faster to write and to read back; the index grows by half).
+
+    Segments are written as separate files, here and by every other writer (compound=False): Whoosh
+    opens a segment packed in one file through a memory map and then copies each part it opens into
+    memory, so every new searcher, after every save, copied the whole index.
     """
 
     def __init__(self, ix, *, procs: int = 1, limitmb: int = REBUILD_LIMITMB, batch: int = REBUILD_BATCH):
@@ -67,7 +71,7 @@ class BulkWriter:
     def _open(self):
         from whoosh.codec.whoosh3 import W3Codec
 
-        kwargs = {"limitmb": self.limitmb, "codec": W3Codec(compression=0)}
+        kwargs = {"limitmb": self.limitmb, "codec": W3Codec(compression=0), "compound": False}
         if self.procs > 1:
             kwargs.update(procs=self.procs, multisegment=True)
         self.writer = self.ix.writer(**kwargs)
@@ -476,7 +480,7 @@ class IndexStore:
         Raises LockError when the writer cannot be had within the timeout.
         """
         ix = ix or self.open()
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, compound=False)
         try:
             with writer.searcher() as s:
                 seq, gaps = self.read_meta(s)
@@ -528,7 +532,7 @@ class IndexStore:
         ix = self.open()
         with Session(self.engine) as session:
             docs = load_documents(session, keys)
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, compound=False)
         try:
             for key in keys:
                 if docs.get(key) is None:
@@ -546,7 +550,7 @@ class IndexStore:
         if not keys:
             return 0
         ix = self.open()
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, compound=False)
         try:
             for key in keys:
                 writer.delete_by_term("key", key)

@@ -137,6 +137,7 @@ def test_two_machines_converge_on_identical_indexes(app, kit, tmp_path, reader):
     assert a == b
     assert sum(1 for k in a if k.startswith("testdoc:")) == 25
     assert store_a.applied_seq() == store_b.applied_seq() == store_a.log_head()
+    store_b.close()
 
 
 def test_rebuild_during_concurrent_saves_misses_none(app, kit, reader):
