@@ -343,15 +343,15 @@ def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True
     "ours" cuts it from the stored text (the portal); "pinpoint" and "default" are Whoosh's highlighters
     (from stored character offsets, or re-tokenizing the text), which first need Whoosh to visit the
     page's documents to note the terms each matched."""
-    from whoosh import index
     from whoosh import query as Q
     from whoosh.highlight import ContextFragmenter, Highlighter, PinpointFragmenter
 
     from portal.search.docsets import DocList, docsets, for_ranking
     from portal.search.highlight import Marks, snippet
     from portal.search.query import execute, parse
+    from portal.search.store import open_index
 
-    ix = index.open_dir(path)
+    ix = open_index(path)
     user_terms = ["all", "user:3", "role:csr"]
     fragmenter = PinpointFragmenter(maxchars=220, surround=60, autotrim=True) if mode == "pinpoint" \
         else ContextFragmenter(maxchars=220, surround=60)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-from whoosh import index as whoosh_index
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from .analysis import ANALYZER
@@ -49,6 +49,13 @@ def default_rebuild_procs() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+def open_index(path):
+    """The Whoosh index in path, its files read through ordinary file handles. (Through a memory map,
+    Whoosh copies each part of a segment into memory as it opens it: every new searcher, after every
+    save, copied the whole index.)"""
+    return FileStorage(str(path), supports_mmap=False).open_index()
+
+
 class BulkWriter:
     """What a rebuild fills: documents go out in batches, each committed as new segments, unmerged.
 
@@ -56,10 +63,6 @@ class BulkWriter:
     Batches keep each writer's postings in memory: one writer per process for the whole index spilled
     to disk and merged its runs, and ran at less than two thirds of the rate. Posting blocks are left
     uncompressed (faster to write and to read back; the index grows by half).
-
-    Segments are written as separate files, here and by every other writer (compound=False): Whoosh
-    opens a segment packed in one file through a memory map and then copies each part it opens into
-    memory, so every new searcher, after every save, copied the whole index.
     """
 
     def __init__(self, ix, *, procs: int = 1, limitmb: int = REBUILD_LIMITMB, batch: int = REBUILD_BATCH):
@@ -71,7 +74,7 @@ class BulkWriter:
     def _open(self):
         from whoosh.codec.whoosh3 import W3Codec
 
-        kwargs = {"limitmb": self.limitmb, "codec": W3Codec(compression=0), "compound": False}
+        kwargs = {"limitmb": self.limitmb, "codec": W3Codec(compression=0)}
         if self.procs > 1:
             kwargs.update(procs=self.procs, multisegment=True)
         self.writer = self.ix.writer(**kwargs)
@@ -360,7 +363,7 @@ class IndexStore:
         path = self.current_dir()
         if path is None or not path.is_dir():
             raise FileNotFoundError("no search index")
-        ix = whoosh_index.open_dir(str(path))
+        ix = open_index(path)
         with ix.searcher() as s:
             s.doc_count()
             meta = s.document(key=META_KEY)
@@ -480,7 +483,7 @@ class IndexStore:
         Raises LockError when the writer cannot be had within the timeout.
         """
         ix = ix or self.open()
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, compound=False)
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
         try:
             with writer.searcher() as s:
                 seq, gaps = self.read_meta(s)
@@ -532,7 +535,7 @@ class IndexStore:
         ix = self.open()
         with Session(self.engine) as session:
             docs = load_documents(session, keys)
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, compound=False)
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
         try:
             for key in keys:
                 if docs.get(key) is None:
@@ -550,7 +553,7 @@ class IndexStore:
         if not keys:
             return 0
         ix = self.open()
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, compound=False)
+        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout)
         try:
             for key in keys:
                 writer.delete_by_term("key", key)
@@ -580,7 +583,7 @@ class IndexStore:
         self.root.mkdir(parents=True, exist_ok=True)
         gen = self.root / f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
         gen.mkdir()
-        ix = whoosh_index.create_in(str(gen), make_schema())
+        ix = FileStorage(str(gen), supports_mmap=False).create_index(make_schema())
         start_seq = self.log_head()
         now = time.time()
         with Session(self.engine) as session:
@@ -597,7 +600,7 @@ class IndexStore:
             writer.cancel()
             shutil.rmtree(gen, ignore_errors=True)
             raise
-        ix = whoosh_index.open_dir(str(gen))
+        ix = open_index(gen)
         self.sync(ix=ix, timeout=30)  # what came in meanwhile, before the swap
         self._swap(gen)
         try:
