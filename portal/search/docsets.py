@@ -10,81 +10,179 @@ every common term again for each query.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import threading
 from collections import Counter, OrderedDict
 from datetime import timedelta
 
 from whoosh import query as Q
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching import ListMatcher
-from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
 
 from .analysis import phrase_hint, sequence
 
 CACHE_POSTINGS = 3_000_000  # postings kept per searcher, as doc sets and weights (oldest used go first)
+CACHE_SEGMENT_POSTINGS = 6_000_000  # postings kept per process, segment by segment, across searchers
 K1, B = 1.2, 0.75  # BM25, as Whoosh's default weighting
 
 
 class Postings:
-    """One term's documents and the weight (term frequency times the field's boost) in each."""
+    """One term's documents and the weight (term frequency times the field's boost) in each, and how
+    many documents hold it, deleted ones included (the document frequency BM25 uses, as Whoosh's)."""
 
-    __slots__ = ("weights", "ids")
+    __slots__ = ("weights", "ids", "df")
 
-    def __init__(self, weights: dict[int, float]):
+    def __init__(self, weights: dict[int, float], df: int):
         self.weights = weights
         self.ids = frozenset(weights)
+        self.df = df
 
 
 def _size(value) -> int:
-    return len(value.ids) if isinstance(value, Postings) else len(value)
+    if isinstance(value, Postings):
+        return len(value.ids)
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], (list, tuple)):
+        return len(value[0])  # a segment's (ids, weights)
+    return len(value)
 
 
-def _read_leaf(m, offset: int, out: dict[int, float]) -> None:
-    """A segment's postings of one term into out (docnum + offset -> weight), deleted ones left out.
+class SegmentCache:
+    """What was read from a segment, kept across searchers: a segment's files never change once
+    written (a merge writes a new segment), so its postings, columns and lengths outlive the searcher
+    that read them. Deletions change, so they are applied per searcher and never kept here. After a
+    save, a new searcher reads only the new segment. Bounded by the postings it holds; the least
+    recently used go first."""
 
-    Whole posting blocks are taken at once from the codec's block reader (whoosh-reloaded 2.7.5,
-    pinned), not posting by posting through the matcher interface; other matchers take the slow way.
-    """
-    deleted: frozenset = frozenset()
-    if isinstance(m, FilterMatcher):
-        deleted, m = frozenset(m._ids), m.child
-    if all(hasattr(m, name) for name in ("_read_ids", "_read_weights", "_next_block", "_atend")):
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._items: OrderedDict = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def get(self, key, compute):
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        value = compute()
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = value
+                self._held += _size(value)
+            while self._held > self.limit and len(self._items) > 1:
+                _, old = self._items.popitem(last=False)
+                self._held -= _size(old)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._held = 0
+
+
+_segments = SegmentCache(CACHE_SEGMENT_POSTINGS)
+_NONE: tuple = ((), ())  # a term a segment does not hold
+
+
+def clear_segment_cache() -> None:
+    """Forget what was read from segments (the benchmark measures a cold start with it)."""
+    _segments.clear()
+
+
+def _segment_key(leaf):
+    """A leaf reader's segment id, or None for a reader that is not one plain segment's (what it gives
+    is read every time, through the public interface)."""
+    if not all(hasattr(leaf, name) for name in ("segment", "_terms", "_perdoc", "_text_to_bytes")):
+        return None
+    return leaf.segment().segment_id()
+
+
+def _read_matcher(m) -> tuple[list[int], list[float]]:
+    """A matcher's postings as (ids, weights). Whole posting blocks are taken at once from the codec's
+    block reader (whoosh-reloaded 2.7.5, pinned), not posting by posting through the matcher interface;
+    other matchers take the slow way."""
+    ids: list[int] = []
+    weights: list[float] = []
+    if all(hasattr(m, name) for name in ("_read_ids", "_read_weights", "_next_block")):
         while m.is_active():
             m._read_ids()
             m._read_weights()
-            if deleted:
-                out.update((i + offset, w) for i, w in zip(m._ids, m._weights) if i not in deleted)
-            else:
-                out.update(zip([i + offset for i in m._ids] if offset else m._ids, m._weights))
+            ids.extend(m._ids)
+            weights.extend(m._weights)
             m._next_block()
     else:
         while m.is_active():
-            if m.id() not in deleted:
-                out[m.id() + offset] = m.weight()
+            ids.append(m.id())
+            weights.append(m.weight())
             m.next()
+    return ids, weights
 
 
-# A segment never changes once written (a merge writes a new one; deletions are applied to doc sets,
-# not to columns), so its column values outlive the searcher: after a save, a new searcher reads only
-# the new segment's.
-SEGMENT_COLUMNS = 256
-_segment_columns: OrderedDict = OrderedDict()
-_segment_lock = threading.Lock()
+def _raw_postings(leaf, field: str, text) -> tuple:
+    """One segment's postings of a term, deleted documents included: (segment doc numbers, weights)."""
+    try:
+        tbytes = leaf._text_to_bytes(field, text)
+        info = leaf._terms.term_info(field, tbytes)
+    except (TermNotFound, KeyError):
+        return _NONE
+    if info.is_inlined():
+        ids, weights, _values = info.inlined_postings()
+        return tuple(ids), tuple(weights)
+    m = leaf._terms._codec.postings_reader(leaf._terms._postfile, info, leaf.schema[field].format,
+                                           term=(field, tbytes))
+    return _read_matcher(m)
+
+
+def _segment_postings(leaf, key, field: str, text) -> tuple:
+    if key is None:
+        try:
+            return _read_matcher(leaf.postings(field, text))
+        except TermNotFound:
+            return _NONE
+    return _segments.get((key, "t", field, text), lambda: _raw_postings(leaf, field, text))
+
+
+def _segment_prefix(leaf, key, field: str, prefix: str) -> tuple:
+    """A segment's documents holding any term that starts with prefix, deleted ones included."""
+    def union():
+        ids: set[int] = set()
+        for text in leaf.expand_prefix(field, prefix):
+            ids.update(_segment_postings(leaf, key, field, text)[0])
+        return tuple(sorted(ids))
+
+    return union() if key is None else _segments.get((key, "p", field, prefix), union)
 
 
 def _segment_column(leaf, name: str, translate: bool) -> list:
-    key = (leaf.segment().segment_id(), name, translate)
-    with _segment_lock:
-        found = _segment_columns.get(key)
-        if found is not None:
-            _segment_columns.move_to_end(key)
-            return found
-    found = list(leaf.column_reader(name, translate=translate))
-    with _segment_lock:
-        _segment_columns[key] = found
-        while len(_segment_columns) > SEGMENT_COLUMNS:
-            _segment_columns.popitem(last=False)
-    return found
+    key = _segment_key(leaf)
+    read = lambda: list(leaf.column_reader(name, translate=translate))  # noqa: E731
+    return read() if key is None else _segments.get((key, "c", name, translate), read)
+
+
+_BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
+
+
+def _segment_lengths(leaf, field: str) -> list[int]:
+    """The length of a field in every document of a segment, from its length column in one read
+    (Whoosh reads it one document at a time)."""
+    key = _segment_key(leaf)
+    if key is None:
+        return [leaf.doc_field_length(d, field, 0) or 0 for d in range(leaf.doc_count_all())]
+
+    def read():
+        column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        if column is None:
+            return [0] * leaf.doc_count_all()
+        return [_BYTE_LENGTHS[b] for b in column]
+
+    return _segments.get((key, "l", field), read)
 
 
 class DocSets:
@@ -93,13 +191,18 @@ class DocSets:
     def __init__(self, searcher):
         self.searcher = searcher
         self.reader = searcher.reader()
+        self._leaves = []  # (reader, first doc number, segment key, deleted segment doc numbers)
+        for leaf, offset in self.reader.leaf_readers():
+            key = _segment_key(leaf)
+            self._leaves.append((leaf, offset, key, leaf.deleted_docs_set if key else frozenset()))
         self._terms: OrderedDict = OrderedDict()
         self._held = 0
         self._allowed: dict[tuple[str, ...], frozenset] = {}
         self._columns: dict[str, list] = {}
-        self._lengths: dict[str, dict[int, int]] = {}
+        self._lengths: dict[str, list[int]] = {}
         self._avg: dict[str, float] = {}
         self._all: frozenset | None = None
+        self._recent: list[int] | None = None
         self._lock = threading.Lock()
 
     # ---- building blocks
@@ -121,10 +224,19 @@ class DocSets:
 
     def _read(self, field: str, text) -> Postings:
         weights: dict[int, float] = {}
-        for leaf, offset in self.reader.leaf_readers():
-            if (field, text) in leaf:
-                _read_leaf(leaf.postings(field, text), offset, weights)
-        return Postings(weights)
+        df = 0
+        for leaf, offset, key, deleted in self._leaves:
+            ids, ws = _segment_postings(leaf, key, field, text)
+            if not ids:
+                continue
+            df += len(ids)
+            if deleted:
+                weights.update((i + offset, w) for i, w in zip(ids, ws) if i not in deleted)
+            elif offset:
+                weights.update(zip([i + offset for i in ids], ws))
+            else:
+                weights.update(zip(ids, ws))
+        return Postings(weights, df)
 
     def postings(self, field: str, text) -> Postings:
         return self._remember(("t", field, text), lambda: self._read(field, text))
@@ -136,10 +248,14 @@ class DocSets:
         """Documents holding any term that starts with text (one Chinese character: every pair
         starting with it, and the character alone)."""
         def union():
-            ids: set[int] = set()
-            for term in self.reader.expand_prefix(field, text):
-                ids.update(self._read(field, term).ids)
-            return frozenset(ids)
+            out: set[int] = set()
+            for leaf, offset, key, deleted in self._leaves:
+                ids = _segment_prefix(leaf, key, field, text)
+                if deleted:
+                    out.update(i + offset for i in ids if i not in deleted)
+                else:
+                    out.update([i + offset for i in ids] if offset else ids)
+            return frozenset(out)
 
         return self._remember(("p", field, text), union)
 
@@ -162,7 +278,7 @@ class DocSets:
         # segment by segment: a segment without the column gives its default for each document
         # (Whoosh's multi-segment column reader leaves such segments out and shifts the rest)
         values: list = []
-        for leaf, offset in self.reader.leaf_readers():
+        for leaf, offset, _key, _deleted in self._leaves:
             assert offset == len(values)
             values.extend(_segment_column(leaf, name, translate))
         return values
@@ -177,13 +293,35 @@ class DocSets:
                                         for v in self._column_values(name, translate=False)]
         return col
 
+    def newest(self, ids, count: int) -> list[int]:
+        """Up to count of these documents, newest first (by date, then the later document first)."""
+        if not ids or count <= 0:
+            return []
+        dates = self.sort_keys("date")
+        # walking the whole index newest first visits about count * n / len(ids) documents;
+        # choosing among the documents themselves costs a key for each of them
+        if count * len(dates) > 4 * len(ids) * len(ids):
+            return heapq.nlargest(count, ids, key=lambda d: (dates[d], d))
+        if self._recent is None:
+            self._recent = sorted(range(len(dates) - 1, -1, -1), key=dates.__getitem__, reverse=True)
+        out = []
+        for d in self._recent:
+            if d in ids:
+                out.append(d)
+                if len(out) == count:
+                    break
+        return out
+
     # ---- ranking
-    def length(self, field: str, doc: int) -> int:
-        lengths = self._lengths.setdefault(field, {})
-        n = lengths.get(doc)
-        if n is None:
-            n = lengths[doc] = self.reader.doc_field_length(doc, field, 0)
-        return n
+    def lengths(self, field: str) -> list[int]:
+        """The field's length in every document."""
+        found = self._lengths.get(field)
+        if found is None:
+            found = []
+            for leaf, _offset, _key, _deleted in self._leaves:
+                found.extend(_segment_lengths(leaf, field))
+            self._lengths[field] = found
+        return found
 
     def average_length(self, field: str) -> float:
         avg = self._avg.get(field)
@@ -199,13 +337,13 @@ class DocSets:
             post = self.postings(field, text)
             if not post.ids or not boost:
                 continue
-            df = self.reader.doc_frequency(field, text)  # as Whoosh: deleted documents still count
-            idf = math.log(n / (df + 1)) + 1.0
+            idf = math.log(n / (post.df + 1)) + 1.0  # as Whoosh: deleted documents still count
             avg = self.average_length(field)
             weights = post.weights
+            lengths = self.lengths(field)
             for doc in post.ids.intersection(out):
                 tf = weights[doc]
-                norm = K1 * ((1 - B) + B * self.length(field, doc) / avg)
+                norm = K1 * ((1 - B) + B * lengths[doc] / avg)
                 out[doc] += boost * idf * ((tf * (K1 + 1)) / (tf + norm))
         return out
 

@@ -1,6 +1,6 @@
 """Snippets with the query's matches marked, cut from a record's stored text.
 
-The index keeps positions but no character offsets: offsets made every posting block a third heavier
+The index keeps neither positions nor character offsets: offsets made every posting block a third heavier
 to write and to read back, for the sake of the twenty records a page shows. Those records' text is
 stored anyway, so their matches are found here, in the same terms the analyzer uses (English words by
 their stem, codes whole or by their parts, Chinese runs as written, a single character wherever it

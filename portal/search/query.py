@@ -407,13 +407,11 @@ def _shortlist(p: ParsedQuery, matched: frozenset, memo, size: int = RANK_ALL) -
     title, then the most recent, up to `size`. Scoring every one of tens of thousands of matches one
     by one in Python is what made common words slow; a title hit or a recent record is what staff
     look for first, and BM25 still orders the shortlist."""
-    dates = memo.sort_keys("date")
     title_q = _title_query(p)
     titled = memo.docs(title_q) & matched if title_q is not None else frozenset()
     if len(titled) >= size:
-        return frozenset(heapq.nlargest(size, titled, key=lambda d: (dates[d], d)))
-    rest = matched - titled
-    return titled | frozenset(heapq.nlargest(size - len(titled), rest, key=lambda d: (dates[d], d)))
+        return frozenset(memo.newest(titled, size))
+    return titled | frozenset(memo.newest(matched - titled, size - len(titled)))
 
 
 def _scoring_terms(q) -> list[tuple[str, str, float]]:
@@ -455,10 +453,10 @@ def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: s
         scores = memo.scores(terms, candidates)
         order = heapq.nlargest(stop, candidates, key=lambda d: (scores[d], dates[d], d))
         if len(order) < stop and len(candidates) < len(matched):  # pages past the shortlist: newest first
-            order += heapq.nlargest(stop - len(order), matched - candidates, key=lambda d: (dates[d], d))
+            order += memo.newest(matched - candidates, stop - len(order))
         order = order[start:stop]
     else:
-        order = heapq.nlargest(stop, matched, key=lambda d: (dates[d], d))[start:stop]
+        order = memo.newest(matched, stop)[start:stop]
     return [Ranked(d, searcher.stored_fields(d), scores.get(d, 0.0)) for d in order]
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
+from whoosh.formats import Existence
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
@@ -35,7 +36,7 @@ from .registry import CHILDREN, KINDS, Kind
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
@@ -103,16 +104,22 @@ class BulkWriter:
 __all__ = ["LockError", "IndexStore", "SCHEMA_VERSION", "make_schema", "build_document"]
 
 
+# English words for "did you mean": only the word list matters (and how many records hold each word,
+# which ranks suggestions), so no term frequencies and no field lengths are written.
+SPELL = FieldType(Existence(), RegexTokenizer(r"[A-Za-z]{3,}") | LowercaseFilter())
+
+
 def make_schema() -> Schema:
     """One schema for every kind.
 
     content (title + body + refs, stored for snippets and phrase checks, no positions) is what queries
-    must match; title and refs are indexed again, small, to lift records that match there.
+    must match; title and refs are indexed again, small, to lift records that match there. No field
+    keeps positions: phrases are checked in the stored text (docsets.PhraseText).
     """
     return Schema(
         key=ID(stored=True, unique=True),
         kind=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=ANALYZER, stored=True, field_boost=3.0),
+        title=TEXT(analyzer=ANALYZER, stored=True, phrase=False, field_boost=3.0),
         content=TEXT(analyzer=ANALYZER, stored=True, phrase=False),
         refs=TEXT(analyzer=ANALYZER, phrase=False, field_boost=4.0),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=2.0),
@@ -121,7 +128,7 @@ def make_schema() -> Schema:
         year=ID(stored=True, sortable=True),
         acl=KEYWORD(),
         lang=ID(stored=True),
-        spell=TEXT(analyzer=RegexTokenizer(r"[A-Za-z]{3,}") | LowercaseFilter(), phrase=False),
+        spell=SPELL,
         digest=STORED,
         seq=STORED,
         gaps=STORED,

@@ -154,3 +154,54 @@ def test_pages_past_the_shortlist_list_every_remaining_match(searcher, monkeypat
     monkeypatch.setattr(query, "RANK_ALL", 6)
     found = execute(searcher, parse("tank"), ["all"], per_page=500)
     assert len({h.docnum for h in found.hits}) == found.total
+
+
+def test_field_lengths_read_per_segment_are_whoosh_lengths(searcher):
+    memo = docsets(searcher)
+    for field in ("content", "title"):
+        lengths = memo.lengths(field)
+        assert len(lengths) == searcher.reader().doc_count_all()
+        for doc in memo.all_docs():
+            assert lengths[doc] == (searcher.reader().doc_field_length(doc, field, 0) or 0)
+
+
+def test_newest_walks_or_picks_the_same_records(searcher):
+    memo = docsets(searcher)
+    dates = memo.sort_keys("date")
+    every = memo.all_docs()
+    few = frozenset(sorted(every)[::9])
+    for ids in (every, few, memo.term("content", "tank")):
+        for count in (1, 5, len(ids)):
+            expected = sorted(ids, key=lambda d: (dates[d], d), reverse=True)[:count]
+            assert memo.newest(ids, count) == expected
+
+
+def test_a_new_searcher_reads_only_new_segments_and_applies_new_deletions(tmp_path, monkeypatch):
+    from portal.search import docsets as ds
+
+    configure_jieba(tmp_path)
+    docs = _docs(40)
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    with ix.writer() as writer:
+        for doc in docs[:30]:
+            writer.add_document(**doc)
+    with ix.searcher() as s:
+        before = execute(s, parse("tank"), ["all", "role:cs_manager"], per_page=100)
+        first_segment = ds._segment_key(s.reader().leaf_readers()[0][0])
+    gone = before.hits[0].fields["key"]
+    reads = []
+    real = ds._raw_postings
+    monkeypatch.setattr(ds, "_raw_postings", lambda leaf, f, t: reads.append(ds._segment_key(leaf)) or real(leaf, f, t))
+    writer = ix.writer()
+    writer.delete_by_term("key", gone)
+    writer.add_document(**document_fields(key="doc:new", kind="complaint", title="tank", body="tank heating",
+                                          date=datetime(2026, 1, 1), acl=["all"]))
+    writer.commit(merge=False)
+    with ix.searcher() as s:
+        after = execute(s, parse("tank"), ["all", "role:cs_manager"], per_page=100)
+        keys = [h.fields["key"] for h in after.hits]
+        assert after.total == before.total and gone not in keys and "doc:new" in keys
+        assert reads and first_segment not in reads  # the first segment's postings were kept
+        whoosh = {h.docnum: h.score for h in s.search(after.query, limit=None)}
+        for hit in after.hits:
+            assert hit.score == pytest.approx(whoosh[hit.docnum], rel=1e-3)
