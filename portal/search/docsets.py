@@ -13,6 +13,7 @@ import bisect
 import heapq
 import math
 import threading
+from array import array
 from collections import Counter, OrderedDict
 from datetime import timedelta
 
@@ -24,8 +25,8 @@ from whoosh.util.numeric import byte_to_length
 
 from .analysis import phrase_hint, sequence
 
-CACHE_POSTINGS = 3_000_000  # postings kept per searcher, as doc sets and weights (oldest used go first)
-CACHE_SEGMENT_POSTINGS = 6_000_000  # postings kept per process, segment by segment, across searchers
+CACHE_POSTINGS = 1_000_000  # postings kept per searcher, as doc sets and weights (oldest used go first)
+CACHE_SEGMENT_POSTINGS = 8_000_000  # postings kept per process, segment by segment, in arrays (8 bytes each)
 K1, B = 1.2, 0.75  # BM25, as Whoosh's default weighting
 
 
@@ -44,8 +45,8 @@ class Postings:
 def _size(value) -> int:
     if isinstance(value, Postings):
         return len(value.ids)
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], (list, tuple)):
-        return len(value[0])  # a segment's (ids, weights)
+    if isinstance(value, tuple):  # a segment's postings: (ids, weights)
+        return len(value[0])
     return len(value)
 
 
@@ -88,7 +89,7 @@ class SegmentCache:
 
 
 _segments = SegmentCache(CACHE_SEGMENT_POSTINGS)
-_NONE: tuple = ((), ())  # a term a segment does not hold
+_NONE = (array("i"), array("f"))  # a term a segment does not hold
 
 
 def clear_segment_cache() -> None:
@@ -104,18 +105,19 @@ def _segment_key(leaf):
     return leaf.segment().segment_id()
 
 
-def _read_matcher(m) -> tuple[list[int], list[float]]:
-    """A matcher's postings as (ids, weights). Whole posting blocks are taken at once from the codec's
-    block reader (whoosh-reloaded 2.7.5, pinned), not posting by posting through the matcher interface;
-    other matchers take the slow way."""
-    ids: list[int] = []
-    weights: list[float] = []
+def _read_matcher(m) -> tuple:
+    """A matcher's postings as (ids, weights), compact arrays. Whole posting blocks are taken at once
+    from the codec's block reader (whoosh-reloaded 2.7.5, pinned), not posting by posting through the
+    matcher interface; other matchers take the slow way."""
+    ids = array("i")
+    weights = array("f")  # as Whoosh keeps them
     if all(hasattr(m, name) for name in ("_read_ids", "_read_weights", "_next_block")):
         while m.is_active():
             m._read_ids()
             m._read_weights()
             ids.extend(m._ids)
-            weights.extend(m._weights)
+            block = m._weights
+            weights.extend(block if isinstance(block, array) and block.typecode == "f" else array("f", block))
             m._next_block()
     else:
         while m.is_active():
@@ -134,7 +136,7 @@ def _raw_postings(leaf, field: str, text) -> tuple:
         return _NONE
     if info.is_inlined():
         ids, weights, _values = info.inlined_postings()
-        return tuple(ids), tuple(weights)
+        return array("i", ids), array("f", weights)
     m = leaf._terms._codec.postings_reader(leaf._terms._postfile, info, leaf.schema[field].format,
                                            term=(field, tbytes))
     return _read_matcher(m)
@@ -155,7 +157,7 @@ def _segment_prefix(leaf, key, field: str, prefix: str) -> tuple:
         ids: set[int] = set()
         for text in leaf.expand_prefix(field, prefix):
             ids.update(_segment_postings(leaf, key, field, text)[0])
-        return tuple(sorted(ids))
+        return array("i", sorted(ids))
 
     return union() if key is None else _segments.get((key, "p", field, prefix), union)
 
@@ -169,18 +171,18 @@ def _segment_column(leaf, name: str, translate: bool) -> list:
 _BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
-def _segment_lengths(leaf, field: str) -> list[int]:
+def _segment_lengths(leaf, field: str) -> array:
     """The length of a field in every document of a segment, from its length column in one read
     (Whoosh reads it one document at a time)."""
     key = _segment_key(leaf)
     if key is None:
-        return [leaf.doc_field_length(d, field, 0) or 0 for d in range(leaf.doc_count_all())]
+        return array("i", [leaf.doc_field_length(d, field, 0) or 0 for d in range(leaf.doc_count_all())])
 
     def read():
         column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
         if column is None:
-            return [0] * leaf.doc_count_all()
-        return [_BYTE_LENGTHS[b] for b in column]
+            return array("i", bytes(4 * leaf.doc_count_all()))
+        return array("i", [_BYTE_LENGTHS[b] for b in column])
 
     return _segments.get((key, "l", field), read)
 
@@ -199,7 +201,7 @@ class DocSets:
         self._held = 0
         self._allowed: dict[tuple[str, ...], frozenset] = {}
         self._columns: dict[str, list] = {}
-        self._lengths: dict[str, list[int]] = {}
+        self._lengths: dict[str, array] = {}
         self._avg: dict[str, float] = {}
         self._all: frozenset | None = None
         self._recent: list[int] | None = None
@@ -313,11 +315,11 @@ class DocSets:
         return out
 
     # ---- ranking
-    def lengths(self, field: str) -> list[int]:
+    def lengths(self, field: str) -> array:
         """The field's length in every document."""
         found = self._lengths.get(field)
         if found is None:
-            found = []
+            found = array("i")
             for leaf, _offset, _key, _deleted in self._leaves:
                 found.extend(_segment_lengths(leaf, field))
             self._lengths[field] = found
