@@ -30,6 +30,7 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_SYNC_ON_COMMIT": True,
     "SEARCH_GAP_TIMEOUT": 600.0,  # seconds a skipped change-log number may still commit late
     "SEARCH_REBUILD_PROCS": 0,  # writer processes for `flask search rebuild`; 0: one per CPU, at most 4
+    "SEARCH_MEMO_POSTINGS": 2_000_000,  # postings a searcher keeps as doc sets and weights (about 170 bytes each)
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -40,7 +41,7 @@ DEFAULTS: dict[str, object] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }
 
-_INT_KEYS = {"MAX_UPLOAD_MB", "SEARCH_LOG_RETENTION_DAYS", "SEARCH_REBUILD_PROCS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES"}
+_INT_KEYS = {"MAX_UPLOAD_MB", "SEARCH_LOG_RETENTION_DAYS", "SEARCH_REBUILD_PROCS", "SEARCH_MEMO_POSTINGS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES"}
 _FLOAT_KEYS = {"SEARCH_WRITER_TIMEOUT", "SEARCH_GAP_TIMEOUT"}
 _BOOL_KEYS = {"SEARCH_SYNC_ON_COMMIT", "TESTING", "SESSION_COOKIE_SECURE"}
 _LIST_KEYS = {"EXTRA_HOLIDAYS", "EXTRA_WORKDAYS"}

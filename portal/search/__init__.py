@@ -179,9 +179,11 @@ def install_listeners() -> None:
 
 def init_app(app) -> None:
     """Wire the index to the app (change log listener, after-commit sync, CLI, builtin kinds)."""
-    from . import builtin, models  # noqa: F401  (the SearchLog table and the user kind)
+    from . import builtin, docsets, models  # noqa: F401  (the SearchLog table and the user kind)
     from .analysis import configure_jieba
 
     configure_jieba(Path(app.instance_path))
+    if app.config.get("SEARCH_MEMO_POSTINGS"):
+        docsets.CACHE_POSTINGS = int(app.config["SEARCH_MEMO_POSTINGS"])
     install_listeners()
     app.extensions.setdefault("portal_search", {})

@@ -12,20 +12,24 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import pickle
+import sys
 import threading
+import zlib
 from array import array
 from collections import Counter, OrderedDict
 from datetime import timedelta
 
 from whoosh import query as Q
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
+from whoosh.columns import CompressedBytesColumn, NumericColumn
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from .analysis import phrase_hint, sequence
 
-CACHE_POSTINGS = 1_000_000  # postings kept per searcher, as doc sets and weights (oldest used go first)
+CACHE_POSTINGS = 2_000_000  # postings kept per searcher, as doc sets and weights (SEARCH_MEMO_POSTINGS)
 CACHE_SEGMENT_POSTINGS = 8_000_000  # postings kept per process, segment by segment, in arrays (8 bytes each)
 K1, B = 1.2, 0.75  # BM25, as Whoosh's default weighting
 
@@ -162,9 +166,31 @@ def _segment_prefix(leaf, key, field: str, prefix: str) -> tuple:
     return union() if key is None else _segments.get((key, "p", field, prefix), union)
 
 
+def _numbers(column, doccount: int) -> list | None:
+    """Every value of a numeric column (dates, field lengths) in one read, or None for another kind
+    of column. Whoosh reads such a column one document at a time."""
+    if not isinstance(column, NumericColumn.Reader):
+        return None
+    values = array(column._typecode)
+    if values.itemsize != column._fixedlen:
+        return None
+    values.frombytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
+    if column._fixedlen > 1 and sys.byteorder == "little":
+        values.byteswap()  # written big-endian
+    return values.tolist() + [column._default] * (doccount - column._count)
+
+
 def _segment_column(leaf, name: str, translate: bool) -> list:
     key = _segment_key(leaf)
-    read = lambda: list(leaf.column_reader(name, translate=translate))  # noqa: E731
+
+    def read():
+        if not translate:
+            column = leaf.column_reader(name, translate=False)
+            found = _numbers(column, leaf.doc_count_all())
+            if found is not None:
+                return found
+        return list(leaf.column_reader(name, translate=translate))
+
     return read() if key is None else _segments.get((key, "c", name, translate), read)
 
 
@@ -182,9 +208,36 @@ def _segment_lengths(leaf, field: str) -> array:
         column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
         if column is None:
             return array("i", bytes(4 * leaf.doc_count_all()))
-        return array("i", [_BYTE_LENGTHS[b] for b in column])
+        codes = _numbers(column, leaf.doc_count_all())
+        return array("i", [_BYTE_LENGTHS[b] for b in (column if codes is None else codes)])
 
     return _segments.get((key, "l", field), read)
+
+
+STORED_GAP = 65536  # bytes between two wanted records' stored fields still read in one go
+
+
+def _segment_stored(leaf, docs: list[int]):
+    """(doc, stored fields) for sorted documents of one segment. Records close together in the file are
+    read in one go; Whoosh reads each through several layers of file objects."""
+    child = getattr(leaf._perdoc._cached_reader("_stored", STORED_COLUMN), "_child", None)
+    if not isinstance(child, CompressedBytesColumn.Reader) or child._decompress is not zlib.decompress:
+        for d in docs:
+            yield d, leaf.stored_fields(d)
+        return
+    offsets, lengths, base, get = child._offsets, child._lengths, child._basepos, child._dbfile.get
+    i = 0
+    while i < len(docs):
+        j, start = i, offsets[docs[i]]
+        end = start + lengths[docs[i]]
+        while j + 1 < len(docs) and offsets[docs[j + 1]] - end < STORED_GAP:
+            j += 1
+            end = offsets[docs[j]] + lengths[docs[j]]
+        blob = get(base + start, end - start)
+        for d in docs[i:j + 1]:
+            at, size = offsets[d] - start, lengths[d]
+            yield d, (pickle.loads(zlib.decompress(blob[at:at + size])) if size else None) or {}
+        i = j + 1
 
 
 class DocSets:
@@ -295,24 +348,20 @@ class DocSets:
                                         for v in self._column_values(name, translate=False)]
         return col
 
+    def recency(self) -> list[int]:
+        """One number per document that orders documents newest first: by date (none is oldest), then
+        the later document number."""
+        if self._recent is None:
+            dates = self.sort_keys("date")
+            n = len(dates) + 1
+            self._recent = [date * n + d for d, date in enumerate(dates)]
+        return self._recent
+
     def newest(self, ids, count: int) -> list[int]:
-        """Up to count of these documents, newest first (by date, then the later document first)."""
+        """Up to count of these documents, newest first."""
         if not ids or count <= 0:
             return []
-        dates = self.sort_keys("date")
-        # walking the whole index newest first visits about count * n / len(ids) documents;
-        # choosing among the documents themselves costs a key for each of them
-        if count * len(dates) > 4 * len(ids) * len(ids):
-            return heapq.nlargest(count, ids, key=lambda d: (dates[d], d))
-        if self._recent is None:
-            self._recent = sorted(range(len(dates) - 1, -1, -1), key=dates.__getitem__, reverse=True)
-        out = []
-        for d in self._recent:
-            if d in ids:
-                out.append(d)
-                if len(out) == count:
-                    break
-        return out
+        return heapq.nlargest(count, ids, key=self.recency().__getitem__)
 
     # ---- ranking
     def lengths(self, field: str) -> array:
@@ -393,13 +442,28 @@ class DocSets:
         if not candidates or wanted == "\0":
             return frozenset()
         hint = phrase_hint(q.text).search
-        stored = self.reader.stored_fields
         out = []
-        for doc in candidates:
-            text = stored(doc).get(q.fieldname) or ""
+        for doc, fields in self.stored_many(sorted(candidates)):
+            text = fields.get(q.fieldname) or ""
             if hint(text) and wanted in sequence(text):
                 out.append(doc)
         return frozenset(out)
+
+    def stored_many(self, docs: list[int]):
+        """(doc, stored fields) for sorted document numbers, read segment by segment, neighbouring
+        records in one read."""
+        for leaf, offset, key, _deleted in self._leaves:
+            lo = bisect.bisect_left(docs, offset)
+            hi = bisect.bisect_left(docs, offset + leaf.doc_count_all())
+            if lo == hi:
+                continue
+            local = [d - offset for d in docs[lo:hi]]
+            if key is None:
+                for d in local:
+                    yield d + offset, leaf.stored_fields(d)
+            else:
+                for d, fields in _segment_stored(leaf, local):
+                    yield d + offset, fields
 
     def allowed(self, acl_terms) -> frozenset:
         """Documents whose acl holds any of these terms."""
@@ -449,7 +513,29 @@ def docsets(searcher) -> DocSets:
     return memo
 
 
-class DocList(Q.Query):
+class _MemoQuery(Q.Query):
+    """A leaf query on one field that the memo answers as a doc set (Whoosh never expands it)."""
+
+    fieldname: str
+    text: str
+
+    def _identity(self) -> tuple:
+        return (self.fieldname, self.text)
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__ and other._identity() == self._identity()
+
+    def __hash__(self):
+        return hash((self.__class__.__name__,) + self._identity())
+
+    def is_leaf(self):
+        return True
+
+    def field(self):
+        return self.fieldname
+
+
+class DocList(_MemoQuery):
     """A constant-score query over a sorted list of document numbers.
 
     Whoosh ranks a prefix that expands to hundreds of terms (a single Chinese character: every pair
@@ -466,18 +552,8 @@ class DocList(Q.Query):
     def __repr__(self):
         return f"DocList({self.fieldname!r}, {self.text!r}, {len(self.ids)} docs)"
 
-    def __eq__(self, other):
-        return (other.__class__ is self.__class__ and other.fieldname == self.fieldname
-                and other.text == self.text and other.ids is self.ids)
-
-    def __hash__(self):
-        return hash((self.__class__.__name__, self.fieldname, self.text, len(self.ids)))
-
-    def is_leaf(self):
-        return True
-
-    def field(self):
-        return self.fieldname
+    def _identity(self) -> tuple:
+        return (self.fieldname, self.text, id(self.ids))
 
     def estimate_size(self, ixreader):
         return len(self.ids)
@@ -497,10 +573,10 @@ class DocList(Q.Query):
         return ListMatcher(ids, all_weights=self.boost)
 
 
-class PhraseText(Q.Query):
+class PhraseText(_MemoQuery):
     """Words that must stand together in this order in a stored field (a quoted phrase, or a code
     typed in parts). `required` holds the terms every match must contain; the order is checked in the
-    stored text, as the index keeps no positions for `content`."""
+    stored text, as the index keeps no positions."""
 
     def __init__(self, fieldname: str, text: str, required, boost: float = 1.0):
         self.fieldname = fieldname
@@ -511,25 +587,12 @@ class PhraseText(Q.Query):
     def __repr__(self):
         return f"PhraseText({self.fieldname!r}, {self.text!r})"
 
-    def __eq__(self, other):
-        return (other.__class__ is self.__class__ and other.fieldname == self.fieldname
-                and other.text == self.text)
 
-    def __hash__(self):
-        return hash((self.__class__.__name__, self.fieldname, self.text))
-
-    def is_leaf(self):
-        return True
-
-    def field(self):
-        return self.fieldname
-
-
-def for_ranking(q, memo: DocSets):
+def runnable(q, memo: DocSets):
     """The query as Whoosh can run it: each prefix and each phrase replaced by the memo's list of
     their documents."""
     if isinstance(q, Q.Prefix):
         return DocList(memo.prefix_sorted(q.fieldname, q.text), q.fieldname, q.text, q.boost)
     if isinstance(q, PhraseText):
         return DocList(sorted(memo.docs(q)), q.fieldname, q.text, q.boost)
-    return q.apply(lambda sub: for_ranking(sub, memo))
+    return q.apply(lambda sub: runnable(sub, memo))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from .analysis import _WORD, CJK_CLASS, Unit, normalise_word, query_units
+from .analysis import _PARTS, _WORD, CJK_CLASS, Unit, normalise_word, query_units
 
 SNIPPET_CHARS = 220  # characters of one fragment
 SURROUND = 60  # characters shown before the first match of a fragment
@@ -40,7 +40,7 @@ class Marks:
             if u.kind == "word":
                 marks.stems.add(u.terms[0])
             elif u.kind == "code":
-                parts = [re.escape(p) for p in re.findall(r"[A-Za-z]+|\d+", u.text)]
+                parts = [re.escape(p) for p in _PARTS.findall(u.text)]  # as the analyzer splits codes
                 if parts:
                     marks.patterns.append(re.compile(
                         r"(?<![A-Za-z0-9])" + r"[\s\-/]{0,2}".join(parts) + r"(?![A-Za-z0-9])", re.I))

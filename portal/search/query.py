@@ -15,7 +15,7 @@ from whoosh import query as Q
 from whoosh.analysis import STOP_WORDS
 
 from .analysis import ANALYZER, Unit, query_units
-from .docsets import PhraseText, as_filter, docsets, for_ranking
+from .docsets import PhraseText, as_filter, docsets, runnable
 from .highlight import Marks, snippet
 from .registry import KINDS
 from .store import META_KEY
@@ -445,13 +445,13 @@ def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: s
     Ranking is computed from the memo's term weights (Whoosh's formula and constants), not by
     Whoosh's matchers, which decode every posting block of every common term again for each query.
     """
-    dates = memo.sort_keys("date")
+    recency = memo.recency()
     terms = _scoring_terms(q) if sort == "relevance" else []
     scores: dict[int, float] = {}
     if terms:
         candidates = matched if len(matched) <= RANK_ALL else _shortlist(p, matched, memo)
         scores = memo.scores(terms, candidates)
-        order = heapq.nlargest(stop, candidates, key=lambda d: (scores[d], dates[d], d))
+        order = heapq.nlargest(stop, candidates, key=lambda d: (scores[d], recency[d]))
         if len(order) < stop and len(candidates) < len(matched):  # pages past the shortlist: newest first
             order += memo.newest(matched - candidates, stop - len(order))
         order = order[start:stop]
@@ -571,7 +571,7 @@ def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
     allowed = memo.allowed(terms)
     if not allowed:
         return []
-    results = searcher.search(for_ranking(Q.And(parts), memo), filter=as_filter(allowed), limit=limit * 2)
+    results = searcher.search(runnable(Q.And(parts), memo), filter=as_filter(allowed), limit=limit * 2)
     return make_hits(_whoosh_found(results), user, limit=limit)
 
 

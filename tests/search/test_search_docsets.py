@@ -165,7 +165,7 @@ def test_field_lengths_read_per_segment_are_whoosh_lengths(searcher):
             assert lengths[doc] == (searcher.reader().doc_field_length(doc, field, 0) or 0)
 
 
-def test_newest_walks_or_picks_the_same_records(searcher):
+def test_newest_is_by_date_then_the_later_record(searcher):
     memo = docsets(searcher)
     dates = memo.sort_keys("date")
     every = memo.all_docs()
@@ -205,3 +205,36 @@ def test_a_new_searcher_reads_only_new_segments_and_applies_new_deletions(tmp_pa
         whoosh = {h.docnum: h.score for h in s.search(after.query, limit=None)}
         for hit in after.hits:
             assert hit.score == pytest.approx(whoosh[hit.docnum], rel=1e-3)
+
+
+def test_numeric_columns_read_in_one_go_are_whooshs_values(tmp_path):
+    from portal.search import docsets as ds
+
+    configure_jieba(tmp_path)
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    with ix.writer() as writer:
+        for i, doc in enumerate(_docs(12)):
+            if i % 5 == 0 or i == 11:  # some records without a date, the last one too
+                doc = dict(doc)
+                doc.pop("date", None)
+            writer.add_document(**doc)
+    with ix.searcher() as s:
+        leaf = s.reader().leaf_readers()[0][0]
+        raw = list(leaf.column_reader("date", translate=False))
+        assert ds._segment_column(leaf, "date", False) == raw
+        assert len(set(raw)) > 2
+        lengths = ds._segment_lengths(leaf, "content")
+        assert list(lengths) == [leaf.doc_field_length(d, "content", 0) or 0 for d in range(12)]
+        assert docsets(s).sort_keys("date")[0] == -1
+
+
+def test_stored_fields_read_together_are_each_records_own(searcher, monkeypatch):
+    from portal.search import docsets as ds
+
+    memo = docsets(searcher)
+    every = sorted(memo.all_docs())
+    some = every[::7]
+    for gap in (ds.STORED_GAP, 0):  # neighbours read in one go, and each record alone
+        monkeypatch.setattr(ds, "STORED_GAP", gap)
+        for docs in (every, some):
+            assert list(memo.stored_many(docs)) == [(d, searcher.stored_fields(d)) for d in docs]
