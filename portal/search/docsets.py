@@ -166,7 +166,7 @@ def _segment_prefix(leaf, key, field: str, prefix: str) -> tuple:
     return union() if key is None else _segments.get((key, "p", field, prefix), union)
 
 
-def _numbers(column, doccount: int) -> list | None:
+def numbers(column, doccount: int) -> list | None:
     """Every value of a numeric column (dates, field lengths) in one read, or None for another kind
     of column. Whoosh reads such a column one document at a time."""
     if not isinstance(column, NumericColumn.Reader):
@@ -186,7 +186,7 @@ def _segment_column(leaf, name: str, translate: bool) -> list:
     def read():
         if not translate:
             column = leaf.column_reader(name, translate=False)
-            found = _numbers(column, leaf.doc_count_all())
+            found = numbers(column, leaf.doc_count_all())
             if found is not None:
                 return found
         return list(leaf.column_reader(name, translate=translate))
@@ -208,7 +208,7 @@ def _segment_lengths(leaf, field: str) -> array:
         column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
         if column is None:
             return array("i", bytes(4 * leaf.doc_count_all()))
-        codes = _numbers(column, leaf.doc_count_all())
+        codes = numbers(column, leaf.doc_count_all())
         return array("i", [_BYTE_LENGTHS[b] for b in (column if codes is None else codes)])
 
     return _segments.get((key, "l", field), read)
