@@ -83,9 +83,6 @@ class SegmentCache:
                 self._held -= _size(old)
         return value
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
@@ -197,19 +194,25 @@ def _segment_column(leaf, name: str, translate: bool) -> list:
 _BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
+def field_lengths(perdoc, field: str, doccount: int) -> list[int] | None:
+    """A field's length in every document of a segment (0 where it is empty), from the segment's
+    length column in one read, or None where there is no such column."""
+    column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if column is None:
+        return None
+    codes = numbers(column, doccount)
+    return [_BYTE_LENGTHS[b] for b in (column if codes is None else codes)]
+
+
 def _segment_lengths(leaf, field: str) -> array:
-    """The length of a field in every document of a segment, from its length column in one read
-    (Whoosh reads it one document at a time)."""
+    """The length of a field in every document of a segment (Whoosh reads it one document at a time)."""
     key = _segment_key(leaf)
     if key is None:
         return array("i", [leaf.doc_field_length(d, field, 0) or 0 for d in range(leaf.doc_count_all())])
 
     def read():
-        column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-        if column is None:
-            return array("i", bytes(4 * leaf.doc_count_all()))
-        codes = numbers(column, leaf.doc_count_all())
-        return array("i", [_BYTE_LENGTHS[b] for b in (column if codes is None else codes)])
+        found = field_lengths(leaf._perdoc, field, leaf.doc_count_all())
+        return array("i", bytes(4 * leaf.doc_count_all()) if found is None else found)
 
     return _segments.get((key, "l", field), read)
 

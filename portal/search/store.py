@@ -25,15 +25,14 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
-from whoosh.util.numeric import byte_to_length
 
 from .analysis import ANALYZER
-from .docsets import numbers
+from .docsets import field_lengths
 from .models import SearchLog
 from .registry import CHILDREN, KINDS, Kind
 
@@ -65,13 +64,15 @@ class _PerDocReader(W3PerDocReader):
     asked for. Writing a segment asks for the length of the document of every posting, one read each
     through several layers of file objects: about a seventh of a rebuild's time."""
 
+    def __init__(self, storage, segment):
+        super().__init__(storage, segment)
+        self._field_lengths: dict[str, list | None] = {}
+
     def doc_field_length(self, docnum, fieldname, default=0):
-        lengths = self.__dict__.setdefault("_portal_lengths", {})
-        column = lengths.get(fieldname, False)
+        column = self._field_lengths.get(fieldname, False)
         if column is False:
-            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            codes = numbers(reader, self._doccount) if reader is not None else None
-            column = lengths[fieldname] = None if codes is None else [byte_to_length(b) or None for b in codes]
+            found = field_lengths(self, fieldname, self._doccount)
+            column = self._field_lengths[fieldname] = None if found is None else [n or None for n in found]
         if column is None:
             return W3PerDocReader.doc_field_length(self, docnum, fieldname, default)
         if docnum > self._doccount:
