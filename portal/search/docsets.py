@@ -54,12 +54,9 @@ def _size(value) -> int:
     return len(value)
 
 
-class SegmentCache:
-    """What was read from a segment, kept across searchers: a segment's files never change once
-    written (a merge writes a new segment), so its postings, columns and lengths outlive the searcher
-    that read them. Deletions change, so they are applied per searcher and never kept here. After a
-    save, a new searcher reads only the new segment. Bounded by the postings it holds; the least
-    recently used go first."""
+class SizedCache:
+    """Values computed once and kept, bounded by the postings they hold; the least recently used go
+    first. Serves both the per-process segment cache and each searcher's memo."""
 
     def __init__(self, limit: int):
         self.limit = limit
@@ -89,7 +86,11 @@ class SegmentCache:
             self._held = 0
 
 
-_segments = SegmentCache(CACHE_SEGMENT_POSTINGS)
+# What was read from a segment, kept across searchers: a segment's files never change once written (a
+# merge writes a new segment), so its postings, columns and lengths outlive the searcher that read
+# them. Deletions change, so they are applied per searcher and never kept here. After a save, a new
+# searcher reads only the new segment.
+_segments = SizedCache(CACHE_SEGMENT_POSTINGS)
 _NONE = (array("i"), array("f"))  # a term a segment does not hold
 
 
@@ -253,32 +254,17 @@ class DocSets:
         for leaf, offset in self.reader.leaf_readers():
             key = _segment_key(leaf)
             self._leaves.append((leaf, offset, key, leaf.deleted_docs_set if key else frozenset()))
-        self._terms: OrderedDict = OrderedDict()
-        self._held = 0
+        self._memo = SizedCache(CACHE_POSTINGS)
         self._allowed: dict[tuple[str, ...], frozenset] = {}
         self._columns: dict[str, list] = {}
         self._lengths: dict[str, array] = {}
         self._avg: dict[str, float] = {}
         self._all: frozenset | None = None
         self._recent: list[int] | None = None
-        self._lock = threading.Lock()
 
     # ---- building blocks
     def _remember(self, key, compute):
-        with self._lock:
-            found = self._terms.get(key)
-            if found is not None:
-                self._terms.move_to_end(key)
-                return found
-        value = compute()
-        with self._lock:
-            if key not in self._terms:
-                self._terms[key] = value
-                self._held += _size(value)
-            while self._held > CACHE_POSTINGS and len(self._terms) > 1:
-                _, old = self._terms.popitem(last=False)
-                self._held -= _size(old)
-        return value
+        return self._memo.get(key, compute)
 
     def _read(self, field: str, text) -> Postings:
         weights: dict[int, float] = {}

@@ -1,7 +1,7 @@
 """SEARCH_MEMO_POSTINGS bounds what a searcher keeps in memory."""
 import pytest
 
-from portal.search import docsets
+from portal.search import docsets, get_store
 
 
 @pytest.fixture
@@ -11,4 +11,5 @@ def app_config(monkeypatch):
 
 
 def test_the_memo_keeps_what_the_setting_allows(app):
-    assert docsets.CACHE_POSTINGS == 12345
+    searcher = get_store(app).searcher()
+    assert docsets.docsets(searcher)._memo.limit == 12345
