@@ -25,14 +25,13 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from .analysis import ANALYZER
-from .docsets import field_lengths
+from .codec import PortalCodec
 from .models import SearchLog
 from .registry import CHILDREN, KINDS, Kind
 
@@ -57,34 +56,6 @@ def open_index(path):
     Whoosh copies each part of a segment into memory as it opens it: every new searcher, after every
     save, copied the whole index.)"""
     return FileStorage(str(path), supports_mmap=False).open_index()
-
-
-class _PerDocReader(W3PerDocReader):
-    """Whoosh's per-document reader, with each field's lengths read in one go the first time they are
-    asked for. Writing a segment asks for the length of the document of every posting, one read each
-    through several layers of file objects: about a seventh of a rebuild's time."""
-
-    def __init__(self, storage, segment):
-        super().__init__(storage, segment)
-        self._field_lengths: dict[str, list | None] = {}
-
-    def doc_field_length(self, docnum, fieldname, default=0):
-        column = self._field_lengths.get(fieldname, False)
-        if column is False:
-            found = field_lengths(self, fieldname, self._doccount)
-            column = self._field_lengths[fieldname] = None if found is None else [n or None for n in found]
-        if column is None:
-            return W3PerDocReader.doc_field_length(self, docnum, fieldname, default)
-        if docnum > self._doccount:
-            raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
-        return column[docnum]
-
-
-class PortalCodec(W3Codec):
-    """Whoosh's codec (the same files), read through _PerDocReader."""
-
-    def per_document_reader(self, storage, segment):
-        return _PerDocReader(storage, segment)
 
 
 class BulkWriter:
@@ -518,7 +489,7 @@ class IndexStore:
         Raises LockError when the writer cannot be had within the timeout.
         """
         ix = ix or self.open()
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, codec=PortalCodec())
+        writer = self._writer(ix, timeout)
         try:
             with writer.searcher() as s:
                 seq, gaps = self.read_meta(s)
@@ -570,7 +541,7 @@ class IndexStore:
         ix = self.open()
         with Session(self.engine) as session:
             docs = load_documents(session, keys)
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, codec=PortalCodec())
+        writer = self._writer(ix, timeout)
         try:
             for key in keys:
                 if docs.get(key) is None:
@@ -588,7 +559,7 @@ class IndexStore:
         if not keys:
             return 0
         ix = self.open()
-        writer = ix.writer(timeout=self.writer_timeout if timeout is None else timeout, codec=PortalCodec())
+        writer = self._writer(ix, timeout)
         try:
             for key in keys:
                 writer.delete_by_term("key", key)
@@ -715,9 +686,14 @@ class IndexStore:
                 self.remove_keys(orphans, timeout=30)
         return report
 
+    def _writer(self, ix, timeout: float | None = None):
+        """A writer of the index (through the portal's codec), waiting at most timeout seconds for the
+        lock (the store's writer timeout by default)."""
+        return ix.writer(timeout=self.writer_timeout if timeout is None else timeout, codec=PortalCodec())
+
     def optimize(self) -> None:
-        ix = self.open()
-        ix.optimize()
+        """Merge the index's segments into one."""
+        self._writer(self.open()).commit(optimize=True)
 
     def prune_log(self, days: int) -> int:
         """Delete log rows older than days (every replica must sync more often than that)."""

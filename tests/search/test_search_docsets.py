@@ -238,23 +238,3 @@ def test_stored_fields_read_together_are_each_records_own(searcher, monkeypatch)
         monkeypatch.setattr(ds, "STORED_GAP", gap)
         for docs in (every, some):
             assert list(memo.stored_many(docs)) == [(d, searcher.stored_fields(d)) for d in docs]
-
-
-def test_the_portal_codec_reads_whooshs_own_lengths(searcher):
-    from whoosh.codec.whoosh3 import W3PerDocReader
-
-    from portal.search.store import PortalCodec, _PerDocReader
-
-    checked = 0
-    for leaf, _offset in searcher.reader().leaf_readers():
-        if not isinstance(leaf.segment().codec(), PortalCodec):  # the fixture's last save: Whoosh's own writer
-            continue
-        checked += 1
-        ours = leaf._perdoc
-        assert isinstance(ours, _PerDocReader)
-        plain = W3PerDocReader(leaf._storage, leaf.segment())
-        for field in ("content", "title", "refs", "spell"):
-            for doc in range(leaf.doc_count_all()):
-                assert ours.doc_field_length(doc, field) == plain.doc_field_length(doc, field)
-        plain.close()
-    assert checked >= 2  # the rebuild's segments

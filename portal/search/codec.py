@@ -1,0 +1,200 @@
+"""How segments are written: Whoosh's codec (the same files, read by Whoosh's own readers), with the
+two steps that dominated a rebuild done in bulk instead of one posting at a time.
+
+- Field lengths: writing a segment asks for the length of the document of every posting, one file
+  read each through several layers of file objects; `_PerDocReader` reads a field's lengths once.
+- Postings: Whoosh hands each posting to three methods in turn (about a dozen Python calls, with
+  type checks) and writes every term, even one held by a single record, as a posting block of its
+  own. `_FieldWriter` takes a term's postings together and writes the same blocks in one go, and
+  keeps the postings of a term held by fewer than `inlinelimit` records in the term table itself
+  (Whoosh's format has this; its own writer fails with a limit above 1).
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from array import array
+from hashlib import md5
+from itertools import chain, groupby
+from operator import itemgetter, sub
+
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PerDocReader, W3TermInfo
+from whoosh.compat import dumps
+from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
+
+from .docsets import field_lengths
+
+INLINE_LIMIT = 2  # a term held by one record keeps its posting in the term table
+
+
+class _PerDocReader(W3PerDocReader):
+    """Whoosh's per-document reader, with each field's lengths read in one go the first time they are
+    asked for."""
+
+    def __init__(self, storage, segment):
+        super().__init__(storage, segment)
+        self._field_lengths: dict[str, list | None] = {}
+
+    def length_column(self, fieldname: str) -> list | None:
+        """The field's length in every document (None where it is empty), or None without a column."""
+        column = self._field_lengths.get(fieldname, False)
+        if column is False:
+            found = field_lengths(self, fieldname, self._doccount)
+            column = self._field_lengths[fieldname] = None if found is None else [n or None for n in found]
+        return column
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        column = self.length_column(fieldname)
+        if column is None:  # no lengths kept for the field
+            return default
+        if docnum > self._doccount:
+            raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
+        return column[docnum]
+
+
+_FIELD_TERM = itemgetter(0, 1)
+_ENTRY = struct.Struct("!ii")  # a term table entry's key and value lengths (Whoosh's hash file)
+_TERM_INFO = W3TermInfo._struct
+
+
+def _md5_hash(key: bytes) -> int:
+    """Whoosh's term table hash (the low 32 bits of the key's MD5)."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+
+
+class _TermTable(OrderedHashWriter):
+    """Whoosh's ordered hash file of terms, each entry written with one call."""
+
+    def add(self, key, value):
+        if key <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
+        dbfile = self.dbfile
+        pos = dbfile.tell()
+        self.index.append(pos)
+        dbfile.write(_ENTRY.pack(len(key), len(value)) + key + value)
+        h = _md5_hash(key)
+        self.buckets[h & 255].append((h, pos))
+        self.lastkey = key
+
+
+def _weights(block: array):
+    """A block's weights as Whoosh writes them: None when all are 1, one number when all are equal."""
+    first = block[0]
+    if first == 1.0 and block.count(1.0) == len(block):
+        return None
+    if block.count(first) == len(block):
+        return first
+    return tuple(block)
+
+
+def _values(values, fixed):
+    """A block's values as Whoosh writes them (empty ones left out), by the format's value size."""
+    values = [v for v in values if v]
+    if fixed is None or fixed < 0:
+        return tuple(values)
+    if fixed == 0:
+        return None
+    return emptybytes.join(values)
+
+
+def _lengths(doclens) -> tuple:
+    """The shortest and longest of the documents' lengths (None and 0 when none is known)."""
+    found = [n for n in doclens if n] if doclens else ()
+    return (min(found), max(found)) if found else (None, 0)
+
+
+class _FieldWriter(W3FieldWriter):
+    """Whoosh's field writer; `add_postings` writes each term's postings in one go, in Whoosh's format:
+    the same posting blocks and term statistics, read back by Whoosh's own readers."""
+
+    def __init__(self, codec, storage, segment):
+        super().__init__(codec, storage, segment)
+        # Whoosh's own table has written the file's header; the faster one continues the same file
+        table = _TermTable.__new__(_TermTable)
+        table.__dict__.update(self._tindex.__dict__)
+        self._tindex = table
+
+    def add_postings(self, schema, lengths, items):
+        codec = self._codec
+        limit, compression, inline = codec._blocklimit, codec._compression, codec._inlinelimit
+        postfile, add_term = self._postfile, self._tindex.add
+        column_of = getattr(lengths, "length_column", None)
+        lastfn = None
+        for (fieldname, btext), group in groupby(items, _FIELD_TERM):
+            if fieldname != lastfn:
+                if lastfn is not None:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                lastfn = fieldname
+                fixed = self._format.fixed_value_size()
+                column = column_of(fieldname) if column_of else None
+                dfl = lengths.doc_field_length if lengths and not column_of else None
+                prefix = pack_ushort(self._fieldid)
+            postings = list(group)
+            if postings[0][2] == -1:  # Whoosh's marker for a spelling word, not a posting
+                postings = [p for p in postings if p[2] != -1]
+                if not postings:
+                    continue
+            _, _, ids, raw, values = zip(*postings)
+            if column is not None:
+                doclens = [column[d] for d in ids]
+            elif dfl is not None:
+                doclens = [dfl(d, fieldname) for d in ids]
+            else:
+                doclens = None
+            count = len(ids)
+            if count < inline:  # kept in the term table
+                weights = array("f", raw)
+                minlength, maxlength = _lengths(doclens)
+                head = (True, sum(weights), count, length_to_byte(minlength), length_to_byte(maxlength),
+                        max(0, max(raw)), ids[0], ids[-1])
+                # a value for every posting, empty ones too: Whoosh's reader of inlined postings gives
+                # a str, not bytes, where there are none, which its merge then refuses
+                tail = dumps((ids, tuple(weights), tuple(v or emptybytes for v in values)), 2)
+            else:
+                start = postfile.tell()
+                chunks = [WHOOSH3_HEADER_MAGIC]
+                total, termmin, termmax, termmaxweight = 0.0, None, 0, 0
+                for s in range(0, count, limit):
+                    bids = ids[s:s + limit]
+                    weights = array("f", raw[s:s + limit])
+                    maxweight = max(0, max(raw[s:s + limit]))
+                    minlength, maxlength = _lengths(doclens[s:s + limit] if doclens else None)
+                    total += sum(weights)
+                    if termmin is None:
+                        termmin = minlength
+                    elif minlength is not None:
+                        termmin = min(termmin, minlength)
+                    termmax = max(termmax, maxlength)
+                    termmaxweight = max(termmaxweight, maxweight)
+                    data = dumps((tuple(map(sub, bids, chain((0,), bids))), _weights(weights),
+                                  _values(values[s:s + limit], fixed)), 2)
+                    if compression:
+                        data = zlib.compress(data, compression)
+                    infobytes = dumps((len(bids), bids[-1], maxweight, compression,
+                                       length_to_byte(minlength), length_to_byte(maxlength)), 2)
+                    size = len(infobytes) + len(data)
+                    chunks += (pack_int(-size if s + limit >= count else size), infobytes, data)
+                block = b"".join(chunks)
+                postfile.write(block)
+                head = (False, total, count, length_to_byte(termmin), length_to_byte(termmax), termmaxweight,
+                        ids[0], ids[-1])
+                tail = pack_long(start) + pack_int(len(block))
+            add_term(prefix + btext, _TERM_INFO.pack(*head) + tail)
+        if lastfn is not None:
+            self.finish_field()
+
+
+class PortalCodec(W3Codec):
+    """Whoosh's codec (the same files), written through _FieldWriter and read through _PerDocReader."""
+
+    def __init__(self, blocklimit=128, compression=3, inlinelimit=INLINE_LIMIT):
+        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
+    def per_document_reader(self, storage, segment):
+        return _PerDocReader(storage, segment)

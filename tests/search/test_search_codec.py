@@ -1,0 +1,130 @@
+"""How segments are written (portal/search/codec.py): Whoosh's own files, written faster; what Whoosh's
+own readers get back must not change."""
+import random
+from datetime import datetime
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
+
+from portal.search.analysis import configure_jieba
+from portal.search.codec import PortalCodec, _PerDocReader
+from portal.search.store import BulkWriter, document_fields, make_schema
+
+ZH = "储罐 仓储费 码头 泊位 阀门 泄漏 加热 计量 罐区 泵房 油品 船舶 靠泊 投诉 滞期费 商检".split()
+EN = "tank heating coil leak jetty berth valve pump survey invoice demurrage ullage".split()
+
+
+def _docs(n=400, seed=11):
+    """Common words (postings over several blocks of 128), rare ones (held by one record), boosted
+    records (weights other than whole numbers), empty fields and a record with no body."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        words = [rng.choice(ZH) if rng.random() < 0.5 else rng.choice(EN) for _ in range(rng.randint(5, 40))]
+        words.append(f"rare{i}x")  # a term of one record
+        doc = document_fields(
+            key=f"doc:{i}", kind=("complaint", "minutes", "regulation")[i % 3], title=" ".join(words[:4]),
+            body="" if i % 97 == 0 else " ".join(words), refs=f"GB {50000 + i % 7}" if i % 5 == 0 else "",
+            tags=["hot", "night"] if i % 6 == 0 else [], customer=("SINO", "PETRO")[i % 2],
+            date=datetime(2020 + i % 5, 1 + i % 12, 1), acl=["all"] if i % 4 else ["role:cs_manager"])
+        if i % 10 == 3:
+            doc["_boost"] = 1.3
+            doc["_title_boost"] = 2.7
+        docs.append(doc)
+    return docs
+
+
+def _index(path, codec, docs):
+    path.mkdir()
+    ix = whoosh_index.create_in(str(path), make_schema())
+    writer = ix.writer(codec=codec)
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit(merge=False)
+    return ix
+
+
+def _segment_file(ix, ext) -> bytes:
+    segment = ix.reader().segment()
+    files = segment.open_compound_file(ix.storage) if segment.is_compound() else ix.storage
+    f = files.open_file(segment.make_filename(ext))
+    try:
+        return f.read()
+    finally:
+        f.close()
+
+
+def _everything(ix):
+    """Every term with its statistics and postings (by record key), as Whoosh's own reader gives them."""
+    reader = ix.reader()
+    keys = {d: reader.stored_fields(d)["key"] for d in reader.all_doc_ids()}
+    out = {}
+    for field, text in reader.all_terms():
+        info = reader.term_info(field, text)
+        postings = sorted((keys[d], w) for d, w in reader.postings(field, text).items_as("weight"))
+        out[(field, text)] = ((info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                               info.max_weight()), postings)
+    return out
+
+
+@pytest.fixture
+def docs(tmp_path):
+    configure_jieba(tmp_path)
+    return _docs()
+
+
+@pytest.mark.parametrize("compression", [0, 3])
+def test_without_inlining_the_files_are_whooshs_byte_for_byte(tmp_path, docs, compression):
+    whooshs = _index(tmp_path / "whoosh", W3Codec(compression=compression), docs)
+    ours = _index(tmp_path / "ours", PortalCodec(compression=compression, inlinelimit=1), docs)
+    for ext in (".trm", ".pst"):
+        theirs = _segment_file(whooshs, ext)
+        assert _segment_file(ours, ext) == theirs and len(theirs) > 10_000
+
+
+def test_inlined_terms_read_back_the_same_through_whoosh(tmp_path, docs):
+    whooshs = _index(tmp_path / "whoosh", W3Codec(compression=3), docs)
+    ours = _index(tmp_path / "ours", PortalCodec(), docs)  # terms of one record kept in the term table
+    expected = _everything(whooshs)
+    assert _everything(ours) == expected
+    # the cases the writer must get right are all there
+    assert any(len(postings) == 1 for _stats, postings in expected.values())
+    assert any(len(postings) > 256 for _stats, postings in expected.values())
+    assert any(w not in (1.0, 2.0, 3.0) for _stats, postings in expected.values() for _d, w in postings)
+    assert len(_segment_file(ours, ".pst")) < len(_segment_file(whooshs, ".pst"))
+    with ours.searcher() as s:  # and Whoosh searches it
+        assert [hit["key"] for hit in s.search(Q.Term("content", "rare7x"))] == ["doc:7"]
+        assert len(s.search(Q.Term("content", "tank"), limit=None)) > 100
+
+
+def test_a_rebuild_in_several_processes_merged_gives_back_what_whoosh_wrote(tmp_path, docs):
+    """The segments of a rebuild, merged into one (as `flask search optimize` does), hold what
+    Whoosh's own writer wrote from the same records."""
+    (tmp_path / "bulk").mkdir()
+    ix = whoosh_index.create_in(str(tmp_path / "bulk"), make_schema())
+    bulk = BulkWriter(ix, procs=2, batch=60)
+    for doc in docs:
+        bulk.add_document(**doc)
+    bulk.commit()
+    assert len(ix.reader().leaf_readers()) > 2
+    writer = ix.writer(codec=PortalCodec())
+    writer.commit(optimize=True)
+    assert len(ix.reader().leaf_readers()) == 1
+    single = _index(tmp_path / "one", W3Codec(), docs)
+    assert _everything(ix) == _everything(single)
+
+
+def test_the_portal_codec_reads_whooshs_own_lengths(tmp_path, docs):
+    ix = _index(tmp_path / "ours", PortalCodec(), docs)
+    segment = ix.reader().segment()
+    ours = _PerDocReader(ix.storage if not segment.is_compound() else segment.open_compound_file(ix.storage),
+                         segment)
+    plain = W3PerDocReader(ours._storage, segment)
+    for field in ("content", "title", "refs", "spell", "key"):
+        for doc in range(segment.doc_count_all()):
+            assert ours.doc_field_length(doc, field) == plain.doc_field_length(doc, field)
+    assert ours.length_column("key") is None  # no lengths kept for the field
+    plain.close()
+    ours.close()
