@@ -203,6 +203,29 @@ class BilingualTokenizer(Tokenizer):
                     pos += 1
 
 
+    def terms(self, value: str) -> list[str]:
+        """The terms __call__ yields for value, in no particular order: what indexing counts, without
+        a token object per term."""
+        out: list[str] = []
+        every_char = getattr(self, "singles", "edge") == "all"
+        for m in DOC_PATTERN.finditer(value):
+            kind = m.lastgroup
+            text = m.group()
+            if kind == "word":
+                out.append(normalise_word(text))
+            elif kind == "cjk":
+                out += [word for word in segment(text) if len(word) > 2]
+                out += map(str.__add__, text, text[1:])  # every pair
+                if every_char:
+                    out += text
+                else:
+                    out.append(text[-1])
+            else:
+                out.append(normalise_code(text))
+                out += [normalise_word(part) for part in _PARTS.findall(text)]
+        return out
+
+
 ANALYZER = BilingualTokenizer()
 
 

@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -26,9 +27,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
-from whoosh.formats import Existence
+from whoosh.formats import Existence, Frequency
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.system import pack_uint
 
 from .analysis import ANALYZER
 from .codec import PortalCodec
@@ -108,6 +110,25 @@ __all__ = ["LockError", "IndexStore", "SCHEMA_VERSION", "make_schema", "build_do
 SPELL = FieldType(Existence(), RegexTokenizer(r"[A-Za-z]{3,}") | LowercaseFilter())
 
 
+class TermCounts(Frequency):
+    """Whoosh's term-frequency format (the same postings), counting the terms of an analyzer that can
+    list them (`BilingualTokenizer.terms`) in one go instead of a token at a time."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        terms = getattr(analyzer, "terms", None)
+        if terms is None or not isinstance(value, str):
+            return super().word_values(value, analyzer, **kwargs)
+        boost = self.field_boost
+        return ((term, n, n * boost, pack_uint(n)) for term, n in Counter(terms(value)).items())
+
+
+def _text_field(*, stored: bool = False, field_boost: float = 1.0) -> TEXT:
+    """A text field of the bilingual analyzer, without positions."""
+    field = TEXT(analyzer=ANALYZER, stored=stored, phrase=False, field_boost=field_boost)
+    field.format = TermCounts(field_boost=field_boost)
+    return field
+
+
 def make_schema() -> Schema:
     """One schema for every kind.
 
@@ -118,9 +139,9 @@ def make_schema() -> Schema:
     return Schema(
         key=ID(stored=True, unique=True),
         kind=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=ANALYZER, stored=True, phrase=False, field_boost=3.0),
-        content=TEXT(analyzer=ANALYZER, stored=True, phrase=False),
-        refs=TEXT(analyzer=ANALYZER, phrase=False, field_boost=4.0),
+        title=_text_field(stored=True, field_boost=3.0),
+        content=_text_field(stored=True),
+        refs=_text_field(field_boost=4.0),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=2.0),
         customer=ID(stored=True, sortable=True),
         date=DATETIME(stored=True, sortable=True),

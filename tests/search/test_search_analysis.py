@@ -69,3 +69,21 @@ def test_phrase_sequences_and_their_quick_test():
         assert (sequence(phrase) in sequence(text)) is holds, (phrase, text)
         if holds:
             assert phrase_hint(phrase).search(text), (phrase, text)
+
+
+def test_indexing_counts_the_same_terms_as_the_tokens():
+    """Indexing counts `terms()` (no token objects); it must be exactly what the tokenizer yields."""
+    from collections import Counter
+
+    from portal.search.analysis import ANALYZER, BilingualTokenizer
+    from portal.search.store import make_schema
+
+    texts = ["储罐 TK-101 加热盘管泄漏，仓储费率按 GB 50160 执行。", "罐", "The ship's heating coils leaked at "
+             "berth 3 (IMO 9321483, ORD-2024-0012); 客户's survey", "", "   ", "ábc 东西 naïve café's", "A1 B-2 c3"]
+    for tokenizer in (ANALYZER, BilingualTokenizer(singles="all")):
+        for text in texts:
+            assert Counter(tokenizer.terms(text)) == Counter(t.text for t in tokenizer(text)), text
+    field = make_schema()["title"]
+    counted = {term: (freq, weight) for term, freq, weight, _v in field.format.word_values(texts[0], ANALYZER)}
+    assert counted["储罐"] == (1, 3.0) and counted["gb50160"] == (1, 3.0)  # the title's boost
+    assert sum(freq for freq, _w in counted.values()) == len(analyze(texts[0]))
