@@ -238,3 +238,13 @@ def test_stored_fields_read_together_are_each_records_own(searcher, monkeypatch)
         monkeypatch.setattr(ds, "STORED_GAP", gap)
         for docs in (every, some):
             assert list(memo.stored_many(docs)) == [(d, searcher.stored_fields(d)) for d in docs]
+
+
+def test_kept_postings_are_left_out_of_the_cycle_collector(searcher):
+    """A memo holds millions of document numbers; kept in sets, every full collection walked them."""
+    import gc
+
+    post = docsets(searcher).postings("content", "tank")
+    assert len(post.ids) > 10
+    assert not gc.is_tracked(post.weights)
+    assert set(post.ids) == set(post.weights)
