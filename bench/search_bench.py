@@ -23,6 +23,7 @@ Timings are printed, never asserted.
 """
 
 import argparse
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -501,6 +502,7 @@ def save_to_findable(args) -> dict:
     work = Path(workdir)
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "INSTANCE_PATH": str(work / "instance"),
                       "DATABASE_URL": f"sqlite:///{work / 'bench.db'}", "SEARCH_INDEX_DIR": str(work / "index")})
+    gc.freeze()  # as wsgi.py does
 
     class Admin:
         id = 1
@@ -597,6 +599,7 @@ def main() -> None:
 
     analysis.configure_jieba(cache_dir)
     analysis.load_jieba()
+    gc.freeze()  # as the portal process does once started (wsgi.py)
     index_dir = str(work / "whoosh")
     qrows = [
         ("Whoosh, no snippets", query_whoosh(index_dir, queries, mode="none")),

@@ -54,7 +54,7 @@ class Postings:
 def _size(value) -> int:
     if isinstance(value, Postings):
         return len(value.ids)
-    if isinstance(value, tuple):  # a segment's postings: (ids, weights)
+    if isinstance(value, tuple) and value and isinstance(value[0], array):  # a segment's postings: (ids, weights)
         return len(value[0])
     return len(value)
 
@@ -183,7 +183,9 @@ def numbers(column, doccount: int) -> list | None:
     return values.tolist() + [column._default] * (doccount - column._count)
 
 
-def _segment_column(leaf, name: str, translate: bool) -> list:
+def _segment_column(leaf, name: str, translate: bool) -> tuple:
+    """A segment's column, as a tuple: a tuple of numbers and strings is left out of Python's cycle
+    collector once it has survived a collection; a list is walked entry by entry at every full one."""
     key = _segment_key(leaf)
 
     def read():
@@ -191,8 +193,8 @@ def _segment_column(leaf, name: str, translate: bool) -> list:
             column = leaf.column_reader(name, translate=False)
             found = numbers(column, leaf.doc_count_all())
             if found is not None:
-                return found
-        return list(leaf.column_reader(name, translate=translate))
+                return tuple(found)
+        return tuple(leaf.column_reader(name, translate=translate))
 
     return read() if key is None else _segments.get((key, "c", name, translate), read)
 
@@ -261,11 +263,11 @@ class DocSets:
             self._leaves.append((leaf, offset, key, leaf.deleted_docs_set if key else frozenset()))
         self._memo = SizedCache(CACHE_POSTINGS)
         self._allowed: dict[tuple[str, ...], frozenset] = {}
-        self._columns: dict[str, list] = {}
+        self._columns: dict[str, tuple] = {}  # tuples, for the cycle collector (_segment_column)
         self._lengths: dict[str, array] = {}
         self._avg: dict[str, float] = {}
         self._all: frozenset | None = None
-        self._recent: list[int] | None = None
+        self._recent: tuple[int, ...] | None = None
 
     # ---- building blocks
     def _remember(self, key, compute):
@@ -316,39 +318,39 @@ class DocSets:
             self._all = frozenset(self.reader.all_doc_ids())
         return self._all
 
-    def column(self, name: str) -> list:
+    def column(self, name: str) -> tuple:
         """The value of a sortable field for every document number."""
         col = self._columns.get(name)
         if col is None:
             col = self._columns[name] = self._column_values(name, translate=True)
         return col
 
-    def _column_values(self, name: str, *, translate: bool) -> list:
+    def _column_values(self, name: str, *, translate: bool) -> tuple:
         # segment by segment: a segment without the column gives its default for each document
         # (Whoosh's multi-segment column reader leaves such segments out and shifts the rest)
         values: list = []
         for leaf, offset, _key, _deleted in self._leaves:
             assert offset == len(values)
             values.extend(_segment_column(leaf, name, translate))
-        return values
+        return tuple(values)
 
-    def sort_keys(self, name: str) -> list[int]:
+    def sort_keys(self, name: str) -> tuple[int, ...]:
         """A numeric sortable field (a date) as raw integers per document; a missing value is -1."""
         key = f"{name}#raw"
         col = self._columns.get(key)
         if col is None:
             missing = 2 ** 64 - 1  # Whoosh's column default for a document without the field
-            col = self._columns[key] = [-1 if v == missing else v
-                                        for v in self._column_values(name, translate=False)]
+            col = self._columns[key] = tuple(-1 if v == missing else v
+                                             for v in self._column_values(name, translate=False))
         return col
 
-    def recency(self) -> list[int]:
+    def recency(self) -> tuple[int, ...]:
         """One number per document that orders documents newest first: by date (none is oldest), then
         the later document number."""
         if self._recent is None:
             dates = self.sort_keys("date")
             n = len(dates) + 1
-            self._recent = [date * n + d for d, date in enumerate(dates)]
+            self._recent = tuple(date * n + d for d, date in enumerate(dates))
         return self._recent
 
     def newest(self, ids, count: int) -> list[int]:
