@@ -11,20 +11,24 @@ two steps that dominated a rebuild done in bulk instead of one posting at a time
 """
 from __future__ import annotations
 
+import io
+import pickle
 import struct
+import sys
 import zlib
 from array import array
 from hashlib import md5
-from itertools import chain, groupby
+from itertools import accumulate, chain, groupby
 from operator import itemgetter, sub
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PerDocReader, W3TermInfo
+from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PerDocReader,
+                                  W3TermInfo, _lenfield)
+from whoosh.columns import NumericColumn
 from whoosh.compat import dumps
 from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from .docsets import field_lengths
 
 INLINE_LIMIT = 2  # a term held by one record keeps its posting in the term table
 
@@ -185,6 +189,100 @@ class _FieldWriter(W3FieldWriter):
             add_term(prefix + btext, _TERM_INFO.pack(*head) + tail)
         if lastfn is not None:
             self.finish_field()
+
+
+# ---------------------------------------------------------------- reading in bulk
+def numbers(column, doccount: int) -> list | None:
+    """Every value of a numeric column (dates, field lengths) in one read, or None for another kind
+    of column. Whoosh reads such a column one document at a time."""
+    if not isinstance(column, NumericColumn.Reader):
+        return None
+    values = array(column._typecode)
+    if values.itemsize != column._fixedlen:
+        return None
+    values.frombytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
+    if column._fixedlen > 1 and sys.byteorder == "little":
+        values.byteswap()  # written big-endian
+    return values.tolist() + [column._default] * (doccount - column._count)
+
+
+_BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
+
+
+def field_lengths(perdoc, field: str, doccount: int) -> list[int] | None:
+    """A field's length in every document of a segment (0 where it is empty), from the segment's
+    length column in one read, or None where there is no such column."""
+    column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if column is None:
+        return None
+    codes = numbers(column, doccount)
+    return [_BYTE_LENGTHS[b] for b in (column if codes is None else codes)]
+
+
+_BLOCK_SIZE = struct.Struct("!i")
+_CHUNK = 1 << 16
+
+
+def term_infos_from(terms, fieldname: str, prefix: bytes):
+    """(term bytes, term info) of a segment's terms of the field that start with prefix, in order,
+    read from the term table in large reads (Whoosh reads each entry with two seeks, and looking each
+    term up again costs a hash probe). terms: a segment's W3TermsReader."""
+    fieldid = terms._fieldmap.get(fieldname)
+    if fieldid is None:
+        return
+    table = terms._tindex
+    start = pack_ushort(fieldid) + prefix
+    pos = table.closest_key_pos(start)
+    if pos is None:
+        return
+    eod, get = table.endofdata, table.dbfile.get
+    buf, at = b"", 0  # buf holds the file from pos on
+    while pos + at < eod:
+        if at + _ENTRY.size > len(buf) or at + _ENTRY.size + sum(_ENTRY.unpack_from(buf, at)) > len(buf):
+            more = min(max(_CHUNK, 2 * (len(buf) - at)), eod - pos - len(buf))
+            if more <= 0:
+                return
+            buf, pos, at = buf[at:] + get(pos + len(buf), more), pos + at, 0
+            continue
+        keylen, vallen = _ENTRY.unpack_from(buf, at)
+        keystart = at + _ENTRY.size
+        key = buf[keystart:keystart + keylen]
+        if not key.startswith(start):
+            return
+        at = keystart + keylen + vallen
+        yield key[2:], W3TermInfo.from_bytes(buf[keystart + keylen:at])
+
+
+def read_postings(postfile, info) -> tuple[array, array]:
+    """A term's postings (document numbers and weights) from its term info, its blocks read in one go
+    and decoded here (Whoosh builds a matcher and reads block by block)."""
+    if info.is_inlined():
+        ids, weights, _values = info.inlined_postings()
+        return array("i", ids), array("f", weights)
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # Whoosh's term info reads the length back as a 1-tuple
+        length = length[0]
+    buf = postfile.get(offset, length)
+    if not buf.startswith(WHOOSH3_HEADER_MAGIC):
+        raise ValueError("not a Whoosh posting list")
+    ids, weights = array("i"), array("f")
+    stream = io.BytesIO(buf)
+    at = len(WHOOSH3_HEADER_MAGIC)
+    while at < len(buf):
+        end = at + _BLOCK_SIZE.size + abs(_BLOCK_SIZE.unpack_from(buf, at)[0])
+        stream.seek(at + _BLOCK_SIZE.size)
+        count, _last, _maxweight, compression, _minlength, _maxlength = pickle.load(stream)
+        data = buf[stream.tell():end]
+        block_ids, block_weights, _values = pickle.loads(zlib.decompress(data) if compression else data)
+        ids.extend(accumulate(block_ids))
+        if block_weights is None:
+            weights.extend(array("f", [1.0]) * count)
+        elif isinstance(block_weights, float):
+            weights.extend(array("f", [block_weights]) * count)
+        else:
+            weights.extend(block_weights)
+        at = end
+    return ids, weights
 
 
 class PortalCodec(W3Codec):

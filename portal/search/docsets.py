@@ -13,7 +13,6 @@ import bisect
 import heapq
 import math
 import pickle
-import sys
 import threading
 import zlib
 from array import array
@@ -22,13 +21,13 @@ from collections.abc import Set as AbstractSet
 from datetime import timedelta
 
 from whoosh import query as Q
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
-from whoosh.columns import CompressedBytesColumn, NumericColumn
+from whoosh.codec.whoosh3 import STORED_COLUMN, W3Codec
+from whoosh.columns import CompressedBytesColumn
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
 
 from .analysis import phrase_hint, sequence
+from .codec import field_lengths, numbers, read_postings, term_infos_from
 
 CACHE_POSTINGS = 2_000_000  # postings kept per searcher, as doc sets and weights (SEARCH_MEMO_POSTINGS)
 CACHE_SEGMENT_POSTINGS = 8_000_000  # postings kept per process, segment by segment, in arrays (8 bytes each)
@@ -134,6 +133,15 @@ def _read_matcher(m) -> tuple:
     return ids, weights
 
 
+def _term_postings(leaf, field: str, tbytes: bytes, info) -> tuple:
+    """A term's postings in one segment, from its term info: (segment doc numbers, weights)."""
+    if isinstance(leaf._terms._codec, W3Codec):  # Whoosh's posting format, decoded in one go
+        return read_postings(leaf._terms._postfile, info)
+    m = leaf._terms._codec.postings_reader(leaf._terms._postfile, info, leaf.schema[field].format,
+                                           term=(field, tbytes))
+    return _read_matcher(m)
+
+
 def _raw_postings(leaf, field: str, text) -> tuple:
     """One segment's postings of a term, deleted documents included: (segment doc numbers, weights)."""
     try:
@@ -141,12 +149,7 @@ def _raw_postings(leaf, field: str, text) -> tuple:
         info = leaf._terms.term_info(field, tbytes)
     except (TermNotFound, KeyError):
         return _NONE
-    if info.is_inlined():
-        ids, weights, _values = info.inlined_postings()
-        return array("i", ids), array("f", weights)
-    m = leaf._terms._codec.postings_reader(leaf._terms._postfile, info, leaf.schema[field].format,
-                                           term=(field, tbytes))
-    return _read_matcher(m)
+    return _term_postings(leaf, field, tbytes, info)
 
 
 def _segment_postings(leaf, key, field: str, text) -> tuple:
@@ -159,28 +162,20 @@ def _segment_postings(leaf, key, field: str, text) -> tuple:
 
 
 def _segment_prefix(leaf, key, field: str, prefix: str) -> tuple:
-    """A segment's documents holding any term that starts with prefix, deleted ones included."""
+    """A segment's documents holding any term that starts with prefix, deleted ones included. The
+    terms and their term infos are read in one walk through the term table (Whoosh's expand_prefix
+    walks it for the terms, then each term is looked up again)."""
     def union():
         ids: set[int] = set()
-        for text in leaf.expand_prefix(field, prefix):
-            ids.update(_segment_postings(leaf, key, field, text)[0])
+        if key is None:
+            for text in leaf.expand_prefix(field, prefix):
+                ids.update(_segment_postings(leaf, key, field, text)[0])
+            return array("i", sorted(ids))
+        for tbytes, info in term_infos_from(leaf._terms, field, leaf._text_to_bytes(field, prefix)):
+            ids.update(_term_postings(leaf, field, tbytes, info)[0])
         return array("i", sorted(ids))
 
     return union() if key is None else _segments.get((key, "p", field, prefix), union)
-
-
-def numbers(column, doccount: int) -> list | None:
-    """Every value of a numeric column (dates, field lengths) in one read, or None for another kind
-    of column. Whoosh reads such a column one document at a time."""
-    if not isinstance(column, NumericColumn.Reader):
-        return None
-    values = array(column._typecode)
-    if values.itemsize != column._fixedlen:
-        return None
-    values.frombytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
-    if column._fixedlen > 1 and sys.byteorder == "little":
-        values.byteswap()  # written big-endian
-    return values.tolist() + [column._default] * (doccount - column._count)
 
 
 def _segment_column(leaf, name: str, translate: bool) -> tuple:
@@ -197,19 +192,6 @@ def _segment_column(leaf, name: str, translate: bool) -> tuple:
         return tuple(leaf.column_reader(name, translate=translate))
 
     return read() if key is None else _segments.get((key, "c", name, translate), read)
-
-
-_BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
-
-
-def field_lengths(perdoc, field: str, doccount: int) -> list[int] | None:
-    """A field's length in every document of a segment (0 where it is empty), from the segment's
-    length column in one read, or None where there is no such column."""
-    column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-    if column is None:
-        return None
-    codes = numbers(column, doccount)
-    return [_BYTE_LENGTHS[b] for b in (column if codes is None else codes)]
 
 
 def _segment_lengths(leaf, field: str) -> array:

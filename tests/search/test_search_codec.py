@@ -128,3 +128,28 @@ def test_the_portal_codec_reads_whooshs_own_lengths(tmp_path, docs):
     assert ours.length_column("key") is None  # no lengths kept for the field
     plain.close()
     ours.close()
+
+
+@pytest.mark.parametrize("compression,inline", [(0, 1), (3, 1), (0, 2), (3, 2)])
+def test_postings_and_prefixes_read_in_bulk_are_whooshs(tmp_path, docs, compression, inline):
+    from portal.search.codec import read_postings, term_infos_from
+
+    ix = _index(tmp_path / "ours", PortalCodec(compression=compression, inlinelimit=inline), docs)
+    reader = ix.reader()
+    terms = reader._terms
+    for field, text in reader.all_terms():
+        ids, weights = read_postings(terms._postfile, reader.term_info(field, text))
+        m = reader.postings(field, text)  # the ids and weights of Whoosh's matcher
+        expected = []
+        while m.is_active():
+            expected.append((m.id(), m.weight()))
+            m.next()
+        assert list(zip(ids, weights)) == expected, (field, text)
+    for field, prefix in (("content", "储"), ("content", "罐"), ("content", "t"), ("key", "doc:1"), ("refs", "gb"),
+                          ("content", "zzz"), ("nosuchfield", "a")):
+        start = prefix.encode()
+        found = [(t, info.doc_frequency()) for t, info in term_infos_from(terms, field, start)]
+        expected = [(t, reader.doc_frequency(field, t)) for t in reader.expand_prefix(field, prefix)] \
+            if field in ix.schema else []
+        assert found == expected
+        assert bool(found) == (prefix not in ("zzz", "a"))
