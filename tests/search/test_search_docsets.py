@@ -207,16 +207,17 @@ def test_a_new_searcher_reads_only_new_segments_and_applies_new_deletions(tmp_pa
             assert hit.score == pytest.approx(whoosh[hit.docnum], rel=1e-3)
 
 
-def test_numeric_columns_read_in_one_go_are_whooshs_values(tmp_path):
+def test_columns_read_in_one_go_are_whooshs_values(tmp_path):
     from portal.search import docsets as ds
 
     configure_jieba(tmp_path)
     ix = whoosh_index.create_in(str(tmp_path), make_schema())
     with ix.writer() as writer:
         for i, doc in enumerate(_docs(12)):
-            if i % 5 == 0 or i == 11:  # some records without a date, the last one too
+            if i % 5 == 0 or i == 11:  # some records without a date or customer, the last one too
                 doc = dict(doc)
                 doc.pop("date", None)
+                doc["customer"] = ""
             writer.add_document(**doc)
     with ix.searcher() as s:
         leaf = s.reader().leaf_readers()[0][0]
@@ -226,6 +227,9 @@ def test_numeric_columns_read_in_one_go_are_whooshs_values(tmp_path):
         lengths = ds._segment_lengths(leaf, "content")
         assert list(lengths) == [leaf.doc_field_length(d, "content", 0) or 0 for d in range(12)]
         assert docsets(s).sort_keys("date")[0] == -1
+        for name in ("kind", "customer", "year"):  # ID columns, from the field's postings
+            assert list(ds._segment_column(leaf, name, True)) == list(leaf.column_reader(name, translate=True))
+        assert ds._segment_column(leaf, "customer", True)[0] == "" and ds._segment_column(leaf, "customer", True)[1]
 
 
 def test_stored_fields_read_together_are_each_records_own(searcher, monkeypatch):
