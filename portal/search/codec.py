@@ -1,6 +1,7 @@
-"""How segments are written: Whoosh's codec (the same files, read by Whoosh's own readers), with the
-two steps that dominated a rebuild done in bulk instead of one posting at a time.
+"""Whoosh's index files (its W3 codec, read by Whoosh's own readers), written and read in bulk where
+Whoosh goes one posting or one record at a time: the steps that dominated a rebuild and a cold query.
 
+Writing (`PortalCodec`):
 - Field lengths: writing a segment asks for the length of the document of every posting, one file
   read each through several layers of file objects; `_PerDocReader` reads a field's lengths once.
 - Postings: Whoosh hands each posting to three methods in turn (about a dozen Python calls, with
@@ -8,6 +9,9 @@ two steps that dominated a rebuild done in bulk instead of one posting at a time
   own. `_FieldWriter` takes a term's postings together and writes the same blocks in one go, and
   keeps the postings of a term held by fewer than `inlinelimit` records in the term table itself
   (Whoosh's format has this; its own writer fails with a limit above 1).
+
+Reading: `numbers` and `field_lengths` read a numeric column in one go, `term_infos_from` walks the
+term table in large reads, `read_postings` decodes a term's posting blocks from one read.
 """
 from __future__ import annotations
 
