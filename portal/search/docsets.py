@@ -113,24 +113,14 @@ def _segment_key(leaf):
 
 
 def _read_matcher(m) -> tuple:
-    """A matcher's postings as (ids, weights), compact arrays. Whole posting blocks are taken at once
-    from the codec's block reader (whoosh-reloaded 2.7.5, pinned), not posting by posting through the
-    matcher interface; other matchers take the slow way."""
+    """A matcher's postings as (ids, weights), compact arrays, through the matcher interface (for
+    readers that are not one plain segment's; those are read by codec.read_postings)."""
     ids = array("i")
     weights = array("f")  # as Whoosh keeps them
-    if all(hasattr(m, name) for name in ("_read_ids", "_read_weights", "_next_block")):
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            block = m._weights
-            weights.extend(block if isinstance(block, array) and block.typecode == "f" else array("f", block))
-            m._next_block()
-    else:
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            m.next()
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
     return ids, weights
 
 
@@ -167,13 +157,14 @@ def _segment_prefix(leaf, key, field: str, prefix: str) -> tuple:
     terms and their term infos are read in one walk through the term table (Whoosh's expand_prefix
     walks it for the terms, then each term is looked up again)."""
     def union():
-        ids: set[int] = set()
         if key is None:
-            for text in leaf.expand_prefix(field, prefix):
-                ids.update(_segment_postings(leaf, key, field, text)[0])
-            return array("i", sorted(ids))
-        for tbytes, info in term_infos_from(leaf._terms, field, leaf._text_to_bytes(field, prefix)):
-            ids.update(_term_postings(leaf, field, tbytes, info)[0])
+            postings = (_segment_postings(leaf, key, field, text)[0] for text in leaf.expand_prefix(field, prefix))
+        else:
+            postings = (_term_postings(leaf, field, tbytes, info)[0]
+                        for tbytes, info in term_infos_from(leaf._terms, field, leaf._text_to_bytes(field, prefix)))
+        ids: set[int] = set()
+        for found in postings:
+            ids.update(found)
         return array("i", sorted(ids))
 
     return union() if key is None else _segments.get((key, "p", field, prefix), union)
@@ -205,7 +196,7 @@ def _id_column(leaf, name: str) -> tuple:
     values = [field.from_column_value(field.column_type.default_value(False))] * leaf.doc_count_all()
     for tbytes, info in term_infos_from(leaf._terms, name, b""):
         text = field.from_bytes(tbytes)
-        for doc in read_postings(leaf._terms._postfile, info)[0]:
+        for doc in _term_postings(leaf, name, tbytes, info)[0]:
             values[doc] = text
     return tuple(values)
 
