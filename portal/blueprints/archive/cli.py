@@ -53,6 +53,18 @@ def schedule_command(as_of):
     click.echo(f"{len(items)} record(s) due as of {when.isoformat()}: {due} ready, {len(items) - due} skipped")
 
 
+@bp.cli.command("extract")
+def extract_command():
+    """Extract the text of every record still waiting for it (e.g. after a restart); safe beside a running portal."""
+    from flask import current_app
+
+    from . import extract
+
+    pending = services.pending_extraction_ids()
+    done = extract.run_pending(current_app._get_current_object(), pending)
+    click.echo(f"{done} of {len(pending)} record(s) waiting for their text extracted")
+
+
 @bp.cli.command("verify")
 def verify_command():
     """Recompute the sha256 of every archived file; exit 1 when any is missing or altered."""

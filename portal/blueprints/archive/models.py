@@ -100,6 +100,7 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     """A declared record: metadata here, content in immutable content-addressed files."""
 
     __tablename__ = "archive_record"
+    __audit_exclude__ = {"extracted_text", "extraction_started_at"}  # derived from the files, not a change of record
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
@@ -117,6 +118,10 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     extracted_text: Mapped[str] = mapped_column(Text, default="", nullable=False)
     extraction_failed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     extraction_note: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    # pending | running (after the commit, see extract.py) | done | none | truncated | failed | refused
+    extraction_state: Mapped[str] = mapped_column(String(20), default="done", server_default="done", nullable=False,
+                                                  index=True)
+    extraction_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE, nullable=False, index=True)
     transferred_to: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     disposed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)

@@ -17,6 +17,14 @@ bp = Blueprint("archive", __name__, url_prefix="/archive")
 OFFICERS = ("records_officer", "cs_manager")
 
 
+@bp.record_once
+def _setup(state) -> None:
+    from . import extract
+
+    state.app.config.setdefault("ARCHIVE_EXTRACT_MODE", "inline" if state.app.testing else "thread")
+    extract.install_listeners()
+
+
 def _services():
     from . import services
 
@@ -132,12 +140,37 @@ def record(record_id: int):
     for f in rec.files:
         file_history.extend(history_for("archive_record_file", f.id))
     items = list(db.session.scalars(db.select(DisposalItem).filter_by(record_id=rec.id)))
+    _resume_extraction(rec)
     return render(
-        "archive/record.html", record=rec, due=services.due_date(rec), holds=services.holds_for(rec),
+        "archive/record.html", record=rec, extraction_waiting=services.extraction_waiting(rec), due=services.due_date(rec), holds=services.holds_for(rec),
         history=sorted(history + file_history, key=lambda e: e.id), disposal_items=items,
         version_form=VersionForm(), hold_form=RecordHoldForm(), meta_form=MetadataForm(obj=rec),
         today=services.today(),
     )
+
+
+def _resume_extraction(rec) -> None:
+    """Finish an extraction a stopped process left behind (the claim keeps two workers from both doing it)."""
+    from flask import current_app
+
+    from . import extract
+
+    services = _services()
+    if services.extraction_to_resume(rec):
+        extract.start(current_app._get_current_object(), [rec.id])
+        db.session.refresh(rec)
+
+
+@bp.get("/records/<int:record_id>/extraction")
+def extraction(record_id: int):
+    """The text-extraction status of a record: polled by htmx while it runs; opened directly, the record page."""
+    from ...extensions import htmx
+
+    rec = load_or_404(_model("ArchiveRecord"), record_id)
+    if not htmx:
+        return redirect(url_for("archive.record", record_id=rec.id))
+    _resume_extraction(rec)
+    return render("archive/_extraction.html", record=rec, extraction_waiting=_services().extraction_waiting(rec))
 
 
 def _model(name):

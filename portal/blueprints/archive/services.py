@@ -5,7 +5,7 @@ Services flush, never commit; every function that depends on the date takes ``to
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ...extensions import db
 from ...storage import ContentStore, sanitise_filename
 from ...timeutil import local_today, to_local, utcnow
-from . import filetypes
+from . import extract, filetypes
 from .filetypes import UploadRejected
 from .models import (
     ACTIVE, CALENDAR_YEAR_END, EVENT, FILED, FISCAL_YEAR_END, PERMANENT, RETAIN, UNTIL_EVENT, ArchiveRecord,
@@ -49,9 +49,6 @@ KIND_SERIES: dict[str, str] = {
     "correspondence": "CS-11",
     "document": "CS-11",
 }
-
-MAX_EXTRACTED_CHARS = 500_000
-
 
 class DuplicateFile(UploadRejected):
     """The same content is already filed; ``existing`` is the record holding it."""
@@ -127,27 +124,107 @@ def find_duplicate(sha: str, *, exclude_record_id: int | None = None) -> Archive
 
 
 def _attach(record: ArchiveRecord, prepared: list[_Prepared], version: int, user) -> None:
+    """Store the files and add them as a version; their text is extracted after the commit."""
     content = store()
-    texts, notes, failed = [], [], False
     for item in prepared:
         content.put(item.data)
-        ok = True
-        try:
-            text = filetypes.extract_text(item.detected, item.data)
-        except filetypes.ExtractionFailed as exc:
-            text, ok, failed = None, False, True
-            notes.append(f"{item.filename}: {exc}")
-        if text:
-            texts.append(text)
-        elif ok and text is None:
-            notes.append(f"{item.filename}: {item.detected.label} has no text to extract")
         record.files.append(RecordFile(
             version=version, filename=item.filename, sha256=item.sha, size=len(item.data),
-            mime=item.detected.mime, extraction_ok=ok, created_by_id=getattr(user, "id", None),
+            mime=item.detected.mime, extraction_ok=True, created_by_id=getattr(user, "id", None),
         ))
-    record.extracted_text = "\n\n".join(texts)[:MAX_EXTRACTED_CHARS]
-    record.extraction_failed = failed
+    record.extraction_state = extract.PENDING
+    record.extraction_started_at = None
+
+
+def _queue_extraction(record: ArchiveRecord) -> None:
+    db.session.flush()
+    extract.request_extraction(db.session, record.id)
+
+
+# ---- text extraction (after the commit: see extract.py) -------------------------------------
+
+EXTRACTION_STALE = timedelta(minutes=10)  # a claim older than this was left by a stopped worker
+
+
+def pending_extraction_ids() -> list[int]:
+    """Records waiting for their text, and those a stopped worker left half done."""
+    stale = utcnow() - EXTRACTION_STALE
+    return list(db.session.scalars(
+        db.select(ArchiveRecord.id).filter(db.or_(
+            ArchiveRecord.extraction_state == extract.PENDING,
+            db.and_(ArchiveRecord.extraction_state == extract.RUNNING, ArchiveRecord.extraction_started_at < stale),
+        )).order_by(ArchiveRecord.id)
+    ))
+
+
+def claim_extraction(record_id: int) -> bool:
+    """Take a pending (or abandoned) record for extraction; False when another worker has it."""
+    now = utcnow()
+    result = db.session.execute(
+        db.update(ArchiveRecord).where(
+            ArchiveRecord.id == record_id,
+            db.or_(ArchiveRecord.extraction_state == extract.PENDING,
+                   db.and_(ArchiveRecord.extraction_state == extract.RUNNING,
+                           ArchiveRecord.extraction_started_at < now - EXTRACTION_STALE)),
+        ).values(extraction_state=extract.RUNNING, extraction_started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def extraction_waiting(record: ArchiveRecord) -> bool:
+    return record.extraction_state in (extract.PENDING, extract.RUNNING)
+
+
+def extraction_to_resume(record: ArchiveRecord) -> bool:
+    """Pending with nobody at it (the process that filed it stopped), or claimed by a process that stopped."""
+    if record.extraction_state == extract.PENDING:
+        return True
+    started = record.extraction_started_at
+    return record.extraction_state == extract.RUNNING and (started is None or started < utcnow() - EXTRACTION_STALE)
+
+
+def extract_record(record_id: int, limits: extract.Limits) -> ArchiveRecord | None:
+    """Extract the text of the record's current files within ``limits``; the files are kept whatever happens."""
+    record = db.session.get(ArchiveRecord, record_id)
+    if record is None:
+        return None
+    if record.status != ACTIVE:
+        record.extraction_state = extract.NONE
+        db.session.flush()
+        return record
+    content = store()
+    texts, notes, outcomes, room = [], [], [], limits.max_chars
+    for f in record.current_files:
+        if f.purged_at is not None:
+            continue
+        with content.open(f.sha256) as handle:
+            data = handle.read()
+        result = extract.extract(f.mime, data, replace(limits, max_chars=max(room, 1)))
+        outcomes.append(result.outcome)
+        f.extraction_ok = result.outcome not in (extract.FAILED, extract.REFUSED)
+        if result.text:
+            texts.append(result.text)
+            room -= len(result.text)
+        if result.note:
+            notes.append(f"{f.filename}: {result.note}")
+    outcome = extract.worst(outcomes)
+    record.extracted_text = "\n\n".join(texts)[:limits.max_chars]
+    record.extraction_state = outcome
+    record.extraction_failed = outcome in (extract.FAILED, extract.REFUSED)
     record.extraction_note = "; ".join(notes)[:300]
+    db.session.flush()
+    return record
+
+
+def extraction_crashed(record_id: int, note: str) -> None:
+    """The extractor itself broke on this record: say so, and do not try again by itself."""
+    record = db.session.get(ArchiveRecord, record_id)
+    if record is not None:
+        record.extraction_state = extract.FAILED
+        record.extraction_failed = True
+        record.extraction_note = note[:300]
+        db.session.flush()
 
 
 def _create(*, series: Series, kind: str, title: str, prepared: list[_Prepared], user, customer_id=None,
@@ -162,7 +239,7 @@ def _create(*, series: Series, kind: str, title: str, prepared: list[_Prepared],
     )
     db.session.add(record)
     _attach(record, prepared, 1, user)
-    db.session.flush()
+    _queue_extraction(record)
     return record
 
 
@@ -212,7 +289,7 @@ def add_version(record: ArchiveRecord, files: list[tuple[str, bytes]], user) -> 
         raise ValueError("only an active record can receive a new version")
     prepared = _prepare(files)
     _attach(record, prepared, record.current_version + 1, user)
-    db.session.flush()
+    _queue_extraction(record)
     return record
 
 

@@ -120,6 +120,7 @@ def test_email_docx_and_xlsx_text_is_extracted(app, officer):
     assert {f.mime for f in r.files} == {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "message/rfc822"}
+    db.session.commit()  # the text is extracted after the commit
     for text in ("Methanol shipment", "T-101", "Styrene order 4411", "500 t styrene"):
         assert text in r.extracted_text
 
