@@ -1,11 +1,10 @@
 """Archive forms: filing, metadata, versions, holds, plan import, batches. All validation of input is here."""
 from __future__ import annotations
 
-from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ...extensions import db
@@ -164,15 +163,13 @@ class PlanImportForm(FlaskForm):
 
 class ProposeForm(FlaskForm):
     as_of = DateField(_l("Due as of"), validators=[DataRequired()])
+    record_id = SelectMultipleField(_l("Records"), coerce=int, validate_choice=False)
+    include_restricted = BooleanField(_l("Include the restricted records that are due and not skipped"))
     note = TextAreaField(_l("Note for the approver"), validators=[Optional(), Length(max=4000)])
     transfer_to = StringField(_l("Receiving party (for transfers)"), validators=[Optional(), Length(max=200)])
 
     def record_ids(self) -> list[int]:
-        out = []
-        for value in request.form.getlist("record_id"):
-            if value.isdigit():
-                out.append(int(value))
-        return out
+        return [rid for rid in (self.record_id.data or []) if 0 < rid < 2**31]
 
 
 class DecisionForm(FlaskForm):

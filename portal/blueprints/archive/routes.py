@@ -245,10 +245,10 @@ def plan():
     from .models import ArchiveRecord, Series
 
     roots = list(db.session.scalars(db.select(Series).filter(Series.parent_id.is_(None)).order_by(Series.code)))
-    counts = dict(db.session.execute(db.select(ArchiveRecord.series_id, db.func.count(ArchiveRecord.id))
-                                     .filter(ArchiveRecord.status == "active").group_by(ArchiveRecord.series_id)).all())
+    counts, hidden = _services().record_counts(current_user)
     plans = sorted({s.plan for s in db.session.scalars(db.select(Series))})
-    return render("archive/plan.html", roots=roots, counts=counts, plans=plans, form=PlanImportForm(), result=None)
+    return render("archive/plan.html", roots=roots, counts=counts, hidden=hidden, plans=plans, form=PlanImportForm(),
+                  result=None)
 
 
 @bp.post("/plan/import")
@@ -293,9 +293,10 @@ def schedule():
     from .forms import ProposeForm
 
     as_of = _as_of_arg()
-    items = _services().schedule(as_of)
+    services = _services()
+    items, hidden = services.split_visible(services.schedule(as_of), current_user)
     form = ProposeForm(formdata=None, as_of=as_of)
-    return render("archive/schedule.html", items=items, as_of=as_of, form=form)
+    return render("archive/schedule.html", items=items, hidden=hidden, as_of=as_of, form=form)
 
 
 @bp.get("/holds")
@@ -383,7 +384,8 @@ def propose():
     if form.validate_on_submit():
         try:
             batch = services.propose_batch(user=current_user, record_ids=form.record_ids(), as_of=form.as_of.data,
-                                           note=form.note.data or "", transfer_to=form.transfer_to.data or "")
+                                           note=form.note.data or "", transfer_to=form.transfer_to.data or "",
+                                           include_restricted=form.include_restricted.data)
         except services.DisposalError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -392,7 +394,8 @@ def propose():
             flash(_("Disposal batch %(number)s proposed; a manager must approve it.", number=batch.number), "success")
             return redirect(url_for("archive.batch", batch_id=batch.id))
     as_of = form.as_of.data or services.today()
-    return render("archive/schedule.html", items=services.schedule(as_of), as_of=as_of, form=form)
+    items, hidden = services.split_visible(services.schedule(as_of), current_user)
+    return render("archive/schedule.html", items=items, hidden=hidden, as_of=as_of, form=form)
 
 
 def _batch_page(batch, *, plan=None, review_forms=None, status=200):

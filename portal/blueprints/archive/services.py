@@ -115,6 +115,23 @@ def _prepare(files: list[tuple[str, bytes]]) -> list[_Prepared]:
     return out
 
 
+def visible_records(stmt, user):
+    """Restricted records only for managers and the people named on them, in the query itself."""
+    if user.is_manager:
+        return stmt
+    return stmt.filter(db.or_(ArchiveRecord.restricted.is_(False), ArchiveRecord.created_by_id == user.id))
+
+
+def record_counts(user) -> tuple[dict[int, int], dict[int, int]]:
+    """Active records per series: those the user may open, and the restricted ones they may not."""
+    stmt = (db.select(ArchiveRecord.series_id, db.func.count(ArchiveRecord.id))
+            .filter(ArchiveRecord.status == ACTIVE).group_by(ArchiveRecord.series_id))
+    visible = dict(db.session.execute(visible_records(stmt, user)).all())
+    everything = dict(db.session.execute(stmt).all())
+    hidden = {sid: n - visible.get(sid, 0) for sid, n in everything.items() if n > visible.get(sid, 0)}
+    return visible, hidden
+
+
 def find_duplicate(sha: str, *, exclude_record_id: int | None = None) -> ArchiveRecord | None:
     stmt = (db.select(ArchiveRecord).join(RecordFile).filter(RecordFile.sha256 == sha, ArchiveRecord.status == ACTIVE,
                                                              RecordFile.purged_at.is_(None)))
@@ -499,6 +516,33 @@ def _open_complaints_by_customer() -> dict[int, list[str]]:
     return out
 
 
+@dataclass
+class HiddenDue:
+    """Due records the user may not open (restricted): counted, never named."""
+
+    total: int = 0
+    ready: int = 0      # not skipped, destroy or transfer: a proposal may include them without showing them
+    skipped: int = 0
+    review: int = 0     # due for review: only someone who may open them can appraise them
+
+
+def split_visible(items: list[DueItem], user) -> tuple[list[DueItem], HiddenDue]:
+    """The due items the user may open, and a count of the others (no reference, no title)."""
+    shown, hidden = [], HiddenDue()
+    for item in items:
+        if item.record.can_view(user):
+            shown.append(item)
+            continue
+        hidden.total += 1
+        if item.skipped:
+            hidden.skipped += 1
+        elif item.action == "review":
+            hidden.review += 1
+        else:
+            hidden.ready += 1
+    return shown, hidden
+
+
 def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None = None) -> list[DueItem]:
     """Active records whose disposition is due on or before ``as_of``, with the reasons any is skipped."""
     stmt = (db.select(ArchiveRecord).join(Series).filter(ArchiveRecord.status == ACTIVE,
@@ -551,14 +595,25 @@ def _next_batch_number(year: int) -> str:
 
 
 def propose_batch(*, user, record_ids: list[int], as_of: date, note: str = "",
-                  transfer_to: str = "") -> "DisposalBatch":
-    """The records officer proposes a batch from the due list; records not due or held are refused."""
+                  transfer_to: str = "", include_restricted: bool = False) -> "DisposalBatch":
+    """The records officer proposes a batch from the due list; records not due or held are refused.
+
+    Restricted records the officer may not open are never named to them: they are chosen together,
+    with ``include_restricted`` (every one that is due for destruction or transfer and not skipped).
+    Those due for review wait for someone who may open them (an admin, or an officer named on them).
+    The approving manager sees them all.
+    """
     from .models import DisposalBatch, DisposalItem
 
     if not user.has_role("records_officer", "admin"):
         raise DisposalError(_l("Only the records officer proposes disposal batches."))
-    due = {item.record.id: item for item in schedule(as_of)}
+    items = schedule(as_of)
+    shown, _hidden = split_visible(items, user)
+    due = {item.record.id: item for item in shown}
     chosen = [due[rid] for rid in dict.fromkeys(record_ids) if rid in due]
+    if include_restricted:
+        chosen += [item for item in items if not item.record.can_view(user) and not item.skipped
+                   and item.action != "review"]
     if not chosen:
         raise DisposalError(_l("Choose at least one record that is due and not skipped."))
     skipped = [item.record.reference for item in chosen if item.skipped]
