@@ -5,10 +5,12 @@ import sys
 from datetime import date
 
 import click
+from flask import current_app
 
 from ...audit import acting_as
 from ...extensions import db
-from . import services
+from ...web import parse_date
+from . import extract, services
 from .models import DisposalBatch
 from .plan import import_plan
 from .routes import bp
@@ -17,10 +19,10 @@ from .routes import bp
 def _parse_date(value: str | None) -> date:
     if not value:
         return services.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-06-30") from None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-06-30 (years 1900 to 2999)")
+    return parsed
 
 
 @bp.cli.command("import-plan")
@@ -56,10 +58,6 @@ def schedule_command(as_of):
 @bp.cli.command("extract")
 def extract_command():
     """Extract the text of every record still waiting for it (e.g. after a restart); safe beside a running portal."""
-    from flask import current_app
-
-    from . import extract
-
     pending = services.pending_extraction_ids()
     done = extract.run_pending(current_app._get_current_object(), pending)
     click.echo(f"{done} of {len(pending)} record(s) waiting for their text extracted")

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from ...uploads import plain
+
 log = logging.getLogger(__name__)
 
 PDF = "application/pdf"
@@ -81,17 +83,6 @@ class Extraction:
     text: str = ""
     outcome: str = DONE
     note: str = ""
-
-
-def plain(message) -> str:
-    """A lazy message as text, translated in a request, untranslated outside one (CLI, jobs)."""
-    try:
-        return str(message)
-    except RuntimeError:
-        args, kwargs = getattr(message, "_args", ()), getattr(message, "_kwargs", {})
-        if args:
-            return str(args[0]) % kwargs if kwargs else str(args[0])
-        return repr(message)
 
 
 class _Bounded(Exception):

@@ -5,12 +5,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from ...extensions import db
 from ...forms import choices
 from ..customers.models import Customer
-from .filetypes import plain
+from ...uploads import plain
+from ...web import INT_MAX
 from .models import EVENT, Series
 
 
@@ -34,19 +35,24 @@ def _read_files(field) -> list[tuple[str, bytes]]:
     return files
 
 
+def _get(model, ident):
+    """The row with this id, or None for no id, a missing one, or a number no id can be."""
+    return db.session.get(model, ident) if isinstance(ident, int) and 0 < ident <= INT_MAX else None
+
+
 class RecordMetaMixin:
     def _init_choices(self):
         self.series_id.choices = series_choices()
         self.customer_id.choices = customer_choices()
 
     def validate_series_id(self, field):
-        series = db.session.get(Series, field.data) if field.data else None
+        series = _get(Series, field.data)
         if series is None:
             raise ValidationError(_l("Choose a series of the file plan."))
         self.series = series
 
     def validate_event_date(self, field):
-        series = db.session.get(Series, self.series_id.data) if self.series_id.data else None
+        series = _get(Series, self.series_id.data)
         if field.data and self.record_date.data and field.data < self.record_date.data:
             raise ValidationError(_l("The event date cannot be before the document date."))
         if series is not None and series.trigger == EVENT and series.trigger_label and field.data is None:
@@ -65,6 +71,7 @@ class FileRecordForm(RecordMetaMixin, FlaskForm):
     event_date = DateField(_l("Event date"), validators=[Optional()], description=_l(
         "For series counted from an event (contract end, case closed, superseded): the date it happened."))
     restricted = BooleanField(_l("Restricted (only managers and the people named on it may see it)"))
+    allow_duplicate = BooleanField(_l("File it again anyway"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,12 +134,12 @@ class HoldForm(FlaskForm):
                 raise ValidationError(_l("Name the record."))
             self.target = {"record": record}
         elif field.data == "series":
-            series = db.session.get(Series, self.series_id.data) if self.series_id.data else None
+            series = _get(Series, self.series_id.data)
             if series is None:
                 raise ValidationError(_l("Choose the series."))
             self.target = {"series": series}
         else:
-            if not self.customer_id.data or db.session.get(Customer, self.customer_id.data) is None:
+            if _get(Customer, self.customer_id.data) is None:
                 raise ValidationError(_l("Choose the customer."))
             self.target = {"customer_id": self.customer_id.data}
 
@@ -173,6 +180,7 @@ class ProposeForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
+    decision = StringField(_l("Decision"), validators=[AnyOf(("approve", "reject"))])  # the button pressed
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
 
 
@@ -188,4 +196,4 @@ class ReviewDecisionForm(FlaskForm):
 
 
 class ExecuteForm(FlaskForm):
-    pass
+    dry_run = BooleanField(_l("Dry run"))
