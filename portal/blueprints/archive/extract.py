@@ -278,18 +278,20 @@ def _after_commit(session) -> None:
 def start(app, ids: list[int]) -> None:
     """Extract these records outside the request, as ``ARCHIVE_EXTRACT_MODE`` says.
 
-    ``thread`` (the default): a thread of this process, the request does not wait. ``inline`` (tests,
-    scripts): the same thread, waited for. ``command``: nothing here; ``flask archive extract`` (e.g. a
+    ``thread`` (the default): a thread of this process; a request does not wait for it (a CLI command
+    or job does, since its process ends with it). ``inline`` (tests): the thread is always waited for. ``command``: nothing here; ``flask archive extract`` (e.g. a
     timer) does it. Whatever a stopped process left pending is finished by the next of these, by the
     record page, or by the command.
     """
+    from flask import has_request_context
+
     mode = app.config.get("ARCHIVE_EXTRACT_MODE", "thread")
     if mode == "command" or not ids:
         return
     thread = threading.Thread(target=run_pending, args=(app, list(ids)), name="archive-extract", daemon=True)
     thread.start()
-    if mode == "inline":
-        thread.join()
+    if mode == "inline" or not has_request_context():
+        thread.join()  # a CLI command or job waits: its process would end, and the thread with it
 
 
 def _after_rollback(session) -> None:
