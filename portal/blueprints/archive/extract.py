@@ -266,6 +266,8 @@ def request_extraction(session, record_id: int) -> None:
 
 
 def _after_commit(session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT was released: the outer transaction is still open
+        return
     ids = session.info.pop("archive_extract", None)
     if not ids:
         return

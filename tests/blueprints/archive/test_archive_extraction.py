@@ -207,3 +207,13 @@ def test_a_fresh_claim_is_not_taken_twice(app, officer):
     db.session.commit()
     assert services.claim_extraction(record.id) is False  # another worker has it
     assert record.id not in services.pending_extraction_ids()
+
+
+def test_filing_inside_a_savepoint_is_extracted_after_the_outer_commit(app, officer):
+    with db.session.begin_nested():  # as a domain files a document without risking its own transaction
+        record = services.file_document(kind="document", title="Minutes", files=[("m.txt", b"Wombat minutes")],
+                                        user=officer)
+    assert record.extraction_state == "pending"  # the savepoint is released, nothing is committed yet
+    db.session.commit()
+    db.session.expire_all()
+    assert "Wombat" in db.session.get(ArchiveRecord, record.id).extracted_text
