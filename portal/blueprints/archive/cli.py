@@ -9,7 +9,7 @@ from flask import current_app
 
 from ...audit import acting_as
 from ...extensions import db
-from ...web import parse_date
+from ...web import parse_date, parse_int
 from . import extract, services
 from .models import DisposalBatch
 from .plan import import_plan
@@ -82,8 +82,8 @@ def verify_command():
 def dispose_command(batch_number, dry_run):
     """Execute an approved disposal batch (idempotent: a rerun finishes an interrupted batch)."""
     batch = db.session.scalar(db.select(DisposalBatch).filter_by(number=batch_number))
-    if batch is None and batch_number.isdigit():
-        batch = db.session.get(DisposalBatch, int(batch_number))
+    if batch is None and parse_int(batch_number, min=1) is not None:
+        batch = db.session.get(DisposalBatch, parse_int(batch_number, min=1))
     if batch is None:
         raise click.ClickException(f"no disposal batch {batch_number}")
     try:
