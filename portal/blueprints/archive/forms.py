@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -10,7 +11,6 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Validation
 from ...extensions import db
 from ...forms import choices
 from ..customers.models import Customer
-from ...uploads import plain
 from ...web import INT_MAX
 from .models import EVENT, Series
 
@@ -129,9 +129,8 @@ class HoldForm(FlaskForm):
         if field.data == "record":
             ref = (self.record_ref.data or "").strip().upper()
             record = db.session.scalar(db.select(ArchiveRecord).filter_by(reference=ref)) if ref else None
-            if record is None:
-                self.record_ref.errors = list(self.record_ref.errors) + [plain(_l("No record with this reference."))]
-                raise ValidationError(_l("Name the record."))
+            if record is None or not record.can_view(current_user):  # a restricted one is not confirmed either
+                raise ValidationError(_l("No record with this reference."))
             self.target = {"record": record}
         elif field.data == "series":
             series = _get(Series, self.series_id.data)

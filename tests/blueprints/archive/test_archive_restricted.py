@@ -61,3 +61,17 @@ def test_file_plan_counts_only_what_the_user_may_open(app, client, login, record
     manager_client = app.test_client()
     login("cs_manager", client=manager_client)
     assert "2 record(s)" in manager_client.get("/archive/plan").get_data(as_text=True)
+
+
+def test_holds_do_not_name_restricted_records(app, client, login, make_user, records):
+    hidden, _open = records
+    manager = make_user("boss", "cs_manager")
+    services.place_hold(user=manager, reason="Litigation", record=hidden)
+    db.session.commit()
+    login("records_officer")
+    body = client.get("/archive/holds").get_data(as_text=True)
+    assert "Litigation" in body and hidden.reference not in body and "(restricted record)" in body
+    response = client.post("/archive/holds", data={"scope": "record", "record_ref": hidden.reference,
+                                                   "reason": "probe"})
+    body = response.get_data(as_text=True)
+    assert "No record with this reference." in body  # its existence is not confirmed
