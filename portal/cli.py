@@ -31,8 +31,11 @@ def create_user(name: str, roles: tuple[str, ...], password_stdin: bool, full_na
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        raise click.ClickException("the password must have at least 10 characters")
+    from .blueprints.auth.services import password_problem
+
+    problem = password_problem(password, username=name, admin="admin" in roles)
+    if problem is not None:
+        raise click.ClickException(str(problem))
     with acting_as(name="cli"):
         create(name, roles, password, full_name=full_name, email=email)
         db.session.commit()

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from ...extensions import db
 from ...forms import MultiCheckboxField, check_email, choices
 from ...models import ROLES, Department, User
-from ..auth.forms import password_rules
+from ..auth.forms import check_password
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -56,11 +56,19 @@ class UserForm(FlaskForm):
         if self._user is None and not field.data:
             raise ValidationError(_l("Set an initial password."))
         if field.data:
-            password_rules(self, field)
+            check_password(field.data, username=self.username.data or "", admin="admin" in (self.roles.data or ()))
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256), password_rules])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._user = user
+
+    def validate_password(self, field):
+        user = self._user
+        check_password(field.data, username=user.username if user else "", admin=bool(user and user.has_role("admin")))
 
 
 class DepartmentForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Administration: users and roles, departments, the audit log."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from ...audit import history_for
 from ...extensions import db
@@ -12,6 +12,12 @@ from . import services
 from .forms import AuditFilterForm, DepartmentForm, ResetPasswordForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _keep_own_session(user: User) -> None:
+    """An administrator editing their own account ends their other sessions, not this one."""
+    if user.id == current_user.id:
+        login_user(user, fresh=True)
 
 
 @bp.get("/users")
@@ -49,21 +55,21 @@ def edit_user(user_id: int):
         else:
             services.save_user(form, user)
             db.session.commit()
+            _keep_own_session(user)
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render("admin/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(prefix="reset"))
+    return render("admin/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(prefix="reset", user=user))
 
 
 @bp.post("/users/<int:user_id>/password")
 @require("admin")
 def reset_password(user_id: int):
     user = load_or_404(User, user_id)
-    form = ResetPasswordForm(prefix="reset")
+    form = ResetPasswordForm(prefix="reset", user=user)
     if form.validate_on_submit():
-        user.set_password(form.password.data)
-        user.failed_logins = 0
-        user.locked_until = None
+        services.reset_password(user, form.password.data)
         db.session.commit()
+        _keep_own_session(user)
         flash(_("Password of %(name)s reset.", name=user.username), "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     edit_form = UserForm(obj=user, user=user, formdata=None)

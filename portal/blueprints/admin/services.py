@@ -10,6 +10,9 @@ from ...timeutil import tz
 
 
 def save_user(form, user: User | None) -> User:
+    """Create or update a user from the form. Deactivation, a change of roles or a new password end
+    the user's sessions (they sign in again with what they may now do)."""
+    before = None if user is None else (user.active, frozenset(user.role_names))
     if user is None:
         # Complete before it joins the session: looking up roles below may flush it.
         user = User(username=form.username.data)
@@ -26,8 +29,19 @@ def save_user(form, user: User | None) -> User:
         user.set_password(form.password.data)
         user.failed_logins = 0
         user.locked_until = None
+    if before is not None and (form.password.data or before != (user.active, frozenset(user.role_names))):
+        user.end_sessions()
     db.session.flush()
     return user
+
+
+def reset_password(user: User, password: str) -> None:
+    """An administrator sets a new password: the account unlocks and every session of the user ends."""
+    user.set_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.end_sessions()
+    db.session.flush()
 
 
 def create_user(username: str, roles, password: str, *, full_name: str = "", email: str = "") -> User:

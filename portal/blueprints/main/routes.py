@@ -32,6 +32,6 @@ def set_language():
             db.session.commit()
         refresh()
     target = request.referrer or url_for("dashboard.index")
-    from ..auth.routes import is_safe_next
+    from ..auth.services import safe_next_path
 
-    return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
+    return redirect(safe_next_path(target) or url_for("dashboard.index"))
