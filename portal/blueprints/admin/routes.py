@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from ...audit import history_for
+from ...audit import history_for, kind_label, model_for_table, record_label
 from ...extensions import db
 from ...models import Department, User
 from ...permissions import load_or_404, require
@@ -12,6 +12,17 @@ from . import services
 from .forms import AuditFilterForm, DepartmentForm, ResetPasswordForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.app_template_global("record_label")
+def _record_label(entity: str, entity_id, user=None) -> str:
+    """The kind and title of an audited record, for the audit log and every record's history."""
+    return record_label(entity, entity_id, user if user is not None else current_user)
+
+
+@bp.app_template_global("kind_label")
+def _kind_label(entity: str) -> str:
+    return kind_label(entity)
 
 
 def _keep_own_session(user: User) -> None:
@@ -125,7 +136,7 @@ def audit_log():
 @bp.get("/audit/<entity>/<entity_id>")
 def record_history(entity: str, entity_id: str):
     """The history of one record, for anyone who may view the record."""
-    model = services.model_for_table(entity)
+    model = model_for_table(entity)
     if model is None:
         abort(404)
     if not current_user.has_role("admin", "cs_manager"):
@@ -137,4 +148,5 @@ def record_history(entity: str, entity_id: str):
     entries = history_for(entity, entity_id)
     if not entries:
         abort(404)
-    return render("admin/history.html", entity=entity, entity_id=entity_id, entries=entries)
+    return render("admin/history.html", entity=entity, entity_id=entity_id, entries=entries,
+                  label=record_label(entity, entity_id, current_user))

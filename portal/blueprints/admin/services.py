@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from ...audit import AuditEntry
+from ...audit import AuditEntry, kind_label
 from ...extensions import db
 from ...models import User
 from ...timeutil import tz
@@ -66,13 +66,7 @@ def audit_query(*, user: str = "", entity: str = "", date_from=None, date_to=Non
     return stmt
 
 
-def audited_entities() -> list[str]:
-    return list(db.session.scalars(db.select(AuditEntry.entity).distinct().order_by(AuditEntry.entity)))
-
-
-def model_for_table(table: str):
-    for mapper in db.Model.registry.mappers:
-        cls = mapper.class_
-        if getattr(cls, "__tablename__", None) == table:
-            return cls
-    return None
+def audited_entities() -> list[tuple[str, str]]:
+    """(table, translated kind) of every kind of record in the trail, by kind."""
+    tables = db.session.scalars(db.select(AuditEntry.entity).distinct())
+    return sorted(((t, kind_label(t)) for t in tables), key=lambda pair: pair[1].lower())
