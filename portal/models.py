@@ -120,9 +120,22 @@ class Department(TimestampMixin, db.Model):
     name_zh: Mapped[str] = mapped_column(String(120), default="", nullable=False)
 
     def display_name(self, locale: str | None = None) -> str:
+        """The name in `locale`, by default the current user's language (English when no Chinese name)."""
+        if locale is None:
+            from flask_babel import get_locale
+
+            locale = str(get_locale() or "")
         if locale and locale.startswith("zh") and self.name_zh:
             return self.name_zh
-        return self.name_en
+        return self.name_en or self.name_zh
+
+    @property
+    def label(self) -> str:
+        """"OPS 操作部" / "OPS Operations Department": for lists and drop-downs."""
+        return f"{self.code} {self.display_name()}"
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class User(UserMixin, TimestampMixin, db.Model):

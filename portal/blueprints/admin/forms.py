@@ -37,7 +37,7 @@ class UserForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._user = user
         departments = db.session.scalars(db.select(Department).order_by(Department.code))
-        self.department_id.choices = [(0, "—")] + [(d.id, f"{d.code} {d.name_en}") for d in departments]
+        self.department_id.choices = [(0, "—")] + [(d.id, d.label) for d in departments]
 
     def validate_username(self, field):
         existing = db.session.scalar(db.select(User).filter(db.func.lower(User.username) == field.data.lower()))

@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 
 from ...audit import AuditEntry, kind_label
 from ...extensions import db
-from ...models import User
+from ...models import Department, User
 from ...timeutil import tz
 
 
@@ -70,3 +70,17 @@ def audited_entities() -> list[tuple[str, str]]:
     """(table, translated kind) of every kind of record in the trail, by kind."""
     tables = db.session.scalars(db.select(AuditEntry.entity).distinct())
     return sorted(((t, kind_label(t)) for t in tables), key=lambda pair: pair[1].lower())
+
+
+def department_choices(*, blank: bool = True) -> list[tuple[int, str]]:
+    """(id, "CODE name") pairs for select fields, named in the user's language, by code."""
+    rows = db.session.scalars(db.select(Department).order_by(Department.code))
+    return ([(0, "—")] if blank else []) + [(d.id, d.label) for d in rows]
+
+
+def staff_choices(*, cs_only: bool = False, blank: bool = True) -> list[tuple[int, str]]:
+    """(id, name) of active users by name, for "owner", "assigned to" and similar select fields in
+    every module; `cs_only` keeps CSRs and CS managers."""
+    users = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name, User.username))
+    pairs = [(u.id, u.display_name) for u in users if not cs_only or u.has_role("csr", "cs_manager")]
+    return ([(0, "—")] if blank else []) + pairs

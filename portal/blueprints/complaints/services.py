@@ -16,11 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_
 
 from ...extensions import db
-from ...models import Department, User
 from ...storage import ContentStore, sanitise_filename, sha256_bytes
 from ...timeutil import to_local, utcnow
 from ...workdays import add_workdays, working_hours_between
-from ..customers.models import Customer
 from .models import (
     CATEGORIES,
     FINAL_STATES,
@@ -646,20 +644,9 @@ def complaint_figures(user) -> dict:
 
 # --- choices --------------------------------------------------------------------------------------
 
-def staff_choices(*, cs_only: bool = False, blank: bool = True):
-    users = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name, User.username))
-    out = [(u.id, u.display_name) for u in users if not cs_only or u.has_role("csr", "cs_manager")]
-    return ([(0, "—")] if blank else []) + out
-
-
-def department_choices(*, blank: bool = True):
-    rows = db.session.scalars(db.select(Department).order_by(Department.code))
-    return ([(0, "—")] if blank else []) + [(d.id, d.name_en) for d in rows]
-
-
-def customer_choices():
-    rows = db.session.scalars(db.select(Customer).filter(Customer.active.is_(True)).order_by(Customer.code))
-    return [(c.id, f"{c.code} · {c.name_en}") for c in rows]
+# Moved beside their models' services; re-exported here until the routes import them from there.
+from ..admin.services import department_choices, staff_choices  # noqa: E402,F401
+from ..customers.services import customer_choices  # noqa: E402,F401
 
 
 # --- management of change ----------------------------------------------------------------------------

@@ -48,8 +48,14 @@ def csr_choices():
     return [(u.id, u.display_name) for u in users if u.has_role("csr", "cs_manager")]
 
 
-def customer_choices(*, include_blank: bool = True):
-    """(id, "CODE name") pairs for select fields in every module."""
-    rows = db.session.scalars(db.select(Customer).filter(Customer.active.is_(True)).order_by(Customer.code))
-    choices = [(c.id, f"{c.code} · {c.name_en}") for c in rows]
-    return ([(0, "—")] if include_blank else []) + choices
+def customer_choices(*, blank: bool = False, active_only: bool = True) -> list[tuple[int, str]]:
+    """(id, "CODE 中文名 / English name") pairs for the customer drop-downs of every module, by code.
+
+    Without a leading blank choice by default (forms add their own "—"); `active_only=False` for
+    filters over old records, whose customers may have left.
+    """
+    stmt = db.select(Customer).order_by(Customer.code)
+    if active_only:
+        stmt = stmt.filter(Customer.active.is_(True))
+    choices = [(c.id, c.choice_label) for c in db.session.scalars(stmt)]
+    return ([(0, "—")] if blank else []) + choices
