@@ -17,6 +17,7 @@ from typing import Callable, Optional
 
 from flask import has_request_context
 from sqlalchemy import DDL, Integer, String, Text, event, inspect, insert
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from .extensions import db
@@ -379,7 +380,7 @@ def _row(entity: str, entity_id: str):
         return None
     try:
         return db.session.get(model, int(entity_id))
-    except Exception:  # a composite key or an unusual id type: no title, still a label
+    except (ValueError, TypeError, InvalidRequestError):  # a composite key or an unusual id type: no title
         return None
 
 

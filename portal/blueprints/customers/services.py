@@ -1,7 +1,8 @@
 """Customer domain logic: services flush, routes commit."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from ...extensions import db
 from ...models import User
@@ -84,7 +85,7 @@ class TabRow:
 class Tab:
     key: str
     label: str
-    rows: list[TabRow] = field(default_factory=list)
+    rows: list[TabRow] = dc_field(default_factory=list)
 
     @property
     def count(self) -> int:
