@@ -7,7 +7,7 @@ from ...audit import history_for, kind_label, model_for_table, record_label
 from ...extensions import db
 from ...models import Department, User
 from ...permissions import load_or_404, require
-from ...web import page_args, render
+from ...web import page_args, render, service_errors
 from . import services
 from .forms import AuditFilterForm, DepartmentForm, ResetPasswordForm, UserForm
 
@@ -44,10 +44,12 @@ def users():
 def create_user():
     form = UserForm()
     if form.validate_on_submit():
-        user = services.save_user(form, None)
-        db.session.commit()
-        flash(_("User %(name)s created.", name=user.username), "success")
-        return redirect(url_for("admin.users"))
+        with service_errors(form) as outcome:
+            user = services.save_user(form, None, current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
     return render("admin/user_form.html", form=form, user=None)
 
 
@@ -61,11 +63,10 @@ def edit_user(user_id: int):
         form.department_id.data = user.department_id or 0
         form.language.data = user.language or ""
     if form.validate_on_submit():
-        if user.id == current_user.id and ("admin" not in form.roles.data or not form.active.data):
-            form.roles.errors.append(_("You cannot remove your own administrator role or deactivate yourself."))
-        else:
-            services.save_user(form, user)
+        with service_errors(form) as outcome:
+            services.save_user(form, user, current_user)
             db.session.commit()
+        if outcome.ok:
             _keep_own_session(user)
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
@@ -78,11 +79,13 @@ def reset_password(user_id: int):
     user = load_or_404(User, user_id)
     form = ResetPasswordForm(prefix="reset", user=user)
     if form.validate_on_submit():
-        services.reset_password(user, form.password.data)
-        db.session.commit()
-        _keep_own_session(user)
-        flash(_("Password of %(name)s reset.", name=user.username), "success")
-        return redirect(url_for("admin.edit_user", user_id=user.id))
+        with service_errors(form) as outcome:
+            services.reset_password(user, form.password.data)
+            db.session.commit()
+        if outcome.ok:
+            _keep_own_session(user)
+            flash(_("Password of %(name)s reset.", name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
     edit_form = UserForm(obj=user, user=user, formdata=None)
     edit_form.roles.data = sorted(user.role_names)
     return render("admin/user_form.html", form=edit_form, user=user, reset_form=form)
@@ -93,12 +96,12 @@ def reset_password(user_id: int):
 def departments():
     form = DepartmentForm()
     if form.validate_on_submit():
-        department = Department()
-        form.populate_obj(department)
-        db.session.add(department)
-        db.session.commit()
-        flash(_("Department %(code)s added.", code=department.code), "success")
-        return redirect(url_for("admin.departments"))
+        with service_errors(form) as outcome:
+            department = services.save_department(form, None)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Department %(code)s added.", code=department.code), "success")
+            return redirect(url_for("admin.departments"))
     rows = db.session.scalars(db.select(Department).order_by(Department.code)).all()
     return render("admin/departments.html", form=form, departments=rows)
 
@@ -109,10 +112,12 @@ def edit_department(department_id: int):
     department = load_or_404(Department, department_id)
     form = DepartmentForm(obj=department, department=department)
     if form.validate_on_submit():
-        form.populate_obj(department)
-        db.session.commit()
-        flash(_("Department %(code)s saved.", code=department.code), "success")
-        return redirect(url_for("admin.departments"))
+        with service_errors(form) as outcome:
+            services.save_department(form, department)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Department %(code)s saved.", code=department.code), "success")
+            return redirect(url_for("admin.departments"))
     return render("admin/department_form.html", form=form, department=department)
 
 

@@ -3,15 +3,25 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from ...audit import AuditEntry, kind_label
 from ...extensions import db
 from ...models import Department, User
+from ...services import ServiceError
 from ...timeutil import tz
 
 
-def save_user(form, user: User | None) -> User:
+class SelfLockout(ServiceError):
+    """An administrator may not take away their own administrator role or deactivate themselves."""
+
+
+def save_user(form, user: User | None, actor: User | None = None) -> User:
     """Create or update a user from the form. Deactivation, a change of roles or a new password end
     the user's sessions (they sign in again with what they may now do)."""
+    if user is not None and actor is not None and user.id == actor.id and (
+            "admin" not in (form.roles.data or ()) or not form.active.data):
+        raise SelfLockout(_l("You cannot remove your own administrator role or deactivate yourself."), field="roles")
     before = None if user is None else (user.active, frozenset(user.role_names))
     if user is None:
         # Complete before it joins the session: looking up roles below may flush it.
@@ -70,6 +80,16 @@ def audited_entities() -> list[tuple[str, str]]:
     """(table, translated kind) of every kind of record in the trail, by kind."""
     tables = db.session.scalars(db.select(AuditEntry.entity).distinct())
     return sorted(((t, kind_label(t)) for t in tables), key=lambda pair: pair[1].lower())
+
+
+def save_department(form, department: Department | None) -> Department:
+    if department is None:
+        department = Department()
+        db.session.add(department)
+    form.populate_obj(department)
+    department.name_zh = (department.name_zh or "").strip()
+    db.session.flush()
+    return department
 
 
 def department_choices(*, blank: bool = True) -> list[tuple[int, str]]:
