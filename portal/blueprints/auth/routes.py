@@ -14,11 +14,6 @@ from .services import authenticate, end_other_sessions, safe_next_path
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-def is_safe_next(target: str | None) -> bool:
-    """Whether `target` is a local path; redirect to safe_next_path(target), never to the raw value."""
-    return safe_next_path(target) is not None
-
-
 def _fresh_session() -> None:
     """A new session at sign-in and sign-out (no fixation), keeping the language chosen on the page."""
     language = session.get("language")
