@@ -31,7 +31,7 @@ def create_user(name: str, roles: tuple[str, ...], password_stdin: bool, full_na
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    from .blueprints.auth.services import password_problem
+    from .passwords import password_problem
 
     problem = password_problem(password, username=name, admin="admin" in roles)
     if problem is not None:

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from ...extensions import db
 from ...forms import MultiCheckboxField, check_email, choices
 from ...models import ROLES, Department, User
-from ..auth.forms import check_password
+from ...passwords import check_password
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),

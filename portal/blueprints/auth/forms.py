@@ -2,22 +2,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from ...forms import choices
-from .services import MIN_PASSWORD, password_problem  # noqa: F401  (MIN_PASSWORD: kept for importers)
+from ...passwords import check_password
 
 
 class LoginForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
-
-
-def check_password(value: str, *, username: str = "", admin: bool = False) -> None:
-    """Raise a ValidationError when the password policy refuses the value (see services.password_problem)."""
-    problem = password_problem(value, username=username, admin=admin)
-    if problem is not None:
-        raise ValidationError(problem)
 
 
 class ChangePasswordForm(FlaskForm):

@@ -7,9 +7,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ...extensions import db
 from ...i18n import refresh
-from ...web import render
+from ...web import local_path, render
 from .forms import ChangePasswordForm, LanguageForm, LoginForm
-from .services import authenticate, end_other_sessions, safe_next_path
+from .services import authenticate, end_other_sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -35,7 +35,8 @@ def login():
         else:
             _fresh_session()
             login_user(user)
-            return redirect(safe_next_path(request.args.get("next")) or url_for("dashboard.index"))
+            # Only a path rebuilt from a local `next` (never the raw value): see web.local_path.
+            return redirect(local_path(request.args.get("next")) or url_for("dashboard.index"))
     return render("auth/login.html", form=form)
 
 

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_
 
 from ...extensions import db
+from ...models import Department
 from ...storage import ContentStore, sanitise_filename, sha256_bytes
 from ...timeutil import to_local, utcnow
 from ...workdays import add_workdays, working_hours_between
@@ -612,8 +613,13 @@ def complaint_figures(user) -> dict:
 # --- choices --------------------------------------------------------------------------------------
 
 # Moved beside their models' services; re-exported here until the routes import them from there.
-from ..admin.services import department_choices, staff_choices  # noqa: E402,F401
+from ..admin.services import staff_choices  # noqa: E402,F401
 from ..customers.services import customer_choices  # noqa: E402,F401
+
+
+def department_choices(*, blank: bool = True):
+    rows = db.session.scalars(db.select(Department).order_by(Department.code))
+    return ([(0, "—")] if blank else []) + [(d.id, d.label) for d in rows]  # named in the user's language
 
 
 # --- management of change ----------------------------------------------------------------------------

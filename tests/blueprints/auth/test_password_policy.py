@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.blueprints.auth.services import common_passwords, password_problem
+from portal.passwords import common_passwords, password_problem
 from portal.extensions import db
 from portal.models import User
 
