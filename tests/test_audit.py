@@ -243,6 +243,12 @@ def test_a_bad_date_in_the_filter_is_a_field_error_not_a_crash(client, login):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("args", [{"date_to": "9999-12-31"}, {"date_from": "0001-01-01"}, {"date_to": "2026-02-30"}])
+def test_dates_out_of_range_in_the_filter_are_field_errors(client, login, args):
+    login("admin")
+    assert client.get("/admin/audit", query_string=args).status_code == 200
+
+
 def test_the_audit_log_is_paginated(client, login):
     for i in range(30):
         db.session.add(Customer(code=f"C{i:02d}", name_en=f"Customer {i}"))

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from ...extensions import db
 from ...forms import MultiCheckboxField, check_email, choices
 from ...models import ROLES, Department, User
+from ...web import DATE_MAX, DATE_MIN
 from ...passwords import check_password
 
 ROLE_LABELS = {
@@ -94,3 +95,11 @@ class AuditFilterForm(FlaskForm):
     entity = StringField(_l("Record type"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+    def _within_bounds(self, field):
+        if field.data is not None and not DATE_MIN <= field.data <= DATE_MAX:
+            raise ValidationError(_l("Choose a date between %(first)s and %(last)s.", first=DATE_MIN.isoformat(),
+                                     last=DATE_MAX.isoformat()))
+
+    validate_date_from = _within_bounds
+    validate_date_to = _within_bounds
