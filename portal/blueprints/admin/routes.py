@@ -11,7 +11,7 @@ from ...web import page_args, render, service_errors
 from . import services
 from .forms import AuditFilterForm, DepartmentForm, ResetPasswordForm, UserForm
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group="users")  # `flask users ...`: cli.py
 
 
 @bp.app_template_global("record_label")
