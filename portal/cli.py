@@ -72,3 +72,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(__import__("portal.backup", fromlist=["backup_cli"]).backup_cli)
+    app.cli.add_command(__import__("portal.doctor", fromlist=["doctor_command"]).doctor_command)
