@@ -23,7 +23,7 @@ from sqlalchemy import inspect, select, text
 
 from .extensions import db
 
-# A nightly `flask archive verify` (deploy/portal-nightly.timer) should never be older than this.
+# A nightly `flask archive verify` (deploy/systemd/csd-portal-nightly.timer) should never be older than this.
 VERIFY_MAX_AGE = timedelta(days=2)
 # Keys seen in examples, tests and demonstrations: never good enough to sign real sessions.
 _WEAK_KEYS = {"x", "dev", "test", "secret", "changeme", "change-me", "development", "test-secret-key", "abc"}
@@ -96,7 +96,7 @@ def check_search(app: Flask, db_ok: bool) -> Check:
     if applied < head:
         return Check("search index", "warn", f"present, {head - applied} change(s) behind the change log "
                      f"(applied {applied} of {head})",
-                     "run `flask search sync`; if it stays behind, check the portal-search-sync timer")
+                     "run `flask search sync`; if it stays behind, check the csd-portal-nightly timer and the log")
     return Check("search index", "ok", f"present, in sync with the change log (position {head}, "
                  f"{store.doc_count()} documents)")
 
@@ -120,7 +120,7 @@ def check_archive(app: Flask, db_ok: bool) -> Check:
     last = db.session.execute(select(table).order_by(table.c.id.desc()).limit(1)).mappings().first()
     if last is None:
         return Check("archive", "warn", f"{root} writable, never verified",
-                     "run `flask archive verify` (the portal-nightly timer runs it every night)")
+                     "run `flask archive verify` (the csd-portal-nightly timer runs it every night)")
     if (last["missing"] or 0) or (last["altered"] or 0):
         return Check("archive", "fail", f"the last verification found {last['missing']} missing and "
                      f"{last['altered']} altered file(s)",
@@ -131,7 +131,7 @@ def check_archive(app: Flask, db_ok: bool) -> Check:
     age = datetime.now(timezone.utc) - when
     if age > VERIFY_MAX_AGE:
         return Check("archive", "warn", f"{root} writable, last verified {age.days} day(s) ago",
-                     "run `flask archive verify`, and check that the portal-nightly timer is enabled")
+                     "run `flask archive verify`, and check that the csd-portal-nightly timer is enabled")
     return Check("archive", "ok", f"{root} writable, {last['checked']} file(s) verified "
                  f"{when.strftime('%Y-%m-%d %H:%M')} UTC")
 

@@ -466,3 +466,46 @@ def test_every_backup_command_has_help(tmp_path, command):
     app = _app(tmp_path / "inst")
     out = _ok(app, "backup", command, "--help")
     assert "Usage:" in out
+
+
+def test_a_backup_older_than_the_code_is_migrated_on_restore(tmp_path):
+    source = _installation(tmp_path / "source")
+    _ok(source, "db", "downgrade", "base")  # a database at an earlier migration than the code's head
+    _ok(source, "backup", "create", str(tmp_path / "backups"))
+    folder = _only_backup(tmp_path / "backups")
+    assert json.loads((folder / MANIFEST).read_text("utf-8"))["database"]["migration_heads"] == []
+    target = _app(tmp_path / "target")
+    out = _ok(target, "backup", "restore", str(folder))
+    assert "migrating from none to" in out
+    tables = _dump_tables(target.config["DATABASE_URL"])
+    assert "user" in tables and "archive_record" in tables and len(tables["alembic_version"]) == 1
+
+
+def test_an_altered_archived_file_is_reported_and_left_out_of_the_backup(tmp_path):
+    source = _installation(tmp_path / "source")
+    _ok(source, "users", "create", "records", "--role", "records_officer", "--password-stdin",
+        input="a-long-password-1\n")
+    from portal.audit import acting_as
+
+    with source.app_context(), acting_as(name="test"):
+        _file_document("Kept", b"a sound file\n", "sound.txt")
+        _file_document("Damaged", b"a file that will rot on disk\n", "rot.txt")
+        db.session.commit()
+    archive = Path(source.config["ARCHIVE_DIR"])
+    rotten = next(p for p in archive.rglob("*") if p.is_file() and p.read_bytes().startswith(b"a file that"))
+    rotten.write_bytes(b"a file that will rot on dusk\n")
+    result = _flask(source, "backup", "create", str(tmp_path / "backups"))
+    assert result.exit_code == 1
+    assert "altered on disk" in result.output and rotten.name in result.output
+    folder = _only_backup(tmp_path / "backups")
+    assert _flask(source, "backup", "verify", str(folder)).exit_code == 0  # what it holds is sound
+    names = {Path(name).name for name in json.loads((folder / MANIFEST).read_text("utf-8"))["files"]}
+    assert rotten.name not in names
+
+
+def test_restore_dry_run_changes_nothing(small_backup, tmp_path):
+    target = _app(tmp_path / "target")
+    out = _ok(target, "backup", "restore", str(small_backup), "--dry-run")
+    assert "dry run" in out and "nothing changed" in out
+    assert not (tmp_path / "target" / "portal.db").exists()
+    assert not _files(tmp_path / "target" / "archive")
