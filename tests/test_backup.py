@@ -79,18 +79,16 @@ def _installation(root: Path, database_url: str | None = None):
 
 
 def _file_document(title: str, data: bytes, name: str):
+    """File a document through the core's filing contract (the archive's own function until it registers)."""
     from portal.models import User
-
-    try:
-        from portal.services import file_record
-    except ImportError:  # before the core's filing contract
-        from portal.blueprints.archive.services import file_document
-
-        def file_record(kind, title, files, user, **kw):
-            return file_document(kind=kind, title=title, files=files, user=user, **kw)
+    from portal.services import file_record, has_filer
 
     user = db.session.scalar(select(User).order_by(User.id).limit(1))
-    return file_record("document", title, [(name, data)], user)
+    if has_filer():
+        return file_record("document", title, [(name, data)], user)
+    from portal.blueprints.archive.services import file_document
+
+    return file_document(kind="document", title=title, files=[(name, data)], user=user)
 
 
 def _pg_database():
