@@ -6,6 +6,7 @@ exits with status 1 when any check fails.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import smtplib
 import socket
@@ -27,7 +28,9 @@ from .extensions import db
 VERIFY_MAX_AGE = timedelta(days=2)
 # Keys seen in examples, tests and demonstrations: never good enough to sign real sessions.
 _WEAK_KEYS = {"x", "dev", "test", "secret", "changeme", "change-me", "development", "test-secret-key", "abc"}
-_WEAK_PARTS = ("demo", "test", "example", "changeme", "change-me", "change_me", "insecure", "secret-key")
+# Words that mark a key someone typed as a placeholder (as whole words: a random key may hold the letters).
+_WEAK_WORDS = re.compile(r"(?:^|[^a-z0-9])(?:demo|test|testing|example|changeme|change|insecure|dev|development|"
+                         r"secret|placeholder|dummy)(?:[^a-z0-9]|$)")
 _MIN_KEY_LENGTH = 32
 
 
@@ -180,7 +183,7 @@ def check_secret_key(app: Flask) -> Check:
     generate = "set PORTAL_SECRET_KEY to a new random key (python3 -c 'import secrets; print(secrets.token_hex(32))') " \
                "in the service's environment file"
     lowered = key.lower()
-    if not key or lowered in _WEAK_KEYS or any(part in lowered for part in _WEAK_PARTS):
+    if not key or lowered in _WEAK_KEYS or _WEAK_WORDS.search(lowered):
         return Check("secret key", "fail", "a demonstration or test key", generate)
     if len(key) < _MIN_KEY_LENGTH:
         return Check("secret key", "fail", f"only {len(key)} characters long", generate)

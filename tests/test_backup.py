@@ -253,8 +253,11 @@ def _wait_for(progress: Path, at_least: int, proc) -> int:
     raise AssertionError(f"the saver did not reach {at_least} saves")
 
 
-def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_path):
-    source = _installation(tmp_path / "source")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_path, backend, pg_databases):
+    src_url = pg_databases() if backend == "postgresql" else None
+    dst_url = pg_databases() if backend == "postgresql" else None
+    source = _installation(tmp_path / "source", src_url)
     _ok(source, "users", "create", "saver", "--role", "csr", "--password-stdin", input="a-long-password-1\n")
     with source.app_context():
         _file_document("Before the backup", b"first file", "first.txt")
@@ -264,7 +267,7 @@ def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_
     stop, progress = tmp_path / "stop", tmp_path / "progress"
     log = open(tmp_path / "saver.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, str(script), json.dumps(_config(tmp_path / "source")), str(stop), str(progress), str(ROOT / "tests")],
+        [sys.executable, str(script), json.dumps(_config(tmp_path / "source", src_url)), str(stop), str(progress), str(ROOT / "tests")],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
         _wait_for(progress, 3, proc)
@@ -279,7 +282,7 @@ def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_
 
     folder = _only_backup(tmp_path / "backups")
     manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
-    target = _app(tmp_path / "target")
+    target = _app(tmp_path / "target", dst_url)
     _ok(target, "backup", "restore", str(folder))
     _ok(target, "search", "check")
     _ok(target, "archive", "verify")

@@ -229,3 +229,20 @@ def test_doctor_has_help(tmp_path):
     result = _run(_app(tmp_path), "doctor", "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.output
+
+
+@pytest.mark.parametrize(("key", "status"), [
+    ("test-secret-key", "fail"),
+    ("x", "fail"),
+    ("our-demo-key-for-the-terminal-portal-2026", "fail"),
+    ("CHANGE_ME " * 5, "fail"),
+    ("0123456789abcdef0123456789abcdef", "ok"),  # 32 characters, nothing typed as a placeholder
+    ("kXtestQ2demoR7_w9pLZb1mV3nT8sY4cJ6hF0aE5gU", "ok"),  # a random key that happens to hold the letters
+    ("0123456789abcdef", "fail"),  # too short
+])
+def test_secret_key_check(tmp_path, key, status):
+    from portal.doctor import check_secret_key
+
+    app = _app(tmp_path, SECRET_KEY=key)
+    with app.app_context():
+        assert check_secret_key(app).status == status
