@@ -195,7 +195,17 @@ def _copy_hashed(src: Path, dst: Path) -> tuple[str, int]:
             digest.update(chunk)
             fout.write(chunk)
             size += len(chunk)
+        fout.flush()
+        os.fsync(fout.fileno())
     return digest.hexdigest(), size
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _hash_file(path: Path) -> tuple[str, int]:
@@ -350,7 +360,7 @@ def _snapshot_sqlite(partial: Path) -> dict:
     if not source.is_file():
         raise BackupError(f"the database file {source} does not exist")
     target = partial / SQLITE_FILE
-    taken = _utcnow()
+    taken = datetime.now(timezone.utc)
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
     dst = sqlite3.connect(target)
     try:
@@ -377,7 +387,7 @@ def _snapshot_postgresql(partial: Path) -> dict:
     with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         with conn.begin():
             snapshot = conn.scalar(text("SELECT pg_export_snapshot()"))
-            taken = _utcnow()
+            taken = datetime.now(timezone.utc)
             major = _server_major(conn)
             info = describe_database(conn)
             pg_dump = pg_tool("pg_dump", major)
@@ -390,6 +400,10 @@ def _snapshot_postgresql(partial: Path) -> dict:
 
 def create_backup(parent: Path, *, echo=lambda _m: None) -> Created:
     """Write a complete backup folder under ``parent`` and return what was written."""
+    for key in ("ARCHIVE_DIR", "KNOWLEDGE_DIR"):
+        root = Path(current_app.config[key]).resolve()
+        if parent.resolve() == root or root in parent.resolve().parents:
+            raise BackupError(f"{parent} is inside {key} ({root}): write backups outside the data folders")
     parent.mkdir(parents=True, exist_ok=True)
     started = _utcnow()
     final, partial = _new_folder(parent, started)
@@ -429,7 +443,6 @@ def create_backup(parent: Path, *, echo=lambda _m: None) -> Created:
         for rel, path in _walk(knowledge_root):
             digest, size = _copy_hashed(path, partial / "knowledge" / rel)
             files[f"knowledge/{rel}"] = {"sha256": digest, "size": size}
-        os.sync()
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -445,6 +458,7 @@ def create_backup(parent: Path, *, echo=lambda _m: None) -> Created:
         }
         _write_manifest(partial, manifest)
         os.replace(partial, final)
+        _fsync_dir(parent)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise

@@ -510,3 +510,12 @@ def test_restore_dry_run_changes_nothing(small_backup, tmp_path):
     assert "dry run" in out and "nothing changed" in out
     assert not (tmp_path / "target" / "portal.db").exists()
     assert not _files(tmp_path / "target" / "archive")
+
+
+def test_a_backup_inside_the_archive_folder_is_refused(tmp_path):
+    source = _installation(tmp_path / "source")
+    inside = Path(source.config["ARCHIVE_DIR"]) / "backups"
+    result = _flask(source, "backup", "create", str(inside))
+    assert result.exit_code == 1
+    assert "inside ARCHIVE_DIR" in result.output
+    assert not inside.exists()
