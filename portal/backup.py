@@ -116,7 +116,7 @@ def _sqlite_file(url) -> Path:
     return Path(database)
 
 
-def _code_migrations():
+def code_migrations():
     """(heads, script directory) of the migrations shipped with this portal."""
     from alembic.script import ScriptDirectory
 
@@ -125,7 +125,7 @@ def _code_migrations():
     return set(script.get_heads()), script
 
 
-def _known_revision(script, rev: str) -> bool:
+def known_revision(script, rev: str) -> bool:
     try:
         return script.get_revision(rev) is not None
     except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown revision
@@ -728,8 +728,8 @@ def restore_command(directory: Path, force: bool, dry_run: bool):
     if manifest["database"]["dialect"] != dialect:
         _fail(f"the backup holds a {manifest['database']['dialect']} database but the portal is configured for "
               f"{dialect}: set PORTAL_DATABASE_URL to a {manifest['database']['dialect']} database")
-    heads, script = _code_migrations()
-    unknown = [h for h in manifest["database"]["migration_heads"] if not _known_revision(script, h)]
+    heads, script = code_migrations()
+    unknown = [h for h in manifest["database"]["migration_heads"] if not known_revision(script, h)]
     if unknown:
         _fail(f"the backup was made by a newer portal ({manifest['portal_version']}, migration "
               f"{', '.join(unknown)} unknown here): install that version or a later one, then restore")

@@ -54,7 +54,7 @@ def _production(app: Flask) -> bool:
 
 # ------------------------------------------------------------------ checks
 def check_database(app: Flask) -> Check:
-    from .backup import _code_migrations, _known_revision
+    from .backup import code_migrations, known_revision
 
     try:
         db.session.execute(text("SELECT 1"))
@@ -66,12 +66,12 @@ def check_database(app: Flask) -> Check:
         db.session.rollback()
         return Check("database", "fail", f"cannot reach the database ({type(exc).__name__}: {_first_line(exc)})",
                      "check PORTAL_DATABASE_URL and that the database server is running", usable=False)
-    code_heads, script = _code_migrations()
+    code_heads, script = code_migrations()
     dialect = db.engine.dialect.name
     if not heads:
         return Check("database", "fail", f"reachable ({dialect}) but not migrated",
                      "run `flask db upgrade`", usable=False)
-    unknown = sorted(h for h in heads if not _known_revision(script, h))
+    unknown = sorted(h for h in heads if not known_revision(script, h))
     if unknown:
         return Check("database", "fail", f"migrated by a newer portal ({', '.join(unknown)} unknown here)",
                      "install the portal version that matches the database", usable=False)
