@@ -1,4 +1,4 @@
-"""Knowledge base: pages with revisions and approval, announcements, training, government affairs."""
+"""Knowledge base: pages with revisions and approval, announcements, training."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,12 +19,11 @@ from ...timeutil import local_today, utcnow
 from ...web import page_args, render
 from . import services
 from .forms import (
-    ActionForm, AnnouncementForm, ApproveForm, AssignForm, AuthorityForm, PageForm, PermitForm, PlanForm,
-    QuestionForm, SendBackForm, VisitForm, quiz_answers, quiz_form,
+    AnnouncementForm, ApproveForm, AssignForm, PageForm, PlanForm, QuestionForm, SendBackForm, quiz_answers, quiz_form,
 )
 from .models import (
-    EDITOR_ROLES, KINDS, Announcement, Authority, FollowUpAction, Page, Permit, Revision,
-    TrainingAssignment, TrainingPlan, TrainingStep, Visit, is_approver, is_editor,
+    EDITOR_ROLES, KINDS, Announcement, Page, Revision, TrainingAssignment, TrainingPlan, TrainingStep, is_approver,
+    is_editor,
 )
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
@@ -503,109 +502,6 @@ def certificate(assignment_id: int):
     pdf = render_pdf("pdf/knowledge_certificate.html", a=a, lang="zh-Hans", generated_at=utcnow().strftime("%Y-%m-%d"))
     name = sanitise_filename(f"certificate-{a.certificate_no}.pdf")
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
-
-
-# --- government affairs ---------------------------------------------------------------------------
-
-
-@bp.get("/gov")
-def gov():
-    today = local_today()
-    permits = db.session.scalars(db.select(Permit).order_by(Permit.expires_on.is_(None), Permit.expires_on)).all()
-    visits = db.session.scalars(db.select(Visit).order_by(Visit.visit_date.desc()).limit(50)).all()
-    authorities = db.session.scalars(db.select(Authority).order_by(Authority.name_en)).all()
-    return render("knowledge/gov.html", permits=permits, visits=visits, authorities=authorities, today=today,
-                  actions=services.open_actions(), can_edit=is_editor(current_user),
-                  scans=services.scanned_records(permits, current_user))
-
-
-@bp.route("/gov/authorities/new", methods=["GET", "POST"], defaults={"authority_id": None})
-@bp.route("/gov/authorities/<int:authority_id>/edit", methods=["GET", "POST"])
-@require(*EDITOR_ROLES)
-def authority_edit(authority_id):
-    authority = load_or_404(Authority, authority_id, action="edit") if authority_id else None
-    form = AuthorityForm(obj=authority)
-    if form.validate_on_submit():
-        if authority is None:
-            authority = Authority()
-            db.session.add(authority)
-        form.populate_obj(authority)
-        db.session.commit()
-        flash(_("Authority saved."), "success")
-        return redirect(url_for("knowledge.gov"))
-    return render("knowledge/gov_form.html", form=form, heading=_("Authority"))
-
-
-@bp.route("/gov/visits/new", methods=["GET", "POST"])
-@require(*EDITOR_ROLES)
-def visit_create():
-    form = VisitForm(authority_choices=services.authority_choices(include_blank=False))
-    if form.validate_on_submit():
-        visit = Visit(created_by_id=current_user.id)
-        form.populate_obj(visit)
-        db.session.add(visit)
-        db.session.commit()
-        flash(_("Visit recorded."), "success")
-        return redirect(url_for("knowledge.visit", visit_id=visit.id))
-    return render("knowledge/gov_form.html", form=form, heading=_("Authority visit"))
-
-
-@bp.get("/gov/visits/<int:visit_id>")
-def visit(visit_id: int):
-    v = load_or_404(Visit, visit_id)
-    return render("knowledge/visit.html", visit=v, form=ActionForm(user_choices=services.user_choices()),
-                  today=local_today())
-
-
-@bp.post("/gov/visits/<int:visit_id>/actions")
-@require(*EDITOR_ROLES)
-def visit_action(visit_id: int):
-    v = load_or_404(Visit, visit_id, action="edit")
-    form = ActionForm(user_choices=services.user_choices())
-    if form.validate_on_submit():
-        services.add_action(v, description=form.description.data, owner_id=form.owner_id.data, due_date=form.due_date.data)
-        db.session.commit()
-        flash(_("Follow-up action added."), "success")
-        return redirect(url_for("knowledge.visit", visit_id=v.id))
-    return render("knowledge/visit.html", visit=v, form=form, today=local_today())
-
-
-@bp.post("/gov/actions/<int:action_id>/done")
-@require(*EDITOR_ROLES)
-def action_done(action_id: int):
-    action = load_or_404(FollowUpAction, action_id)
-    services.complete_action(action)
-    db.session.commit()
-    flash(_("Action marked done."), "success")
-    return redirect(url_for("knowledge.visit", visit_id=action.visit_id))
-
-
-@bp.route("/gov/certificates/new", methods=["GET", "POST"], defaults={"permit_id": None})
-@bp.route("/gov/certificates/<int:permit_id>", methods=["GET", "POST"])
-def permit_edit(permit_id):
-    permit = load_or_404(Permit, permit_id) if permit_id else None
-    editable = is_editor(current_user)
-    if permit is None and not editable:
-        abort(403)
-    form = PermitForm(obj=permit, authority_choices=services.authority_choices(),
-                      department_choices=services.department_choices())
-    if request.method == "GET" and permit is not None:
-        form.authority_id.data = permit.authority_id or 0
-        form.department_id.data = permit.department_id or 0
-    if request.method == "POST" and not editable:
-        abort(403)
-    if form.validate_on_submit():
-        if permit is None:
-            permit = Permit(created_by_id=current_user.id)
-            db.session.add(permit)
-        form.populate_obj(permit)
-        permit.authority_id = form.authority_id.data or None
-        permit.department_id = form.department_id.data or None
-        db.session.commit()
-        flash(_("Certificate saved."), "success")
-        return redirect(url_for("knowledge.gov"))
-    return render("knowledge/gov_form.html", form=form, heading=_("Certificate or approval"), readonly=not editable,
-                  permit=permit, today=local_today())
 
 
 # --- command line ---------------------------------------------------------------------------------

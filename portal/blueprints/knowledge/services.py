@@ -21,8 +21,8 @@ from ...storage import atomic_write, safe_path, sha256_bytes
 from ...timeutil import utcnow
 from .models import (
     APPROVED, DRAFT, IN_REVIEW, KINDS, PUBLISHED, SUPERSEDED, Acknowledgement, Announcement,
-    AnnouncementRecipient, Authority, Citation, FollowUpAction, Page, Permit, QuizQuestion, Revision,
-    StepProgress, TrainingAssignment, TrainingPlan, TrainingStep, Visit, is_approver, is_editor,
+    AnnouncementRecipient, Citation, Page, QuizQuestion, Revision, StepProgress, TrainingAssignment, TrainingPlan,
+    TrainingStep, is_approver, is_editor,
 )
 
 
@@ -886,35 +886,7 @@ def my_assignments(user) -> list[TrainingAssignment]:
                               .order_by(TrainingAssignment.completed_at.is_not(None), TrainingAssignment.due_date)).all()
 
 
-# --- government affairs ---------------------------------------------------------------------------
-
-
-def expiring_permits(today: date, within_days: int = 90) -> list[Permit]:
-    limit = today + timedelta(days=within_days)
-    return db.session.scalars(db.select(Permit).filter(Permit.expires_on.is_not(None), Permit.expires_on <= limit)
-                              .order_by(Permit.expires_on)).all()
-
-
-def open_actions(today: date | None = None) -> list[FollowUpAction]:
-    return db.session.scalars(db.select(FollowUpAction).filter(FollowUpAction.done_at.is_(None))
-                              .order_by(FollowUpAction.due_date.is_(None), FollowUpAction.due_date)).all()
-
-
-def add_action(visit: Visit, *, description: str, owner_id: int | None, due_date: date | None) -> FollowUpAction:
-    action = FollowUpAction(description=description.strip(), owner_id=owner_id or None, due_date=due_date)
-    visit.actions.append(action)
-    db.session.flush()
-    return action
-
-
-def complete_action(action: FollowUpAction) -> None:
-    action.done_at = action.done_at or utcnow()
-    db.session.flush()
-
-
-def authority_choices(include_blank=True):
-    rows = db.session.scalars(db.select(Authority).order_by(Authority.name_en))
-    return ([(0, "—")] if include_blank else []) + [(a.id, f"{a.name_en} {a.name_zh}".strip()) for a in rows]
+# --- choices ---------------------------------------------------------------------------------------
 
 
 def user_choices(include_blank=True):
@@ -924,14 +896,3 @@ def user_choices(include_blank=True):
 
 def department_choices():
     return [(d.id, f"{d.code} · {d.name_en}") for d in db.session.scalars(db.select(Department).order_by(Department.code))]
-
-
-def scanned_records(permits, user) -> dict[int, object]:
-    """The archive record holding each certificate's scan, by the reference typed on it (visible ones only)."""
-    from ..archive.models import ArchiveRecord
-
-    refs = {p.archive_ref.strip(): p.id for p in permits if p.archive_ref and p.archive_ref.strip()}
-    if not refs:
-        return {}
-    rows = db.session.scalars(db.select(ArchiveRecord).filter(ArchiveRecord.reference.in_(list(refs))))
-    return {refs[r.reference]: r for r in rows if r.can_view(user)}
