@@ -2,9 +2,12 @@
 announcements with read-and-understood acknowledgements, training plans."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Optional
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +26,11 @@ REVISION_STATES = (DRAFT, IN_REVIEW, APPROVED, SUPERSEDED, PUBLISHED)
 
 JURISDICTIONS = ("national", "provincial", "port", "foreign")
 REG_STATES = ("in_force", "amended", "repealed")
+
+# Notes the portal writes on revisions it makes itself (stored in English, shown translated).
+IMPORT_NOTE = "Imported from "
+REVERT_NOTE = re.compile(r"Reverted to revision (\d+)")
+AUTHOR_LABELS = {"import": _l("import"), "system": _l("system")}
 
 
 def is_editor(user) -> bool:
@@ -163,7 +171,32 @@ class Revision(db.Model):
 
     @property
     def author_label(self) -> str:
-        return self.author.display_name if self.author else (self.author_name or "—")
+        if self.author:
+            return self.author.display_name
+        if self.author_name in ("import", "system"):
+            return str(AUTHOR_LABELS[self.author_name])
+        return self.author_name or "—"
+
+    @property
+    def import_source(self) -> str | None:
+        """The file an imported revision came from ("" when not named); None when it was not imported."""
+        if self.author_id is not None or self.author_name != "import":
+            return None
+        return self.note[len(IMPORT_NOTE):].strip() if self.note.startswith(IMPORT_NOTE) else ""
+
+    @property
+    def note_label(self) -> str:
+        """The change note, with the notes the portal writes itself shown in the reader's language."""
+        if self.note == "Created":
+            return _("Created")
+        if self.note == "Imported":
+            return _("Imported")
+        if self.note.startswith(IMPORT_NOTE):
+            return _("Imported from %(source)s", source=self.note[len(IMPORT_NOTE):].strip())
+        m = REVERT_NOTE.fullmatch(self.note)
+        if m:
+            return _("Reverted to revision %(n)s", n=m.group(1))
+        return self.note
 
     @property
     def is_published(self) -> bool:

@@ -1,14 +1,10 @@
 """Knowledge base: pages with revisions and approval, announcements, training."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import click
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...audit import acting_as
 from ...extensions import db
 from ...markdown import render_markdown_with_toc
 from ...models import User
@@ -19,7 +15,8 @@ from ...timeutil import local_today, utcnow
 from ...web import page_args, render
 from . import services
 from .forms import (
-    AnnouncementForm, ApproveForm, AssignForm, PageForm, PlanForm, QuestionForm, SendBackForm, quiz_answers, quiz_form,
+    AnnouncementForm, ApproveForm, AssignForm, PageForm, PlanForm, QuestionForm, SendBackForm, StepReadForm, quiz_answers,
+    quiz_form,
 )
 from .models import (
     EDITOR_ROLES, KINDS, Announcement, Page, Revision, TrainingAssignment, TrainingPlan, TrainingStep, is_approver,
@@ -128,7 +125,7 @@ def view(slug: str):
         "knowledge/view.html", page=page, rev=rev, pending=pending, html=html, toc=toc, today=today,
         citing=[p for p in services.citing_pages(page) if p.can_view(current_user)] if page.kind == "regulation" else [],
         announcement=announcement, my_steps=my_steps,
-        approve_form=ApproveForm(), send_back_form=SendBackForm(),
+        approve_form=ApproveForm(page=page), send_back_form=SendBackForm(),
         can_edit=page.can_edit(current_user), can_approve=is_approver(current_user),
     )
 
@@ -219,11 +216,12 @@ def submit(slug: str):
 @require("cs_manager")
 def approve(slug: str):
     page = _page(slug, "edit")
-    form = ApproveForm()
+    form = ApproveForm(page=page)
     if not form.validate_on_submit():
         abort(400)
     try:
-        rev = services.approve(page, current_user, today=local_today(), reannounce=form.reannounce.data)
+        rev = services.approve(page, current_user, today=local_today(), reannounce=form.reannounce.data,
+                               change=form.change.data)
     except services.KnowledgeError:
         flash(_("There is no revision in review."), "error")
         return redirect(url_for("knowledge.view", slug=page.slug))
@@ -357,35 +355,51 @@ def training():
     return render("knowledge/training.html", plans=plans, mine=mine, services=services)
 
 
+def _plan_form(plan: TrainingPlan | None) -> PlanForm:
+    """The plan form with every page it may list; the htmx filter asks the same URL for the page list."""
+    formdata = request.args if request.method == "GET" and request.args.getlist("pages") else None
+    form = PlanForm(formdata=formdata, obj=plan, page_choices=services.plan_page_choices(plan))
+    if request.method == "GET" and formdata is None and plan is not None:
+        form.pages.data = [s.page_id for s in plan.steps]
+    return form
+
+
+def _render_plan_form(form: PlanForm, plan: TrainingPlan | None):
+    chosen = form.chosen_pages()
+    query = request.args.get("q", "").strip()[:100] if request.method == "GET" else ""
+    shown = services.plan_page_choices(plan, query) if query else form.page_rows
+    rows = chosen + [p for p in shown if p not in chosen]
+    return render("knowledge/plan_form.html", fragment="knowledge/_plan_pages.html", form=form, plan=plan,
+                  rows=rows, chosen={p.id for p in chosen}, q=query)
+
+
 @bp.route("/training/new", methods=["GET", "POST"])
 @require("cs_manager")
 def plan_create():
-    form = PlanForm()
+    form = _plan_form(None)
     if form.validate_on_submit():
         plan = services.create_plan(title=form.title.data, title_zh=form.title_zh.data or "",
                                     description=form.description.data or "", pass_mark=form.pass_mark.data,
-                                    page_slugs=form.pages.data.splitlines(), user=current_user)
+                                    page_slugs=form.chosen_pages(), user=current_user)
         db.session.commit()
         flash(_("Training plan created."), "success")
         return redirect(url_for("knowledge.plan", plan_id=plan.id))
-    return render("knowledge/plan_form.html", form=form, plan=None)
+    return _render_plan_form(form, None)
 
 
 @bp.route("/training/<int:plan_id>/edit", methods=["GET", "POST"])
 @require("cs_manager")
 def plan_edit(plan_id: int):
     plan = load_or_404(TrainingPlan, plan_id, action="edit")
-    form = PlanForm(obj=plan)
-    if request.method == "GET":
-        form.pages.data = "\n".join(s.page.slug for s in plan.steps)
+    form = _plan_form(plan)
     if form.validate_on_submit():
         plan.title, plan.title_zh = form.title.data.strip(), (form.title_zh.data or "").strip()
         plan.description, plan.pass_mark = form.description.data or "", form.pass_mark.data
-        services.set_plan_pages(plan, form.pages.data.splitlines())
+        services.set_plan_pages(plan, form.chosen_pages())
         db.session.commit()
         flash(_("Training plan saved."), "success")
         return redirect(url_for("knowledge.plan", plan_id=plan.id))
-    return render("knowledge/plan_form.html", form=form, plan=plan)
+    return _render_plan_form(form, plan)
 
 
 def _plan_forms(plan, question_form=None, assign_form=None):
@@ -459,39 +473,51 @@ def step(assignment_id: int, step_id: int):
     return _render_step(a, st, quiz_form(st.questions))
 
 
-def _render_step(a, st, form, score=None):
+def _render_step(a, st, form, results=None, passed=None):
     rev = st.page.current_revision or st.page.latest_revision
     html, toc = render_markdown_with_toc(rev.body if rev else "", link_resolver=services.link_resolver(current_user))
+    mine = a.user_id == current_user.id
     return render("knowledge/step.html", a=a, step=st, rev=rev, html=html, toc=toc, form=form,
-                  progress=a.progress_for(st), score=score, mine=a.user_id == current_user.id,
-                  summary=services.progress_summary(a))
+                  progress=a.progress_for(st), mine=mine, summary=services.progress_summary(a),
+                  read_form=StepReadForm(), results=results, passed=passed,
+                  ack=services.acknowledgement_requested(current_user, st.page) if mine else None)
 
 
 @bp.post("/training/assignments/<int:assignment_id>/steps/<int:step_id>/read")
 def step_read(assignment_id: int, step_id: int):
     a = load_or_404(TrainingAssignment, assignment_id, action="edit")
     st = _step(a, step_id)
-    services.mark_read(a, st)
+    form = StepReadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    understood = form.understood.data == "1" and services.acknowledgement_requested(current_user, st.page) is not None
+    services.mark_read(a, st, understood=understood)
     db.session.commit()
-    flash(_("Marked as read."), "success")
+    if understood:
+        rev = st.page.current_revision
+        flash(_("Recorded: you have read and understood version %(v)s.", v=rev.version or rev.number), "success")
+    else:
+        flash(_("Marked as read."), "success")
     return redirect(url_for("knowledge.step", assignment_id=a.id, step_id=st.id))
 
 
 @bp.post("/training/assignments/<int:assignment_id>/steps/<int:step_id>/quiz")
 def step_quiz(assignment_id: int, step_id: int):
+    """Graded on the spot: the page comes back with each wrong answer marked (see step.html)."""
     a = load_or_404(TrainingAssignment, assignment_id, action="edit")
     st = _step(a, step_id)
     form = quiz_form(st.questions)
     if not form.validate_on_submit():
         return _render_step(a, st, form)
-    score, passed = services.submit_quiz(a, st, quiz_answers(form, st.questions))
+    answers = quiz_answers(form, st.questions)
+    score, passed = services.submit_quiz(a, st, answers)
     db.session.commit()
     if passed:
         flash(_("Quiz passed with %(score)s%%.", score=score), "success")
     else:
         flash(_("%(score)s%%: below the pass mark of %(mark)s%%. Read the page again and retry.", score=score,
                 mark=a.plan.pass_mark), "error")
-    return redirect(url_for("knowledge.step", assignment_id=a.id, step_id=st.id))
+    return _render_step(a, st, form, results=services.quiz_results(st.questions, answers), passed=passed)
 
 
 @bp.get("/training/assignments/<int:assignment_id>/certificate.pdf")
@@ -502,43 +528,3 @@ def certificate(assignment_id: int):
     pdf = render_pdf("pdf/knowledge_certificate.html", a=a, lang="zh-Hans", generated_at=utcnow().strftime("%Y-%m-%d"))
     name = sanitise_filename(f"certificate-{a.certificate_no}.pdf")
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
-
-
-# --- command line ---------------------------------------------------------------------------------
-
-
-@bp.cli.command("import")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--kind", type=click.Choice(KINDS), default=None,
-              help="Kind for files whose front matter does not say (default: guide).")
-def import_command(path: Path, kind: str | None):
-    """Import a Markdown file or a folder of them (idempotent by slug; a changed file = a new revision)."""
-    with acting_as(name="cli"):
-        try:
-            results = services.import_path(path, kind=kind)
-        except (services.KnowledgeError, UnicodeDecodeError) as exc:
-            db.session.rollback()
-            raise click.ClickException(str(exc)) from exc
-        db.session.commit()
-    counts: dict[str, int] = {}
-    for slug, action in results:
-        counts[action] = counts.get(action, 0) + 1
-        if action != "unchanged":
-            click.echo(f"{action}\t{slug}")
-    click.echo(", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "no Markdown files found")
-
-
-@bp.cli.command("export")
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
-def export_command(path: Path):
-    """Write every page (its current version) as Markdown with front matter into PATH."""
-    n = services.export_all(path)
-    click.echo(f"exported {n} pages to {path}")
-
-
-@bp.cli.command("due-for-review")
-def due_command():
-    """List procedures due for review within 30 days."""
-    for page in services.due_for_review(local_today(), 30):
-        click.echo(f"{page.next_review_date}\t{page.slug}\t{page.title}")
-

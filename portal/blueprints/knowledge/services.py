@@ -18,7 +18,7 @@ from flask import current_app, url_for
 from ...extensions import db
 from ...models import Department, User
 from ...storage import atomic_write, safe_path, sha256_bytes
-from ...timeutil import utcnow
+from ...timeutil import to_local, utcnow
 from .models import (
     APPROVED, DRAFT, IN_REVIEW, KINDS, PUBLISHED, SUPERSEDED, Acknowledgement, Announcement,
     AnnouncementRecipient, Citation, Page, QuizQuestion, Revision, StepProgress, TrainingAssignment, TrainingPlan,
@@ -189,15 +189,27 @@ def submit_for_review(page: Page, user) -> Revision:
     return rev
 
 
-def _bump_version(version: str) -> str:
-    m = re.match(r"^\s*(\d+)", version or "")
-    return f"{int(m.group(1)) + 1}.0" if m else "1.0"
+CHANGES = ("minor", "major")
 
 
-def approve(page: Page, user, *, today: date, reannounce: bool = False) -> Revision:
-    """A cs_manager approves the revision in review: it becomes the current version, the old one is superseded."""
+def next_version(version: str, change: str = "minor") -> str:
+    """The version after `version`: a minor change 1.1 -> 1.2, a major change 1.1 -> 2.0."""
+    m = re.match(r"^\s*(\d+)(?:\.(\d+))?", version or "")
+    if not m:
+        return "1.0"
+    major, minor = int(m.group(1)), int(m.group(2) or 0)
+    return f"{major + 1}.0" if change == "major" else f"{major}.{minor + 1}"
+
+
+def approve(page: Page, user, *, today: date, reannounce: bool = False, change: str = "minor") -> Revision:
+    """A cs_manager approves the revision in review: it becomes the current version, the old one is superseded.
+
+    The approver says whether it is a minor change (1.1 -> 1.2) or a major one (1.1 -> 2.0); the first
+    approval keeps the page's version (1.0 when it has none)."""
     if not is_approver(user):
         raise KnowledgeError("only a customer service manager may approve")
+    if change not in CHANGES:
+        raise KnowledgeError(f"unknown kind of change {change!r}")
     rev = page.pending_revision
     if rev is None or rev.status != IN_REVIEW:
         raise KnowledgeError("there is no revision in review")
@@ -205,7 +217,7 @@ def approve(page: Page, user, *, today: date, reannounce: bool = False) -> Revis
     _publish(page, rev, status=APPROVED)
     rev.approved_by_id = user.id
     rev.approved_at = utcnow()
-    page.version = _bump_version(page.version) if previous is not None else (page.version or "1.0")
+    page.version = next_version(page.version, change) if previous is not None else (page.version or "1.0")
     rev.version = page.version
     page.next_review_date = add_months(today, page.review_months or 12)
     page.review_reason = ""
@@ -695,6 +707,14 @@ def pending_announcement_for(user, page: Page) -> Announcement | None:
     return None
 
 
+def acknowledgement_requested(user, page: Page) -> Announcement | None:
+    """The announcement asking the user to acknowledge the page's current version, if not done yet."""
+    for ann in to_read(user):
+        if ann.page_id == page.id and ann.revision_id == page.current_revision_id:
+            return ann
+    return None
+
+
 @dataclass
 class AckRow:
     user: User
@@ -763,19 +783,39 @@ def create_plan(*, title: str, user, title_zh: str = "", description: str = "", 
     return plan
 
 
-def set_plan_pages(plan: TrainingPlan, slugs) -> None:
-    """Order the plan's steps as the slugs; keeps existing steps (and their quizzes) for pages kept."""
-    by_page = {s.page.slug: s for s in plan.steps}
-    new_steps = []
-    for pos, slug in enumerate(dict.fromkeys(s.strip() for s in slugs if s.strip())):
-        page = page_by_slug(slug)
+def set_plan_pages(plan: TrainingPlan, pages) -> None:
+    """Order the plan's steps as `pages` (Page rows or slugs); keeps existing steps (and their quizzes)
+    for pages kept."""
+    by_page = {s.page_id: s for s in plan.steps}
+    new_steps, seen = [], set()
+    for item in pages:
+        page = item if isinstance(item, Page) else page_by_slug(str(item).strip()) if str(item).strip() else None
         if page is None:
-            raise KnowledgeError(f"no page with the slug {slug!r}")
-        step = by_page.get(slug) or TrainingStep(page=page)
-        step.position = pos
+            if isinstance(item, Page) or not str(item).strip():
+                continue
+            raise KnowledgeError(f"no page with the slug {str(item).strip()!r}")
+        if page.id in seen:
+            continue
+        seen.add(page.id)
+        step = by_page.get(page.id) or TrainingStep(page=page)
+        step.position = len(new_steps)
         new_steps.append(step)
     plan.steps = new_steps
     db.session.flush()
+
+
+def plan_page_choices(plan: TrainingPlan | None = None, query: str = "") -> list[Page]:
+    """Pages a training plan can list: every published page (and those already in the plan), by kind
+    and title; `query` filters by title, Chinese title, document number or slug."""
+    stmt = db.select(Page).order_by(Page.kind, Page.title)
+    in_plan = [s.page_id for s in plan.steps] if plan is not None else []
+    stmt = stmt.filter(db.or_(Page.current_revision_id.is_not(None), Page.id.in_(in_plan or [0])))
+    query = (query or "").strip()[:100]
+    if query:
+        like = f"%{query}%"
+        stmt = stmt.filter(db.or_(Page.title.ilike(like), Page.title_zh.like(like), Page.doc_number.ilike(like),
+                                  Page.slug.ilike(like)))
+    return db.session.scalars(stmt).all()
 
 
 def add_question(step: TrainingStep, *, text: str, choices: list[str], correct: list[int],
@@ -829,13 +869,19 @@ def progress_summary(a: TrainingAssignment) -> dict:
             "reread": reread, "complete": a.completed_at is not None}
 
 
-def mark_read(a: TrainingAssignment, step: TrainingStep, *, certificate_prefix: str = "KB") -> StepProgress:
+def mark_read(a: TrainingAssignment, step: TrainingStep, *, understood: bool = False,
+              certificate_prefix: str = "KB") -> StepProgress:
+    """The trainee has read the step's page. With `understood` (their explicit "I have read and
+    understood"), it is also their acknowledgement of the page's current version when an announcement
+    asks them for one."""
     page = step.page
     p = _progress(a, step)
     p.read_at = utcnow()
     p.read_revision_id = page.current_revision_id
     p.needs_reread = False
     db.session.flush()
+    if understood and acknowledgement_requested(a.user, page) is not None:
+        acknowledge(a.user, page.current_revision)
     _maybe_complete(a, certificate_prefix)
     return p
 
@@ -846,6 +892,25 @@ def grade(questions: list[QuizQuestion], answers: dict[int, list[int]]) -> int:
         return 100
     right = sum(1 for q in questions if set(answers.get(q.id, [])) == q.correct_set)
     return int(round(100 * right / len(questions)))
+
+
+@dataclass
+class QuestionResult:
+    """How one question of an attempt went: `wrong_choices` were picked and are not correct;
+    `missed` are correct and were not picked (shown only once the quiz is passed)."""
+
+    question: QuizQuestion
+    right: bool
+    wrong_choices: set[int]
+    missed: set[int]
+
+
+def quiz_results(questions: list[QuizQuestion], answers: dict[int, list[int]]) -> dict[int, QuestionResult]:
+    out = {}
+    for q in questions:
+        chosen = set(answers.get(q.id, []))
+        out[q.id] = QuestionResult(q, chosen == q.correct_set, chosen - q.correct_set, q.correct_set - chosen)
+    return out
 
 
 def submit_quiz(a: TrainingAssignment, step: TrainingStep, answers: dict[int, list[int]]) -> tuple[int, bool]:
@@ -864,7 +929,7 @@ def submit_quiz(a: TrainingAssignment, step: TrainingStep, answers: dict[int, li
 def _maybe_complete(a: TrainingAssignment, prefix: str = "KB") -> None:
     if a.completed_at is None and a.plan.steps and all(step_done(a, s) for s in a.plan.steps):
         a.completed_at = utcnow()
-        a.certificate_no = f"{prefix}-{a.completed_at:%Y}-{a.id:05d}"
+        a.certificate_no = f"{prefix}-{to_local(a.completed_at):%Y}-{a.id:05d}"
         db.session.flush()
 
 
