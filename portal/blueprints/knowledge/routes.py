@@ -1,18 +1,17 @@
 """Knowledge base: pages with revisions and approval, announcements, training."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
 from ...markdown import render_markdown_with_toc
 from ...models import User
-from ...pdf import render_pdf
-from ...permissions import load_or_404, require
-from ...storage import sanitise_filename
-from ...timeutil import local_today, utcnow
-from ...web import page_args, render
+from ...permissions import load_child_or_404, load_or_404, require
+from ...timeutil import local_today
+from ...web import arg_int, page_args, render, send_download, service_errors
+from ...xlsx import workbook_response
 from . import services
 from .forms import (
     AnnouncementForm, ApproveForm, AssignForm, PageForm, PlanForm, QuestionForm, SendBackForm, StepReadForm, quiz_answers,
@@ -175,11 +174,8 @@ def diff(slug: str):
     if len(visible) < 1:
         abort(404)
     numbers = [r.number for r in visible]
-    try:
-        b = int(request.args.get("b", numbers[-1]))
-        a = int(request.args.get("a", numbers[-2] if len(numbers) > 1 else numbers[-1]))
-    except ValueError:
-        abort(404)
+    b = arg_int("b", numbers[-1])
+    a = arg_int("a", numbers[-2] if len(numbers) > 1 else numbers[-1])
     rev_a, rev_b = _revision(page, a), _revision(page, b)
     mode = "side" if request.args.get("mode") == "side" else "inline"
     rows = services.diff_rows(rev_a.body, rev_b.body) if mode == "side" else services.inline_diff(rev_a.body, rev_b.body)
@@ -202,13 +198,11 @@ def revert(slug: str, number: int):
 @require(*EDITOR_ROLES)
 def submit(slug: str):
     page = _page(slug, "edit")
-    try:
+    with service_errors() as outcome:
         services.submit_for_review(page, current_user)
-    except services.KnowledgeError:
-        flash(_("There is no draft to submit."), "error")
-        return redirect(url_for("knowledge.view", slug=page.slug))
-    db.session.commit()
-    flash(_("Submitted for review."), "success")
+        db.session.commit()
+    if outcome.ok:
+        flash(_("Submitted for review."), "success")
     return redirect(url_for("knowledge.view", slug=page.slug))
 
 
@@ -219,14 +213,12 @@ def approve(slug: str):
     form = ApproveForm(page=page)
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with service_errors() as outcome:
         rev = services.approve(page, current_user, today=local_today(), reannounce=form.reannounce.data,
                                change=form.change.data)
-    except services.KnowledgeError:
-        flash(_("There is no revision in review."), "error")
-        return redirect(url_for("knowledge.view", slug=page.slug))
-    db.session.commit()
-    flash(_("Version %(v)s approved and published.", v=rev.version), "success")
+        db.session.commit()
+    if outcome.ok:
+        flash(_("Version %(v)s approved and published.", v=rev.version), "success")
     return redirect(url_for("knowledge.view", slug=page.slug))
 
 
@@ -238,13 +230,11 @@ def send_back(slug: str):
     if not form.validate_on_submit():
         flash(_("Write a comment for the author."), "error")
         return redirect(url_for("knowledge.view", slug=page.slug))
-    try:
+    with service_errors() as outcome:
         services.send_back(page, current_user, form.comment.data)
-    except services.KnowledgeError:
-        flash(_("There is no revision in review."), "error")
-        return redirect(url_for("knowledge.view", slug=page.slug))
-    db.session.commit()
-    flash(_("Sent back to the author."), "success")
+        db.session.commit()
+    if outcome.ok:
+        flash(_("Sent back to the author."), "success")
     return redirect(url_for("knowledge.view", slug=page.slug))
 
 
@@ -295,13 +285,11 @@ def announce(slug: str):
     form = AnnouncementForm(department_choices=services.department_choices(),
                             user_choices=services.user_choices(include_blank=False))
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="roles") as outcome:
             ann = services.announce(page, current_user, roles=form.roles.data, department_ids=form.departments.data,
                                     user_ids=form.users.data, due_date=form.due_date.data, message=form.message.data or "")
-        except services.KnowledgeError:
-            form.roles.errors.append(_("Nobody matches the chosen roles, departments and users."))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Announced to %(n)s people.", n=len(ann.recipients)), "success")
             return redirect(url_for("knowledge.announcement", ann_id=ann.id))
     return render("knowledge/announce.html", form=form, page=page)
@@ -320,10 +308,8 @@ def announcement(ann_id: int):
 @require("cs_manager")
 def announcement_export(ann_id: int):
     ann = load_or_404(Announcement, ann_id)
-    data = services.announcement_xlsx(ann, local_today())
-    name = sanitise_filename(f"acknowledgements-{ann.page.slug}-{ann.id}.xlsx")
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return workbook_response(f"acknowledgements-{ann.page.slug}-{ann.id}.xlsx",
+                             services.announcement_sheets(ann, local_today()))
 
 
 @bp.get("/announcements/overdue")
@@ -341,8 +327,7 @@ def acknowledge(ann_id: int):
     services.acknowledge(current_user, ann.revision)
     db.session.commit()
     flash(_("Recorded: you have read and understood version %(v)s.", v=ann.revision.version or ann.revision.number), "success")
-    return redirect(request.args.get("next") if (request.args.get("next") or "").startswith("/") else
-                    url_for("knowledge.view", slug=ann.page.slug))
+    return redirect(url_for("knowledge.view", slug=ann.page.slug))
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -357,9 +342,11 @@ def training():
 
 def _plan_form(plan: TrainingPlan | None) -> PlanForm:
     """The plan form with every page it may list; the htmx filter asks the same URL for the page list."""
-    formdata = request.args if request.method == "GET" and request.args.getlist("pages") else None
-    form = PlanForm(formdata=formdata, obj=plan, page_choices=services.plan_page_choices(plan))
-    if request.method == "GET" and formdata is None and plan is not None:
+    choices = services.plan_page_choices(plan)
+    if request.method == "GET" and request.args.getlist("pages"):  # the filter, with the pages ticked so far
+        return PlanForm(formdata=request.args, obj=plan, page_choices=choices)
+    form = PlanForm(obj=plan, page_choices=choices)
+    if request.method == "GET" and plan is not None:
         form.pages.data = [s.page_id for s in plan.steps]
     return form
 
@@ -378,12 +365,14 @@ def _render_plan_form(form: PlanForm, plan: TrainingPlan | None):
 def plan_create():
     form = _plan_form(None)
     if form.validate_on_submit():
-        plan = services.create_plan(title=form.title.data, title_zh=form.title_zh.data or "",
-                                    description=form.description.data or "", pass_mark=form.pass_mark.data,
-                                    page_slugs=form.chosen_pages(), user=current_user)
-        db.session.commit()
-        flash(_("Training plan created."), "success")
-        return redirect(url_for("knowledge.plan", plan_id=plan.id))
+        with service_errors(form, field="pages") as outcome:
+            plan = services.create_plan(title=form.title.data, title_zh=form.title_zh.data or "",
+                                        description=form.description.data or "", pass_mark=form.pass_mark.data,
+                                        page_slugs=form.chosen_pages(), user=current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Training plan created."), "success")
+            return redirect(url_for("knowledge.plan", plan_id=plan.id))
     return _render_plan_form(form, None)
 
 
@@ -393,12 +382,14 @@ def plan_edit(plan_id: int):
     plan = load_or_404(TrainingPlan, plan_id, action="edit")
     form = _plan_form(plan)
     if form.validate_on_submit():
-        plan.title, plan.title_zh = form.title.data.strip(), (form.title_zh.data or "").strip()
-        plan.description, plan.pass_mark = form.description.data or "", form.pass_mark.data
-        services.set_plan_pages(plan, form.chosen_pages())
-        db.session.commit()
-        flash(_("Training plan saved."), "success")
-        return redirect(url_for("knowledge.plan", plan_id=plan.id))
+        with service_errors(form, field="pages") as outcome:
+            services.update_plan(plan, title=form.title.data, title_zh=form.title_zh.data or "",
+                                 description=form.description.data or "", pass_mark=form.pass_mark.data,
+                                 pages=form.chosen_pages())
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Training plan saved."), "success")
+            return redirect(url_for("knowledge.plan", plan_id=plan.id))
     return _render_plan_form(form, plan)
 
 
@@ -424,14 +415,14 @@ def plan_question(plan_id: int):
     step_choices = [(s.id, f"{s.position + 1}. {s.page.title}") for s in plan.steps]
     form = QuestionForm(prefix="q", step_choices=step_choices)
     if form.validate_on_submit():
-        step = db.session.get(TrainingStep, form.step_id.data)
-        if step is None or step.plan_id != plan.id:
-            abort(404)
+        step = load_child_or_404(TrainingStep, form.step_id.data, parent=plan, action="edit")
         choices, correct = form.parsed()
-        services.add_question(step, text=form.text.data, choices=choices, correct=correct)
-        db.session.commit()
-        flash(_("Question added."), "success")
-        return redirect(url_for("knowledge.plan", plan_id=plan.id))
+        with service_errors(form, field="choices") as outcome:
+            services.add_question(step, text=form.text.data, choices=choices, correct=correct)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Question added."), "success")
+            return redirect(url_for("knowledge.plan", plan_id=plan.id))
     qform, aform = _plan_forms(plan, question_form=form)
     return render("knowledge/plan.html", plan=plan, qform=qform, aform=aform, services=services, today=local_today())
 
@@ -443,7 +434,7 @@ def plan_assign(plan_id: int):
     _q, form = _plan_forms(plan)
     form = AssignForm(prefix="a", user_choices=form.user_id.choices)
     if form.validate_on_submit():
-        trainee = db.session.get(User, form.user_id.data)
+        trainee = load_or_404(User, form.user_id.data)
         services.assign(plan, trainee, due_date=form.due_date.data, user=current_user)
         db.session.commit()
         flash(_("Assigned to %(name)s.", name=trainee.display_name), "success")
@@ -460,10 +451,7 @@ def assignment(assignment_id: int):
 
 
 def _step(a: TrainingAssignment, step_id: int) -> TrainingStep:
-    step = db.session.get(TrainingStep, step_id)
-    if step is None or step.plan_id != a.plan_id:
-        abort(404)
-    return step
+    return load_child_or_404(TrainingStep, step_id, parent=a.plan)
 
 
 @bp.get("/training/assignments/<int:assignment_id>/steps/<int:step_id>")
@@ -525,6 +513,4 @@ def certificate(assignment_id: int):
     a = load_or_404(TrainingAssignment, assignment_id)
     if a.completed_at is None:
         abort(404)
-    pdf = render_pdf("pdf/knowledge_certificate.html", a=a, lang="zh-Hans", generated_at=utcnow().strftime("%Y-%m-%d"))
-    name = sanitise_filename(f"certificate-{a.certificate_no}.pdf")
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+    return send_download(services.certificate_pdf(a), services.certificate_filename(a), "application/pdf", inline=True)

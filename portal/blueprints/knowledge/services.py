@@ -5,7 +5,7 @@ Dates that depend on "today" take it as a parameter (an injectable clock); route
 from __future__ import annotations
 
 import difflib
-import io
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,11 +14,14 @@ from pathlib import Path
 
 import frontmatter
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import Department, User
 from ...storage import atomic_write, safe_path, sha256_bytes
-from ...timeutil import to_local, utcnow
+from ...pdf import render_pdf_anywhere
+from ...services import ServiceError, file_record, has_filer
+from ...timeutil import local_now, to_local, utcnow
 from .models import (
     APPROVED, DRAFT, IN_REVIEW, KINDS, PUBLISHED, SUPERSEDED, Acknowledgement, Announcement,
     AnnouncementRecipient, Citation, Page, QuizQuestion, Revision, StepProgress, TrainingAssignment, TrainingPlan,
@@ -26,7 +29,10 @@ from .models import (
 )
 
 
-class KnowledgeError(ValueError):
+log = logging.getLogger(__name__)
+
+
+class KnowledgeError(ServiceError):
     """A request the knowledge base refuses (wrong state, wrong role)."""
 
 
@@ -181,7 +187,7 @@ def submit_for_review(page: Page, user) -> Revision:
         raise KnowledgeError("only editors may submit a procedure for review")
     rev = page.pending_revision
     if rev is None or rev.status != DRAFT:
-        raise KnowledgeError("there is no draft to submit")
+        raise KnowledgeError(_l("There is no draft to submit."))
     rev.status = IN_REVIEW
     rev.submitted_at = utcnow()
     rev.review_comment = ""
@@ -207,12 +213,12 @@ def approve(page: Page, user, *, today: date, reannounce: bool = False, change: 
     The approver says whether it is a minor change (1.1 -> 1.2) or a major one (1.1 -> 2.0); the first
     approval keeps the page's version (1.0 when it has none)."""
     if not is_approver(user):
-        raise KnowledgeError("only a customer service manager may approve")
+        raise KnowledgeError(_l("Only a customer service manager may approve."))
     if change not in CHANGES:
         raise KnowledgeError(f"unknown kind of change {change!r}")
     rev = page.pending_revision
     if rev is None or rev.status != IN_REVIEW:
-        raise KnowledgeError("there is no revision in review")
+        raise KnowledgeError(_l("There is no revision in review."))
     previous = page.current_revision
     _publish(page, rev, status=APPROVED)
     rev.approved_by_id = user.id
@@ -232,10 +238,10 @@ def approve(page: Page, user, *, today: date, reannounce: bool = False, change: 
 
 def send_back(page: Page, user, comment: str) -> Revision:
     if not is_approver(user):
-        raise KnowledgeError("only a customer service manager may send a procedure back")
+        raise KnowledgeError(_l("Only a customer service manager may send a procedure back."))
     rev = page.pending_revision
     if rev is None or rev.status != IN_REVIEW:
-        raise KnowledgeError("there is no revision in review")
+        raise KnowledgeError(_l("There is no revision in review."))
     rev.status = DRAFT
     rev.review_comment = comment.strip()
     db.session.flush()
@@ -647,10 +653,10 @@ def announce(page: Page, user, *, revision: Revision | None = None, roles=(), de
         raise KnowledgeError("only a customer service manager may announce")
     revision = revision or page.current_revision
     if revision is None or not revision.is_published:
-        raise KnowledgeError("only a published version can be announced")
+        raise KnowledgeError(_l("Only a published version can be announced."))
     recipients = resolve_recipients(roles=roles, department_ids=department_ids, user_ids=user_ids)
     if not recipients:
-        raise KnowledgeError("nobody matches the chosen roles, departments and users")
+        raise KnowledgeError(_l("Nobody matches the chosen roles, departments and users."))
     deps = db.session.scalars(db.select(Department).filter(Department.id.in_(list(department_ids) or [0]))).all()
     ann = Announcement(page=page, revision=revision, message=message.strip(), due_date=due_date,
                        target_roles=",".join(sorted(set(roles))), target_departments=", ".join(d.code for d in deps),
@@ -743,31 +749,24 @@ def overdue_acknowledgements(today: date) -> list[tuple[Announcement, User]]:
     return out
 
 
-def announcement_xlsx(ann: Announcement, today: date) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Acknowledgements"
+def announcement_sheets(ann: Announcement, today: date) -> list[tuple[str, list, list]]:
+    """The announcement and who acknowledged it, as sheets for the portal's XLSX writer (which keeps
+    formula-like text as text and shows times in the portal's time zone)."""
     rev = ann.revision
-    ws.append(["Page / 页面", ann.page.title, ann.page.title_zh])
-    ws.append(["Version / 版本", rev.version or str(rev.number)])
-    ws.append(["Due / 截止", ann.due_date.isoformat() if ann.due_date else ""])
-    ws.append([])
-    ws.append(["User / 用户", "Name / 姓名", "Department / 部门", "Acknowledged at (UTC) / 确认时间", "Status / 状态"])
-    for cell in ws[5]:
-        cell.font = Font(bold=True)
+    facts = [
+        ["Page / 页面", ann.page.title],
+        ["Page (Chinese) / 页面（中文）", ann.page.title_zh],
+        ["Version / 版本", rev.version or str(rev.number)],
+        ["Announced / 发布时间", ann.created_at],
+        ["Due / 截止", ann.due_date],
+    ]
+    rows = []
     for row in announcement_status(ann, today):
         status = "acknowledged / 已确认" if row.acknowledged_at else ("overdue / 逾期" if row.overdue else "open / 待确认")
-        ws.append([row.user.username, row.user.display_name,
-                   row.user.department.code if row.user.department else "",
-                   row.acknowledged_at.strftime("%Y-%m-%d %H:%M") if row.acknowledged_at else "", status])
-    for col, width in zip("ABCDE", (16, 28, 14, 26, 22)):
-        ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        rows.append([row.user.username, row.user.display_name,
+                     row.user.department.code if row.user.department else "", row.acknowledged_at, status])
+    header = ["User / 用户", "Name / 姓名", "Department / 部门", "Acknowledged at / 确认时间", "Status / 状态"]
+    return [("Acknowledgements", header, rows), ("Announcement", ["Item / 项目", "Value / 内容"], facts)]
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -780,6 +779,14 @@ def create_plan(*, title: str, user, title_zh: str = "", description: str = "", 
     db.session.add(plan)
     set_plan_pages(plan, page_slugs)
     db.session.flush()
+    return plan
+
+
+def update_plan(plan: TrainingPlan, *, title: str, title_zh: str = "", description: str = "", pass_mark: int = 80,
+                pages=()) -> TrainingPlan:
+    plan.title, plan.title_zh = title.strip(), (title_zh or "").strip()
+    plan.description, plan.pass_mark = description or "", pass_mark
+    set_plan_pages(plan, pages)
     return plan
 
 
@@ -822,9 +829,9 @@ def add_question(step: TrainingStep, *, text: str, choices: list[str], correct: 
                  multiple: bool | None = None) -> QuizQuestion:
     choices = [c.strip() for c in choices if c.strip()]
     if len(choices) < 2:
-        raise KnowledgeError("a question needs at least two choices")
+        raise KnowledgeError(_l("Give at least two choices."))
     if not correct or any(i < 0 or i >= len(choices) for i in correct):
-        raise KnowledgeError("mark at least one correct choice")
+        raise KnowledgeError(_l("Mark at least one correct choice with *."))
     q = QuizQuestion(text=text.strip(), choices="\n".join(choices), correct=",".join(str(i) for i in sorted(set(correct))),
                      multiple=len(set(correct)) > 1 if multiple is None else multiple,
                      position=len(step.questions))
@@ -931,6 +938,49 @@ def _maybe_complete(a: TrainingAssignment, prefix: str = "KB") -> None:
         a.completed_at = utcnow()
         a.certificate_no = f"{prefix}-{to_local(a.completed_at):%Y}-{a.id:05d}"
         db.session.flush()
+        file_certificate(a)
+
+
+# --- training certificates ------------------------------------------------------------------------
+
+
+def certificate_context(a: TrainingAssignment) -> dict:
+    """What the certificate prints, every date in the portal's time zone (stored times are UTC)."""
+    read_on = {}
+    for step in a.plan.steps:
+        p = a.progress_for(step)
+        read_on[step.id] = to_local(p.read_at).date() if p is not None and p.read_at else None
+    return {"a": a, "lang": "zh-Hans", "completed_on": to_local(a.completed_at).date(), "read_on": read_on,
+            "generated_at": local_now().strftime("%Y-%m-%d %H:%M")}
+
+
+def certificate_pdf(a: TrainingAssignment) -> bytes:
+    return render_pdf_anywhere("pdf/knowledge_certificate.html", **certificate_context(a))
+
+
+def certificate_filename(a: TrainingAssignment) -> str:
+    return f"certificate-{a.certificate_no}.pdf"
+
+
+def file_certificate(a: TrainingAssignment):
+    """File the certificate in the archive (kind training_certificate, series CS-07-01), once per
+    assignment; the record's title and file name carry the certificate number, so search finds it."""
+    if not has_filer():
+        log.warning("training certificate %s not filed: no archive filing service is registered", a.certificate_no)
+        return None
+    completed_on = to_local(a.completed_at).date()
+    plan_title = " · ".join(t for t in (a.plan.title, a.plan.title_zh) if t)
+    return file_record(
+        kind="training_certificate",
+        title=f"Training certificate {a.certificate_no} · {a.user.display_name} · {plan_title}",
+        files=[(certificate_filename(a), certificate_pdf(a))],
+        user=a.user,
+        source_key=f"training-certificate:{a.id}",
+        record_date=completed_on,
+        event_date=completed_on,
+        description=f"培训证书 {a.certificate_no}: {a.user.display_name} ({a.user.username}) completed {plan_title} "
+                    f"on {completed_on.isoformat()}.",
+    )
 
 
 def flag_rereads(page: Page, new_revision: Revision) -> int:
