@@ -479,12 +479,13 @@ def step_read(assignment_id: int, step_id: int):
     if not form.validate_on_submit():
         abort(400)
     understood = form.understood.data == "1" and services.acknowledgement_requested(current_user, st.page) is not None
-    services.mark_read(a, st, understood=understood)
-    db.session.commit()
-    if understood:
+    with service_errors() as outcome:  # completing the plan files the certificate, which the archive may refuse
+        services.mark_read(a, st, understood=understood)
+        db.session.commit()
+    if outcome.ok and understood:
         rev = st.page.current_revision
         flash(_("Recorded: you have read and understood version %(v)s.", v=rev.version or rev.number), "success")
-    else:
+    elif outcome.ok:
         flash(_("Marked as read."), "success")
     return redirect(url_for("knowledge.step", assignment_id=a.id, step_id=st.id))
 
@@ -498,8 +499,11 @@ def step_quiz(assignment_id: int, step_id: int):
     if not form.validate_on_submit():
         return _render_step(a, st, form)
     answers = quiz_answers(form, st.questions)
-    score, passed = services.submit_quiz(a, st, answers)
-    db.session.commit()
+    with service_errors() as outcome:
+        score, passed = services.submit_quiz(a, st, answers)
+        db.session.commit()
+    if not outcome.ok:
+        return _render_step(a, st, form)
     if passed:
         flash(_("Quiz passed with %(score)s%%.", score=score), "success")
     else:
