@@ -38,13 +38,13 @@ def authority_choices(include_blank=True):
     return ([(0, "—")] if include_blank else []) + [(a.id, f"{a.name_en} {a.name_zh}".strip()) for a in rows]
 
 
+def department_choices():
+    return [(d.id, f"{d.code} · {d.name_en}") for d in db.session.scalars(db.select(Department).order_by(Department.code))]
+
+
 def user_choices(include_blank=True):
     rows = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.username))
     return ([(0, "—")] if include_blank else []) + [(u.id, f"{u.username} · {u.display_name}") for u in rows]
-
-
-def department_choices():
-    return [(d.id, f"{d.code} · {d.name_en}") for d in db.session.scalars(db.select(Department).order_by(Department.code))]
 
 
 def scanned_records(permits, user) -> dict[int, object]:
