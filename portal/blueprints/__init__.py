@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "customers",
     "search",
     "knowledge",
+    "government",
     "complaints",
     "meetings",
     "archive",
