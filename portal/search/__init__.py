@@ -68,6 +68,7 @@ def suggest(prefix: str, *, user, limit: int = 8):
 
 
 def similar(record, *, user, kinds=None, limit: int = 5):
+    """Records like this one, of the same kind unless `kinds` names others."""
     from .query import run_similar
 
     return run_similar(get_store(), record, user=user, kinds=kinds, limit=limit)

@@ -35,11 +35,11 @@ from whoosh.system import pack_uint
 from .analysis import ANALYZER
 from .codec import PortalCodec
 from .models import SearchLog
-from .registry import CHILDREN, KINDS, Kind
+from .registry import CHILDREN, KINDS, Kind, dependents_of
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"  # 6: acl stored (drift check), bodies indexed as plain text
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
@@ -146,7 +146,7 @@ def make_schema() -> Schema:
         customer=ID(stored=True, sortable=True),
         date=DATETIME(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
-        acl=KEYWORD(),
+        acl=KEYWORD(stored=True),  # stored: `check` compares it with what the record gives now
         lang=ID(stored=True),
         spell=SPELL,
         digest=STORED,
@@ -267,11 +267,21 @@ def log_rows_for_flush(session) -> list[dict]:
     from ..timeutil import utcnow
 
     keys: dict[str, str] = {}
+    followed: set[str] = set()
+    inserted = {id(obj) for obj in session.new}  # no record can derive from these before this flush
+
+    def follow(kind: Kind, obj) -> None:
+        """Re-index the rows whose acl derives from this one (and theirs, once each)."""
+        if getattr(obj, "id", None) is None or id(obj) in inserted or kind.key(obj) in followed:
+            return
+        followed.add(kind.key(obj))
+        _parents(lambda o: dependents_of(kind, o), obj, upsert)
 
     def upsert(obj):
         kind = _kind_of(obj)
         if kind is not None and getattr(obj, "id", None) is not None:
             keys.setdefault(kind.key(obj), "upsert")
+            follow(kind, obj)
 
     for obj in list(session.new) + list(session.dirty):
         kind = _kind_of(obj)
@@ -289,6 +299,7 @@ def log_rows_for_flush(session) -> list[dict]:
         if kind is not None:
             if getattr(obj, "id", None) is not None:
                 keys[kind.key(obj)] = "delete"
+                follow(kind, obj)
             _parents(kind.parents, obj, upsert)
             continue
         parents = _child_parents(obj)
@@ -325,6 +336,10 @@ def _parents(fn, obj, add) -> None:
     for parent in parents:
         if parent is not None:
             add(parent)
+
+
+def _empty_entry() -> dict[str, list[str]]:
+    return {"missing": [], "stale": [], "orphaned": [], "acl": []}
 
 
 def _collect_leaked_files() -> None:
@@ -662,19 +677,23 @@ class IndexStore:
 
     # ---- check
     def check(self, *, fix: bool = False) -> dict[str, dict[str, list[str]]]:
-        """Compare database and index per kind: missing, stale and orphaned keys."""
+        """Compare database and index per kind: missing, stale and orphaned keys, and acl drift (a
+        record indexed with an access list other than the one it gives now: listed under "acl", not
+        again under "stale")."""
         ix = self.open()
         report: dict[str, dict[str, list[str]]] = {}
         with ix.searcher() as s:
             indexed: dict[str, dict[str, str]] = {}
+            acls: dict[str, str] = {}
             for fields in s.all_stored_fields():
                 key = fields.get("key")
                 if not key or key == META_KEY:
                     continue
                 indexed.setdefault(fields.get("kind", ""), {})[key] = fields.get("digest", "")
+                acls[key] = fields.get("acl", "")
         with Session(self.engine) as session:
             for kind in KINDS.values():
-                entry = report.setdefault(kind.name, {"missing": [], "stale": [], "orphaned": []})
+                entry = report.setdefault(kind.name, _empty_entry())
                 have = indexed.pop(kind.name, {})
                 pk = kind.model.__mapper__.primary_key[0]
                 last = None
@@ -691,15 +710,17 @@ class IndexStore:
                         seen.add(doc["key"])
                         if doc["key"] not in have:
                             entry["missing"].append(doc["key"])
+                        elif acls.get(doc["key"]) != doc["acl"]:
+                            entry["acl"].append(doc["key"])
                         elif have[doc["key"]] != doc["digest"]:
                             entry["stale"].append(doc["key"])
                     last = getattr(rows[-1], pk.key)
                     session.expunge_all()
                 entry["orphaned"] = sorted(set(have) - seen)
         for name, keys in indexed.items():  # kinds no longer registered
-            report.setdefault(name or "?", {"missing": [], "stale": [], "orphaned": []})["orphaned"] += sorted(keys)
+            report.setdefault(name or "?", _empty_entry())["orphaned"] += sorted(keys)
         if fix:
-            refresh = [k for e in report.values() for k in e["missing"] + e["stale"]]
+            refresh = [k for e in report.values() for k in e["acl"] + e["missing"] + e["stale"]]
             orphans = [k for e in report.values() for k in e["orphaned"]]
             if refresh:
                 self.index_keys(refresh, timeout=30)
