@@ -176,3 +176,23 @@ def test_counts_leave_out_a_record_that_refuses_even_when_the_index_is_behind(mo
     results = search.search("flowmeter", user=people["staff"])
     assert results.total == 0 and _counts(results) == 0
     assert search.check()["moc"]["acl"] == []  # and the index was repaired on the way
+
+
+def test_similar_past_complaints_are_complaints(complaint, customer, people, client, login):
+    """The complaint page's panel lists complaints, not the inquiries that share its words."""
+    Complaint, Inquiry = model("complaint"), model("inquiry")
+    for n in range(3):
+        db.session.add(Inquiry(customer_id=customer.id, subject=f"Short delivery on truck loading? ({n})",
+                               question="Weighbridge lower than the meter ticket on truck loading.",
+                               received_at=WHEN, due_at=WHEN))
+    earlier = Complaint(customer_id=customer.id, title="Diesel short at the gantry", category="quantity",
+                        description="Truck weighbridge lower than the meter ticket.", received_at=WHEN,
+                        ack_due_at=WHEN)
+    db.session.add(earlier)
+    db.session.commit()
+    hits = search.similar(complaint, user=people["csr"])
+    assert [h.key for h in hits] == [f"complaint:{earlier.id}"]
+    assert {h.kind for h in search.similar(complaint, user=people["csr"], kinds=["inquiry"])} == {"inquiry"}
+    login(people["csr"])
+    html = client.get(f"/complaints/{complaint.id}/similar", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert earlier.ref in html and "INQ-" not in html
