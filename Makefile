@@ -50,6 +50,7 @@ run: system-deps-run $(VENV)/.installed-run translations db demo index
 
 test: system-deps-test $(VENV)/.installed-test translations
 	env -u TEST_DATABASE_URL $(BIN)/pytest
+	env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the database suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  $(BIN)/pytest -m "not e2e" -p no:cacheprovider; \

@@ -27,6 +27,7 @@ from whoosh.fields import ID
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 
+from . import fastpath
 from .analysis import phrase_hint, sequence
 from .codec import field_lengths, numbers, read_postings, term_infos_from
 
@@ -105,8 +106,14 @@ def clear_segment_cache() -> None:
 
 
 def _segment_key(leaf):
-    """A leaf reader's segment id, or None for a reader that is not one plain segment's (what it gives
-    is read every time, through the public interface)."""
+    """A leaf reader's segment id, or None for a reader that is not one plain segment's, or with the
+    fast path off (what it gives is then read every time, through Whoosh's public reader interface:
+    postings, expand_prefix, doc_frequency, column_reader, doc_field_length, stored_fields).
+
+    Everything below that reads a segment's files itself (codec.read_postings, term_infos_from,
+    numbers, field_lengths, _segment_stored) is reached only with a key."""
+    if not fastpath.enabled():
+        return None
     if not all(hasattr(leaf, name) for name in ("segment", "_terms", "_perdoc", "_text_to_bytes")):
         return None
     return leaf.segment().segment_id()
@@ -125,7 +132,10 @@ def _read_matcher(m) -> tuple:
 
 
 def _term_postings(leaf, field: str, tbytes: bytes, info) -> tuple:
-    """A term's postings in one segment, from its term info: (segment doc numbers, weights)."""
+    """A term's postings in one segment, from its term info: (segment doc numbers, weights).
+
+    Mirrors whoosh.codec.whoosh3.W3TermsReader.matcher / W3LeafMatcher (decoding each posting block as
+    the matcher reaches it): read_postings decodes all the blocks of the term from one read."""
     if isinstance(leaf._terms._codec, W3Codec):  # Whoosh's posting format, decoded in one go
         return read_postings(leaf._terms._postfile, info)
     m = leaf._terms._codec.postings_reader(leaf._terms._postfile, info, leaf.schema[field].format,
@@ -144,6 +154,8 @@ def _raw_postings(leaf, field: str, text) -> tuple:
 
 
 def _segment_postings(leaf, key, field: str, text) -> tuple:
+    """(segment doc numbers, weights): with a key, deleted documents included (they are taken out per
+    searcher); without one, through Whoosh's matcher, which leaves them out."""
     if key is None:
         try:
             return _read_matcher(leaf.postings(field, text))
@@ -176,11 +188,13 @@ def _segment_column(leaf, name: str, translate: bool) -> tuple:
     key = _segment_key(leaf)
 
     def read():
-        if not translate:
+        if not translate and key is not None:
             column = leaf.column_reader(name, translate=False)
             found = numbers(column, leaf.doc_count_all())
             if found is not None:
                 return tuple(found)
+        if not translate:
+            return tuple(leaf.column_reader(name, translate=False))
         elif key is not None and isinstance(leaf.schema[name], ID):
             return _id_column(leaf, name)
         return tuple(leaf.column_reader(name, translate=translate))
@@ -190,8 +204,8 @@ def _segment_column(leaf, name: str, translate: bool) -> tuple:
 
 def _id_column(leaf, name: str) -> tuple:
     """The column of an ID field (kind, customer, year), from the field's postings: a record holds one
-    term of such a field, the value itself. Whoosh's column reader decodes the values one record at a
-    time, a few times slower."""
+    term of such a field, the value itself. Mirrors whoosh.columns.VarBytesColumn.Reader (through
+    SegmentReader.column_reader), which decodes the values one record at a time, a few times slower."""
     field = leaf.schema[name]
     values = [field.from_column_value(field.column_type.default_value(False))] * leaf.doc_count_all()
     for tbytes, info in term_infos_from(leaf._terms, name, b""):
@@ -219,7 +233,9 @@ STORED_GAP = 65536  # bytes between two wanted records' stored fields still read
 
 def _segment_stored(leaf, docs: list[int]):
     """(doc, stored fields) for sorted documents of one segment. Records close together in the file are
-    read in one go; Whoosh reads each through several layers of file objects."""
+    read in one go. Mirrors whoosh.codec.whoosh3.W3PerDocReader.stored_fields (through
+    whoosh.columns.CompressedBytesColumn.Reader), which reads each through several layers of file
+    objects; anything but that column, zlib-compressed, is read by Whoosh's stored_fields."""
     child = getattr(leaf._perdoc._cached_reader("_stored", STORED_COLUMN), "_child", None)
     if not isinstance(child, CompressedBytesColumn.Reader) or child._decompress is not zlib.decompress:
         for d in docs:
@@ -263,13 +279,16 @@ class DocSets:
         return self._memo.get(key, compute)
 
     def _read(self, field: str, text) -> Postings:
+        """A term's postings over all segments. Mirrors whoosh.reading.MultiReader.postings (a matcher
+        per segment, deleted documents filtered) with the whole list read at once."""
         weights: dict[int, float] = {}
         df = 0
         for leaf, offset, key, deleted in self._leaves:
             ids, ws = _segment_postings(leaf, key, field, text)
+            # the document frequency counts deleted documents, as Whoosh's term info does (BM25's idf)
+            df += len(ids) if key is not None else leaf.doc_frequency(field, text)
             if not ids:
                 continue
-            df += len(ids)
             if deleted:
                 weights.update((i + offset, w) for i, w in zip(ids, ws) if i not in deleted)
             elif offset:
@@ -549,7 +568,7 @@ class DocList(_MemoQuery):
     def matcher(self, searcher, context=None):
         # Whoosh runs a query segment by segment: give each segment its own numbers
         if searcher.has_parent():
-            offset = searcher.get_parent()._offset_for_subsearcher(searcher)
+            offset = next(o for sub, o in searcher.get_parent().subsearchers if sub is searcher)
             end = offset + searcher.reader().doc_count_all()
             lo, hi = bisect.bisect_left(self.ids, offset), bisect.bisect_left(self.ids, end)
             ids = [d - offset for d in self.ids[lo:hi]]

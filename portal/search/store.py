@@ -32,6 +32,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.system import pack_uint
 
+from . import fastpath
 from .analysis import ANALYZER
 from .codec import PortalCodec
 from .models import SearchLog
@@ -76,7 +77,9 @@ class BulkWriter:
         self.pending = 0
 
     def _open(self):
-        kwargs = {"limitmb": self.limitmb, "codec": PortalCodec(compression=0)}
+        kwargs = {"limitmb": self.limitmb}
+        if fastpath.enabled():
+            kwargs["codec"] = PortalCodec(compression=0)
         if self.procs > 1:
             kwargs.update(procs=self.procs, multisegment=True)
         self.writer = self.ix.writer(**kwargs)
@@ -112,11 +115,12 @@ SPELL = FieldType(Existence(), RegexTokenizer(r"[A-Za-z]{3,}") | LowercaseFilter
 
 class TermCounts(Frequency):
     """Whoosh's term-frequency format (the same postings), counting the terms of an analyzer that can
-    list them (`BilingualTokenizer.terms`) in one go instead of a token at a time."""
+    list them (`BilingualTokenizer.terms`) in one go instead of a token at a time. Mirrors
+    whoosh.formats.Frequency.word_values (one Token object per word); with the fast path off, that."""
 
     def word_values(self, value, analyzer, **kwargs):
         terms = getattr(analyzer, "terms", None)
-        if terms is None or not isinstance(value, str):
+        if terms is None or not isinstance(value, str) or not fastpath.enabled():
             return super().word_values(value, analyzer, **kwargs)
         boost = self.field_boost
         return ((term, n, n * boost, pack_uint(n)) for term, n in Counter(terms(value)).items())
@@ -731,7 +735,10 @@ class IndexStore:
     def _writer(self, ix, timeout: float | None = None):
         """A writer of the index (through the portal's codec), waiting at most timeout seconds for the
         lock (the store's writer timeout by default)."""
-        return ix.writer(timeout=self.writer_timeout if timeout is None else timeout, codec=PortalCodec())
+        timeout = self.writer_timeout if timeout is None else timeout
+        if not fastpath.enabled():
+            return ix.writer(timeout=timeout)  # Whoosh's own codec and writer
+        return ix.writer(timeout=timeout, codec=PortalCodec())
 
     def optimize(self) -> None:
         """Merge the index's segments into one."""

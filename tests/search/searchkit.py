@@ -76,9 +76,10 @@ def drop_tables(engine) -> None:
     Base.metadata.drop_all(engine)
 
 
-def corpus_text(name: str) -> tuple[str, str]:
-    """(title, body) of a corpus file: the first heading line and the text."""
-    path = CORPUS / name
+def corpus_text(name, corpus: Path = CORPUS) -> tuple[str, str]:
+    """(title, body) of a corpus file (a path, or a name inside the corpus): the first heading line and
+    the text."""
+    path = corpus / name
     text = path.read_text(encoding="utf-8")
     title = next((line.lstrip("# ").strip() for line in text.splitlines() if line.strip()), path.stem)
     return title, text
