@@ -18,7 +18,7 @@ import zlib
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Set as AbstractSet
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from whoosh import query as Q
 from whoosh.codec.whoosh3 import STORED_COLUMN, W3Codec
@@ -490,6 +490,8 @@ class DocSets:
         if customers and ids:
             ids = ids & frozenset().union(*(self.term("customer", c) for c in customers))
         if (start or end) and ids:
+            if end is not None and end <= datetime.min + timedelta(microseconds=1):
+                return frozenset()  # before the first day there is
             span = Q.DateRange("date", start, end - timedelta(microseconds=1) if end else None)
             ids = ids & self.docs(span)
         return ids

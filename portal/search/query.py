@@ -138,7 +138,7 @@ def _date_span(value: str) -> tuple[datetime, datetime] | None:
             end = datetime(y + (int(mo) == 12), int(mo) % 12 + 1, 1)
             return start, end
         return datetime(y, 1, 1), datetime(y + 1, 1, 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # year 0 or past 9999: no such date
         return None
 
 

@@ -54,9 +54,10 @@ def add_doc(kit):
     return factory
 
 
+
 @pytest.fixture
-def corpus_dir():
-    """The shared corpus (shared/corpus beside the checkout, or PORTAL_CORPUS_DIR); skips without it."""
-    if not searchkit.CORPUS.is_dir():
-        pytest.skip(f"the corpus is not present at {searchkit.CORPUS}")
-    return searchkit.CORPUS
+def fast_path(search_mode):
+    """For tests of the fast path's own machinery (what it writes, what it keeps): skipped when it is off."""
+    if not search_mode:
+        pytest.skip(f"tests the fast path, which is off ({fastpath.reason()})")
+    return True

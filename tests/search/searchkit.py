@@ -12,7 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from portal.models import RestrictedMixin
 from portal.search.registry import CHILDREN, KINDS, register_child, register_kind
 
-# shared/corpus beside the checkout (PORTAL_CORPUS_DIR to point elsewhere)
+# shared/corpus beside the checkout (PORTAL_CORPUS_DIR to point elsewhere); tests take it from the
+# corpus_dir fixture (tests/conftest.py), which skips when it is absent
 CORPUS = Path(os.environ.get("PORTAL_CORPUS_DIR") or Path(__file__).resolve().parents[2].parent / "shared" / "corpus")
 KIND = "testdoc"
 

@@ -10,6 +10,7 @@ import pytest
 from portal import search
 from portal.extensions import db
 from portal.search import registry
+from portal.services import file_record
 
 WHEN = datetime(2025, 6, 3, 2, 0, tzinfo=UTC)
 
@@ -18,25 +19,7 @@ def model(kind: str):
     return search.KINDS[kind].model
 
 
-@pytest.fixture
-def people(make_user):
-    return {
-        "csr": make_user("csr", "csr"),
-        "csr2": make_user("csr2", "csr"),
-        "manager": make_user("manager", "cs_manager"),
-        "staff": make_user("staff", "staff"),
-    }
-
-
-@pytest.fixture
-def customer(app):
-    from portal.blueprints.customers.models import Customer
-
-    c = Customer(code="SINOCHEM", name_en="Sinochem Energy Trading", name_zh="中化能源")
-    db.session.add(c)
-    db.session.commit()
-    return c
-
+# `people` and `customer`: tests/conftest.py
 
 @pytest.fixture
 def complaint(customer, people):
@@ -100,14 +83,12 @@ def test_someone_named_on_the_complaint_later_finds_its_moc(moc, complaint, peop
 
 
 def test_archive_records_filed_from_a_complaint_follow_its_restriction(complaint, people):
-    from portal.blueprints.archive.services import file_document
-
-    file_document(kind="complaint_report", title=f"{complaint.ref} 8D report naphtha odour", user=people["csr"],
-                  files=[("8d.txt", b"8D report: naphtha odour at the jetty")], customer_id=complaint.customer_id,
-                  source_key=f"complaint:{complaint.id}:8d-report", event_date=date(2025, 7, 1))
-    file_document(kind="complaint_report", title=f"{complaint.ref} evidence naphtha odour", user=people["csr"],
-                  files=[("photo.txt", b"evidence photos of the naphtha odour")], customer_id=complaint.customer_id,
-                  source_key=f"complaint:{complaint.id}:evidence", event_date=date(2025, 7, 1))
+    file_record("complaint_report", f"{complaint.ref} 8D report naphtha odour", user=people["csr"],
+                files=[("8d.txt", b"8D report: naphtha odour at the jetty")], customer_id=complaint.customer_id,
+                source_key=f"complaint:{complaint.id}:8d-report", event_date=date(2025, 7, 1))
+    file_record("complaint_report", f"{complaint.ref} evidence naphtha odour", user=people["csr"],
+                files=[("photo.txt", b"evidence photos of the naphtha odour")], customer_id=complaint.customer_id,
+                source_key=f"complaint:{complaint.id}:evidence", event_date=date(2025, 7, 1))
     db.session.commit()
     staff = people["staff"]
     assert search.search("naphtha odour", user=staff, kinds=["record"]).total == 2
@@ -121,10 +102,8 @@ def test_archive_records_filed_from_a_complaint_follow_its_restriction(complaint
 
 
 def test_a_restricted_record_filed_from_an_open_source_stays_restricted(complaint, people):
-    from portal.blueprints.archive.services import file_document
-
-    file_document(kind="complaint_report", title="Settlement letter naphtha", user=people["csr"], restricted=True,
-                  files=[("letter.txt", b"settlement letter")], source_key=f"complaint:{complaint.id}:letter")
+    file_record("complaint_report", "Settlement letter naphtha", user=people["csr"], restricted=True,
+                files=[("letter.txt", b"settlement letter")], source_key=f"complaint:{complaint.id}:letter")
     db.session.commit()
     assert search.search("settlement letter", user=people["staff"]).total == 0
     assert search.search("settlement letter", user=people["csr"]).total == 1  # filed it, named on the complaint

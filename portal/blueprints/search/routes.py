@@ -5,7 +5,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from ... import search as engine
-from ...web import render
+from ...web import MAX_PAGE, arg_int, render
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
@@ -16,14 +16,11 @@ def _args():
     q = request.args.get("q", "").strip()[:300]
     kinds = [k for k in request.args.getlist("kind") if k in engine.KINDS][:10]
     customer = request.args.get("customer", "").strip()[:40]
-    year = request.args.get("year", "").strip()
-    year = year if year.isdigit() and len(year) == 4 else ""
+    year = arg_int("year", None, min=1000, max=9999)  # out of range or not a number: 404
+    year = str(year) if year else ""
     sort = request.args.get("sort", "relevance")
     sort = sort if sort in SORTS else "relevance"
-    try:
-        page = min(500, max(1, int(request.args.get("page", 1))))
-    except ValueError:
-        page = 1
+    page = arg_int("page", 1, min=1, max=MAX_PAGE)
     return q, kinds, customer, year, sort, page
 
 
