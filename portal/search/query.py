@@ -510,13 +510,25 @@ def execute(searcher, p: ParsedQuery, acl_terms, *, kinds=(), customers=(), page
 RECHECK_ROUNDS = 4  # a page with records the index should not have let in is computed again without them
 
 
-def _repair(store, keys) -> None:
-    """Re-index keys whose indexed acl let in a user the record refuses (or whose record is gone)."""
-    log.warning("search: index acl behind the database for %s; re-indexing", ", ".join(keys[:10]))
+def _repair(store, keys, indexed: dict) -> None:
+    """Re-index keys whose indexed acl let in a user the record refuses, or whose record is gone. A
+    record whose current acl still lets in someone its can_view refuses is a registration error (the
+    kind's acl must grant exactly who can_view lets in): logged, left out of the counts all the same."""
+    from ..extensions import db
+    from .store import load_documents
+
+    current = load_documents(db.session, keys)
+    behind = [k for k in keys if current.get(k) is None or current[k]["acl"] != indexed.get(k)]
+    wrong = [k for k in keys if k not in behind]
+    if wrong:
+        log.error("search: the acl of %s grants more than can_view (fix the kind's acl)", ", ".join(wrong[:10]))
+    if not behind:
+        return
+    log.warning("search: index acl behind the database for %s; re-indexing", ", ".join(behind[:10]))
     try:
-        store.index_keys(keys, timeout=0)
+        store.index_keys(behind, timeout=0)
     except Exception as exc:  # noqa: BLE001 - busy writer: `flask search check --fix` repairs it
-        log.warning("search: could not re-index %s now (%s)", ", ".join(keys[:10]), exc)
+        log.warning("search: could not re-index %s now (%s)", ", ".join(behind[:10]), exc)
 
 
 def run_search(store, query: str, *, user, kinds=None, customer=None, page: int = 1, per_page: int = 20,
@@ -544,10 +556,11 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
         hits = make_hits(found.hits, user, marks=marks, denied=denied)
         if not denied:
             break
-        # The index let in records that say no (or are gone): its acl is behind the database. Count
-        # them nowhere (total, facets, pages), run again without them, and re-index them.
+        # The index let in records that say no (or are gone): count them nowhere (total, facets,
+        # pages), run again without them, and re-index those whose acl is behind the database.
         exclude = exclude | {d for d, _ in denied}
-        _repair(store, [k for _, k in denied])
+        indexed = {r.fields["key"]: r.fields.get("acl") for r in found.hits}
+        _repair(store, sorted(k for _, k in denied), indexed)
     facet_map: dict[str, list[Facet]] = {}
     for name, counts in found.counts.items():
         items = []
