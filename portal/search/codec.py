@@ -233,7 +233,8 @@ _BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 def field_lengths(perdoc, field: str, doccount: int) -> list[int] | None:
     """A field's length in every document of a segment (0 where it is empty), from the segment's
-    length column in one read, or None where there is no such column."""
+    length column in one read, or None where there is no such column. Mirrors
+    whoosh.codec.whoosh3.W3PerDocReader.doc_field_length (one document a call)."""
     column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is None:
         return None

@@ -144,7 +144,9 @@ def _term_postings(leaf, field: str, tbytes: bytes, info) -> tuple:
 
 
 def _raw_postings(leaf, field: str, text) -> tuple:
-    """One segment's postings of a term, deleted documents included: (segment doc numbers, weights)."""
+    """One segment's postings of a term, deleted documents included: (segment doc numbers, weights).
+    Mirrors whoosh.reading.SegmentReader.postings (term info from the segment's W3TermsReader, without
+    the FilterMatcher of deletions: those are applied per searcher)."""
     try:
         tbytes = leaf._text_to_bytes(field, text)
         info = leaf._terms.term_info(field, tbytes)
@@ -166,8 +168,9 @@ def _segment_postings(leaf, key, field: str, text) -> tuple:
 
 def _segment_prefix(leaf, key, field: str, prefix: str) -> tuple:
     """A segment's documents holding any term that starts with prefix, deleted ones included. The
-    terms and their term infos are read in one walk through the term table (Whoosh's expand_prefix
-    walks it for the terms, then each term is looked up again)."""
+    terms and their term infos are read in one walk through the term table. Mirrors
+    whoosh.reading.IndexReader.expand_prefix with SegmentReader.postings per term (walks the table for
+    the terms, then looks each term up again)."""
     def union():
         if key is None:
             postings = (_segment_postings(leaf, key, field, text)[0] for text in leaf.expand_prefix(field, prefix))
@@ -216,7 +219,8 @@ def _id_column(leaf, name: str) -> tuple:
 
 
 def _segment_lengths(leaf, field: str) -> array:
-    """The length of a field in every document of a segment (Whoosh reads it one document at a time)."""
+    """The length of a field in every document of a segment. Mirrors whoosh.reading.SegmentReader.
+    doc_field_length (one document at a time), which is what runs without a segment key."""
     key = _segment_key(leaf)
     if key is None:
         return array("i", [leaf.doc_field_length(d, field, 0) or 0 for d in range(leaf.doc_count_all())])
@@ -385,7 +389,10 @@ class DocSets:
         return avg
 
     def scores(self, terms, docs) -> dict[int, float]:
-        """BM25 (Whoosh's formula and constants) of the documents over (field, text, boost) terms."""
+        """BM25 (Whoosh's formula and constants) of the documents over (field, text, boost) terms.
+        Mirrors whoosh.scoring.BM25F / bm25() and whoosh.scoring.WeightScorer (idf with deleted
+        documents counted, as whoosh.scoring.idf), summed as Whoosh's And/Or matchers sum their
+        children's scores; tests/search/test_search_docsets.py compares with Whoosh's scores."""
         n = self.reader.doc_count_all() or 1
         out = dict.fromkeys(docs, 0.0)
         for field, text, boost in terms:
@@ -404,7 +411,9 @@ class DocSets:
 
     # ---- queries as sets
     def docs(self, q) -> frozenset:
-        """The documents a query matches (not deleted), by set operations where the shape allows."""
+        """The documents a query matches (not deleted), by set operations where the shape allows.
+        Mirrors whoosh.query.Query.docs (Term, Prefix, Every, And, Or, AndNot, AndMaybe: the matchers
+        of whoosh.matching) for the shapes query.py builds; anything else goes to Whoosh."""
         if q is Q.NullQuery or isinstance(q, Q.NullQuery.__class__):
             return frozenset()
         if isinstance(q, Q.Term):
@@ -497,7 +506,8 @@ class DocSets:
         return ids
 
     def counts(self, name: str, ids) -> Counter:
-        """Facet counts: how many of these documents hold each value of a sortable field."""
+        """Facet counts: how many of these documents hold each value of a sortable field. Mirrors
+        whoosh.sorting.FieldFacet with Results.groups(), over a set instead of a result list."""
         col = self.column(name)
         return Counter(map(col.__getitem__, ids))
 
@@ -542,7 +552,8 @@ class _MemoQuery(Q.Query):
 
 
 class DocList(_MemoQuery):
-    """A constant-score query over a sorted list of document numbers.
+    """A constant-score query over a sorted list of document numbers (a whoosh.query.Query with
+    whoosh.matching.ListMatcher; its matcher follows whoosh.searching.Searcher's subsearchers).
 
     Whoosh ranks a prefix that expands to hundreds of terms (a single Chinese character: every pair
     starting with it) through a deep tree of unions, seconds at 50,000 records; the memo already
@@ -582,7 +593,8 @@ class DocList(_MemoQuery):
 class PhraseText(_MemoQuery):
     """Words that must stand together in this order in a stored field (a quoted phrase, or a code
     typed in parts). `required` holds the terms every match must contain; the order is checked in the
-    stored text, as the index keeps no positions."""
+    stored text, as the index keeps no positions. Takes the place of whoosh.query.Phrase, which needs
+    positions; only DocSets runs it (`runnable` turns it into a DocList for Whoosh)."""
 
     def __init__(self, fieldname: str, text: str, required, boost: float = 1.0):
         self.fieldname = fieldname
