@@ -1,8 +1,15 @@
-"""Inquiries, complaints (with investigation and actions), MOC requests in the search index."""
+"""Inquiries, complaints (with investigation and actions), MOC requests in the search index.
+
+An MOC raised from a complaint is seen by who may see the complaint: its acl is the complaint's, and
+the complaint names its MOCs as dependents, re-indexed whenever it changes (restricted, an owner added).
+"""
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
-from ...search.registry import register_child, register_kind
+from ...markdown import to_plain_text
+from ...search.registry import register_child, register_dependents, register_kind
 from .models import CapaAction, Complaint, ComplaintAttachment, Inquiry, Investigation, MocItem, MocRequest
 
 
@@ -39,7 +46,7 @@ def _complaint(c: Complaint) -> dict:
 
 def _moc(m: MocRequest) -> dict:
     parts = [m.description, m.technical_basis, m.safety_health_impact, m.procedure_changes, m.customer_impact,
-             m.agenda, m.minutes, m.decisions] + [i.description for i in m.items]
+             m.agenda, to_plain_text(m.minutes) if m.minutes else "", m.decisions] + [i.description for i in m.items]
     return {
         "title": f"{m.ref} {m.title}",
         "body": "\n".join(p for p in parts if p),
@@ -62,3 +69,14 @@ register_child(Investigation, parents=lambda inv: [inv.complaint])
 register_child(CapaAction, parents=lambda a: [a.complaint])
 register_child(ComplaintAttachment, parents=lambda a: [a.complaint])
 register_child(MocItem, parents=lambda i: [i.moc])
+
+
+def _mocs_of(c: Complaint) -> list:
+    """The MOCs raised from this complaint (their acl is the complaint's)."""
+    session = object_session(c)
+    if session is None or c.id is None:
+        return []
+    return list(session.scalars(select(MocRequest).where(MocRequest.complaint_id == c.id)))
+
+
+register_dependents("complaint", _mocs_of)

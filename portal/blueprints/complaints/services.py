@@ -506,7 +506,7 @@ def similar_for(complaint: Complaint, user, limit: int = 5) -> list:
     except ImportError:
         return []
     try:
-        return list(similar(complaint, user=user, kinds=SIMILAR_KINDS, limit=limit))
+        return list(similar(complaint, user=user, limit=limit))  # complaints (the same kind)
     except Exception:  # the index may be missing or rebuilding: the page still works
         current_app.logger.exception("similar complaints lookup failed")
         return []
