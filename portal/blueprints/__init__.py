@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "search",
     "knowledge",
     "complaints",
+    "moc",
     "meetings",
     "archive",
 )

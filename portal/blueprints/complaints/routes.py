@@ -1,4 +1,4 @@
-"""Inquiries, complaints (ISO 10002 with CAPA), lessons shared, MOC requests: thin routes."""
+"""Inquiries, complaints (ISO 10002 with CAPA), lessons shared: thin routes."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
@@ -10,6 +10,7 @@ from ...permissions import load_or_404, require
 from ...timeutil import local_today, utcnow
 from ...web import page_args, render
 from . import services
+from ..moc.models import MocRequest
 from .forms import (
     ActionForm,
     ActionUpdateForm,
@@ -22,8 +23,6 @@ from .forms import (
     InquiryForm,
     InvestigationForm,
     LessonForm,
-    MocForm,
-    MocItemForm,
     ReportForm,
     ToComplaintForm,
     TransitionForm,
@@ -37,8 +36,6 @@ from .models import (
     ComplaintReport,
     Inquiry,
     LessonShare,
-    MocItem,
-    MocRequest,
 )
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
@@ -491,98 +488,6 @@ def acknowledge_lesson(share_id: int):
 def figures():
     return render("complaints/figures.html", f=services.complaint_figures(current_user), categories=CATEGORIES,
                   inquiry_rows=services.inquiry_figures()[:12])
-
-
-# --- management of change ----------------------------------------------------------------------------
-
-@bp.get("/moc")
-def moc_index():
-    rows = [m for m in db.session.scalars(db.select(MocRequest).order_by(MocRequest.created_at.desc())) if m.can_view(current_user)]
-    return render("complaints/moc_index.html", rows=rows)
-
-
-@bp.route("/moc/new", methods=["GET", "POST"])
-@bp.route("/moc/<int:moc_id>/edit", methods=["GET", "POST"])
-@require(*CS)
-def moc_form(moc_id: int | None = None):
-    moc = load_or_404(MocRequest, moc_id, action="edit") if moc_id else None
-    complaint = None
-    complaint_id = _int_arg("complaint") if moc is None else moc.complaint_id
-    if complaint_id:
-        complaint = load_or_404(Complaint, complaint_id)
-    form = MocForm(obj=moc, customer_choices=services.customer_choices())
-    if request.method == "GET" and moc is None and complaint is not None:
-        form.customer_id.data = complaint.customer_id
-        form.title.data = _("Change following %(ref)s", ref=complaint.ref)
-    if form.validate_on_submit():
-        fields = {k: v for k, v in form.data.items() if k != "csrf_token"}
-        if moc is None:
-            fields["complaint_id"] = complaint.id if complaint else None
-        try:
-            moc = services.save_moc(moc, current_user, **fields)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            form.title.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Change request %(ref)s saved.", ref=moc.ref), "success")
-            return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
-    return render("complaints/moc_form.html", form=form, moc=moc, complaint=complaint)
-
-
-def _moc_page(moc, **forms):
-    ctx = {"item_form": MocItemForm(prefix="item", staff_choices=services.staff_choices())}
-    ctx.update(forms)
-    return render("complaints/moc_detail.html", moc=moc, **ctx)
-
-
-@bp.get("/moc/<int:moc_id>")
-def moc_detail(moc_id: int):
-    return _moc_page(load_or_404(MocRequest, moc_id))
-
-
-@bp.post("/moc/<int:moc_id>/items")
-@require(*CS)
-def moc_add_item(moc_id: int):
-    moc = load_or_404(MocRequest, moc_id, action="edit")
-    form = MocItemForm(prefix="item", staff_choices=services.staff_choices())
-    if form.validate_on_submit():
-        services.add_moc_item(moc, kind=form.kind.data, description=form.description.data, owner_id=form.owner_id.data,
-                              due_date=form.due_date.data)
-        db.session.commit()
-        flash(_("Item added."), "success")
-        return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
-    return _moc_page(moc, item_form=form)
-
-
-@bp.post("/moc/<int:moc_id>/items/<int:item_id>/toggle")
-@require(*CS)
-def moc_toggle_item(moc_id: int, item_id: int):
-    moc = load_or_404(MocRequest, moc_id, action="edit")
-    item = db.session.get(MocItem, item_id)
-    if item is None or item.moc_id != moc.id:
-        abort(404)
-    services.set_moc_item(item, not item.done)
-    db.session.commit()
-    return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
-
-
-@bp.post("/moc/<int:moc_id>/<any(approve, reject, implement):step>")
-@require(*CS)
-def moc_step(moc_id: int, step: str):
-    moc = load_or_404(MocRequest, moc_id, action="edit")
-    try:
-        if step == "implement":
-            services.implement_moc(moc, current_user)
-        else:
-            services.approve_moc(moc, current_user, approve=step == "approve")
-    except services.ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Change request %(ref)s updated.", ref=moc.ref), "success")
-    return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
 
 
 @bp.context_processor
