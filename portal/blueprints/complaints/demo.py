@@ -170,24 +170,27 @@ def load():
                                  department_id=sheq.id if sheq else None, due_date=day + timedelta(days=60))
         services.update_action(a1, owner, status="done", completion_note="Done the same day / 当日完成",
                                now=ack + timedelta(days=1))
+        services.verify_action(a1, manager, accept=True, note="Checked on site / 现场确认", now=ack + timedelta(days=2))
         if age < 40:
             continue  # recent: corrective and preventive still open (one of them overdue)
         for a in (a2, a3):
-            services.update_action(a, owner, status="done", completion_note="Completed and verified / 已完成并验证",
+            services.update_action(a, owner, status="done", completion_note="Completed / 已完成",
                                    now=_at(a.due_date, 16))
+            services.verify_action(a, manager, accept=True, note="Evidence checked / 已核对证据",
+                                   now=_at(a.due_date + timedelta(days=1), 10))
         services.transition(complaint, "request_check", owner, now=_at(day + timedelta(days=62), 10))
         if age < 100:
             continue
         services.evaluate(complaint, manager, text="No recurrence in the following 30 days; checked with the customer. / 后续30天未再发生，已与客户确认。",
                           now=_at(day + timedelta(days=95), 10))
-        services.transition(complaint, "close", manager, now=_at(day + timedelta(days=96), 11))
+        note = ""
+        if age < 200:  # the most recent closed ones: the 8D report kept as sent before closing
+            services.send_report(complaint, owner, recipient=f"operations@{customer.code.lower()}.example",
+                                 now=_at(day + timedelta(days=95), 14))
+        else:
+            note = "Findings presented at the quarterly review meeting; no written report requested. / 已在季度回顾会上说明，客户未要求书面报告。"
+        services.transition(complaint, "close", manager, note=note, now=_at(day + timedelta(days=96), 11))
     db.session.flush()
-
-    # the sent 8D report for the three most recent closed complaints
-    closed = [c for c in complaints if c.state == "closed"][-3:]
-    for c in closed:
-        services.send_report(c, c.owner or csr, recipient=f"operations@{c.customer.code.lower()}.example",
-                             now=c.closed_at + timedelta(hours=2))
 
     # one withdrawn and one rejected
     extra = [

@@ -152,6 +152,19 @@ class ActionUpdateForm(FlaskForm):
             raise ValidationError(_l("Describe what was done (completion note)."))
 
 
+VERIFY_DECISIONS = {"accept": _l("Verified: the action was done and works"), "reject": _l("Not done: back to the owner")}
+
+
+class ActionVerifyForm(FlaskForm):
+    decision = SelectField(_l("Verification"), choices=_choices(VERIFY_DECISIONS))
+    note = TextAreaField(_l("Verification note"), validators=[Optional(), Length(max=4000)],
+                         description=_l("What you checked; what is missing when you send it back."))
+
+    def validate_note(self, field):
+        if self.decision.data == "reject" and not (field.data or "").strip():
+            raise ValidationError(_l("Say what is missing before sending the action back."))
+
+
 class EvaluationForm(FlaskForm):
     effectiveness = TextAreaField(_l("Effectiveness evaluation"), validators=[DataRequired(), Length(max=10000)],
                                   description=_l("Did the actions work? What evidence shows the problem has not recurred?"))

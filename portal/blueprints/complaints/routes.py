@@ -14,6 +14,7 @@ from ..moc.models import MocRequest
 from .forms import (
     ActionForm,
     ActionUpdateForm,
+    ActionVerifyForm,
     AnswerForm,
     AssignForm,
     AttachmentForm,
@@ -346,6 +347,12 @@ def add_action(complaint_id: int):
     return _detail_page(complaint, action_form=form)
 
 
+def _action_page(action, **forms):
+    ctx = {"form": ActionUpdateForm(obj=action), "verify_form": ActionVerifyForm(prefix="ver")}
+    ctx.update(forms)
+    return render("complaints/action_form.html", action=action, complaint=action.complaint, **ctx)
+
+
 @bp.route("/<int:complaint_id>/actions/<int:action_id>", methods=["GET", "POST"])
 def update_action(complaint_id: int, action_id: int):
     action = load_or_404(CapaAction, action_id, action="edit")
@@ -362,7 +369,27 @@ def update_action(complaint_id: int, action_id: int):
             db.session.commit()
             flash(_("Action updated."), "success")
             return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#actions")
-    return render("complaints/action_form.html", form=form, action=action, complaint=action.complaint)
+    return _action_page(action, form=form)
+
+
+@bp.post("/<int:complaint_id>/actions/<int:action_id>/verify")
+@require(*CS)
+def verify_action(complaint_id: int, action_id: int):
+    action = load_or_404(CapaAction, action_id, action="view")
+    if action.complaint_id != complaint_id:
+        abort(404)
+    form = ActionVerifyForm(prefix="ver")
+    if form.validate_on_submit():
+        try:
+            services.verify_action(action, current_user, accept=form.decision.data == "accept", note=form.note.data or "")
+        except services.ServiceError as exc:
+            db.session.rollback()
+            form.note.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Action verified.") if action.status == "verified" else _("Action sent back to its owner."), "success")
+            return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#actions")
+    return _action_page(action, verify_form=form)
 
 
 @bp.post("/<int:complaint_id>/evaluate")

@@ -22,6 +22,7 @@ from ...timeutil import to_local, utcnow
 from ...workdays import add_workdays, working_hours_between
 from ..customers.models import Customer
 from .models import (
+    ACTION_STATUSES,
     CATEGORIES,
     FINAL_STATES,
     OPEN_ACTION_STATUSES,
@@ -38,7 +39,11 @@ from .models import (
 
 
 class ServiceError(Exception):
-    """A business rule refused the request; the message is shown to the user."""
+    """A business rule refused the request; the message is shown to the user (on ``field`` when given)."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- inquiries ---------------------------------------------------------------------------------
@@ -235,6 +240,14 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
 ACTIONS = sorted({action for _state, action in TRANSITIONS})
 
 
+def action_label(action: str) -> str:
+    """The words of a workflow step (the button's label), for messages."""
+    for (_state, name), t in TRANSITIONS.items():
+        if name == action:
+            return str(t.label)
+    return action
+
+
 class TransitionError(ServiceError):
     pass
 
@@ -248,7 +261,7 @@ def available_transitions(complaint: Complaint, user) -> list[tuple[str, Transit
             if state == complaint.state and _has_role(user, t.roles)]
 
 
-def _guard(complaint: Complaint, action: str) -> None:
+def _guard(complaint: Complaint, action: str, note: str = "") -> None:
     if action == "start_actions":
         inv = complaint.investigation
         if inv is None or not inv.root_cause.strip():
@@ -256,13 +269,20 @@ def _guard(complaint: Complaint, action: str) -> None:
     elif action == "request_check":
         if not complaint.actions:
             raise TransitionError(_l("Add at least one corrective or preventive action first."))
+        if complaint.unfinished_actions:
+            raise TransitionError(_l("The effectiveness check can be requested once every action is done and verified: "
+                                     "%(n)s action(s) are still open or awaiting verification.",
+                                     n=len(complaint.unfinished_actions)))
     elif action == "close":
-        if complaint.open_actions:
-            raise TransitionError(_l("The complaint cannot be closed while %(n)s action(s) are open.",
-                                     n=len(complaint.open_actions)))
+        if complaint.unfinished_actions:
+            raise TransitionError(_l("The complaint cannot be closed while %(n)s action(s) are open or awaiting verification.",
+                                     n=len(complaint.unfinished_actions)))
         if not complaint.effectiveness.strip() or complaint.evaluated_by is None \
                 or not complaint.evaluated_by.has_role("cs_manager", "admin"):
             raise TransitionError(_l("The complaint cannot be closed without an effectiveness evaluation by a CS manager."))
+        if not complaint.reports and not note.strip():
+            raise TransitionError(_l("The report has not been sent to the customer: send it first, or give the reason "
+                                     "to close without it in the note."), field="note")
 
 
 def transition(complaint: Complaint, action: str, user, *, note: str = "", now: datetime | None = None) -> ComplaintTransition:
@@ -271,12 +291,12 @@ def transition(complaint: Complaint, action: str, user, *, note: str = "", now: 
     t = TRANSITIONS.get((complaint.state, action))
     if t is None:
         raise TransitionError(_l("“%(action)s” is not possible while the complaint is “%(state)s”.",
-                                 action=action, state=STATES.get(complaint.state, complaint.state)))
+                                 action=action_label(action), state=Complaint.state_label(complaint.state)))
     if not _has_role(user, t.roles) or not complaint.can_view(user):
         raise TransitionError(_l("You may not do this."))
     if t.needs_note and not note.strip():
         raise TransitionError(_l("Give a reason."))
-    _guard(complaint, action)
+    _guard(complaint, action, note)
     row = ComplaintTransition(complaint=complaint, action=action, from_state=complaint.state, to_state=t.target,
                               user_id=user.id, at=now, note=note.strip())
     db.session.add(row)
@@ -287,6 +307,8 @@ def transition(complaint: Complaint, action: str, user, *, note: str = "", now: 
         complaint.closed_at = now
         if t.target != "closed":
             complaint.end_reason = note.strip()
+        elif not complaint.reports:
+            complaint.closed_without_report_reason = note.strip()
     db.session.flush()
     if t.target == "closed":
         if complaint.reports:
@@ -325,13 +347,47 @@ def add_action(complaint: Complaint, user, *, kind: str, description: str, owner
 
 
 def update_action(action: CapaAction, user, *, status: str, completion_note: str = "", now: datetime | None = None) -> None:
+    """The owner's progress: open, in progress, done (then someone else verifies it). Cancelling is not the owner's call."""
     if action.complaint.is_final:
         raise ServiceError(_l("This complaint is finished and can no longer be changed."))
+    if action.status == "verified":
+        raise ServiceError(_l("This action has been verified and can no longer be changed."))
+    if status not in ACTION_STATUSES:
+        raise ServiceError(_l("Choose a status."), field="status")
+    if status == "cancelled" and action.status != "cancelled" and not action.may_verify(user):
+        raise ServiceError(_l("An action is cancelled by CS staff other than its owner."), field="status")
     if status in ("done", "cancelled") and not completion_note.strip():
         raise ServiceError(_l("Describe what was done (completion note)."))
+    if status != action.status:
+        action.completed_by_id = user.id if status in ("done", "cancelled") else None
     action.status = status
     action.completion_note = completion_note.strip()
     action.completed_at = (now or utcnow()) if status in ("done", "cancelled") else None
+    action.verified_by_id = None
+    action.verified_at = None
+    action.complaint.updated_at = utcnow()
+    db.session.flush()
+
+
+def verify_action(action: CapaAction, user, *, accept: bool, note: str = "", now: datetime | None = None) -> None:
+    """Someone other than the owner (and other than who marked it done) verifies a done action, or sends it back."""
+    if action.complaint.is_final:
+        raise ServiceError(_l("This complaint is finished and can no longer be changed."))
+    if action.status != "done":
+        raise ServiceError(_l("Only an action marked done can be verified."))
+    if not action.may_verify(user):
+        raise ServiceError(_l("An action is verified by someone other than its owner and whoever marked it done."))
+    if not accept and not note.strip():
+        raise ServiceError(_l("Say what is missing before sending the action back."), field="note")
+    action.verification_note = note.strip()
+    if accept:
+        action.status = "verified"
+        action.verified_by_id = user.id
+        action.verified_at = now or utcnow()
+    else:
+        action.status = "in_progress"
+        action.completed_at = None
+        action.completed_by_id = None
     action.complaint.updated_at = utcnow()
     db.session.flush()
 
@@ -348,12 +404,31 @@ def evaluate(complaint: Complaint, user, *, text: str, now: datetime | None = No
     db.session.flush()
 
 
-def overdue_actions(user, today: date) -> list[CapaAction]:
+def due_actions(user, today: date, days: int = 7) -> list[CapaAction]:
+    """The user's open actions overdue or due within ``days`` days, soonest first."""
     rows = db.session.scalars(
         db.select(CapaAction).filter(CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES),
-                                     CapaAction.due_date < today).order_by(CapaAction.due_date)
+                                     CapaAction.due_date <= today + timedelta(days=days))
+        .order_by(CapaAction.due_date, CapaAction.id)
     )
     return [a for a in rows if a.complaint.can_view(user)]
+
+
+def own_open_complaints(user) -> list[Complaint]:
+    """Open complaints the user owns, those still to acknowledge first (by acknowledgement due time)."""
+    rows = db.session.scalars(
+        visible_complaints(user).filter(Complaint.owner_id == user.id, Complaint.state.not_in(FINAL_STATES))
+        .order_by(Complaint.acknowledged_at.is_not(None), Complaint.ack_due_at, Complaint.id)
+    )
+    return list(rows)
+
+
+def awaiting_effectiveness(user) -> list[Complaint]:
+    """Complaints waiting for a CS manager's effectiveness check, oldest request first."""
+    rows = db.session.scalars(
+        visible_complaints(user).filter(Complaint.state == "awaiting_effectiveness").order_by(Complaint.updated_at, Complaint.id)
+    )
+    return list(rows)
 
 
 # --- attachments -------------------------------------------------------------------------------
