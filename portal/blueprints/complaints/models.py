@@ -454,6 +454,9 @@ class LessonShare(db.Model):
     shared_by: Mapped[Optional[User]] = relationship(foreign_keys=[shared_by_id])
     acknowledged_by: Mapped[Optional[User]] = relationship(foreign_keys=[acknowledged_by_id])
 
+    def can_view(self, user) -> bool:
+        return self.complaint.can_view(user)
+
     def is_for(self, user) -> bool:
         if user is None:
             return False

@@ -2,7 +2,7 @@
 CAPA actions due within a week, lessons to acknowledge."""
 from ...extensions import db
 from ...timeutil import local_today, utcnow
-from ..dashboard.panels import register_panel
+from ...panels import register_panel
 from . import services
 from .models import Inquiry
 

@@ -16,17 +16,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_
 
 from ...extensions import db
+from ...pdf import render_pdf_anywhere
+from ...search import similar, similar_text
+from ...services import ServiceError, file_record, register_disposal_blocker
 from ...models import Department, User
-from ...storage import ContentStore, sanitise_filename, sha256_bytes
+from ...storage import ContentStore
 from ...timeutil import to_local, utcnow
+from ...uploads import check_upload, plain
 from ...workdays import add_workdays, working_hours_between
 from ..customers.models import Customer
 from .models import (
     ACTION_STATUSES,
-    CATEGORIES,
     FINAL_STATES,
     OPEN_ACTION_STATUSES,
-    STATES,
     CapaAction,
     Complaint,
     ComplaintAttachment,
@@ -38,12 +40,6 @@ from .models import (
 )
 
 
-class ServiceError(Exception):
-    """A business rule refused the request; the message is shown to the user (on ``field`` when given)."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # --- inquiries ---------------------------------------------------------------------------------
@@ -433,34 +429,10 @@ def awaiting_effectiveness(user) -> list[Complaint]:
 
 # --- attachments -------------------------------------------------------------------------------
 
-ALLOWED_TYPES = {
-    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
-    "txt": "text/plain", "csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "msg": "application/vnd.ms-outlook",
-    "eml": "message/rfc822",
-}
-_MAGIC = {"pdf": b"%PDF", "png": b"\x89PNG", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff", "xlsx": b"PK", "docx": b"PK"}
-
-
 def attachment_store() -> ContentStore:
     return ContentStore(str(current_app.config["ARCHIVE_DIR"]) + "/attachments")
 
 
-def check_upload(filename: str, data: bytes) -> tuple[str, str]:
-    """(safe file name, content type) or ServiceError: allowed type, content matches, size within MAX_UPLOAD_MB."""
-    name = sanitise_filename(filename or "")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in ALLOWED_TYPES:
-        raise ServiceError(_l("Files of this type are not accepted (PDF, images, text, Office documents, e-mails)."))
-    limit = int(current_app.config.get("MAX_UPLOAD_MB", 25)) * 1024 * 1024
-    if len(data) > limit:
-        raise ServiceError(_l("The file is larger than %(mb)s MB.", mb=current_app.config.get("MAX_UPLOAD_MB", 25)))
-    if not data:
-        raise ServiceError(_l("The file is empty."))
-    magic = _MAGIC.get(ext)
-    if magic and not data.startswith(magic):
-        raise ServiceError(_l("The file content does not match its type."))
-    return name, ALLOWED_TYPES[ext]
 
 
 def add_attachment(complaint: Complaint, user, *, filename: str, data: bytes, description: str = "") -> ComplaintAttachment:
@@ -510,16 +482,6 @@ def report_context(complaint: Complaint, *, now: datetime | None = None) -> dict
     }
 
 
-def render_pdf_anywhere(template: str, **context) -> bytes:
-    """render_pdf, also outside a request (CLI, demo loader): the locale selector needs a request."""
-    from flask import has_request_context
-
-    from ...pdf import render_pdf
-
-    if has_request_context():
-        return render_pdf(template, **context)
-    with current_app.test_request_context():
-        return render_pdf(template, **context)
 
 
 def render_report(complaint: Complaint, *, now: datetime | None = None) -> bytes:
@@ -541,23 +503,14 @@ def send_report(complaint: Complaint, user, *, recipient: str = "", now: datetim
     return report
 
 
-def _file_document():
-    try:
-        from ..archive.services import file_document  # built in parallel; optional until it lands
-    except ImportError:
-        return None
-    return file_document
-
-
 def file_report(report: ComplaintReport, user) -> None:
-    """File the sent report in the archive (when the archive module exists)."""
-    file_document = _file_document()
-    if file_document is None or report.archive_record_id:
+    """File the sent report in the archive through the core filing contract (``file_record``)."""
+    if report.archive_record_id:
         return
     complaint = report.complaint
     try:
         with db.session.begin_nested():
-            record = file_document(
+            record = file_record(
                 kind="complaint_report", title=f"{complaint.ref} 8D report – {complaint.title}",
                 files=[(report.filename, read_stored(report.sha256))], user=user, customer_id=complaint.customer_id,
                 restricted=complaint.restricted, event_date=to_local(report.sent_at).date(),
@@ -571,13 +524,12 @@ def file_report(report: ComplaintReport, user) -> None:
 
 
 def file_evidence(complaint: Complaint, user) -> None:
-    """The evidence attachments join the archive when the complaint closes (when the archive module exists)."""
-    file_document = _file_document()
-    if file_document is None or not complaint.attachments:
+    """The evidence attachments join the archive when the complaint closes (core filing contract)."""
+    if not complaint.attachments:
         return
     try:
         with db.session.begin_nested():
-            file_document(
+            file_record(
                 kind="complaint_report", title=f"{complaint.ref} evidence – {complaint.title}",
                 files=[(a.filename, read_stored(a.sha256)) for a in complaint.attachments], user=user,
                 customer_id=complaint.customer_id, restricted=complaint.restricted,
@@ -585,6 +537,28 @@ def file_evidence(complaint: Complaint, user) -> None:
             )
     except Exception:
         current_app.logger.exception("filing the evidence of %s in the archive failed", complaint.ref)
+
+
+@register_disposal_blocker
+def open_complaint_blocks_disposal(record) -> str | None:
+    """Archived records of a customer with an open complaint may be evidence: their disposal waits.
+
+    References of restricted complaints are not given (the reader of the schedule may not open them).
+    """
+    customer_id = getattr(record, "customer_id", None)
+    if not customer_id:
+        return None
+    rows = list(db.session.execute(
+        db.select(Complaint.id, Complaint.restricted)
+        .filter(Complaint.customer_id == customer_id, Complaint.state.not_in(FINAL_STATES)).order_by(Complaint.id)
+    ))
+    if not rows:
+        return None
+    refs = [f"CMP-{cid:05d}" for cid, restricted in rows if not restricted][:3]
+    hidden = sum(1 for _cid, restricted in rows if restricted)
+    if hidden:
+        refs.append(plain(_l("%(n)s restricted", n=hidden)))
+    return plain(_l("Open complaint of this customer: %(refs)s", refs=", ".join(refs)))
 
 
 EDITABLE = ("title", "category", "severity", "reference", "description", "customer_request", "language", "restricted")
@@ -608,10 +582,6 @@ SIMILAR_KINDS = ["complaint", "inquiry"]
 
 def similar_for(complaint: Complaint, user, limit: int = 5) -> list:
     try:
-        from ...search import similar
-    except ImportError:
-        return []
-    try:
         return list(similar(complaint, user=user, kinds=SIMILAR_KINDS, limit=limit))
     except Exception:  # the index may be missing or rebuilding: the page still works
         current_app.logger.exception("similar complaints lookup failed")
@@ -620,10 +590,6 @@ def similar_for(complaint: Complaint, user, limit: int = 5) -> list:
 
 def similar_to_text(text: str, user, limit: int = 5) -> list:
     if len((text or "").strip()) < 4:
-        return []
-    try:
-        from ...search import similar_text
-    except ImportError:
         return []
     try:
         return list(similar_text(text, user=user, kinds=SIMILAR_KINDS, limit=limit))

@@ -61,6 +61,15 @@ class MocRequest(TimestampMixin, CreatedByMixin, db.Model):
     def ref(self) -> str:
         return f"MOC-{self.id:04d}"
 
+    @staticmethod
+    def state_label(code: str) -> str:
+        """The translated name of an MOC state (draft, approved, implemented, rejected)."""
+        return str(MOC_STATES.get(code, code or ""))
+
+    @staticmethod
+    def period_label(code: str) -> str:
+        return str(MOC_PERIODS.get(code, code or ""))
+
     @property
     def open_items(self) -> list["MocItem"]:
         return [i for i in self.items if not i.done]
@@ -93,3 +102,7 @@ class MocItem(TimestampMixin, db.Model):
 
     moc: Mapped[MocRequest] = relationship(back_populates="items")
     owner: Mapped[Optional[User]] = relationship()
+
+    @staticmethod
+    def kind_label(code: str) -> str:
+        return str(MOC_ITEM_KINDS.get(code, code or ""))

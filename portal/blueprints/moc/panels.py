@@ -1,6 +1,6 @@
 """Dashboard panel: open MOC action items and training assigned to the user."""
 from ...extensions import db
-from ..dashboard.panels import register_panel
+from ...panels import register_panel
 from .models import MocItem, MocRequest
 
 

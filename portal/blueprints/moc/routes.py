@@ -1,15 +1,15 @@
 """Management of change: thin routes (URLs stay under /complaints/moc)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
-from ...permissions import load_or_404, require
-from ...web import render
+from ...permissions import load_child_or_404, load_or_404, require
+from ...web import arg_int, render, service_errors
 from ..complaints.models import Complaint
-from ..complaints.services import customer_choices, staff_choices
+from ..complaints.services import customer_choices, staff_choices  # until they move beside their models' services
 from . import services
 from .forms import MocForm, MocItemForm
 from .models import MocItem, MocRequest
@@ -17,13 +17,6 @@ from .models import MocItem, MocRequest
 bp = Blueprint("moc", __name__, url_prefix="/complaints/moc")
 
 CS = ("cs_manager", "csr")
-
-
-def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, "") or 0) or None
-    except ValueError:
-        return None
 
 
 @bp.get("")
@@ -37,7 +30,7 @@ def index():
 def edit(moc_id: int | None = None):
     moc = load_or_404(MocRequest, moc_id, action="edit") if moc_id else None
     complaint = None
-    complaint_id = _int_arg("complaint") if moc is None else moc.complaint_id
+    complaint_id = arg_int("complaint") if moc is None else moc.complaint_id
     if complaint_id:
         complaint = load_or_404(Complaint, complaint_id)
     form = MocForm(obj=moc, customer_choices=customer_choices())
@@ -48,13 +41,10 @@ def edit(moc_id: int | None = None):
         fields = {k: v for k, v in form.data.items() if k != "csrf_token"}
         if moc is None:
             fields["complaint_id"] = complaint.id if complaint else None
-        try:
+        with service_errors(form, field="title") as outcome:
             moc = services.save_moc(moc, current_user, **fields)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            form.title.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Change request %(ref)s saved.", ref=moc.ref), "success")
             return redirect(url_for("moc.detail", moc_id=moc.id))
     return render("moc/form.html", form=form, moc=moc, complaint=complaint)
@@ -77,11 +67,13 @@ def add_item(moc_id: int):
     moc = load_or_404(MocRequest, moc_id, action="edit")
     form = MocItemForm(prefix="item", staff_choices=staff_choices())
     if form.validate_on_submit():
-        services.add_moc_item(moc, kind=form.kind.data, description=form.description.data, owner_id=form.owner_id.data,
-                              due_date=form.due_date.data)
-        db.session.commit()
-        flash(_("Item added."), "success")
-        return redirect(url_for("moc.detail", moc_id=moc.id))
+        with service_errors(form, field="description") as outcome:
+            services.add_moc_item(moc, kind=form.kind.data, description=form.description.data, owner_id=form.owner_id.data,
+                                  due_date=form.due_date.data)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Item added."), "success")
+            return redirect(url_for("moc.detail", moc_id=moc.id))
     return _moc_page(moc, item_form=form)
 
 
@@ -89,11 +81,10 @@ def add_item(moc_id: int):
 @require(*CS)
 def toggle_item(moc_id: int, item_id: int):
     moc = load_or_404(MocRequest, moc_id, action="edit")
-    item = db.session.get(MocItem, item_id)
-    if item is None or item.moc_id != moc.id:
-        abort(404)
-    services.set_moc_item(item, not item.done)
-    db.session.commit()
+    item = load_child_or_404(MocItem, item_id, parent=moc, action="edit")
+    with service_errors():
+        services.set_moc_item(item, not item.done)
+        db.session.commit()
     return redirect(url_for("moc.detail", moc_id=moc.id))
 
 
@@ -101,16 +92,13 @@ def toggle_item(moc_id: int, item_id: int):
 @require(*CS)
 def step(moc_id: int, step: str):
     moc = load_or_404(MocRequest, moc_id, action="edit")
-    try:
+    with service_errors() as outcome:
         if step == "implement":
             services.implement_moc(moc, current_user)
         else:
             services.approve_moc(moc, current_user, approve=step == "approve")
-    except services.ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
         db.session.commit()
+    if outcome.ok:
         flash(_("Change request %(ref)s updated.", ref=moc.ref), "success")
     return redirect(url_for("moc.detail", moc_id=moc.id))
 

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
+from ...services import ServiceError
 from ...timeutil import utcnow
-from ..complaints.services import ServiceError
 from .models import MocItem, MocRequest
 
 
@@ -64,6 +64,8 @@ def add_moc_item(moc: MocRequest, *, kind: str, description: str, owner_id: int 
 
 
 def set_moc_item(item: MocItem, done: bool, now: datetime | None = None) -> None:
+    if item.moc.state in ("implemented", "rejected"):
+        raise ServiceError(_l("This change is finished and can no longer be edited."))
     item.done = done
     item.done_at = (now or utcnow()) if done else None
     db.session.flush()

@@ -81,3 +81,14 @@ def _request_context(app):
     """Services raise translatable messages; reading them needs the locale of a request."""
     with app.test_request_context():
         yield
+
+
+@pytest.fixture
+def archive_filer(app):
+    """The archive's filing service behind the core ``file_record`` (registered here when the archive does not yet)."""
+    from portal.services import has_filer, register_filer
+
+    if not has_filer():
+        from portal.blueprints.archive.services import file_document
+
+        register_filer(file_document)

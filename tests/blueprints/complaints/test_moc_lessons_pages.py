@@ -1,7 +1,6 @@
 """Lessons shared, figures, and every page rendering for the roles that use them."""
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 
