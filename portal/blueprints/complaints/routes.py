@@ -8,7 +8,7 @@ from flask_login import current_user
 from ...extensions import db
 from ...permissions import load_child_or_404, load_or_404, require
 from ...timeutil import local_today, utcnow
-from ...web import arg_int, page_args, render, send_download, service_errors
+from ...web import arg_int, is_fragment_request, page_args, render, send_download, service_errors
 from ..moc.models import MocRequest
 from . import services
 from .forms import (
@@ -223,7 +223,10 @@ def edit(complaint_id: int):
 
 @bp.get("/similar")
 def similar_preview():
-    """htmx: similar past records while a new description is typed, plus the recurrence warning."""
+    """htmx: similar past records while a new description is typed, plus the recurrence warning.
+    Opened directly (not by htmx), it is the new-complaint page."""
+    if not is_fragment_request():
+        return redirect(url_for("complaints.create"))
     text = " ".join(request.args.get(k, "") for k in ("title", "description"))[:4000]
     hits = services.similar_to_text(text, current_user)
     recurring = []
@@ -268,6 +271,8 @@ def detail(complaint_id: int):
 @bp.get("/<int:complaint_id>/similar")
 def similar_panel(complaint_id: int):
     complaint = load_or_404(Complaint, complaint_id)
+    if not is_fragment_request():
+        return redirect(_detail_url(complaint.id, "similar"))
     hits = [h for h in services.similar_for(complaint, current_user) if h.key != f"complaint:{complaint.id}"]
     return render("complaints/_similar.html", hits=hits, recurring=[], typed=True)
 

@@ -37,6 +37,7 @@ from .models import (
     Inquiry,
     Investigation,
     LessonShare,
+    on_time_pct,
 )
 
 
@@ -125,8 +126,11 @@ def inquiry_to_complaint(inquiry: Inquiry, *, user, category: str = "service", n
     return complaint
 
 
-def inquiry_figures(rows: list[Inquiry] | None = None) -> list[dict]:
-    """Per month (of receipt, local time): count, answered on time %, median answer time in working hours."""
+def inquiry_figures(rows: list[Inquiry] | None = None, *, now: datetime | None = None) -> list[dict]:
+    """Per month (of receipt, local time): count, answered, still open and not yet due, answered on time %
+    (of those decided: answered, or open past their due time; an open one not yet due is not late yet),
+    median answer time in working hours."""
+    now = now or utcnow()
     if rows is None:
         rows = list(db.session.scalars(db.select(Inquiry).order_by(Inquiry.received_at)))
     months: dict[str, list[Inquiry]] = defaultdict(list)
@@ -136,13 +140,13 @@ def inquiry_figures(rows: list[Inquiry] | None = None) -> list[dict]:
     for month in sorted(months, reverse=True):
         items = months[month]
         answered = [i for i in items if i.answered_at is not None]
-        on_time = [i for i in answered if i.answered_at <= i.due_at]
         hours = [working_hours_between(i.received_at, i.answered_at) for i in answered]
         out.append({
             "month": month,
             "count": len(items),
             "answered": len(answered),
-            "on_time_pct": (Decimal(100 * len(on_time)) / len(items)).quantize(Decimal("0.1")) if items else None,
+            "open": sum(1 for i in items if i.on_time(now) == "open"),
+            "on_time_pct": on_time_pct(items, now),
             "median_hours": Decimal(statistics.median(hours)).quantize(Decimal("0.01")) if hours else None,
         })
     return out
@@ -461,7 +465,8 @@ PDF_CATEGORIES = {
     "quantity": "数量 / Quantity", "quality": "质量 / Quality", "delay": "延误 / Delay", "documentation": "单证 / Documentation",
     "damage": "损坏 / Damage", "safety": "安全 / Safety", "service": "服务 / Service", "billing": "计费 / Billing",
 }
-PDF_ACTION_STATUSES = {"open": "未完成 / open", "in_progress": "进行中 / in progress", "done": "已完成 / done",
+PDF_ACTION_STATUSES = {"open": "未完成 / open", "in_progress": "进行中 / in progress",
+                       "done": "已完成，待验证 / done, awaiting verification", "verified": "已验证 / verified",
                        "cancelled": "已取消 / cancelled"}
 
 
