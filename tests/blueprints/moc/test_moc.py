@@ -81,3 +81,31 @@ def test_owner_sees_open_change_items_on_the_dashboard(client, login, complaint,
     login(people["csr"])
     page = client.get("/").get_data(as_text=True)
     assert "Nitrogen blanket briefing" in page and "Relabel tank T-412" not in page
+
+
+def test_items_of_a_finished_change_cannot_be_toggled(client, login, complaint, people):
+    moc = services.save_moc(None, people["csr"], title="m", description="d", period="permanent",
+                            technical_basis="t", safety_health_impact="s")
+    item = services.add_moc_item(moc, kind="action", description="Relabel T-412", owner_id=None, due_date=None)
+    services.approve_moc(moc, people["manager"], approve=False)
+    db.session.commit()
+    login(people["csr"])
+    response = client.post(f"/complaints/moc/{moc.id}/items/{item.id}/toggle", follow_redirects=True)
+    assert "can no longer be edited" in response.get_data(as_text=True)
+    db.session.refresh(item)
+    assert item.done is False
+    other = services.save_moc(None, people["csr"], title="other", description="d", period="permanent")
+    db.session.commit()
+    assert client.post(f"/complaints/moc/{other.id}/items/{item.id}/toggle").status_code == 404
+
+
+def test_states_and_kinds_in_words(client, login, people):
+    moc = services.save_moc(None, people["csr"], title="m", description="d", period="permanent")
+    services.add_moc_item(moc, kind="training", description="Crew briefing", owner_id=None, due_date=None)
+    db.session.commit()
+    login(people["csr"])
+    for url in ("/complaints/moc", f"/complaints/moc/{moc.id}"):
+        page = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        assert "草稿" in page, url
+    page = client.get(f"/complaints/moc/{moc.id}").get_data(as_text=True)
+    assert "Required training" in page and ">training<" not in page
