@@ -469,3 +469,16 @@ class LessonShare(db.Model):
         if self.user is not None:
             return self.user.display_name
         return self.department.name_en if self.department else ""
+
+
+_MOVED_TO_MOC = ("MocRequest", "MocItem", "MOC_STATES", "MOC_PERIODS", "MOC_ITEM_KINDS")
+
+
+def __getattr__(name: str):
+    """The MOC models moved to ``portal/blueprints/moc/models.py``: still importable from here (lazily, no
+    import cycle) for code not yet moved; import them from ``moc.models``."""
+    if name in _MOVED_TO_MOC:
+        from ..moc import models as moc_models
+
+        return getattr(moc_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
