@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, exists, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -262,6 +262,23 @@ class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
     @property
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
+
+    @classmethod
+    def visible_to(cls, user):
+        """select() of the complaints ``user`` may see: restricted ones only for managers and the people named
+        on them (creator, owner, action owners). Other modules list complaints through this."""
+        stmt = db.select(cls)
+        if user is None or not getattr(user, "is_authenticated", False):
+            return stmt.filter(db.false())
+        if user.is_manager:
+            return stmt
+        named_in_action = exists().where(CapaAction.complaint_id == cls.id, CapaAction.owner_id == user.id)
+        return stmt.filter(or_(
+            cls.restricted.is_(False),
+            cls.created_by_id == user.id,
+            cls.owner_id == user.id,
+            named_in_action,
+        ))
 
     @property
     def open_actions(self) -> list["CapaAction"]:

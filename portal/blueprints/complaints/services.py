@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_
+from sqlalchemy import or_
 
 from ...extensions import db
 from ...pdf import render_pdf_anywhere
@@ -156,18 +156,7 @@ def inquiry_figures(rows: list[Inquiry] | None = None, *, now: datetime | None =
 
 def visible_complaints(user):
     """select() of the complaints the user may see (restricted ones only for managers and named people)."""
-    stmt = db.select(Complaint)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return stmt.filter(db.false())
-    if user.is_manager:
-        return stmt
-    named_in_action = exists().where(CapaAction.complaint_id == Complaint.id, CapaAction.owner_id == user.id)
-    return stmt.filter(or_(
-        Complaint.restricted.is_(False),
-        Complaint.created_by_id == user.id,
-        Complaint.owner_id == user.id,
-        named_in_action,
-    ))
+    return Complaint.visible_to(user)
 
 
 def list_complaints(user, *, state: str = "", category: str = "", customer_id: int | None = None, q: str = ""):

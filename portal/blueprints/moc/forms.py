@@ -32,7 +32,7 @@ class MocForm(FlaskForm):
 
     def __init__(self, *args, customer_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.customer_id.choices = [(0, "—")] + list(customer_choices)
+        self.customer_id.choices = [(0, "—")] + [c for c in customer_choices if c[0]]
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

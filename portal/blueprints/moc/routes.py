@@ -9,7 +9,7 @@ from ...extensions import db
 from ...permissions import load_child_or_404, load_or_404, require
 from ...web import arg_int, render, service_errors
 from ..complaints.models import Complaint
-from ..complaints.services import customer_choices, staff_choices  # until they move beside their models' services
+from ..customers.services import customer_choices
 from . import services
 from .forms import MocForm, MocItemForm
 from .models import MocItem, MocRequest
@@ -51,7 +51,7 @@ def edit(moc_id: int | None = None):
 
 
 def _moc_page(moc, **forms):
-    ctx = {"item_form": MocItemForm(prefix="item", staff_choices=staff_choices())}
+    ctx = {"item_form": MocItemForm(prefix="item", staff_choices=services.owner_choices())}
     ctx.update(forms)
     return render("moc/detail.html", moc=moc, **ctx)
 
@@ -65,7 +65,7 @@ def detail(moc_id: int):
 @require(*CS)
 def add_item(moc_id: int):
     moc = load_or_404(MocRequest, moc_id, action="edit")
-    form = MocItemForm(prefix="item", staff_choices=staff_choices())
+    form = MocItemForm(prefix="item", staff_choices=services.owner_choices())
     if form.validate_on_submit():
         with service_errors(form, field="description") as outcome:
             services.add_moc_item(moc, kind=form.kind.data, description=form.description.data, owner_id=form.owner_id.data,

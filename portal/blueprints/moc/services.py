@@ -9,9 +9,17 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
+from ...models import User
 from ...services import ServiceError
 from ...timeutil import utcnow
 from .models import MocItem, MocRequest
+
+
+def owner_choices() -> list[tuple[int, str]]:
+    """(id, name) of active users for the owner of an item, blank first (admin services' ``staff_choices``
+    once it is there)."""
+    users = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name, User.username))
+    return [(0, "—")] + [(u.id, u.display_name) for u in users]
 
 
 def visible_mocs(user) -> list[MocRequest]:
