@@ -17,6 +17,7 @@ BLUEPRINTS = (
     "knowledge",
     "government",
     "complaints",
+    "moc",
     "meetings",
     "archive",
 )
