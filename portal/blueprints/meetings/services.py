@@ -5,14 +5,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 
 from ...extensions import db
 from ...storage import ContentStore
 from ...timeutil import local_today, to_local, utcnow
-from ..complaints.models import FINAL_STATES, Complaint, Inquiry
-from ..complaints.services import ServiceError, render_pdf_anywhere, visible_complaints
+from ..complaints.models import FINAL_STATES, STATES, Complaint, Inquiry
+from ..complaints.services import ServiceError, render_pdf_anywhere
 from ..customers.models import Customer
 from .models import ReviewAction, ReviewAttendee, ReviewCadence, ReviewCirculation, ReviewMeeting
 
@@ -134,41 +135,82 @@ def _in_period(column, start: date, end: date):
     return column >= lo, column < hi
 
 
-def preread(meeting: ReviewMeeting, user) -> dict:
-    """The pre-read pack: complaints and inquiries of the period with SLA hit rate, open actions."""
+ON_TIME_LABELS = {"yes": _l("yes"), "no": _l("no"), "open": _l("open")}
+ON_TIME_PDF = {"yes": "是 / yes", "no": "否 / no", "open": "未结 / open"}
+
+
+def on_time(status: str) -> str:
+    """yes / no / open from a due status (complaints models' due_status): an open record that is not late
+    yet is neither on time nor late."""
+    if status == "answered":
+        return "yes"
+    if status in ("answered_late", "overdue"):
+        return "no"
+    return "open"
+
+
+def state_label(state: str) -> str:
+    """A complaint state in the user's language (the complaints models' labels)."""
+    return str(STATES.get(state, state))
+
+
+def state_label_pdf(state: str) -> str:
+    """A complaint state for the bilingual PDFs: Chinese / English."""
+    label = STATES.get(state)
+    if label is None:
+        return state
+    with force_locale("zh_Hans"):
+        zh = str(label)
+    with force_locale("en"):
+        en = str(label)
+    return en if zh == en else f"{zh} / {en}"
+
+
+def preread(meeting: ReviewMeeting, user, *, now: datetime | None = None) -> dict:
+    """The pre-read pack: complaints and inquiries of the period with SLA hit rate, open actions.
+
+    The hit rates count what is decided: answered (on time or late) or past its due time; a record still
+    open and not yet due is shown as "open" and left out of the rate."""
+    now = now or utcnow()
     start, end = meeting.period_start, meeting.period_end
     inquiries = list(db.session.scalars(
         db.select(Inquiry).filter(Inquiry.customer_id == meeting.customer_id, *_in_period(Inquiry.received_at, start, end))
         .order_by(Inquiry.received_at)
     ))
     complaints = list(db.session.scalars(
-        visible_complaints(user).filter(Complaint.customer_id == meeting.customer_id,
-                                        *_in_period(Complaint.received_at, start, end)).order_by(Complaint.received_at)
+        Complaint.visible_to(user).filter(Complaint.customer_id == meeting.customer_id,
+                                          *_in_period(Complaint.received_at, start, end)).order_by(Complaint.received_at)
     ))
     open_complaints = [c for c in db.session.scalars(
-        visible_complaints(user).filter(Complaint.customer_id == meeting.customer_id, Complaint.state.not_in(FINAL_STATES))
+        Complaint.visible_to(user).filter(Complaint.customer_id == meeting.customer_id, Complaint.state.not_in(FINAL_STATES))
         .order_by(Complaint.received_at)
     ) if c not in complaints]
-    on_time_inq = [i for i in inquiries if i.answered_at is not None and i.answered_at <= i.due_at]
-    acked = [c for c in complaints if c.acknowledged_at is not None and c.acknowledged_at <= c.ack_due_at]
+    inquiry_on_time = {i.id: on_time(i.status(now)) for i in inquiries}
+    complaint_acked = {c.id: on_time(c.ack_status(now)) for c in complaints}
 
-    def pct(part, whole):
-        return (Decimal(100 * len(part)) / len(whole)).quantize(Decimal("0.1")) if whole else None
+    def pct(outcomes: dict):
+        decided = [v for v in outcomes.values() if v != "open"]
+        return (Decimal(100 * decided.count("yes")) / len(decided)).quantize(Decimal("0.1")) if decided else None
 
     open_actions = [a for a in carried_over(meeting) if a.is_open] + [a for a in meeting.actions if a.is_open]
     return {
         "meeting": meeting,
         "inquiries": inquiries,
+        "inquiry_on_time": inquiry_on_time,
         "complaints": complaints,
         "open_complaints": open_complaints,
-        "inquiry_sla_pct": pct(on_time_inq, inquiries),
-        "complaint_ack_pct": pct(acked, complaints),
+        "inquiry_sla_pct": pct(inquiry_on_time),
+        "complaint_ack_pct": pct(complaint_acked),
         "open_actions": open_actions,
-        "generated_at": to_local(utcnow()).strftime("%Y-%m-%d %H:%M"),
+        "on_time_labels": ON_TIME_LABELS,
+        "on_time_pdf": ON_TIME_PDF,
+        "state_label": state_label,
+        "state_label_pdf": state_label_pdf,
+        "generated_at": to_local(now).strftime("%Y-%m-%d %H:%M"),
     }
 
 
-def minutes_context(meeting: ReviewMeeting) -> dict:
+def minutes_context(meeting: ReviewMeeting, *, now: datetime | None = None) -> dict:
     from ...markdown import render_markdown
 
     return {
@@ -176,19 +218,19 @@ def minutes_context(meeting: ReviewMeeting) -> dict:
         "minutes_html": render_markdown(meeting.minutes or ""),
         "carried": carried_over(meeting),
         "version": meeting.minutes_version or 0,
-        "generated_at": to_local(utcnow()).strftime("%Y-%m-%d %H:%M"),
+        "generated_at": to_local(now or utcnow()).strftime("%Y-%m-%d %H:%M"),
     }
 
 
-def render_minutes(meeting: ReviewMeeting, *, version: int | None = None) -> bytes:
-    ctx = minutes_context(meeting)
+def render_minutes(meeting: ReviewMeeting, *, version: int | None = None, now: datetime | None = None) -> bytes:
+    ctx = minutes_context(meeting, now=now)
     if version is not None:
         ctx["version"] = version
     return render_pdf_anywhere("pdf/meeting_minutes.html", **ctx)
 
 
-def render_preread(meeting: ReviewMeeting, user) -> bytes:
-    return render_pdf_anywhere("pdf/meeting_preread.html", **preread(meeting, user))
+def render_preread(meeting: ReviewMeeting, user, *, now: datetime | None = None) -> bytes:
+    return render_pdf_anywhere("pdf/meeting_preread.html", **preread(meeting, user, now=now))
 
 
 def store() -> ContentStore:
@@ -211,7 +253,7 @@ def circulate(meeting: ReviewMeeting, user, *, recipients: list[str], now: datet
         raise ServiceError(_l("The customer has confirmed these minutes; they can no longer be changed."))
     now = now or utcnow()
     version = meeting.minutes_version + 1
-    data = render_minutes(meeting, version=version)
+    data = render_minutes(meeting, version=version, now=now)
     sha = store().put(data)
     meeting.minutes_version = version
     meeting.status = "circulated"
