@@ -21,6 +21,7 @@ from .forms import (
     ConfirmForm,
     MeetingForm,
     MinutesForm,
+    PreviewForm,
 )
 from .models import ReviewAction, ReviewAttendee, ReviewCirculation, ReviewMeeting
 
@@ -134,8 +135,10 @@ def minutes(meeting_id: int):
 @bp.post("/preview")
 def preview():
     """htmx: the Markdown of the minutes rendered as it is typed."""
-    text = request.form.get("minutes", "")[:100000]
-    return render("meetings/_preview.html", html=render_markdown(text))
+    form = PreviewForm()
+    if not form.validate():
+        return render("meetings/_preview.html", html=None, errors=form.minutes.errors)
+    return render("meetings/_preview.html", html=render_markdown(form.minutes.data or ""))
 
 
 @bp.post("/<int:meeting_id>/attendees")
@@ -182,15 +185,18 @@ def add_action(meeting_id: int):
 def action_step(meeting_id: int, action_id: int, step: str):
     meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
     action = load_or_404(ReviewAction, action_id, action="edit")
-    if action.customer_id != meeting.customer_id:
+    if action.customer_id != meeting.customer_id or not services.shown_at(action, meeting):
         abort(404)
     form = CloseActionForm()
-    form.validate_on_submit()
-    if step == "close":
-        services.close_action(action, meeting=meeting, note=form.note.data or "")
+    if form.validate_on_submit():
+        if step == "close":
+            services.close_action(action, meeting=meeting, note=form.note.data or "")
+        else:
+            services.reopen_action(action)
+        db.session.commit()
     else:
-        services.reopen_action(action)
-    db.session.commit()
+        for message in form.note.errors:
+            flash(message, "error")
     return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#actions")
 
 

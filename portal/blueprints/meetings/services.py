@@ -127,6 +127,14 @@ def carried_over(meeting: ReviewMeeting) -> list[ReviewAction]:
     return out
 
 
+def shown_at(action: ReviewAction, meeting: ReviewMeeting) -> bool:
+    """Whether the meeting's page lists the action: raised at this meeting, or at an earlier one with the
+    same customer (carried over)."""
+    if action.meeting_id == meeting.id:
+        return True
+    return action.customer_id == meeting.customer_id and action.meeting.meeting_date < meeting.meeting_date
+
+
 def _in_period(column, start: date, end: date):
     from ...timeutil import from_local
 
