@@ -1,6 +1,7 @@
 # Terminal CSD Portal: the only entry points a person needs.
 #   make run    set everything up and serve on http://127.0.0.1:$(PORT)
-#   make test   set everything up and run the whole test suite
+#   make test   set everything up, lint, and run the whole test suite
+#   make lint   ruff (configured in pyproject.toml) on portal and tests
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -48,7 +49,10 @@ index: db
 run: system-deps-run $(VENV)/.installed-run translations db demo index
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: system-deps-test $(VENV)/.installed-test translations
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check portal tests
+
+test: system-deps-test $(VENV)/.installed-test translations lint
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the database suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config as config_module
-from .extensions import babel, csrf, db, htmx, login_manager, migrate
+from .extensions import csrf, db, htmx, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,10 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     _init_extensions(app)
 
+    from . import web
     from .blueprints import register_blueprints
+
+    web.install_converters(app)  # before any route is registered
 
     register_blueprints(app)
 
@@ -35,7 +38,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     search.init_app(app)
 
-    from . import errors, web
+    from . import errors
 
     web.init_app(app)
     errors.init_app(app)

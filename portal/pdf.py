@@ -2,7 +2,11 @@
 
 Print templates extend ``pdf/base.html`` and refer to static files by absolute path,
 ``/static/<path>``, which resolves against ``BASE_URL`` to a URL the fetcher serves.
-Every other URL (files, the network, the portal's own pages) is refused.
+Every other URL (files, the network, the portal's own pages) is refused. Every PDF uses the one
+stylesheet ``static/css/print-pdf.css`` (linked by ``pdf/base.html``).
+
+``render_pdf_anywhere`` is the call for services: it works in a request and outside one (CLI, demo
+loader, jobs), where it pushes a request context for the locale selector and ``url_for``.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import mimetypes
 import os
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
@@ -78,3 +82,11 @@ def render_pdf(template_name: str, **context: object) -> bytes:
     html = render_template(template_name, **context)
     fetcher = StaticOnlyFetcher(current_app.static_folder)
     return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+
+
+def render_pdf_anywhere(template_name: str, **context: object) -> bytes:
+    """``render_pdf``, also outside a request (CLI, demo loader): templates need a request context."""
+    if has_request_context():
+        return render_pdf(template_name, **context)
+    with current_app.test_request_context():
+        return render_pdf(template_name, **context)

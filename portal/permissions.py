@@ -74,18 +74,68 @@ def require(*roles: str):
     return decorator
 
 
-def load_or_404(model, ident, *, action: str = "view"):
-    """Load a record or 404; 403 when the current user may not view (or edit) it."""
+def _get_or_404(model, ident):
     try:
         obj = db.session.get(model, ident)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         obj = None
     if obj is None:
         abort(404)
+    return obj
+
+
+def _check(obj, action: str, fallback=None) -> None:
     check = getattr(obj, f"can_{action}", None)
+    if check is None and fallback is not None:
+        check = getattr(fallback, f"can_{action}", None)
     if check is not None and not check(current_user):
         abort(403)
+
+
+def load_or_404(model, ident, *, action: str = "view"):
+    """Load a record or 404; 403 when the current user may not view (or edit) it."""
+    obj = _get_or_404(model, ident)
+    _check(obj, action)
     return obj
+
+
+def load_child_or_404(model, ident, *, parent, action: str = "view", via: str | None = None):
+    """Load a child record of ``parent`` or 404; 403 when the current user may not view (or edit) it.
+
+    The child belongs to ``parent`` through its foreign key to the parent's table (``via`` names the
+    column when the child has several); a child of another parent is a 404, as if it did not exist.
+    Without a ``can_<action>`` of its own, the child is checked with the parent's.
+    """
+    child_attr, parent_attr = _child_fk(model, parent, via)
+    obj = _get_or_404(model, ident)
+    parent_key = getattr(parent, parent_attr)
+    if parent_key is None or getattr(obj, child_attr) != parent_key:
+        abort(404)
+    _check(obj, action, fallback=parent)
+    return obj
+
+
+def _child_fk(model, parent, via: str | None):
+    """(child attribute, parent attribute) of the foreign key from ``model`` to ``parent``'s table."""
+    from sqlalchemy import inspect as sa_inspect
+
+    child_mapper = sa_inspect(model)
+    parent_mapper = sa_inspect(type(parent))
+    parent_tables = set(parent_mapper.tables)
+    pairs = []
+    for column in child_mapper.columns:
+        for fk in column.foreign_keys:
+            if fk.column.table in parent_tables:
+                child_attr = child_mapper.get_property_by_column(column).key
+                parent_attr = parent_mapper.get_property_by_column(fk.column).key
+                pairs.append((child_attr, parent_attr, column.name))
+    if via is not None:
+        pairs = [p for p in pairs if via in (p[0], p[2])]
+    if len(pairs) != 1:
+        raise TypeError(
+            f"{model.__name__} has {len(pairs)} foreign keys to {type(parent).__name__}: name one with via="
+        )
+    return pairs[0][0], pairs[0][1]
 
 
 def can_view(obj, user=None) -> bool:

@@ -1,10 +1,30 @@
-"""Rendering for full pages and htmx fragments, security headers, shared template helpers."""
+"""Route helpers: rendering (pages and htmx fragments), security headers, query-string numbers and
+dates with bounds, bounded URL converters, service errors to form errors or flashes, and downloads.
+
+- ``service_errors(form, field)``: runs a service call; a ServiceError rolls back and lands on the form.
+- ``send_download(data | path, filename, mimetype=None)``: the only way to answer a file.
+- ``arg_int`` / ``arg_date`` / ``page_args``: query-string values; out of range or unparsable is a 404.
+- The ``int`` URL converter refuses values above 2**63-1 (a 404), the ``date`` converter parses
+  ``YYYY-MM-DD`` within years 1900-2999.
+"""
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, g, render_template, request, url_for
-from werkzeug.routing import BuildError
+import io
+import mimetypes
+import os
+import re
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
 
-from .extensions import htmx
+from flask import Flask, abort, current_app, flash, g, render_template, request, send_file, url_for
+from markupsafe import Markup
+from werkzeug.routing import BaseConverter, BuildError, IntegerConverter, ValidationError
+
+from .extensions import db, htmx
+from .services import ServiceError
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,17 +56,183 @@ def safe_url(endpoint: str, **values) -> str | None:
         return None
 
 
+INT_MAX = 2**31 - 1  # default upper bound of query-string numbers (a PostgreSQL integer)
+ID_MAX = 2**63 - 1  # upper bound of ids in URLs (a 64-bit integer)
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2999, 12, 31)  # a day or a year added to it never overflows date
+_INT_RE = re.compile(r"[+-]?[0-9]{1,30}")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_int(text, *, min: int | None = 0, max: int | None = INT_MAX) -> int | None:  # noqa: A002
+    """An integer in ``[min, max]`` written in ASCII digits, or None."""
+    text = (text or "").strip()
+    if not _INT_RE.fullmatch(text):
+        return None
+    value = int(text)
+    if (min is not None and value < min) or (max is not None and value > max):
+        return None
+    return value
+
+
+def parse_date(text, *, min: date = DATE_MIN, max: date = DATE_MAX) -> date | None:  # noqa: A002
+    """A ``YYYY-MM-DD`` date in ``[min, max]``, or None."""
+    text = (text or "").strip()
+    if not _DATE_RE.fullmatch(text):
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if min <= value <= max else None
+
+
+def arg_int(name: str, default=None, min: int | None = 0, max: int | None = INT_MAX):  # noqa: A002
+    """The query-string integer ``name``; ``default`` when absent or empty; 404 when unparsable or out of range."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return default
+    value = parse_int(raw, min=min, max=max)
+    if value is None:
+        abort(404)
+    return value
+
+
+def arg_date(name: str, default=None, min: date = DATE_MIN, max: date = DATE_MAX):  # noqa: A002
+    """The query-string date ``name`` (YYYY-MM-DD); ``default`` when absent or empty; 404 when invalid."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return default
+    value = parse_date(raw, min=min, max=max)
+    if value is None:
+        abort(404)
+    return value
+
+
+MAX_PAGE = 1_000_000
+
+
 def page_args(default_per_page: int = 25) -> tuple[int, int]:
-    """Page number and page size from the query string, clamped to sane values."""
+    """Page number and page size from the query string: 404 when unparsable; the size is kept within 5..200."""
+    page = arg_int("page", 1, min=1, max=MAX_PAGE)
+    per_page = arg_int("per_page", default_per_page, min=1, max=INT_MAX)
+    return page, min(200, max(5, per_page))
+
+
+# ---- URL converters ---------------------------------------------------------------------------
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:...>`` with ASCII digits only and at most 2**63-1: a larger id is a 404, never a 500."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = ID_MAX,  # noqa: A002
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=ID_MAX if max is None else max, signed=signed)
+        if signed:
+            self.regex = r"-?[0-9]+"
+
+    def to_python(self, value: str):
+        if len(value) > 25:
+            raise ValidationError()
+        return super().to_python(value)
+
+
+class DateConverter(BaseConverter):
+    """``<date:...>``: YYYY-MM-DD within years 1900-2999."""
+
+    regex = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+    def to_python(self, value: str) -> date:
+        parsed = parse_date(value)
+        if parsed is None:
+            raise ValidationError()
+        return parsed
+
+    def to_url(self, value) -> str:
+        return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def install_converters(app: Flask) -> None:
+    """Bound the URL converters; call before any route is registered."""
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    app.url_map.converters["date"] = DateConverter
+
+
+# ---- service errors ---------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    ok: bool = False
+    error: ServiceError | None = None
+
+
+def message_text(message) -> str:
+    """A message (lazy or not) as plain text: never markup, so templates escape it."""
+    from .uploads import plain
+
+    return str.__str__(plain(message))
+
+
+@contextmanager
+def service_errors(form=None, field: str | None = None):
+    """Run a service call; on ServiceError roll back and show the message.
+
+    The message goes on ``form[exc.field or field]`` when the form has that field, else it is flashed
+    as an error. ``outcome.ok`` is True when no ServiceError was raised (then commit and redirect).
+    """
+    outcome = Outcome()
     try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    try:
-        per_page = min(200, max(5, int(request.args.get("per_page", default_per_page))))
-    except ValueError:
-        per_page = default_per_page
-    return page, per_page
+        yield outcome
+    except ServiceError as exc:
+        db.session.rollback()
+        outcome.error = exc
+        name = exc.field or field
+        message = exc.args[0] if exc.args else str(exc)
+        if form is not None and name and name in form:
+            target = form[name]
+            target.errors = [*target.errors, message]
+        else:
+            flash(message_text(message), "error")
+    else:
+        outcome.ok = True
+
+
+# ---- downloads --------------------------------------------------------------------------------
+
+_INLINE_SAFE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/tiff"}
+_HEADER_UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\;]')
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """``attachment; filename="ascii"; filename*=UTF-8''...`` (RFC 6266 / RFC 5987) for any name."""
+    name = "".join(ch for ch in unicodedata.normalize("NFC", filename or "") if unicodedata.category(ch)[0] != "C")
+    name = name.strip() or "download"
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    ascii_name = _HEADER_UNSAFE.sub("_", ascii_name).strip()
+    stem, ext = os.path.splitext(ascii_name)
+    if not any(ch.isalnum() for ch in stem):
+        ascii_name = "download" + (ext if ext.isascii() else "")
+    value = f'{"inline" if inline else "attachment"}; filename="{ascii_name}"'
+    if ascii_name != name:
+        value += "; filename*=UTF-8''" + quote(name, safe="!#$&+-.^_`|~")
+    return value
+
+
+def send_download(data, filename: str, mimetype: str | None = None, *, inline: bool = False):
+    """Answer a file: ``data`` is bytes or a path. An attachment (``inline`` only for PDFs and images),
+    RFC 5987 names (Chinese, emoji, quotes), ``nosniff``, never cached.
+    """
+    mimetype = mimetype or mimetypes.guess_type(filename or "")[0] or "application/octet-stream"
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        response = send_file(io.BytesIO(bytes(data)), mimetype=mimetype, conditional=False, etag=False)
+    else:
+        response = send_file(os.fspath(data), mimetype=mimetype, conditional=True)
+    inline = inline and mimetype in _INLINE_SAFE
+    response.headers["Content-Disposition"] = content_disposition(filename, inline=inline)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def url_with(**changes) -> str:
@@ -66,8 +252,22 @@ def url_with(**changes) -> str:
 _REQUEST_CACHES = ("csrf_token", "_login_user", "_flask_babel")
 
 
+def text_filter(value) -> str:
+    """Jinja filter ``text``: any message (lazy string, Markup from a flash) as plain text to escape.
+
+    flask-babel's lazy strings have an ``__html__`` that does not escape, and the session stores a
+    flashed lazy string as Markup: messages carrying user input are shown through this filter.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str.__str__(value)
+    return message_text(value)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(has_endpoint=has_endpoint, safe_url=safe_url, url_with=url_with)
+    app.jinja_env.filters["text"] = text_filter
 
     @app.before_request
     def _fresh_request_state():

@@ -94,7 +94,7 @@ def test_anonymous_htmx_requests_get_401_with_hx_redirect(app, client):
 
 
 def _guarded(app):
-    for endpoint, method, url, rule in _routes(app):
+    for endpoint, method, url, _rule in _routes(app):
         roles = getattr(app.view_functions[endpoint], "required_roles", None)
         if roles is not None:
             yield endpoint, method, url, set(roles)

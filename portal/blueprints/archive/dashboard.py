@@ -1,7 +1,7 @@
 """Dashboard panel: due for disposition, batches awaiting approval, last fixity result."""
 from __future__ import annotations
 
-from ...blueprints.dashboard.panels import register_panel
+from ...panels import register_panel
 from ...extensions import db
 from . import services
 from .models import DisposalBatch

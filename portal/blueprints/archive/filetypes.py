@@ -1,146 +1,29 @@
-"""What an uploaded file really is, judged from its bytes (never its name), and its text."""
+"""Text of an uploaded file, by its type. The type itself and the upload policy live in portal.uploads."""
 from __future__ import annotations
 
 import email
 import email.policy
 import io
-import os
-import zipfile
-from dataclasses import dataclass
 
-import filetype
-from flask_babel import lazy_gettext as _l
-
-
-class UploadRejected(ValueError):
-    """A file that may not be filed; str(exc) is a message for the user."""
-
-    def __str__(self) -> str:
-        return plain(self.args[0]) if self.args else ""
-
-
-def plain(message) -> str:
-    """A lazy message as text, translated in a request, untranslated outside one (CLI, jobs)."""
-    try:
-        return str(message)
-    except RuntimeError:
-        args, kwargs = getattr(message, "_args", ()), getattr(message, "_kwargs", {})
-        if args:
-            return str(args[0]) % kwargs if kwargs else str(args[0])
-        return repr(message)
-
-
-@dataclass(frozen=True)
-class Detected:
-    mime: str
-    label: str  # short type name shown to users
-
-
-PDF = Detected("application/pdf", "PDF")
-DOCX = Detected("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "DOCX")
-XLSX = Detected("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX")
-DOC = Detected("application/msword", "DOC")
-XLS = Detected("application/vnd.ms-excel", "XLS")
-PNG = Detected("image/png", "PNG")
-JPEG = Detected("image/jpeg", "JPEG")
-TIFF = Detected("image/tiff", "TIFF")
-TXT = Detected("text/plain", "TXT")
-CSV = Detected("text/csv", "CSV")
-EML = Detected("message/rfc822", "EML")
-
-ALLOWED_LABELS = "PDF, DOCX, XLSX, DOC, XLS, PNG, JPEG, TIFF, TXT, CSV, EML"
-
-_EXECUTABLE_MAGIC = (
-    b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\x00asm",
+from ...uploads import (  # noqa: F401  (the upload policy moved to the core; names kept importable here)
+    ALLOWED_LABELS,
+    CSV,
+    DOC,
+    DOCX,
+    EML,
+    JPEG,
+    PDF,
+    PNG,
+    TIFF,
+    TXT,
+    XLS,
+    XLSX,
+    Detected,
+    UploadRejected,
+    detect,
+    plain,
 )
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_IMAGES = {"image/png": PNG, "image/jpeg": JPEG, "image/tiff": TIFF}
-_EML_HEADERS = ("from:", "to:", "subject:", "date:", "message-id:", "received:", "mime-version:", "return-path:")
-
-
-def _ext(name: str) -> str:
-    return os.path.splitext(name or "")[1].lower()
-
-
-def detect(name: str, data: bytes) -> Detected:
-    """The type of ``data``; UploadRejected when it is not on the allow-list."""
-    if not data:
-        raise UploadRejected(_l("The file %(name)s is empty.", name=name))
-    head = data[:16]
-    if any(head.startswith(m) for m in _EXECUTABLE_MAGIC):
-        raise UploadRejected(_l(
-            "%(name)s is a program (executable or script), not a document, whatever its name says. It was refused.",
-            name=name,
-        ))
-    if head.startswith(b"%PDF-"):
-        return PDF
-    if head.startswith(b"PK\x03\x04"):
-        return _office_zip(name, data)
-    if head.startswith(_OLE_MAGIC):
-        return XLS if _ext(name) in {".xls", ".xlt"} else DOC
-    kind = filetype.guess(data[:8192])
-    if kind is not None:
-        if kind.mime in _IMAGES:
-            return _IMAGES[kind.mime]
-        raise UploadRejected(_l(
-            "%(name)s is a %(type)s file, which the archive does not accept. Allowed: %(allowed)s.",
-            name=name, type=kind.extension.upper(), allowed=ALLOWED_LABELS,
-        ))
-    text = _as_text(data)
-    if text is None:
-        raise UploadRejected(_l(
-            "The type of %(name)s could not be recognised from its content. Allowed: %(allowed)s.",
-            name=name, allowed=ALLOWED_LABELS,
-        ))
-    if _looks_like_email(text):
-        return EML
-    if _ext(name) in {".csv", ".tsv"}:
-        return CSV
-    return TXT
-
-
-def _office_zip(name: str, data: bytes) -> Detected:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise UploadRejected(_l("%(name)s looks like a damaged ZIP or Office file.", name=name)) from None
-    if "[Content_Types].xml" in names:
-        if any(n.startswith("word/") for n in names):
-            return DOCX
-        if any(n.startswith("xl/") for n in names):
-            return XLSX
-    raise UploadRejected(_l(
-        "%(name)s is a ZIP archive, which the archive does not accept. Allowed: %(allowed)s.",
-        name=name, allowed=ALLOWED_LABELS,
-    ))
-
-
-def _as_text(data: bytes) -> str | None:
-    if b"\x00" in data[:65536]:
-        return None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        sample = text[:4096]
-        controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f")
-        if controls <= len(sample) // 100:
-            return text
-    return None
-
-
-def _looks_like_email(text: str) -> bool:
-    lines = text.lstrip()[:4000].splitlines()
-    headers = 0
-    for line in lines:
-        if not line.strip():
-            break
-        if line.lower().startswith(_EML_HEADERS):
-            headers += 1
-    return headers >= 2
+from ...uploads import as_text as _as_text
 
 
 # ---- text extraction -------------------------------------------------------------------------

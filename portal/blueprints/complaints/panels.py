@@ -1,7 +1,7 @@
 """Dashboard panels: inquiries due, escalations, overdue CAPA actions, lessons to acknowledge."""
 from ...extensions import db
 from ...timeutil import local_today, utcnow
-from ..dashboard.panels import register_panel
+from ...panels import register_panel
 from . import services
 from .models import Inquiry
 

@@ -39,8 +39,7 @@ from .models import (
 )
 
 
-class ServiceError(Exception):
-    """A business rule refused the request; the message is shown to the user."""
+from ...services import ServiceError  # noqa: E402,F401  (the core class; kept importable from here)
 
 
 # --- inquiries ---------------------------------------------------------------------------------
@@ -360,34 +359,11 @@ def overdue_actions(user, today: date) -> list[CapaAction]:
 
 # --- attachments -------------------------------------------------------------------------------
 
-ALLOWED_TYPES = {
-    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
-    "txt": "text/plain", "csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "msg": "application/vnd.ms-outlook",
-    "eml": "message/rfc822",
-}
-_MAGIC = {"pdf": b"%PDF", "png": b"\x89PNG", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff", "xlsx": b"PK", "docx": b"PK"}
-
-
 def attachment_store() -> ContentStore:
     return ContentStore(str(current_app.config["ARCHIVE_DIR"]) + "/attachments")
 
 
-def check_upload(filename: str, data: bytes) -> tuple[str, str]:
-    """(safe file name, content type) or ServiceError: allowed type, content matches, size within MAX_UPLOAD_MB."""
-    name = sanitise_filename(filename or "")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in ALLOWED_TYPES:
-        raise ServiceError(_l("Files of this type are not accepted (PDF, images, text, Office documents, e-mails)."))
-    limit = int(current_app.config.get("MAX_UPLOAD_MB", 25)) * 1024 * 1024
-    if len(data) > limit:
-        raise ServiceError(_l("The file is larger than %(mb)s MB.", mb=current_app.config.get("MAX_UPLOAD_MB", 25)))
-    if not data:
-        raise ServiceError(_l("The file is empty."))
-    magic = _MAGIC.get(ext)
-    if magic and not data.startswith(magic):
-        raise ServiceError(_l("The file content does not match its type."))
-    return name, ALLOWED_TYPES[ext]
+from ...uploads import check_upload  # noqa: E402,F401  (the one upload policy, in the core)
 
 
 def add_attachment(complaint: Complaint, user, *, filename: str, data: bytes, description: str = "") -> ComplaintAttachment:
@@ -437,16 +413,7 @@ def report_context(complaint: Complaint, *, now: datetime | None = None) -> dict
     }
 
 
-def render_pdf_anywhere(template: str, **context) -> bytes:
-    """render_pdf, also outside a request (CLI, demo loader): the locale selector needs a request."""
-    from flask import has_request_context
-
-    from ...pdf import render_pdf
-
-    if has_request_context():
-        return render_pdf(template, **context)
-    with current_app.test_request_context():
-        return render_pdf(template, **context)
+from ...pdf import render_pdf_anywhere  # noqa: E402,F401  (moved to the core)
 
 
 def render_report(complaint: Complaint, *, now: datetime | None = None) -> bytes:

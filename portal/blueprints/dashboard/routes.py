@@ -2,7 +2,7 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from .panels import panels_for
+from ...panels import panels_for
 
 bp = Blueprint("dashboard", __name__)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...timeutil import local_today
-from ..dashboard.panels import register_panel
+from ...panels import register_panel
 from . import services
 from .models import is_editor
 

@@ -1,6 +1,6 @@
 """Dashboard panel: the next review meetings due with long-term customers."""
 from ...timeutil import local_today
-from ..dashboard.panels import register_panel
+from ...panels import register_panel
 from . import services
 
 

@@ -1,4 +1,4 @@
-"""Dashboard panels: each module registers what its users should see first thing in the morning."""
+"""The dashboard panel registry: each domain registers (in its panels.py) what its users see first thing."""
 from __future__ import annotations
 
 from collections.abc import Callable
