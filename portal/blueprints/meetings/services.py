@@ -7,13 +7,13 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_
 
 from ...extensions import db
+from ...pdf import render_pdf_anywhere
+from ...services import NoFilerRegistered, ServiceError, file_record
 from ...storage import ContentStore
-from ...timeutil import local_today, to_local, utcnow
+from ...timeutil import from_local, local_today, to_local, utcnow
 from ..complaints.models import FINAL_STATES, STATES, Complaint, Inquiry
-from ..complaints.services import ServiceError, render_pdf_anywhere
 from ..customers.models import Customer
 from .models import ReviewAction, ReviewAttendee, ReviewCadence, ReviewCirculation, ReviewMeeting
 
@@ -24,6 +24,14 @@ def add_months(d: date, months: int) -> date:
     month = month % 12 + 1
     days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     return date(year, month, min(d.day, days[month - 1]))
+
+
+def list_meetings(*, customer_id: int | None = None, limit: int = 200) -> list[ReviewMeeting]:
+    """The newest meetings first, of one customer when given."""
+    stmt = db.select(ReviewMeeting).order_by(ReviewMeeting.meeting_date.desc())
+    if customer_id:
+        stmt = stmt.filter(ReviewMeeting.customer_id == customer_id)
+    return list(db.session.scalars(stmt.limit(limit)))
 
 
 def previous_meeting(customer_id: int, before: date, exclude_id: int | None = None) -> ReviewMeeting | None:
@@ -84,6 +92,11 @@ def add_attendee(meeting: ReviewMeeting, *, name: str, company: str = "", positi
     return attendee
 
 
+def remove_attendee(attendee: ReviewAttendee) -> None:
+    db.session.delete(attendee)
+    db.session.flush()
+
+
 def add_action(meeting: ReviewMeeting, *, description: str, owner_id: int | None = None, owner_name: str = "",
                due_date: date | None = None) -> ReviewAction:
     action = ReviewAction(meeting=meeting, customer_id=meeting.customer_id, description=description,
@@ -136,8 +149,6 @@ def shown_at(action: ReviewAction, meeting: ReviewMeeting) -> bool:
 
 
 def _in_period(column, start: date, end: date):
-    from ...timeutil import from_local
-
     lo = from_local(datetime.combine(start, datetime.min.time()))
     hi = from_local(datetime.combine(end + timedelta(days=1), datetime.min.time()))
     return column >= lo, column < hi
@@ -274,16 +285,17 @@ def circulate(meeting: ReviewMeeting, user, *, recipients: list[str], now: datet
 
 
 def _file_minutes(meeting: ReviewMeeting, data: bytes, user, version: int) -> None:
-    try:
-        from ..archive.services import file_document
-    except ImportError:
-        return
+    """File the circulated version in the archive (kind ``meeting_minutes``) through the core filing contract.
+
+    Filing must not block circulation: the PDF sent is kept with the meeting either way. When the archive
+    refuses (no filing service, no series for the kind, a refused file), the savepoint is undone and the
+    refusal logged."""
     try:
         with db.session.begin_nested():
-            file_document(kind="meeting_minutes", title=f"{meeting.ref} minutes", user=user,
-                          files=[(f"{meeting.ref}-minutes-v{version}.pdf", data)], customer_id=meeting.customer_id,
-                          event_date=meeting.meeting_date, source_key=f"review_meeting:{meeting.id}:minutes")
-    except Exception:  # filing must not block circulation; the sent PDF is kept with the meeting
+            file_record("meeting_minutes", f"{meeting.ref} minutes", [(f"{meeting.ref}-minutes-v{version}.pdf", data)],
+                        user, customer_id=meeting.customer_id, event_date=meeting.meeting_date,
+                        source_key=f"review_meeting:{meeting.id}:minutes")
+    except (NoFilerRegistered, ServiceError, ValueError):
         current_app.logger.exception("filing the minutes of %s in the archive failed", meeting.ref)
 
 

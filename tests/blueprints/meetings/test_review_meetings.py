@@ -10,8 +10,8 @@ from pypdf import PdfReader
 from portal.blueprints.complaints import services as cs
 from portal.blueprints.meetings import services
 from portal.blueprints.meetings.models import ReviewCirculation
-from portal.blueprints.complaints.services import ServiceError
 from portal.extensions import db
+from portal.services import ServiceError
 
 
 def _meeting(customer, people, d: date, **kw):
@@ -112,15 +112,36 @@ def test_minutes_circulated_with_versions_and_confirmed(client, login, customer,
         services.save_minutes(m, minutes="changed", decisions="")
 
 
-def test_minutes_filed_in_the_archive_when_circulated(app, customer, people):
-    from portal.blueprints.archive.models import ArchiveRecord
+def test_minutes_filed_through_the_core_filing_contract_when_circulated(app, customer, people, monkeypatch):
+    import portal.services as core
 
+    filed = []
+
+    def filer(**kw):
+        filed.append(kw)
+
+    monkeypatch.setattr(core, "_FILER", [filer])
     m = _meeting(customer, people, date(2025, 6, 19))
     services.save_minutes(m, minutes="Minutes", decisions="")
     services.circulate(m, people["csr"], recipients=["tan@vitolap.example"])
     db.session.commit()
-    record = db.session.scalar(db.select(ArchiveRecord).filter_by(kind="meeting_minutes"))
-    assert record is not None
+    (call,) = filed
+    assert call["kind"] == "meeting_minutes" and call["customer_id"] == customer.id
+    assert call["event_date"] == date(2025, 6, 19) and call["user"] == people["csr"]
+    ((name, data),) = call["files"]
+    assert name == f"{m.ref}-minutes-v1.pdf" and data.startswith(b"%PDF")
+    assert data == services.read_stored(m.circulations[0].sha256)  # the very PDF sent
+
+
+def test_circulation_is_kept_when_the_archive_refuses(app, customer, people, monkeypatch):
+    import portal.services as core
+
+    monkeypatch.setattr(core, "_FILER", [])
+    m = _meeting(customer, people, date(2025, 6, 19))
+    services.save_minutes(m, minutes="Minutes", decisions="")
+    services.circulate(m, people["csr"], recipients=["tan@vitolap.example"])
+    db.session.commit()
+    assert m.status == "circulated" and [c.recipient for c in m.circulations] == ["tan@vitolap.example"]
 
 
 def test_live_preview_renders_markdown(client, login, people):
