@@ -9,7 +9,7 @@ from ...extensions import db
 from ...markdown import render_markdown
 from ...permissions import load_child_or_404, load_or_404, require
 from ...timeutil import local_today
-from ...web import arg_int, render, send_download, service_errors
+from ...web import arg_int, is_fragment_request, render, send_download, service_errors
 from ..complaints.services import staff_choices  # moves to admin services (complaints re-exports it meanwhile)
 from ..customers.services import customer_choices
 from . import services
@@ -123,9 +123,12 @@ def minutes(meeting_id: int):
     return render("meetings/minutes_form.html", form=form, meeting=meeting)
 
 
-@bp.post("/preview")
+@bp.route("/preview", methods=["GET", "POST"])
 def preview():
-    """htmx: the Markdown of the minutes rendered as it is typed."""
+    """htmx: the Markdown of the minutes rendered as it is typed. Opened directly, it sends the browser on
+    to the meetings."""
+    if not is_fragment_request():
+        return redirect(url_for("meetings.index"), 303)
     form = PreviewForm()
     if not form.validate():
         return render("meetings/_preview.html", html=None, errors=form.minutes.errors)

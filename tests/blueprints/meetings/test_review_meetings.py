@@ -149,6 +149,9 @@ def test_live_preview_renders_markdown(client, login, people):
     r = client.post("/meetings/preview", data={"minutes": "# 回顾\n\n**bold** <script>x</script>"}, headers={"HX-Request": "true"})
     html = r.get_data(as_text=True)
     assert "<strong>bold</strong>" in html and "<script>" not in html and "<html" not in html
+    # opened directly (not by htmx): on to the meetings, not a bare fragment
+    for response in (client.get("/meetings/preview"), client.post("/meetings/preview", data={"minutes": "x"})):
+        assert response.status_code == 303 and response.headers["Location"].endswith("/meetings/")
 
 
 def test_cadence_and_next_meeting_due_on_dashboard(client, login, customer, people):
