@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -35,3 +36,9 @@ def check_email(value: str) -> str:
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class LanguageForm(FlaskForm):
+    """The language switch in the page header (posted to main.set_language)."""
+
+    language = SelectField(_l("Language"), choices=choices([("en", "English"), ("zh_Hans", "简体中文")]))

@@ -235,6 +235,26 @@ def send_download(data, filename: str, mimetype: str | None = None, *, inline: b
     return response
 
 
+def local_path(target: str | None) -> str | None:
+    """A path on this site rebuilt from ``target`` (a path, or a URL of this host), or None.
+
+    Redirect only to what this returns: the path is built from parsed parts, never the raw value, so
+    ``http://host\\@evil.example/``, ``//evil.example`` or control characters never leave the site.
+    """
+    from urllib.parse import urlsplit
+
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target) or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return None
+    path = parts.path
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (used by pagination and sort links)."""
     args = request.args.to_dict(flat=True)

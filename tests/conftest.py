@@ -2,6 +2,11 @@
 
 The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set (the schema
 is created once per session and every table is emptied after each test).
+
+Shared by every test package: ``corpus_dir`` (the public corpus beside the checkout, or
+PORTAL_CORPUS_DIR; skips when absent), ``customer``, ``people`` (users by role, created on first use),
+``request_ctx`` (a request context, for services whose messages are translated), ``demo_app`` (an app
+over a copy of the demonstration terminal, loaded once per run).
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ from portal.models import User
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 PASSWORD = "test-password-123"
 SHARED_INSTANCE = Path(tempfile.gettempdir()) / "portal-test-instance"
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = Path(os.environ.get("PORTAL_CORPUS_DIR") or ROOT.parent / "shared" / "corpus")
 
 
 def _pg_reset_schema() -> None:
@@ -136,3 +143,92 @@ def login(client, make_user):
         return user
 
     return do_login
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The public corpus (regulations, retention schedules); the test is skipped when it is absent."""
+    if not CORPUS_DIR.is_dir():
+        pytest.skip(f"the shared corpus is not present at {CORPUS_DIR} (set PORTAL_CORPUS_DIR)")
+    return CORPUS_DIR
+
+
+@pytest.fixture
+def request_ctx(app):
+    """A request context: services raise translated messages, and reading them needs a request's locale."""
+    with app.test_request_context() as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def customer(app):
+    from portal.blueprints.customers.models import Customer
+
+    c = Customer(code="SINOCHEM", name_en="Sinochem Energy Trading Co., Ltd.", name_zh="中化能源贸易有限公司",
+                 long_term=True, report_recipients="stock@sinochem.example")
+    db.session.add(c)
+    db.session.commit()
+    return c
+
+
+class People(dict):
+    """people["csr"] is a user named csr holding that role, created on first use.
+
+    Names: csr, csr2 (csr), manager (cs_manager), staff, officer (records_officer), admin.
+    """
+
+    ROLES = {"csr": "csr", "csr2": "csr", "manager": "cs_manager", "staff": "staff",
+             "officer": "records_officer", "records": "records_officer", "admin": "admin"}
+
+    def __init__(self, make_user):
+        super().__init__()
+        self._make_user = make_user
+
+    def __missing__(self, name: str) -> User:
+        user = self._make_user(name, self.ROLES.get(name, name))
+        self[name] = user
+        return user
+
+
+@pytest.fixture
+def people(make_user):
+    return People(make_user)
+
+
+# ---- the demonstration terminal, loaded once per run -------------------------------------------
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, _database_session):
+    """A folder with the demonstration terminal loaded: test.db, archive, knowledge, index (SQLite only)."""
+    if PG_URL:
+        return None
+    folder = tmp_path_factory.mktemp("demo")
+    shutil.copyfile(_database_session, folder / "test.db")
+    app = create_app(make_config(folder))
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+        db.engine.dispose()
+    return folder
+
+
+@pytest.fixture
+def demo_app(tmp_path, demo_template, _database_session):
+    """An app over a private copy of the demonstration terminal (PostgreSQL: loaded into the test database)."""
+    folder = tmp_path / "demo"
+    if demo_template is not None:
+        shutil.copytree(demo_template, folder)
+    else:
+        folder.mkdir()
+    config = make_config(folder)
+    app = create_app(config)
+    with app.app_context():
+        if demo_template is None:
+            result = app.test_cli_runner().invoke(args=["demo", "load"])
+            assert result.exit_code == 0, result.output
+        yield app
+        db.session.remove()
+        if PG_URL:
+            _truncate_all()
+        db.engine.dispose()

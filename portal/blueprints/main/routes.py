@@ -3,7 +3,9 @@ from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user
 
 from ...extensions import db
+from ...forms import LanguageForm
 from ...i18n import normalise_locale, refresh
+from ...web import local_path
 
 bp = Blueprint("main", __name__)
 
@@ -21,8 +23,6 @@ def healthz():
 
 @bp.post("/language")
 def set_language():
-    from ..auth.forms import LanguageForm
-
     form = LanguageForm()
     if form.validate_on_submit():
         lang = normalise_locale(form.language.data)
@@ -31,7 +31,4 @@ def set_language():
             current_user.language = lang
             db.session.commit()
         refresh()
-    target = request.referrer or url_for("dashboard.index")
-    from ..auth.routes import is_safe_next
-
-    return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
+    return redirect(local_path(request.referrer) or url_for("dashboard.index"))
