@@ -14,6 +14,8 @@ from portal.blueprints.meetings import services
 from portal.blueprints.meetings.models import ReviewAction, ReviewCirculation
 from portal.extensions import db
 
+pytestmark = pytest.mark.usefixtures("request_ctx")  # services raise translated messages
+
 MARKUP = '"><img src=x onerror=alert(1)>'
 HUGE = "99999999999999999999"
 

@@ -6,12 +6,15 @@ import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from pypdf import PdfReader
 
 from portal.blueprints.complaints.models import Complaint, Inquiry
 from portal.blueprints.meetings import services
 from portal.extensions import db
 from portal.timeutil import from_local, local_today, utcnow
+
+pytestmark = pytest.mark.usefixtures("request_ctx")  # services raise translated messages
 
 
 def _pdf_text(data: bytes) -> str:
