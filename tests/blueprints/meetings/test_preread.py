@@ -119,3 +119,17 @@ def test_pdf_dates_are_in_the_portal_time_zone(app, client, login, customer, peo
     for data in (services.render_minutes(m, now=evening), services.render_preread(m, people["csr"], now=evening)):
         flat = " ".join(_pdf_text(data).split())
         assert "2025-06-20 01:00" in flat and "2025-06-19 17:00" not in flat
+
+
+def test_restricted_complaints_only_in_the_pack_of_who_may_open_them(client, login, customer, people):
+    _complaint(customer, "Driver injured at gantry 3", datetime(2025, 5, 6, 2, tzinfo=UTC), restricted=True,
+               owner_id=people["csr2"].id)
+    _complaint(customer, "Slow truck loading", datetime(2025, 5, 7, 2, tzinfo=UTC))
+    m = _meeting(customer, people, date(2025, 6, 19), period_start=date(2025, 4, 1))
+    for name, sees in (("csr", False), ("staff", False), ("csr2", True), ("manager", True)):
+        titles = [c.title for c in services.preread(m, people[name])["complaints"]]
+        assert ("Driver injured at gantry 3" in titles) is sees, name
+        assert "Slow truck loading" in titles
+    login(people["csr"])
+    assert "Driver injured" not in _pdf_text(client.get(f"/meetings/{m.id}/preread.pdf").data)
+    assert "Driver injured" not in client.get(f"/meetings/{m.id}/preread").get_data(as_text=True)
