@@ -154,23 +154,18 @@ def _in_period(column, start: date, end: date):
     return column >= lo, column < hi
 
 
-ON_TIME_LABELS = {"yes": _l("yes"), "no": _l("no"), "open": _l("open")}
 ON_TIME_PDF = {"yes": "是 / yes", "no": "否 / no", "open": "未结 / open"}
 
 
-def on_time(status: str) -> str:
-    """yes / no / open from a due status (complaints models' due_status): an open record that is not late
-    yet is neither on time nor late."""
-    if status == "answered":
-        return "yes"
-    if status in ("answered_late", "overdue"):
+def on_time(due_at: datetime | None, done_at: datetime | None, now: datetime) -> str:
+    """yes (done by the due time) / no (done late, or still open past it) / open (still open, not yet due:
+    it is not late yet). The same rule as the complaints models' ``on_time``, which replaces this one when
+    both are merged."""
+    if done_at is not None:
+        return "yes" if due_at is None or done_at <= due_at else "no"
+    if due_at is not None and now > due_at:
         return "no"
     return "open"
-
-
-def state_label(state: str) -> str:
-    """A complaint state in the user's language (the complaints models' labels)."""
-    return str(STATES.get(state, state))
 
 
 def state_label_pdf(state: str) -> str:
@@ -204,8 +199,8 @@ def preread(meeting: ReviewMeeting, user, *, now: datetime | None = None) -> dic
         Complaint.visible_to(user).filter(Complaint.customer_id == meeting.customer_id, Complaint.state.not_in(FINAL_STATES))
         .order_by(Complaint.received_at)
     ) if c not in complaints]
-    inquiry_on_time = {i.id: on_time(i.status(now)) for i in inquiries}
-    complaint_acked = {c.id: on_time(c.ack_status(now)) for c in complaints}
+    inquiry_on_time = {i.id: on_time(i.due_at, i.answered_at, now) for i in inquiries}
+    complaint_acked = {c.id: on_time(c.ack_due_at, c.acknowledged_at, now) for c in complaints}
 
     def pct(outcomes: dict):
         decided = [v for v in outcomes.values() if v != "open"]
@@ -221,9 +216,7 @@ def preread(meeting: ReviewMeeting, user, *, now: datetime | None = None) -> dic
         "inquiry_sla_pct": pct(inquiry_on_time),
         "complaint_ack_pct": pct(complaint_acked),
         "open_actions": open_actions,
-        "on_time_labels": ON_TIME_LABELS,
         "on_time_pdf": ON_TIME_PDF,
-        "state_label": state_label,
         "state_label_pdf": state_label_pdf,
         "generated_at": to_local(now).strftime("%Y-%m-%d %H:%M"),
     }
