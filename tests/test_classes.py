@@ -33,7 +33,9 @@ PASSWORD = "walk-password-12345"
 MARKUP = '"><img src=x onerror=alert(1)>'
 RAW = "<img src=x onerror=alert(1)>"
 FORMULAS = ('=HYPERLINK("http://evil.example/","open")', "=cmd|' /C calc'!A0", "+1", "-1", "@x")
-FILE_NAMES = ("投诉证据（现场照片）.pdf", "报告 📄 final.pdf", "report \"final\" 'v2'.pdf")
+# Quote-bearing: apostrophes and typographic quotes (a double quote is replaced when a name is made safe,
+# and a browser sends it as %22; tests/test_core_api.py gives send_download one directly).
+FILE_NAMES = ("投诉证据（现场照片）.pdf", "报告 📄 final.pdf", "O'Brien's \u2018final\u2019 report.pdf")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HUGE_IDS = (2**63, 99999999999999999999)
 BAD_QUERY_VALUES = ("99999999999999999999", str(2**63), "-1", "abc", "9999-12-31", "2026-02-30", "1e400")
