@@ -295,19 +295,6 @@ class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
     def can_edit(self, user) -> bool:
         return _is_cs(user) and self.can_view(user)
 
-    @classmethod
-    def visible_to(cls, user):
-        """select() of the complaints the user may see: the query form of can_view (restricted ones only
-        for managers and the people named on them: creator, owner, owner of one of its actions)."""
-        stmt = db.select(cls)
-        if user is None or not getattr(user, "is_authenticated", False):
-            return stmt.filter(db.false())
-        if user.is_manager:
-            return stmt
-        named_in_action = db.exists().where(CapaAction.complaint_id == cls.id, CapaAction.owner_id == user.id)
-        return stmt.filter(db.or_(cls.restricted.is_(False), cls.created_by_id == user.id,
-                                  cls.owner_id == user.id, named_in_action))
-
     @property
     def days_to_close(self) -> int | None:
         if self.closed_at is None or self.state != "closed":

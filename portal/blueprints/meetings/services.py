@@ -13,7 +13,7 @@ from ...pdf import render_pdf_anywhere
 from ...services import NoFilerRegistered, ServiceError, file_record
 from ...storage import ContentStore
 from ...timeutil import from_local, local_today, to_local, utcnow
-from ..complaints.models import FINAL_STATES, STATES, Complaint, Inquiry
+from ..complaints.models import FINAL_STATES, STATES, Complaint, Inquiry, on_time
 from ..customers.models import Customer
 from .models import ReviewAction, ReviewAttendee, ReviewCadence, ReviewCirculation, ReviewMeeting
 
@@ -155,17 +155,6 @@ def _in_period(column, start: date, end: date):
 
 
 ON_TIME_PDF = {"yes": "是 / yes", "no": "否 / no", "open": "未结 / open"}
-
-
-def on_time(due_at: datetime | None, done_at: datetime | None, now: datetime) -> str:
-    """yes (done by the due time) / no (done late, or still open past it) / open (still open, not yet due:
-    it is not late yet). The same rule as the complaints models' ``on_time``, which replaces this one when
-    both are merged."""
-    if done_at is not None:
-        return "yes" if due_at is None or done_at <= due_at else "no"
-    if due_at is not None and now > due_at:
-        return "no"
-    return "open"
 
 
 def state_label_pdf(state: str) -> str:
