@@ -71,3 +71,5 @@ def demo_load(if_empty: bool):
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(__import__("portal.backup", fromlist=["backup_cli"]).backup_cli)
+    app.cli.add_command(__import__("portal.doctor", fromlist=["doctor_command"]).doctor_command)
