@@ -36,3 +36,5 @@ def demo_load(if_empty: bool):
 
 def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
+    app.cli.add_command(__import__("portal.backup", fromlist=["backup_cli"]).backup_cli)
+    app.cli.add_command(__import__("portal.doctor", fromlist=["doctor_command"]).doctor_command)

@@ -1,13 +1,13 @@
 """User.session_generation: raising it ends every session of the user.
 
 Revision ID: auth_session_generation
-Revises: ad993c5899cd
+Revises: complaints_capa_verification
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "auth_session_generation"
-down_revision = "ad993c5899cd"
+down_revision = "complaints_capa_verification"
 branch_labels = None
 depends_on = None
 

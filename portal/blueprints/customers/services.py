@@ -110,8 +110,9 @@ def customer_tabs(customer: Customer, user) -> list[Tab]:
     from flask_babel import gettext as _
 
     from ..archive.models import DESTROYED, TRANSFERRED, ArchiveRecord
-    from ..complaints.models import MOC_STATES, STATES, Complaint, Inquiry, MocRequest
+    from ..complaints.models import STATES, Complaint, Inquiry
     from ..meetings.models import MEETING_STATUSES, ReviewMeeting
+    from ..moc.models import MOC_STATES, MocRequest
 
     def rows(stmt):
         return _visible(db.session.scalars(stmt).unique().all(), user)
@@ -145,7 +146,7 @@ def customer_tabs(customer: Customer, user) -> list[Tab]:
                    url("meetings.detail", meeting_id=m.id)) for m in meetings]),
         Tab("mocs", _("MOCs"), [
             TabRow(m.created_at, m.ref, m.title, str(MOC_STATES.get(m.state, m.state)),
-                   url("complaints.moc_detail", moc_id=m.id)) for m in mocs]),
+                   url("moc.detail", moc_id=m.id)) for m in mocs]),
         Tab("records", _("Archived records"), [
             TabRow(r.record_date, r.reference, r.title,
                    {DESTROYED: _("destroyed"), TRANSFERRED: _("transferred")}.get(r.status, ""),

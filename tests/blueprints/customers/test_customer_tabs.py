@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from portal.blueprints.complaints.models import Complaint, Inquiry, MocRequest
+from portal.blueprints.complaints.models import Complaint, Inquiry
 from portal.blueprints.customers.models import Customer
 from portal.blueprints.meetings.models import ReviewMeeting
+from portal.blueprints.moc.models import MocRequest
 from portal.extensions import db
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -78,6 +79,7 @@ def test_restricted_records_are_neither_shown_nor_counted_for_others(client, log
     assert "Driver misconduct" not in page
     mocs = client.get(f"/customers/{acme.id}", query_string={"tab": "mocs"}).get_data(as_text=True)
     assert "New sampling point on line 4" in mocs and "Gate procedure after the incident" not in mocs
+    assert 'href="/complaints/moc/' in mocs, "each MOC links to its page"
 
 
 def test_the_people_named_on_a_restricted_record_see_it(client, login, acme, records):
