@@ -54,6 +54,7 @@ lint: $(VENV)/.installed-test
 
 test: system-deps-test $(VENV)/.installed-test translations lint
 	env -u TEST_DATABASE_URL $(BIN)/pytest
+	env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the database suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  $(BIN)/pytest -m "not e2e" -p no:cacheprovider; \

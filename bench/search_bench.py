@@ -559,7 +559,11 @@ def main() -> None:
     ap.add_argument("--skip-app", action="store_true", help="skip the save-to-findable measurement")
     ap.add_argument("--skip-variants", action="store_true", help="skip the one-writer and every-character builds")
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--no-fast-path", action="store_true",
+                    help="Whoosh's own writer and readers only (as with PORTAL_SEARCH_FAST_PATH=0)")
     args = ap.parse_args()
+    if args.no_fast_path:
+        os.environ["PORTAL_SEARCH_FAST_PATH"] = "0"  # before the search layer loads, here and in every process
     work = Path(args.workdir or tempfile.mkdtemp(prefix="search-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     cache_dir = str(work / "instance")

@@ -15,7 +15,9 @@ BLUEPRINTS = (
     "customers",
     "search",
     "knowledge",
+    "government",
     "complaints",
+    "moc",
     "meetings",
     "archive",
 )

@@ -3,10 +3,30 @@
 Public API (the rest of the portal uses only these):
     search(query, *, user, kinds=None, customer=None, page=1, per_page=20, sort="relevance") -> Results
     suggest(prefix, *, user, limit=8) -> list[Hit]
-    similar(record, *, user, kinds=None, limit=5) -> list[Hit]
+    similar(record, *, user, kinds=None, limit=5) -> list[Hit]   (the record's own kind by default)
     similar_text(text, *, user, kinds=None, limit=5, exclude_keys=()) -> list[Hit]
     index_keys(keys), remove_keys(keys), rebuild(...), sync(...), check(fix=False)
-and init_app(app), called by the application factory.
+and init_app(app), called by the application factory. Domains register what they index in their
+blueprints/<domain>/search.py (registry.register_kind / register_child / register_dependents).
+
+Map of the layer:
+    __init__.py   the public API; the session listeners that write the change log in the changing
+                  transaction and sync the index after commit
+    registry.py   kinds, children and dependents (records whose acl derives from another), acl helpers
+    models.py     SearchLog, the change log table every index replica applies from its own mark
+    store.py      the index on disk: schema, generations and swap, applying the log, rebuild, check
+                  (missing, stale, orphaned, acl drift)
+    query.py      query syntax, acl filtering, totals and facets, ranking, snippets, suggestions,
+                  "did you mean", more-like-this; every hit re-checked with the record's can_view
+    analysis.py   the bilingual analyzer (English stems, codes, Chinese pairs and jieba words)
+    highlight.py  snippets cut from the stored text, matches marked, Markdown marks removed
+    docsets.py    per-searcher memo of doc sets, term weights and facet columns (set operations in C
+                  instead of Whoosh's matchers); fast path: reads segments' files in bulk
+    codec.py      fast path: Whoosh's W3 files written and read in bulk (PortalCodec)
+    fastpath.py   the switch: the fast path runs only on the Whoosh release it mirrors and with
+                  SEARCH_FAST_PATH on; otherwise Whoosh's own writer and readers, same results
+    builtin.py    kinds the platform itself provides (people)
+The `flask search ...` commands are in blueprints/search/cli.py, the search page in blueprints/search.
 """
 from __future__ import annotations
 
@@ -18,13 +38,15 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
-from .registry import CHILDREN, KINDS, register_child, register_kind  # noqa: F401
+from . import fastpath
+from .registry import CHILDREN, KINDS, register_child, register_dependents, register_kind  # noqa: F401
 
 log = logging.getLogger("portal.search")
 
 __all__ = [
     "init_app", "search", "suggest", "similar", "similar_text", "index_keys", "remove_keys", "rebuild",
-    "sync", "check", "optimize", "get_store", "Hit", "Results", "register_kind", "register_child", "KINDS",
+    "sync", "check", "optimize", "get_store", "Hit", "Results", "register_kind", "register_child",
+    "register_dependents", "KINDS",
 ]
 
 
@@ -68,6 +90,7 @@ def suggest(prefix: str, *, user, limit: int = 8):
 
 
 def similar(record, *, user, kinds=None, limit: int = 5):
+    """Records like this one, of the same kind unless `kinds` names others."""
     from .query import run_similar
 
     return run_similar(get_store(), record, user=user, kinds=kinds, limit=limit)
@@ -182,6 +205,7 @@ def init_app(app) -> None:
     from . import builtin, docsets, models  # noqa: F401  (the SearchLog table and the user kind)
     from .analysis import configure_jieba
 
+    fastpath.configure(app.config.get("SEARCH_FAST_PATH", True))
     configure_jieba(Path(app.instance_path))
     if app.config.get("SEARCH_MEMO_POSTINGS"):
         docsets.CACHE_POSTINGS = int(app.config["SEARCH_MEMO_POSTINGS"])

@@ -12,6 +12,10 @@ Writing (`PortalCodec`):
 
 Reading: `numbers` and `field_lengths` read a numeric column in one go, `term_infos_from` walks the
 term table in large reads, `read_postings` decodes a term's posting blocks from one read.
+
+All of this mirrors whoosh-reloaded 2.7.5 (fastpath.WRITTEN_FOR) and its private layout. With the fast
+path off (another Whoosh release, or SEARCH_FAST_PATH=0), PortalCodec hands out Whoosh's own field
+writer and per-document reader, and docsets.py reads through Whoosh's public reader interface only.
 """
 from __future__ import annotations
 
@@ -33,13 +37,17 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from . import fastpath
+
 
 INLINE_LIMIT = 2  # a term held by one record keeps its posting in the term table
 
 
 class _PerDocReader(W3PerDocReader):
     """Whoosh's per-document reader, with each field's lengths read in one go the first time they are
-    asked for."""
+    asked for. Mirrors whoosh.codec.whoosh3.W3PerDocReader.doc_field_length, which reads one
+    document's length per call through the column's file object (a segment's merge asks for every
+    posting's)."""
 
     def __init__(self, storage, segment):
         super().__init__(storage, segment)
@@ -68,12 +76,15 @@ _TERM_INFO = W3TermInfo._struct
 
 
 def _md5_hash(key: bytes) -> int:
-    """Whoosh's term table hash (the low 32 bits of the key's MD5)."""
+    """Whoosh's term table hash (the low 32 bits of the key's MD5): mirrors whoosh.filedb.filetables.
+    md5_hash, the default hash of HashWriter, so that Whoosh's reader finds the terms."""
     return int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
 
 
 class _TermTable(OrderedHashWriter):
-    """Whoosh's ordered hash file of terms, each entry written with one call."""
+    """Whoosh's ordered hash file of terms, each entry written with one call. Mirrors
+    whoosh.filedb.filetables.OrderedHashWriter.add and HashWriter.add (three writes and a hash object
+    per entry)."""
 
     def add(self, key, value):
         if key <= self.lastkey:
@@ -88,7 +99,8 @@ class _TermTable(OrderedHashWriter):
 
 
 def _weights(block: array):
-    """A block's weights as Whoosh writes them: None when all are 1, one number when all are equal."""
+    """A block's weights as Whoosh writes them: None when all are 1, one number when all are equal
+    (mirrors whoosh.codec.whoosh3.W3PostingsWriter._write_block)."""
     first = block[0]
     if first == 1.0 and block.count(1.0) == len(block):
         return None
@@ -98,7 +110,8 @@ def _weights(block: array):
 
 
 def _values(values, fixed):
-    """A block's values as Whoosh writes them (empty ones left out), by the format's value size."""
+    """A block's values as Whoosh writes them (empty ones left out), by the format's value size
+    (mirrors whoosh.codec.whoosh3.W3PostingsWriter._write_block)."""
     values = [v for v in values if v]
     if fixed is None or fixed < 0:
         return tuple(values)
@@ -115,7 +128,11 @@ def _lengths(doclens) -> tuple:
 
 class _FieldWriter(W3FieldWriter):
     """Whoosh's field writer; `add_postings` writes each term's postings in one go, in Whoosh's format:
-    the same posting blocks and term statistics, read back by Whoosh's own readers."""
+    the same posting blocks and term statistics, read back by Whoosh's own readers.
+
+    Mirrors whoosh.codec.base.FieldWriter.add_postings with W3FieldWriter.start_term / add / finish_term
+    and W3PostingsWriter (_write_block, _write_inline): a dozen calls per posting there, and a block of
+    its own for a term of one record (Whoosh's inline postings fail with an inlinelimit above 1)."""
 
     def __init__(self, codec, storage, segment):
         super().__init__(codec, storage, segment)
@@ -198,7 +215,8 @@ class _FieldWriter(W3FieldWriter):
 # ---------------------------------------------------------------- reading in bulk
 def numbers(column, doccount: int) -> list | None:
     """Every value of a numeric column (dates, field lengths) in one read, or None for another kind
-    of column. Whoosh reads such a column one document at a time."""
+    of column. Mirrors whoosh.columns.NumericColumn.Reader.__getitem__ / __iter__, which read such a
+    column one document at a time."""
     if not isinstance(column, NumericColumn.Reader):
         return None
     values = array(column._typecode)
@@ -215,7 +233,8 @@ _BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 def field_lengths(perdoc, field: str, doccount: int) -> list[int] | None:
     """A field's length in every document of a segment (0 where it is empty), from the segment's
-    length column in one read, or None where there is no such column."""
+    length column in one read, or None where there is no such column. Mirrors
+    whoosh.codec.whoosh3.W3PerDocReader.doc_field_length (one document a call)."""
     column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is None:
         return None
@@ -229,8 +248,9 @@ _CHUNK = 1 << 16
 
 def term_infos_from(terms, fieldname: str, prefix: bytes):
     """(term bytes, term info) of a segment's terms of the field that start with prefix, in order,
-    read from the term table in large reads (Whoosh reads each entry with two seeks, and looking each
-    term up again costs a hash probe). terms: a segment's W3TermsReader."""
+    read from the term table in large reads. Mirrors whoosh.codec.whoosh3.W3TermsReader.terms_from with
+    term_info (OrderedHashReader.keys_from / items_from: each entry read with two seeks, and looking
+    each term up again costs a hash probe). terms: a segment's W3TermsReader."""
     fieldid = terms._fieldmap.get(fieldname)
     if fieldid is None:
         return
@@ -259,7 +279,8 @@ def term_infos_from(terms, fieldname: str, prefix: bytes):
 
 def read_postings(postfile, info) -> tuple[array, array]:
     """A term's postings (document numbers and weights) from its term info, its blocks read in one go
-    and decoded here (Whoosh builds a matcher and reads block by block)."""
+    and decoded here. Mirrors whoosh.codec.whoosh3.W3LeafMatcher (_read_block, _read_ids,
+    _read_weights), which builds a matcher and reads block by block."""
     if info.is_inlined():
         ids, weights, _values = info.inlined_postings()
         return array("i", ids), array("f", weights)
@@ -290,13 +311,19 @@ def read_postings(postfile, info) -> tuple[array, array]:
 
 
 class PortalCodec(W3Codec):
-    """Whoosh's codec (the same files), written through _FieldWriter and read through _PerDocReader."""
+    """Whoosh's codec (the same files), written through _FieldWriter and read through _PerDocReader;
+    with the fast path off, through Whoosh's W3FieldWriter and W3PerDocReader. (A segment keeps the
+    codec that wrote it, so segments written by this class are read through it even by Whoosh.)"""
 
     def __init__(self, blocklimit=128, compression=3, inlinelimit=INLINE_LIMIT):
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
     def field_writer(self, storage, segment):
+        if not fastpath.enabled():  # Whoosh's own writer, with the inline limit it supports
+            return W3Codec(blocklimit=self._blocklimit, compression=self._compression).field_writer(storage, segment)
         return _FieldWriter(self, storage, segment)
 
     def per_document_reader(self, storage, segment):
+        if not fastpath.enabled():
+            return W3PerDocReader(storage, segment)
         return _PerDocReader(storage, segment)

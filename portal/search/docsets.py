@@ -18,7 +18,7 @@ import zlib
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Set as AbstractSet
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from whoosh import query as Q
 from whoosh.codec.whoosh3 import STORED_COLUMN, W3Codec
@@ -27,6 +27,7 @@ from whoosh.fields import ID
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 
+from . import fastpath
 from .analysis import phrase_hint, sequence
 from .codec import field_lengths, numbers, read_postings, term_infos_from
 
@@ -105,8 +106,14 @@ def clear_segment_cache() -> None:
 
 
 def _segment_key(leaf):
-    """A leaf reader's segment id, or None for a reader that is not one plain segment's (what it gives
-    is read every time, through the public interface)."""
+    """A leaf reader's segment id, or None for a reader that is not one plain segment's, or with the
+    fast path off (what it gives is then read every time, through Whoosh's public reader interface:
+    postings, expand_prefix, doc_frequency, column_reader, doc_field_length, stored_fields).
+
+    Everything below that reads a segment's files itself (codec.read_postings, term_infos_from,
+    numbers, field_lengths, _segment_stored) is reached only with a key."""
+    if not fastpath.enabled():
+        return None
     if not all(hasattr(leaf, name) for name in ("segment", "_terms", "_perdoc", "_text_to_bytes")):
         return None
     return leaf.segment().segment_id()
@@ -125,7 +132,10 @@ def _read_matcher(m) -> tuple:
 
 
 def _term_postings(leaf, field: str, tbytes: bytes, info) -> tuple:
-    """A term's postings in one segment, from its term info: (segment doc numbers, weights)."""
+    """A term's postings in one segment, from its term info: (segment doc numbers, weights).
+
+    Mirrors whoosh.codec.whoosh3.W3TermsReader.matcher / W3LeafMatcher (decoding each posting block as
+    the matcher reaches it): read_postings decodes all the blocks of the term from one read."""
     if isinstance(leaf._terms._codec, W3Codec):  # Whoosh's posting format, decoded in one go
         return read_postings(leaf._terms._postfile, info)
     m = leaf._terms._codec.postings_reader(leaf._terms._postfile, info, leaf.schema[field].format,
@@ -134,7 +144,9 @@ def _term_postings(leaf, field: str, tbytes: bytes, info) -> tuple:
 
 
 def _raw_postings(leaf, field: str, text) -> tuple:
-    """One segment's postings of a term, deleted documents included: (segment doc numbers, weights)."""
+    """One segment's postings of a term, deleted documents included: (segment doc numbers, weights).
+    Mirrors whoosh.reading.SegmentReader.postings (term info from the segment's W3TermsReader, without
+    the FilterMatcher of deletions: those are applied per searcher)."""
     try:
         tbytes = leaf._text_to_bytes(field, text)
         info = leaf._terms.term_info(field, tbytes)
@@ -144,6 +156,8 @@ def _raw_postings(leaf, field: str, text) -> tuple:
 
 
 def _segment_postings(leaf, key, field: str, text) -> tuple:
+    """(segment doc numbers, weights): with a key, deleted documents included (they are taken out per
+    searcher); without one, through Whoosh's matcher, which leaves them out."""
     if key is None:
         try:
             return _read_matcher(leaf.postings(field, text))
@@ -154,8 +168,9 @@ def _segment_postings(leaf, key, field: str, text) -> tuple:
 
 def _segment_prefix(leaf, key, field: str, prefix: str) -> tuple:
     """A segment's documents holding any term that starts with prefix, deleted ones included. The
-    terms and their term infos are read in one walk through the term table (Whoosh's expand_prefix
-    walks it for the terms, then each term is looked up again)."""
+    terms and their term infos are read in one walk through the term table. Mirrors
+    whoosh.reading.IndexReader.expand_prefix with SegmentReader.postings per term (walks the table for
+    the terms, then looks each term up again)."""
     def union():
         if key is None:
             postings = (_segment_postings(leaf, key, field, text)[0] for text in leaf.expand_prefix(field, prefix))
@@ -176,11 +191,13 @@ def _segment_column(leaf, name: str, translate: bool) -> tuple:
     key = _segment_key(leaf)
 
     def read():
-        if not translate:
+        if not translate and key is not None:
             column = leaf.column_reader(name, translate=False)
             found = numbers(column, leaf.doc_count_all())
             if found is not None:
                 return tuple(found)
+        if not translate:
+            return tuple(leaf.column_reader(name, translate=False))
         elif key is not None and isinstance(leaf.schema[name], ID):
             return _id_column(leaf, name)
         return tuple(leaf.column_reader(name, translate=translate))
@@ -190,8 +207,8 @@ def _segment_column(leaf, name: str, translate: bool) -> tuple:
 
 def _id_column(leaf, name: str) -> tuple:
     """The column of an ID field (kind, customer, year), from the field's postings: a record holds one
-    term of such a field, the value itself. Whoosh's column reader decodes the values one record at a
-    time, a few times slower."""
+    term of such a field, the value itself. Mirrors whoosh.columns.VarBytesColumn.Reader (through
+    SegmentReader.column_reader), which decodes the values one record at a time, a few times slower."""
     field = leaf.schema[name]
     values = [field.from_column_value(field.column_type.default_value(False))] * leaf.doc_count_all()
     for tbytes, info in term_infos_from(leaf._terms, name, b""):
@@ -202,7 +219,8 @@ def _id_column(leaf, name: str) -> tuple:
 
 
 def _segment_lengths(leaf, field: str) -> array:
-    """The length of a field in every document of a segment (Whoosh reads it one document at a time)."""
+    """The length of a field in every document of a segment. Mirrors whoosh.reading.SegmentReader.
+    doc_field_length (one document at a time), which is what runs without a segment key."""
     key = _segment_key(leaf)
     if key is None:
         return array("i", [leaf.doc_field_length(d, field, 0) or 0 for d in range(leaf.doc_count_all())])
@@ -219,7 +237,9 @@ STORED_GAP = 65536  # bytes between two wanted records' stored fields still read
 
 def _segment_stored(leaf, docs: list[int]):
     """(doc, stored fields) for sorted documents of one segment. Records close together in the file are
-    read in one go; Whoosh reads each through several layers of file objects."""
+    read in one go. Mirrors whoosh.codec.whoosh3.W3PerDocReader.stored_fields (through
+    whoosh.columns.CompressedBytesColumn.Reader), which reads each through several layers of file
+    objects; anything but that column, zlib-compressed, is read by Whoosh's stored_fields."""
     child = getattr(leaf._perdoc._cached_reader("_stored", STORED_COLUMN), "_child", None)
     if not isinstance(child, CompressedBytesColumn.Reader) or child._decompress is not zlib.decompress:
         for d in docs:
@@ -263,13 +283,16 @@ class DocSets:
         return self._memo.get(key, compute)
 
     def _read(self, field: str, text) -> Postings:
+        """A term's postings over all segments. Mirrors whoosh.reading.MultiReader.postings (a matcher
+        per segment, deleted documents filtered) with the whole list read at once."""
         weights: dict[int, float] = {}
         df = 0
         for leaf, offset, key, deleted in self._leaves:
             ids, ws = _segment_postings(leaf, key, field, text)
+            # the document frequency counts deleted documents, as Whoosh's term info does (BM25's idf)
+            df += len(ids) if key is not None else leaf.doc_frequency(field, text)
             if not ids:
                 continue
-            df += len(ids)
             if deleted:
                 weights.update((i + offset, w) for i, w in zip(ids, ws) if i not in deleted)
             elif offset:
@@ -366,7 +389,10 @@ class DocSets:
         return avg
 
     def scores(self, terms, docs) -> dict[int, float]:
-        """BM25 (Whoosh's formula and constants) of the documents over (field, text, boost) terms."""
+        """BM25 (Whoosh's formula and constants) of the documents over (field, text, boost) terms.
+        Mirrors whoosh.scoring.BM25F / bm25() and whoosh.scoring.WeightScorer (idf with deleted
+        documents counted, as whoosh.scoring.idf), summed as Whoosh's And/Or matchers sum their
+        children's scores; tests/search/test_search_docsets.py compares with Whoosh's scores."""
         n = self.reader.doc_count_all() or 1
         out = dict.fromkeys(docs, 0.0)
         for field, text, boost in terms:
@@ -385,7 +411,9 @@ class DocSets:
 
     # ---- queries as sets
     def docs(self, q) -> frozenset:
-        """The documents a query matches (not deleted), by set operations where the shape allows."""
+        """The documents a query matches (not deleted), by set operations where the shape allows.
+        Mirrors whoosh.query.Query.docs (Term, Prefix, Every, And, Or, AndNot, AndMaybe: the matchers
+        of whoosh.matching) for the shapes query.py builds; anything else goes to Whoosh."""
         if q is Q.NullQuery or isinstance(q, Q.NullQuery.__class__):
             return frozenset()
         if isinstance(q, Q.Term):
@@ -471,12 +499,15 @@ class DocSets:
         if customers and ids:
             ids = ids & frozenset().union(*(self.term("customer", c) for c in customers))
         if (start or end) and ids:
+            if end is not None and end <= datetime.min + timedelta(microseconds=1):
+                return frozenset()  # before the first day there is
             span = Q.DateRange("date", start, end - timedelta(microseconds=1) if end else None)
             ids = ids & self.docs(span)
         return ids
 
     def counts(self, name: str, ids) -> Counter:
-        """Facet counts: how many of these documents hold each value of a sortable field."""
+        """Facet counts: how many of these documents hold each value of a sortable field. Mirrors
+        whoosh.sorting.FieldFacet with Results.groups(), over a set instead of a result list."""
         col = self.column(name)
         return Counter(map(col.__getitem__, ids))
 
@@ -521,7 +552,8 @@ class _MemoQuery(Q.Query):
 
 
 class DocList(_MemoQuery):
-    """A constant-score query over a sorted list of document numbers.
+    """A constant-score query over a sorted list of document numbers (a whoosh.query.Query with
+    whoosh.matching.ListMatcher; its matcher follows whoosh.searching.Searcher's subsearchers).
 
     Whoosh ranks a prefix that expands to hundreds of terms (a single Chinese character: every pair
     starting with it) through a deep tree of unions, seconds at 50,000 records; the memo already
@@ -549,7 +581,7 @@ class DocList(_MemoQuery):
     def matcher(self, searcher, context=None):
         # Whoosh runs a query segment by segment: give each segment its own numbers
         if searcher.has_parent():
-            offset = searcher.get_parent()._offset_for_subsearcher(searcher)
+            offset = next(o for sub, o in searcher.get_parent().subsearchers if sub is searcher)
             end = offset + searcher.reader().doc_count_all()
             lo, hi = bisect.bisect_left(self.ids, offset), bisect.bisect_left(self.ids, end)
             ids = [d - offset for d in self.ids[lo:hi]]
@@ -561,7 +593,8 @@ class DocList(_MemoQuery):
 class PhraseText(_MemoQuery):
     """Words that must stand together in this order in a stored field (a quoted phrase, or a code
     typed in parts). `required` holds the terms every match must contain; the order is checked in the
-    stored text, as the index keeps no positions."""
+    stored text, as the index keeps no positions. Takes the place of whoosh.query.Phrase, which needs
+    positions; only DocSets runs it (`runnable` turns it into a DocList for Whoosh)."""
 
     def __init__(self, fieldname: str, text: str, required, boost: float = 1.0):
         self.fieldname = fieldname

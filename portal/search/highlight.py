@@ -88,6 +88,35 @@ class Marks:
         return [(a, b) for a, b in merged]
 
 
+_MD_LINES = [
+    (re.compile(r"^[ \t]*(?:```|~~~).*$", re.M), ""),  # code fences
+    (re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M), ""),  # |---|---|
+    (re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t#]*$", re.M), r"\1"),  # ## headings
+    (re.compile(r"^[ \t]*(?:>[ \t]?)+", re.M), ""),  # > quotes
+    (re.compile(r"^([ \t]*)[-*+][ \t]+(?:\[[ xX]\][ \t]+)?", re.M), r"\1"),  # bullets, task boxes
+]
+_MD_INLINE = [
+    (re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # [text](url), ![alt](src)
+    (re.compile(r"\*\*|__|~~|`+"), ""),  # strong, strike, code
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *em*
+    (re.compile(r"[ \t]*\|[ \t]*"), " "),  # table cells
+]
+
+
+def strip_markdown(text: str) -> str:
+    """Text as it reads on the page: Markdown marks (headings, table rules and pipes, emphasis, link
+    targets, quotes, bullets) removed. Indexed bodies are plain text already (portal.markdown.
+    to_plain_text); this is the guard for text indexed before, or from files that hold Markdown."""
+    if not text:
+        return ""
+    for pattern, repl in _MD_LINES:
+        text = pattern.sub(repl, text)
+    for pattern, repl in _MD_INLINE:
+        text = pattern.sub(repl, text)
+    return text
+
+
 def _fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, list]]:
     """Windows of SNIPPET_CHARS around runs of matches, best (most matches) first."""
     out = []

@@ -3,6 +3,7 @@ more-like-this."""
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 import re
 from collections import Counter
@@ -16,9 +17,11 @@ from whoosh.analysis import STOP_WORDS
 
 from .analysis import ANALYZER, Unit, query_units
 from .docsets import PhraseText, as_filter, docsets, runnable
-from .highlight import Marks, snippet
+from .highlight import Marks, snippet, strip_markdown
 from .registry import KINDS
 from .store import META_KEY
+
+log = logging.getLogger("portal.search")
 
 MATCH = "content"  # the field every query must match (title + body + refs)
 BOOST_FIELDS = ("title", "refs")  # matches here lift a record
@@ -135,7 +138,7 @@ def _date_span(value: str) -> tuple[datetime, datetime] | None:
             end = datetime(y + (int(mo) == 12), int(mo) % 12 + 1, 1)
             return start, end
         return datetime(y, 1, 1), datetime(y + 1, 1, 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # year 0 or past 9999: no such date
         return None
 
 
@@ -306,6 +309,10 @@ def acl_terms_for(user) -> list[str]:
 def _snippet(fields: dict, marks: Marks | None) -> Markup:
     content = fields.get(MATCH, "") or ""
     title = fields.get("title", "") or ""
+    if title and content.startswith(title):
+        content = title + strip_markdown(content[len(title):])
+    else:
+        content = strip_markdown(content)
     if marks is not None and not marks.empty:
         html = snippet(content, marks, plain_fallback=False)
         if html:
@@ -363,15 +370,19 @@ class Ranked(NamedTuple):
     score: float
 
 
-def make_hits(found, user, *, marks: Marks | None = None, limit: int | None = None) -> list[Hit]:
-    """Hits for ranked documents: records loaded, re-checked with can_view, snippets cut."""
+def make_hits(found, user, *, marks: Marks | None = None, limit: int | None = None,
+              denied: set | None = None) -> list[Hit]:
+    """Hits for ranked documents: records loaded, re-checked with can_view, snippets cut. The documents
+    left out (a record gone, or one that says no: the index is behind) are added to `denied`."""
     found = list(found)
     rows = _load_rows([r.fields["key"] for r in found])
     out: list[Hit] = []
-    for _, f, score in found:
+    for docnum, f, score in found:
         key = f["key"]
         row = rows.get(key)
         if row is None or not _can_view(row, user):
+            if denied is not None:
+                denied.add((docnum, key))
             continue  # stale index entry, or the record says no
         kind = KINDS[f["kind"]]
         out.append(Hit(
@@ -473,10 +484,13 @@ class Found:
 
 
 def execute(searcher, p: ParsedQuery, acl_terms, *, kinds=(), customers=(), page: int = 1, per_page: int = 20,
-            sort: str = "relevance", facets: bool = True) -> Found:
-    """Run a parsed query for a user's acl terms on a searcher (the portal and the benchmark share it)."""
+            sort: str = "relevance", facets: bool = True, exclude=frozenset()) -> Found:
+    """Run a parsed query for a user's acl terms on a searcher (the portal and the benchmark share it).
+    `exclude`: documents the user may not open after all (counted nowhere)."""
     memo = docsets(searcher)
     allowed = memo.filter(acl_terms, kinds=kinds, customers=customers, start=p.start, end=p.end)
+    if exclude:
+        allowed = allowed - exclude
     q = build_query(p)
     matched = memo.docs(q) & allowed
     if not matched and can_loosen(p):
@@ -491,6 +505,30 @@ def execute(searcher, p: ParsedQuery, acl_terms, *, kinds=(), customers=(), page
                       start=(page - 1) * per_page, stop=page * per_page) if matched else []
     counts = {name: memo.counts(name, matched) for name in FACETS} if facets else {}
     return Found(hits, len(matched), counts, allowed, q)
+
+
+RECHECK_ROUNDS = 4  # a page with records the index should not have let in is computed again without them
+
+
+def _repair(store, keys, indexed: dict) -> None:
+    """Re-index keys whose indexed acl let in a user the record refuses, or whose record is gone. A
+    record whose current acl still lets in someone its can_view refuses is a registration error (the
+    kind's acl must grant exactly who can_view lets in): logged, left out of the counts all the same."""
+    from ..extensions import db
+    from .store import load_documents
+
+    current = load_documents(db.session, keys)
+    behind = [k for k in keys if current.get(k) is None or current[k]["acl"] != indexed.get(k)]
+    wrong = [k for k in keys if k not in behind]
+    if wrong:
+        log.error("search: the acl of %s grants more than can_view (fix the kind's acl)", ", ".join(wrong[:10]))
+    if not behind:
+        return
+    log.warning("search: index acl behind the database for %s; re-indexing", ", ".join(behind[:10]))
+    try:
+        store.index_keys(behind, timeout=0)
+    except Exception as exc:  # noqa: BLE001 - busy writer: `flask search check --fix` repairs it
+        log.warning("search: could not re-index %s now (%s)", ", ".join(behind[:10]), exc)
 
 
 def run_search(store, query: str, *, user, kinds=None, customer=None, page: int = 1, per_page: int = 20,
@@ -509,9 +547,20 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
     if not terms:
         return empty
     searcher = store.searcher()
-    found = execute(searcher, p, terms, kinds=kinds, customers=customers, page=page, per_page=per_page,
-                    sort=sort, facets=facets)
-    hits = make_hits(found.hits, user, marks=Marks.from_query(p.text, p.phrases) if highlight else None)
+    marks = Marks.from_query(p.text, p.phrases) if highlight else None
+    exclude: frozenset = frozenset()
+    for _round in range(RECHECK_ROUNDS):
+        found = execute(searcher, p, terms, kinds=kinds, customers=customers, page=page, per_page=per_page,
+                        sort=sort, facets=facets, exclude=exclude)
+        denied: set = set()
+        hits = make_hits(found.hits, user, marks=marks, denied=denied)
+        if not denied:
+            break
+        # The index let in records that say no (or are gone): count them nowhere (total, facets,
+        # pages), run again without them, and re-index those whose acl is behind the database.
+        exclude = exclude | {d for d, _ in denied}
+        indexed = {r.fields["key"]: r.fields.get("acl") for r in found.hits}
+        _repair(store, sorted(k for _, k in denied), indexed)
     facet_map: dict[str, list[Facet]] = {}
     for name, counts in found.counts.items():
         items = []
@@ -610,12 +659,14 @@ def run_similar_text(store, text: str, *, user, kinds=None, limit: int = 5, excl
 
 
 def run_similar(store, record, *, user, kinds=None, limit: int = 5) -> list[Hit]:
+    """Records like this one: of its own kind unless `kinds` names others."""
     from .registry import kind_for_object
     from .store import build_document
 
     kind = kind_for_object(record)
     if kind is None:
         return []
+    kinds = list(kinds) if kinds else [kind.name]
     doc = build_document(kind, record)
     text = f"{doc['title']}\n{doc[MATCH]}"
     return run_similar_text(store, text, user=user, kinds=kinds, limit=limit, exclude_keys=(doc["key"],))

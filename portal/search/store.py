@@ -32,14 +32,15 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.system import pack_uint
 
+from . import fastpath
 from .analysis import ANALYZER
 from .codec import PortalCodec
 from .models import SearchLog
-from .registry import CHILDREN, KINDS, Kind
+from .registry import CHILDREN, KINDS, Kind, dependents_of
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"  # 6: acl stored (drift check), bodies indexed as plain text
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
@@ -76,7 +77,9 @@ class BulkWriter:
         self.pending = 0
 
     def _open(self):
-        kwargs = {"limitmb": self.limitmb, "codec": PortalCodec(compression=0)}
+        kwargs = {"limitmb": self.limitmb}
+        if fastpath.enabled():
+            kwargs["codec"] = PortalCodec(compression=0)
         if self.procs > 1:
             kwargs.update(procs=self.procs, multisegment=True)
         self.writer = self.ix.writer(**kwargs)
@@ -112,11 +115,12 @@ SPELL = FieldType(Existence(), RegexTokenizer(r"[A-Za-z]{3,}") | LowercaseFilter
 
 class TermCounts(Frequency):
     """Whoosh's term-frequency format (the same postings), counting the terms of an analyzer that can
-    list them (`BilingualTokenizer.terms`) in one go instead of a token at a time."""
+    list them (`BilingualTokenizer.terms`) in one go instead of a token at a time. Mirrors
+    whoosh.formats.Frequency.word_values (one Token object per word); with the fast path off, that."""
 
     def word_values(self, value, analyzer, **kwargs):
         terms = getattr(analyzer, "terms", None)
-        if terms is None or not isinstance(value, str):
+        if terms is None or not isinstance(value, str) or not fastpath.enabled():
             return super().word_values(value, analyzer, **kwargs)
         boost = self.field_boost
         return ((term, n, n * boost, pack_uint(n)) for term, n in Counter(terms(value)).items())
@@ -146,7 +150,7 @@ def make_schema() -> Schema:
         customer=ID(stored=True, sortable=True),
         date=DATETIME(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
-        acl=KEYWORD(),
+        acl=KEYWORD(stored=True),  # stored: `check` compares it with what the record gives now
         lang=ID(stored=True),
         spell=SPELL,
         digest=STORED,
@@ -267,11 +271,21 @@ def log_rows_for_flush(session) -> list[dict]:
     from ..timeutil import utcnow
 
     keys: dict[str, str] = {}
+    followed: set[str] = set()
+    inserted = {id(obj) for obj in session.new}  # no record can derive from these before this flush
+
+    def follow(kind: Kind, obj) -> None:
+        """Re-index the rows whose acl derives from this one (and theirs, once each)."""
+        if getattr(obj, "id", None) is None or id(obj) in inserted or kind.key(obj) in followed:
+            return
+        followed.add(kind.key(obj))
+        _parents(lambda o: dependents_of(kind, o), obj, upsert)
 
     def upsert(obj):
         kind = _kind_of(obj)
         if kind is not None and getattr(obj, "id", None) is not None:
             keys.setdefault(kind.key(obj), "upsert")
+            follow(kind, obj)
 
     for obj in list(session.new) + list(session.dirty):
         kind = _kind_of(obj)
@@ -289,6 +303,7 @@ def log_rows_for_flush(session) -> list[dict]:
         if kind is not None:
             if getattr(obj, "id", None) is not None:
                 keys[kind.key(obj)] = "delete"
+                follow(kind, obj)
             _parents(kind.parents, obj, upsert)
             continue
         parents = _child_parents(obj)
@@ -325,6 +340,10 @@ def _parents(fn, obj, add) -> None:
     for parent in parents:
         if parent is not None:
             add(parent)
+
+
+def _empty_entry() -> dict[str, list[str]]:
+    return {"missing": [], "stale": [], "orphaned": [], "acl": []}
 
 
 def _collect_leaked_files() -> None:
@@ -662,19 +681,23 @@ class IndexStore:
 
     # ---- check
     def check(self, *, fix: bool = False) -> dict[str, dict[str, list[str]]]:
-        """Compare database and index per kind: missing, stale and orphaned keys."""
+        """Compare database and index per kind: missing, stale and orphaned keys, and acl drift (a
+        record indexed with an access list other than the one it gives now: listed under "acl", not
+        again under "stale")."""
         ix = self.open()
         report: dict[str, dict[str, list[str]]] = {}
         with ix.searcher() as s:
             indexed: dict[str, dict[str, str]] = {}
+            acls: dict[str, str] = {}
             for fields in s.all_stored_fields():
                 key = fields.get("key")
                 if not key or key == META_KEY:
                     continue
                 indexed.setdefault(fields.get("kind", ""), {})[key] = fields.get("digest", "")
+                acls[key] = fields.get("acl", "")
         with Session(self.engine) as session:
             for kind in KINDS.values():
-                entry = report.setdefault(kind.name, {"missing": [], "stale": [], "orphaned": []})
+                entry = report.setdefault(kind.name, _empty_entry())
                 have = indexed.pop(kind.name, {})
                 pk = kind.model.__mapper__.primary_key[0]
                 last = None
@@ -691,15 +714,17 @@ class IndexStore:
                         seen.add(doc["key"])
                         if doc["key"] not in have:
                             entry["missing"].append(doc["key"])
+                        elif acls.get(doc["key"]) != doc["acl"]:
+                            entry["acl"].append(doc["key"])
                         elif have[doc["key"]] != doc["digest"]:
                             entry["stale"].append(doc["key"])
                     last = getattr(rows[-1], pk.key)
                     session.expunge_all()
                 entry["orphaned"] = sorted(set(have) - seen)
         for name, keys in indexed.items():  # kinds no longer registered
-            report.setdefault(name or "?", {"missing": [], "stale": [], "orphaned": []})["orphaned"] += sorted(keys)
+            report.setdefault(name or "?", _empty_entry())["orphaned"] += sorted(keys)
         if fix:
-            refresh = [k for e in report.values() for k in e["missing"] + e["stale"]]
+            refresh = [k for e in report.values() for k in e["acl"] + e["missing"] + e["stale"]]
             orphans = [k for e in report.values() for k in e["orphaned"]]
             if refresh:
                 self.index_keys(refresh, timeout=30)
@@ -710,7 +735,10 @@ class IndexStore:
     def _writer(self, ix, timeout: float | None = None):
         """A writer of the index (through the portal's codec), waiting at most timeout seconds for the
         lock (the store's writer timeout by default)."""
-        return ix.writer(timeout=self.writer_timeout if timeout is None else timeout, codec=PortalCodec())
+        timeout = self.writer_timeout if timeout is None else timeout
+        if not fastpath.enabled():
+            return ix.writer(timeout=timeout)  # Whoosh's own codec and writer
+        return ix.writer(timeout=timeout, codec=PortalCodec())
 
     def optimize(self) -> None:
         """Merge the index's segments into one."""

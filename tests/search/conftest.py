@@ -1,16 +1,32 @@
-"""Search fixtures: a registered test-only kind over its own table, documents, users."""
+"""Search fixtures: a registered test-only kind over its own table, documents, users.
+
+The whole search suite runs in both modes of the search layer (portal/search/fastpath.py):
+
+    pytest tests/search                                # the fast path (Whoosh's files read in bulk)
+    PORTAL_SEARCH_FAST_PATH=0 pytest tests/search      # Whoosh's own writer and readers only
+
+(the app reads PORTAL_SEARCH_FAST_PATH as its SEARCH_FAST_PATH setting; tests that build an index
+without an app get the same mode from the autouse fixture below).
+"""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import os
 
 import pytest
+import searchkit  # tests/search is on the path: pytest puts a conftest's folder there (rootdir, no packages)
 
-sys.path.insert(0, str(Path(__file__).parent))
+from portal.extensions import db
+from portal.search import fastpath
 
-import searchkit  # noqa: E402
+FAST_PATH = fastpath.setting_on(os.environ.get("PORTAL_SEARCH_FAST_PATH", "1"))
 
-from portal.extensions import db  # noqa: E402
+
+@pytest.fixture(autouse=True)
+def search_mode():
+    """The mode this run asked for, also for tests that use no app; put back afterwards."""
+    on = fastpath.configure(FAST_PATH)
+    yield on
+    fastpath.configure(FAST_PATH)
 
 
 @pytest.fixture
@@ -36,3 +52,12 @@ def add_doc(kit):
         return doc
 
     return factory
+
+
+
+@pytest.fixture
+def fast_path(search_mode):
+    """For tests of the fast path's own machinery (what it writes, what it keeps): skipped when it is off."""
+    if not search_mode:
+        pytest.skip(f"tests the fast path, which is off ({fastpath.reason()})")
+    return True

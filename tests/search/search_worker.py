@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 
 def main(argv: list[str]) -> None:
     config = json.loads(argv[1])
@@ -29,7 +27,7 @@ def main(argv: list[str]) -> None:
         writer.cancel()
         return
 
-    import searchkit
+    import searchkit  # beside this script: its folder is the first on the path of a script run
 
     from portal import create_app
     from portal.extensions import db

@@ -12,7 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from portal.models import RestrictedMixin
 from portal.search.registry import CHILDREN, KINDS, register_child, register_kind
 
-# shared/corpus beside the checkout (PORTAL_CORPUS_DIR to point elsewhere)
+# shared/corpus beside the checkout (PORTAL_CORPUS_DIR to point elsewhere); tests take it from the
+# corpus_dir fixture (tests/conftest.py), which skips when it is absent
 CORPUS = Path(os.environ.get("PORTAL_CORPUS_DIR") or Path(__file__).resolve().parents[2].parent / "shared" / "corpus")
 KIND = "testdoc"
 
@@ -76,9 +77,10 @@ def drop_tables(engine) -> None:
     Base.metadata.drop_all(engine)
 
 
-def corpus_text(name: str) -> tuple[str, str]:
-    """(title, body) of a corpus file: the first heading line and the text."""
-    path = CORPUS / name
+def corpus_text(name, corpus: Path = CORPUS) -> tuple[str, str]:
+    """(title, body) of a corpus file (a path, or a name inside the corpus): the first heading line and
+    the text."""
+    path = corpus / name
     text = path.read_text(encoding="utf-8")
     title = next((line.lstrip("# ").strip() for line in text.splitlines() if line.strip()), path.stem)
     return title, text

@@ -72,7 +72,7 @@ def test_update_and_delete_reach_the_index(kit, reader):
     db.session.delete(doc)
     db.session.commit()
     assert search.search("fender", user=reader).total == 0
-    assert search.check()["testdoc"] == {"missing": [], "stale": [], "orphaned": []}
+    assert search.check()["testdoc"] == {"missing": [], "stale": [], "orphaned": [], "acl": []}
 
 
 def test_child_change_reindexes_the_parent(kit, reader):

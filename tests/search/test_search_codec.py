@@ -84,7 +84,7 @@ def test_without_inlining_the_files_are_whooshs_byte_for_byte(tmp_path, docs, co
         assert _segment_file(ours, ext) == theirs and len(theirs) > 10_000
 
 
-def test_inlined_terms_read_back_the_same_through_whoosh(tmp_path, docs):
+def test_inlined_terms_read_back_the_same_through_whoosh(tmp_path, docs, fast_path):
     whooshs = _index(tmp_path / "whoosh", W3Codec(compression=3), docs)
     ours = _index(tmp_path / "ours", PortalCodec(), docs)  # terms of one record kept in the term table
     expected = _everything(whooshs)

@@ -11,10 +11,10 @@ EN = ["29-cfr-1910-119-process-safety-management.md", "33-cfr-154-facilities-tra
 
 
 @pytest.fixture
-def corpus(app, kit):
+def corpus(app, kit, corpus_dir):
     docs = {}
     for name in [f"regulations-zh/{n}" for n in ZH] + [f"regulations-en/{n}" for n in EN]:
-        title, body = kit.corpus_text(name)
+        title, body = kit.corpus_text(name, corpus_dir)
         docs[name.split("/")[1]] = kit.Doc(title=title, body=body)
     db.session.add_all(docs.values())
     db.session.commit()

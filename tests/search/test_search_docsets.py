@@ -176,7 +176,7 @@ def test_newest_is_by_date_then_the_later_record(searcher):
             assert memo.newest(ids, count) == expected
 
 
-def test_a_new_searcher_reads_only_new_segments_and_applies_new_deletions(tmp_path, monkeypatch):
+def test_a_new_searcher_reads_only_new_segments_and_applies_new_deletions(tmp_path, monkeypatch, fast_path):
     from portal.search import docsets as ds
 
     configure_jieba(tmp_path)

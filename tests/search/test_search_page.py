@@ -100,3 +100,20 @@ def test_a_query_of_punctuation_finds_nothing(client, login, add_doc):
     add_doc("Valve report", "valve")
     html = client.get("/search/?q=%3F%3F%3F").get_data(as_text=True)
     assert "Valve report" not in html and "Nothing found" in html
+
+
+NOT_FOUND = ["page=99999999999999999999", "page=9223372036854775808", "page=-1", "page=0", "page=abc", "page=1e3",
+             "year=99999", "year=-1", "year=0", "year=abc"]
+ANSWERED = ["q=tank&date=1", "q=date:9999-12-31", "q=before:0001-01-01", "q=after:9999-12-31", "q=date:0000",
+            "q=date:2024-13..99999", "q=tank&customer=" + "X" * 500, "q=tank&kind=nope&sort=nope",
+            "q=" + "罐" * 1000, "q=tank&page=3", "year=2024", "q=tank&year=2024&page=2"]
+
+
+def test_query_string_values_never_answer_a_server_error(client, login, add_doc):
+    login("csr")
+    add_doc("Tank heating", "Heating coil of tank T-12.", customer="SINO", day=date(2024, 5, 2))
+    for query in NOT_FOUND:
+        assert client.get(f"/search/?q=tank&{query}").status_code == 404, query
+    for query in ANSWERED:
+        assert client.get(f"/search/?{query}").status_code == 200, query
+    assert client.get("/search/suggest?q=" + "tank " * 200).status_code == 200

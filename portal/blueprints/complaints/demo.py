@@ -1,4 +1,4 @@
-"""Demo data: two years of complaints (Chinese and English, several recurring), inquiries, two MOC requests."""
+"""Demo data: two years of complaints (Chinese and English, several recurring), inquiries."""
 from __future__ import annotations
 
 import random
@@ -105,7 +105,7 @@ def _workday_on_or_after(day):
     return day
 
 
-@register(50, "complaints, inquiries and MOC")
+@register(50, "complaints and inquiries")
 def load():
     if db.session.scalar(db.select(db.func.count(Complaint.id))):
         return
@@ -170,24 +170,27 @@ def load():
                                  department_id=sheq.id if sheq else None, due_date=day + timedelta(days=60))
         services.update_action(a1, owner, status="done", completion_note="Done the same day / 当日完成",
                                now=ack + timedelta(days=1))
+        services.verify_action(a1, manager, accept=True, note="Checked on site / 现场确认", now=ack + timedelta(days=2))
         if age < 40:
             continue  # recent: corrective and preventive still open (one of them overdue)
         for a in (a2, a3):
-            services.update_action(a, owner, status="done", completion_note="Completed and verified / 已完成并验证",
+            services.update_action(a, owner, status="done", completion_note="Completed / 已完成",
                                    now=_at(a.due_date, 16))
+            services.verify_action(a, manager, accept=True, note="Evidence checked / 已核对证据",
+                                   now=_at(a.due_date + timedelta(days=1), 10))
         services.transition(complaint, "request_check", owner, now=_at(day + timedelta(days=62), 10))
         if age < 100:
             continue
         services.evaluate(complaint, manager, text="No recurrence in the following 30 days; checked with the customer. / 后续30天未再发生，已与客户确认。",
                           now=_at(day + timedelta(days=95), 10))
-        services.transition(complaint, "close", manager, now=_at(day + timedelta(days=96), 11))
+        note = ""
+        if age < 200:  # the most recent closed ones: the 8D report kept as sent before closing
+            services.send_report(complaint, owner, recipient=f"operations@{customer.code.lower()}.example",
+                                 now=_at(day + timedelta(days=95), 14))
+        else:
+            note = "Findings presented at the quarterly review meeting; no written report requested. / 已在季度回顾会上说明，客户未要求书面报告。"
+        services.transition(complaint, "close", manager, note=note, now=_at(day + timedelta(days=96), 11))
     db.session.flush()
-
-    # the sent 8D report for the three most recent closed complaints
-    closed = [c for c in complaints if c.state == "closed"][-3:]
-    for c in closed:
-        services.send_report(c, c.owner or csr, recipient=f"operations@{c.customer.code.lower()}.example",
-                             now=c.closed_at + timedelta(hours=2))
 
     # one withdrawn and one rejected
     extra = [
@@ -252,45 +255,4 @@ def load():
         if escalation:
             services.escalate_inquiry(inquiry, note=escalation, user=csr, now=_at(day_, hour + 1))
 
-    # two MOC requests
-    first = next((c for c in complaints if c.title == "汽车装车柴油短量"), None)
-    moc1 = services.save_moc(
-        None, manager, title="Second (check) flow meter on truck loading bay 3 / 3号鹤位加装核对流量计",
-        description="Install a check meter in series with the custody meter on bay 3.",
-        technical_basis="Repeated short-delivery complaints; meter drift 0.3 % found at calibration.",
-        safety_health_impact="Hot work during installation under permit; no change to the process conditions.",
-        procedure_changes="Loading procedure LP-07: compare both meters, stop if the difference exceeds 0.1 %.",
-        customer_impact="Bay 3 closed for two days; loading moved to bays 1 and 2.",
-        period="permanent", valid_until=None, meeting_date=today - timedelta(days=200),
-        attendees="Li Wei (CSD)\nZhang Min (CSD)\nOperations supervisor\nSHE&Q engineer\nSinochem operations (external)",
-        agenda="1. Technical basis\n2. Safety review\n3. Procedure change\n4. Training",
-        minutes="## Discussion\n\n- Check meter type agreed: Coriolis.\n- Installation in the weekend window.\n\n## 讨论\n\n- 核对流量计采用科里奥利质量流量计。",
-        decisions="Approved; installation in the next weekend window.",
-        customer_id=customers["SINOCHEM"].id if "SINOCHEM" in customers else None,
-        complaint_id=first.id if first else None,
-    )
-    services.approve_moc(moc1, manager, now=_at(today - timedelta(days=199), 10))
-    i1 = services.add_moc_item(moc1, kind="training", description="Loading crew: reading and comparing the two meters",
-                               owner_id=csr.id, due_date=today - timedelta(days=180))
-    i2 = services.add_moc_item(moc1, kind="action", description="Update loading procedure LP-07", owner_id=csr2.id,
-                               due_date=today - timedelta(days=185))
-    services.set_moc_item(i1, True)
-    services.set_moc_item(i2, True)
-    services.implement_moc(moc1, manager, now=_at(today - timedelta(days=170), 16))
-
-    moc2 = services.save_moc(
-        None, csr, title="Temporary use of T-412 for MEG during T-410 inspection / T-410检验期间临时用T-412存放乙二醇",
-        description="Move MEG service to T-412 for the statutory inspection of T-410.",
-        technical_basis="T-412 cleaned and inspected; compatible coating.",
-        safety_health_impact="Nitrogen blanket required; update the tank's hazard data sheet.",
-        procedure_changes="Temporary tank allocation in the daily stock report; labelling of T-412.",
-        customer_impact="Customer to approve the temporary tank; no change to fees.",
-        period="temporary", valid_until=today + timedelta(days=90), meeting_date=today + timedelta(days=5),
-        attendees="Li Wei (CSD)\nChen Jing (CSD)\nOperations\nOrient Chem (external)", agenda="1. Tank readiness\n2. Customer approval",
-        minutes="", decisions="", customer_id=customers["OCTSTY"].id if "OCTSTY" in customers else None,
-    )
-    services.add_moc_item(moc2, kind="training", description="Operators: nitrogen blanket on T-412", owner_id=csr2.id,
-                          due_date=today + timedelta(days=10))
-    services.add_moc_item(moc2, kind="action", description="Customer approval of the temporary tank", owner_id=csr2.id,
-                          due_date=today + timedelta(days=7))
     db.session.flush()

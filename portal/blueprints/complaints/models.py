@@ -1,11 +1,12 @@
-"""Customer service records: inquiries, complaints (ISO 10002) with investigation and CAPA, MOC requests."""
+"""Customer service records: inquiries, complaints (ISO 10002) with investigation and CAPA."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, exists, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -46,7 +47,10 @@ CAUSE_CATEGORIES = {
 }
 ACTION_TYPES = {"immediate": _l("Immediate"), "corrective": _l("Corrective"), "preventive": _l("Preventive")}
 ACTION_STATUSES = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"), "cancelled": _l("Cancelled")}
+# "done" is the owner's word; "verified" is someone else's (ISO 10002 / 8D D6: verification by another person).
+ACTION_STATES = {**ACTION_STATUSES, "done": _l("Done, awaiting verification"), "verified": _l("Verified")}
 OPEN_ACTION_STATUSES = ("open", "in_progress")
+UNFINISHED_ACTION_STATUSES = ("open", "in_progress", "done")
 
 
 def due_status(due_at: datetime | None, done_at: datetime | None, now: datetime) -> str:
@@ -70,6 +74,31 @@ DUE_STATUS_LABELS = {
     "answered_late": _l("answered late"),
 }
 DUE_STATUS_TONES = {"on_time": "ok", "due_today": "warn", "overdue": "bad", "answered": "ok", "answered_late": "muted"}
+
+# Answered on time? "open" while unanswered and not yet due: it is not late yet.
+ON_TIME_LABELS = {"yes": _l("yes"), "no": _l("no"), "open": _l("open")}
+
+
+def on_time(due_at: datetime | None, done_at: datetime | None, now: datetime) -> str:
+    """yes (done by the due time) / no (done late, or still open past it) / open (still open, not yet due)."""
+    if done_at is not None:
+        return "yes" if due_at is None or done_at <= due_at else "no"
+    if due_at is not None and now > due_at:
+        return "no"
+    return "open"
+
+
+def on_time_pct(rows, now: datetime) -> Decimal | None:
+    """Share answered on time among the inquiries decided so far (answered, or open past their due time)."""
+    decided = [r.on_time(now) for r in rows]
+    decided = [v for v in decided if v != "open"]
+    if not decided:
+        return None
+    return (Decimal(100 * decided.count("yes")) / len(decided)).quantize(Decimal("0.1"))
+
+
+def _label(mapping, code) -> str:
+    return str(mapping.get(code, code or ""))
 
 
 def _is_cs(user) -> bool:
@@ -108,6 +137,23 @@ class Inquiry(TimestampMixin, CreatedByMixin, db.Model):
 
     def status(self, now: datetime | None = None) -> str:
         return due_status(self.due_at, self.answered_at, now or utcnow())
+
+    def on_time(self, now: datetime | None = None) -> str:
+        """yes / no / open (see ``on_time``); ``on_time_label`` gives the words."""
+        return on_time(self.due_at, self.answered_at, now or utcnow())
+
+    @staticmethod
+    def on_time_label(code: str) -> str:
+        return _label(ON_TIME_LABELS, code)
+
+    @staticmethod
+    def state_label(code: str) -> str:
+        """The translated words of a due status (on time, due today, overdue, answered on time, answered late)."""
+        return _label(DUE_STATUS_LABELS, code)
+
+    @staticmethod
+    def channel_label(code: str) -> str:
+        return _label(CHANNELS, code)
 
     @property
     def is_open(self) -> bool:
@@ -167,6 +213,7 @@ class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
     evaluated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     lesson_summary: Mapped[str] = mapped_column(Text, default="", nullable=False)
     lesson_prevention: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    closed_without_report_reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
 
     customer: Mapped[Customer] = relationship()
     owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
@@ -194,9 +241,44 @@ class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
     def ref(self) -> str:
         return f"CMP-{self.id:05d}"
 
+    @staticmethod
+    def state_label(code: str) -> str:
+        """The translated name of a complaint state (``Complaint.state_label("awaiting_effectiveness")``)."""
+        return _label(STATES, code)
+
+    @staticmethod
+    def category_label(code: str) -> str:
+        return _label(CATEGORIES, code)
+
+    @staticmethod
+    def severity_label(code: str) -> str:
+        return _label(SEVERITIES, code)
+
+    @property
+    def unfinished_actions(self) -> list["CapaAction"]:
+        """Actions not yet verified by someone other than their owner (cancelled ones excepted)."""
+        return [a for a in self.actions if a.status in UNFINISHED_ACTION_STATUSES]
+
     @property
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
+
+    @classmethod
+    def visible_to(cls, user):
+        """select() of the complaints ``user`` may see: restricted ones only for managers and the people named
+        on them (creator, owner, action owners). Other modules list complaints through this."""
+        stmt = db.select(cls)
+        if user is None or not getattr(user, "is_authenticated", False):
+            return stmt.filter(db.false())
+        if user.is_manager:
+            return stmt
+        named_in_action = exists().where(CapaAction.complaint_id == cls.id, CapaAction.owner_id == user.id)
+        return stmt.filter(or_(
+            cls.restricted.is_(False),
+            cls.created_by_id == user.id,
+            cls.owner_id == user.id,
+            named_in_action,
+        ))
 
     @property
     def open_actions(self) -> list["CapaAction"]:
@@ -276,14 +358,39 @@ class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
     status: Mapped[str] = mapped_column(String(12), default="open", nullable=False)
     completion_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
     completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    completed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    verification_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
 
     complaint: Mapped[Complaint] = relationship(back_populates="actions")
     owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
+    completed_by: Mapped[Optional[User]] = relationship(foreign_keys=[completed_by_id])
+    verified_by: Mapped[Optional[User]] = relationship(foreign_keys=[verified_by_id])
     department: Mapped[Optional[Department]] = relationship()
+
+    @staticmethod
+    def state_label(code: str) -> str:
+        """The translated name of an action status (open, in progress, done awaiting verification, verified...)."""
+        return _label(ACTION_STATES, code)
+
+    @staticmethod
+    def kind_label(code: str) -> str:
+        return _label(ACTION_TYPES, code)
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_ACTION_STATUSES
+
+    @property
+    def awaiting_verification(self) -> bool:
+        return self.status == "done"
+
+    def may_verify(self, user) -> bool:
+        """CS staff other than the action's owner and other than who marked it done."""
+        if user is None or not _is_cs(user) or not self.complaint.can_view(user):
+            return False
+        return user.id not in {self.owner_id, self.completed_by_id}
 
     def is_overdue(self, today: date) -> bool:
         return self.is_open and self.due_date is not None and self.due_date < today
@@ -364,6 +471,9 @@ class LessonShare(db.Model):
     shared_by: Mapped[Optional[User]] = relationship(foreign_keys=[shared_by_id])
     acknowledged_by: Mapped[Optional[User]] = relationship(foreign_keys=[acknowledged_by_id])
 
+    def can_view(self, user) -> bool:
+        return self.complaint.can_view(user)
+
     def is_for(self, user) -> bool:
         if user is None:
             return False
@@ -378,80 +488,14 @@ class LessonShare(db.Model):
         return self.department.name_en if self.department else ""
 
 
-# --- management of change -------------------------------------------------------------------------
-
-MOC_STATES = {
-    "draft": _l("Draft"),
-    "approved": _l("Approved"),
-    "implemented": _l("Implemented"),
-    "rejected": _l("Rejected"),
-}
-MOC_PERIODS = {"permanent": _l("Permanent"), "temporary": _l("Temporary")}
+_MOVED_TO_MOC = ("MocRequest", "MocItem", "MOC_STATES", "MOC_PERIODS", "MOC_ITEM_KINDS")
 
 
-class MocRequest(TimestampMixin, CreatedByMixin, db.Model):
-    __tablename__ = "cs_moc_request"
+def __getattr__(name: str):
+    """The MOC models moved to ``portal/blueprints/moc/models.py``: still importable from here (lazily, no
+    import cycle) for code not yet moved; import them from ``moc.models``."""
+    if name in _MOVED_TO_MOC:
+        from ..moc import models as moc_models
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
-    complaint_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cs_complaint.id"), nullable=True)
-    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customer.id"), nullable=True)
-    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    technical_basis: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    safety_health_impact: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    procedure_changes: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    customer_impact: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    period: Mapped[str] = mapped_column(String(10), default="permanent", nullable=False)
-    valid_until: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
-    state: Mapped[str] = mapped_column(String(12), default="draft", nullable=False)
-    approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
-    approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
-    implemented_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
-    # the MOC meeting
-    meeting_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
-    attendees: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    agenda: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    minutes: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    decisions: Mapped[str] = mapped_column(Text, default="", nullable=False)
-
-    complaint: Mapped[Optional[Complaint]] = relationship()
-    customer: Mapped[Optional[Customer]] = relationship()
-    approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[approved_by_id])
-    items: Mapped[list["MocItem"]] = relationship(back_populates="moc", cascade="all, delete-orphan", order_by="MocItem.id")
-
-    @property
-    def ref(self) -> str:
-        return f"MOC-{self.id:04d}"
-
-    @property
-    def open_items(self) -> list["MocItem"]:
-        return [i for i in self.items if not i.done]
-
-    def can_view(self, user) -> bool:
-        if self.complaint is not None and not self.complaint.can_view(user):
-            return False
-        return bool(user and getattr(user, "is_authenticated", False))
-
-    def can_edit(self, user) -> bool:
-        return _is_cs(user) and self.can_view(user)
-
-
-MOC_ITEM_KINDS = {"action": _l("Action item"), "training": _l("Required training")}
-
-
-class MocItem(TimestampMixin, db.Model):
-    """An action item of the MOC meeting, or training required before start-up."""
-
-    __tablename__ = "cs_moc_item"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    moc_id: Mapped[int] = mapped_column(ForeignKey("cs_moc_request.id", ondelete="CASCADE"), nullable=False, index=True)
-    kind: Mapped[str] = mapped_column(String(10), default="action", nullable=False)
-    description: Mapped[str] = mapped_column(Text, nullable=False)
-    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
-    due_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
-    done: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
-
-    moc: Mapped[MocRequest] = relationship(back_populates="items")
-    owner: Mapped[Optional[User]] = relationship()
+        return getattr(moc_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,21 @@
-"""Dashboard panels: inquiries due, escalations, overdue CAPA actions, lessons to acknowledge."""
+"""Dashboard panels: own open complaints, inquiries due, escalations, effectiveness checks waiting,
+CAPA actions due within a week, lessons to acknowledge."""
 from ...extensions import db
 from ...timeutil import local_today, utcnow
 from ...panels import register_panel
 from . import services
 from .models import Inquiry
+
+
+@register_panel(29, "complaints/_panel_complaints.html")
+def my_open_complaints(user):
+    """A CSR's own open complaints with the acknowledgement due time (those to acknowledge first)."""
+    if not user.has_role("csr", "cs_manager"):
+        return None
+    items = services.own_open_complaints(user)
+    if not items:
+        return None
+    return {"items": items, "now": utcnow()}
 
 
 @register_panel(30, "complaints/_panel_inquiries.html")
@@ -32,10 +44,21 @@ def escalations(user):
     return {"items": rows, "now": utcnow()}
 
 
+@register_panel(31, "complaints/_panel_effectiveness.html")
+def effectiveness_checks(user):
+    """Complaints waiting for a CS manager's effectiveness check (managers only)."""
+    if not user.has_role("cs_manager", "admin"):
+        return None
+    items = services.awaiting_effectiveness(user)
+    return {"items": items} if items else None
+
+
 @register_panel(32, "complaints/_panel_actions.html")
-def my_overdue_actions(user):
-    items = services.overdue_actions(user, local_today())
+def my_due_actions(user):
+    """The user's CAPA actions overdue or due in the next 7 days, and lessons to acknowledge."""
+    today = local_today()
+    items = services.due_actions(user, today, days=7)
     lessons = [s for s in services.lessons_for(user) if s.acknowledged_at is None]
     if not items and not lessons:
         return None
-    return {"items": items, "lessons": lessons}
+    return {"items": items, "lessons": lessons, "today": today}

@@ -1,18 +1,20 @@
-"""Inquiries, complaints (ISO 10002 with CAPA), lessons shared, MOC requests: thin routes."""
+"""Inquiries, complaints (ISO 10002 with CAPA), lessons shared: thin routes."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
-from ...permissions import load_or_404, require
+from ...permissions import load_child_or_404, load_or_404, require
 from ...timeutil import local_today, utcnow
-from ...web import page_args, render
+from ...web import arg_int, is_fragment_request, page_args, render, send_download, service_errors
+from ..moc.models import MocRequest
 from . import services
 from .forms import (
     ActionForm,
     ActionUpdateForm,
+    ActionVerifyForm,
     AnswerForm,
     AssignForm,
     AttachmentForm,
@@ -22,8 +24,6 @@ from .forms import (
     InquiryForm,
     InvestigationForm,
     LessonForm,
-    MocForm,
-    MocItemForm,
     ReportForm,
     ToComplaintForm,
     TransitionForm,
@@ -37,8 +37,6 @@ from .models import (
     ComplaintReport,
     Inquiry,
     LessonShare,
-    MocItem,
-    MocRequest,
 )
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
@@ -46,19 +44,8 @@ bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 CS = ("cs_manager", "csr")
 
 
-def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, "") or 0) or None
-    except ValueError:
-        return None
-
-
-def _file_response(data: bytes, filename: str, content_type: str, *, inline: bool = False) -> Response:
-    response = Response(data, mimetype=content_type)
-    disposition = "inline" if inline else "attachment"
-    response.headers.set("Content-Disposition", disposition, filename=filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+def _detail_url(complaint_id: int, anchor: str = "") -> str:
+    return url_for("complaints.detail", complaint_id=complaint_id) + (f"#{anchor}" if anchor else "")
 
 
 # --- inquiries -----------------------------------------------------------------------------------
@@ -68,7 +55,7 @@ def inquiries():
     status = request.args.get("status", "")
     q = request.args.get("q", "").strip()[:100]
     mine = request.args.get("mine") == "1"
-    customer_id = _int_arg("customer")
+    customer_id = arg_int("customer")
     page, per_page = page_args()
     stmt = services.list_inquiries(status=status, q=q, customer_id=customer_id, mine_for=current_user if mine else None)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
@@ -80,8 +67,8 @@ def inquiries():
 @require(*CS)
 def new_inquiry():
     form = InquiryForm(customer_choices=services.customer_choices(), staff_choices=services.staff_choices(cs_only=True))
-    if request.method == "GET" and _int_arg("customer"):
-        form.customer_id.data = _int_arg("customer")
+    if request.method == "GET" and arg_int("customer"):
+        form.customer_id.data = arg_int("customer")
     if request.method == "GET" and current_user.has_role("csr"):
         form.assigned_to_id.data = current_user.id
     if form.validate_on_submit():
@@ -119,13 +106,10 @@ def answer_inquiry(inquiry_id: int):
     inquiry = load_or_404(Inquiry, inquiry_id, action="edit")
     form = AnswerForm(prefix="answer")
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="answered_at") as outcome:
             services.answer_inquiry(inquiry, answer=form.answer.data, answered_at=form.answered_at.utc, user=current_user)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            form.answered_at.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Answer recorded."), "success")
             return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
     return _inquiry_page(inquiry, answer_form=form)
@@ -150,13 +134,10 @@ def escalate_inquiry(inquiry_id: int):
     inquiry = load_or_404(Inquiry, inquiry_id, action="edit")
     form = EscalateForm(prefix="esc")
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="note") as outcome:
             services.escalate_inquiry(inquiry, note=form.note.data, user=current_user)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            form.note.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Escalated to the CS manager."), "success")
             return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
     return _inquiry_page(inquiry, escalate_form=form)
@@ -168,15 +149,13 @@ def inquiry_to_complaint(inquiry_id: int):
     inquiry = load_or_404(Inquiry, inquiry_id, action="edit")
     form = ToComplaintForm(prefix="conv")
     if form.validate_on_submit():
-        try:
+        with service_errors() as outcome:
             complaint = services.inquiry_to_complaint(inquiry, user=current_user, category=form.category.data)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+            db.session.commit()
+        if not outcome.ok:
             return redirect(url_for("complaints.inquiry_detail", inquiry_id=inquiry.id))
-        db.session.commit()
         flash(_("Complaint %(ref)s recorded from the inquiry.", ref=complaint.ref), "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+        return redirect(_detail_url(complaint.id))
     return _inquiry_page(inquiry, convert_form=form)
 
 
@@ -192,7 +171,7 @@ def index():
     state = request.args.get("state", "")
     category = request.args.get("category", "")
     q = request.args.get("q", "").strip()[:100]
-    customer_id = _int_arg("customer")
+    customer_id = arg_int("customer")
     page, per_page = page_args()
     stmt = services.list_complaints(current_user, state=state, category=category, customer_id=customer_id, q=q)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
@@ -207,8 +186,8 @@ def create():
     form = ComplaintForm(customer_choices=services.customer_choices(), staff_choices=services.staff_choices(cs_only=True))
     if request.method == "GET":
         form.owner_id.data = current_user.id
-        if _int_arg("customer"):
-            form.customer_id.data = _int_arg("customer")
+        if arg_int("customer"):
+            form.customer_id.data = arg_int("customer")
     if form.validate_on_submit():
         complaint = services.create_complaint(
             customer_id=form.customer_id.data, title=form.title.data, category=form.category.data,
@@ -218,7 +197,7 @@ def create():
         )
         db.session.commit()
         flash(_("Complaint %(ref)s recorded. Acknowledge it to the customer within one working day.", ref=complaint.ref), "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+        return redirect(_detail_url(complaint.id))
     return render("complaints/form.html", form=form)
 
 
@@ -228,28 +207,30 @@ def edit(complaint_id: int):
     complaint = load_or_404(Complaint, complaint_id, action="edit")
     if complaint.is_final:
         flash(_("This complaint is finished and can no longer be changed."), "error")
-        return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+        return redirect(_detail_url(complaint.id))
     form = ComplaintForm(obj=complaint, customer_choices=services.customer_choices(),
                          staff_choices=services.staff_choices(cs_only=True))
     del form.customer_id, form.received_at
     if form.validate_on_submit():
-        services.update_complaint(complaint, current_user, **{k: v for k, v in form.data.items() if k != "csrf_token"})
-        db.session.commit()
-        flash(_("Complaint %(ref)s saved.", ref=complaint.ref), "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+        with service_errors(form) as outcome:
+            services.update_complaint(complaint, current_user, **{k: v for k, v in form.data.items() if k != "csrf_token"})
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Complaint %(ref)s saved.", ref=complaint.ref), "success")
+            return redirect(_detail_url(complaint.id))
     return render("complaints/form.html", form=form, complaint=complaint)
 
 
 @bp.get("/similar")
 def similar_preview():
-    """htmx: similar past records while a new description is typed, plus the recurrence warning."""
+    """htmx: similar past records while a new description is typed, plus the recurrence warning.
+    Opened directly (not by htmx), it is the new-complaint page."""
+    if not is_fragment_request():
+        return redirect(url_for("complaints.create"))
     text = " ".join(request.args.get(k, "") for k in ("title", "description"))[:4000]
     hits = services.similar_to_text(text, current_user)
     recurring = []
-    try:
-        customer_id = int(request.args.get("customer_id", 0) or 0)
-    except ValueError:
-        customer_id = 0
+    customer_id = arg_int("customer_id", 0)
     category = request.args.get("category", "")
     if customer_id and category in CATEGORIES:
         recurring = services.recurrences(customer_id=customer_id, category=category, at=utcnow(), user=current_user)
@@ -290,6 +271,8 @@ def detail(complaint_id: int):
 @bp.get("/<int:complaint_id>/similar")
 def similar_panel(complaint_id: int):
     complaint = load_or_404(Complaint, complaint_id)
+    if not is_fragment_request():
+        return redirect(_detail_url(complaint.id, "similar"))
     hits = [h for h in services.similar_for(complaint, current_user) if h.key != f"complaint:{complaint.id}"]
     return render("complaints/_similar.html", hits=hits, recurring=[], typed=True)
 
@@ -300,15 +283,13 @@ def transition(complaint_id: int, action: str):
     complaint = load_or_404(Complaint, complaint_id, action="edit")
     form = TransitionForm(prefix="tr")
     form.validate_on_submit()
-    try:
+    with service_errors() as outcome:
         services.transition(complaint, action, current_user, note=form.note.data or "")
-    except services.ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
         db.session.commit()
-        flash(_("Complaint %(ref)s is now “%(state)s”.", ref=complaint.ref, state=STATES[complaint.state]), "success")
-    return redirect(url_for("complaints.detail", complaint_id=complaint_id))
+    if outcome.ok:
+        flash(_("Complaint %(ref)s is now “%(state)s”.", ref=complaint.ref, state=complaint.state_label(complaint.state)),
+              "success")
+    return redirect(_detail_url(complaint_id))
 
 
 @bp.post("/<int:complaint_id>/investigation")
@@ -317,16 +298,13 @@ def investigation(complaint_id: int):
     complaint = load_or_404(Complaint, complaint_id, action="edit")
     form = InvestigationForm(prefix="inv")
     if form.validate_on_submit():
-        try:
+        with service_errors() as outcome:
             fields = {k: v for k, v in form.data.items() if k not in ("csrf_token",)}
             services.save_investigation(complaint, current_user, **fields)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Investigation saved."), "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#investigation")
+        return redirect(_detail_url(complaint_id, "investigation"))
     return _detail_page(complaint, investigation_form=form)
 
 
@@ -336,36 +314,51 @@ def add_action(complaint_id: int):
     complaint = load_or_404(Complaint, complaint_id, action="edit")
     form = ActionForm(prefix="act", staff_choices=services.staff_choices(), department_choices=services.department_choices())
     if form.validate_on_submit():
-        try:
+        with service_errors() as outcome:
             services.add_action(complaint, current_user, kind=form.kind.data, description=form.description.data,
                                 owner_id=form.owner_id.data, department_id=form.department_id.data, due_date=form.due_date.data)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Action added."), "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#actions")
+        return redirect(_detail_url(complaint_id, "actions"))
     return _detail_page(complaint, action_form=form)
+
+
+def _action_page(action, **forms):
+    ctx = {"form": ActionUpdateForm(obj=action), "verify_form": ActionVerifyForm(prefix="ver")}
+    ctx.update(forms)
+    return render("complaints/action_form.html", action=action, complaint=action.complaint, **ctx)
 
 
 @bp.route("/<int:complaint_id>/actions/<int:action_id>", methods=["GET", "POST"])
 def update_action(complaint_id: int, action_id: int):
-    action = load_or_404(CapaAction, action_id, action="edit")
-    if action.complaint_id != complaint_id:
-        abort(404)
+    complaint = load_or_404(Complaint, complaint_id)
+    action = load_child_or_404(CapaAction, action_id, parent=complaint, action="edit")
     form = ActionUpdateForm(obj=action)
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="completion_note") as outcome:
             services.update_action(action, current_user, status=form.status.data, completion_note=form.completion_note.data or "")
-        except services.ServiceError as exc:
-            db.session.rollback()
-            form.completion_note.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Action updated."), "success")
-            return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#actions")
-    return render("complaints/action_form.html", form=form, action=action, complaint=action.complaint)
+            return redirect(_detail_url(complaint_id, "actions"))
+    return _action_page(action, form=form)
+
+
+@bp.post("/<int:complaint_id>/actions/<int:action_id>/verify")
+@require(*CS)
+def verify_action(complaint_id: int, action_id: int):
+    complaint = load_or_404(Complaint, complaint_id)
+    action = load_child_or_404(CapaAction, action_id, parent=complaint)
+    form = ActionVerifyForm(prefix="ver")
+    if form.validate_on_submit():
+        with service_errors(form, field="note") as outcome:
+            services.verify_action(action, current_user, accept=form.decision.data == "accept", note=form.note.data or "")
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Action verified.") if action.status == "verified" else _("Action sent back to its owner."), "success")
+            return redirect(_detail_url(complaint_id, "actions"))
+    return _action_page(action, verify_form=form)
 
 
 @bp.post("/<int:complaint_id>/evaluate")
@@ -374,15 +367,12 @@ def evaluate(complaint_id: int):
     complaint = load_or_404(Complaint, complaint_id, action="edit")
     form = EvaluationForm(prefix="eval")
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="effectiveness") as outcome:
             services.evaluate(complaint, current_user, text=form.effectiveness.data)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            form.effectiveness.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Effectiveness evaluation saved."), "success")
-            return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#evaluation")
+            return redirect(_detail_url(complaint_id, "evaluation"))
     return _detail_page(complaint, evaluation_form=form)
 
 
@@ -397,31 +387,27 @@ def add_attachment(complaint_id: int):
             data = upload.read()
         finally:
             upload.close()
-        try:
+        with service_errors(form, field="file") as outcome:
             services.add_attachment(complaint, current_user, filename=upload.filename, data=data,
                                     description=form.description.data or "")
-        except services.ServiceError as exc:
-            db.session.rollback()
-            form.file.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Evidence attached."), "success")
-            return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#evidence")
+            return redirect(_detail_url(complaint_id, "evidence"))
     return _detail_page(complaint, attachment_form=form)
 
 
 @bp.get("/<int:complaint_id>/attachments/<int:attachment_id>")
 def attachment(complaint_id: int, attachment_id: int):
-    att = load_or_404(ComplaintAttachment, attachment_id)
-    if att.complaint_id != complaint_id:
-        abort(404)
-    return _file_response(services.read_stored(att.sha256), att.filename, att.content_type)
+    complaint = load_or_404(Complaint, complaint_id)
+    att = load_child_or_404(ComplaintAttachment, attachment_id, parent=complaint)
+    return send_download(services.read_stored(att.sha256), att.filename, att.content_type)
 
 
 @bp.get("/<int:complaint_id>/report.pdf")
 def report_preview(complaint_id: int):
     complaint = load_or_404(Complaint, complaint_id)
-    return _file_response(services.render_report(complaint), f"{complaint.ref}-8D-draft.pdf", "application/pdf", inline=True)
+    return send_download(services.render_report(complaint), f"{complaint.ref}-8D-draft.pdf", "application/pdf", inline=True)
 
 
 @bp.post("/<int:complaint_id>/report")
@@ -430,19 +416,20 @@ def send_report(complaint_id: int):
     complaint = load_or_404(Complaint, complaint_id, action="edit")
     form = ReportForm(prefix="rep")
     if form.validate_on_submit():
-        report = services.send_report(complaint, current_user, recipient=form.recipient.data)
-        db.session.commit()
-        flash(_("Report version %(v)s kept as sent.", v=report.version), "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#report")
+        with service_errors(form, field="recipient") as outcome:
+            report = services.send_report(complaint, current_user, recipient=form.recipient.data)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Report version %(v)s kept as sent.", v=report.version), "success")
+            return redirect(_detail_url(complaint_id, "report"))
     return _detail_page(complaint, report_form=form)
 
 
 @bp.get("/<int:complaint_id>/reports/<int:report_id>")
 def sent_report(complaint_id: int, report_id: int):
-    report = load_or_404(ComplaintReport, report_id)
-    if report.complaint_id != complaint_id:
-        abort(404)
-    return _file_response(services.read_stored(report.sha256), report.filename, "application/pdf")
+    complaint = load_or_404(Complaint, complaint_id)
+    report = load_child_or_404(ComplaintReport, report_id, parent=complaint)
+    return send_download(services.read_stored(report.sha256), report.filename, "application/pdf")
 
 
 @bp.post("/<int:complaint_id>/lessons")
@@ -452,16 +439,13 @@ def share_lesson(complaint_id: int):
     staff = services.staff_choices(blank=False)
     form = LessonForm(prefix="les", staff_choices=staff, department_choices=services.department_choices(blank=False))
     if form.validate_on_submit():
-        try:
+        with service_errors() as outcome:
             shares = services.share_lesson(complaint, current_user, summary=form.summary.data, prevention=form.prevention.data,
                                            user_ids=form.user_ids.data, department_ids=form.department_ids.data)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Lesson shared with %(n)s recipient(s).", n=len(shares)), "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint_id) + "#lessons")
+        return redirect(_detail_url(complaint_id, "lessons"))
     return _detail_page(complaint, lesson_form=form)
 
 
@@ -472,17 +456,11 @@ def lessons():
 
 @bp.post("/lessons/<int:share_id>/acknowledge")
 def acknowledge_lesson(share_id: int):
-    share = db.session.get(LessonShare, share_id)
-    if share is None:
-        abort(404)
-    if not share.complaint.can_view(current_user):
-        abort(403)
-    try:
+    share = load_or_404(LessonShare, share_id)
+    with service_errors() as outcome:
         services.acknowledge_lesson(share, current_user)
-    except services.ServiceError as exc:
-        flash(str(exc), "error")
-    else:
         db.session.commit()
+    if outcome.ok:
         flash(_("Thank you: lesson acknowledged."), "success")
     return redirect(request.referrer or url_for("complaints.lessons"))
 
@@ -491,98 +469,6 @@ def acknowledge_lesson(share_id: int):
 def figures():
     return render("complaints/figures.html", f=services.complaint_figures(current_user), categories=CATEGORIES,
                   inquiry_rows=services.inquiry_figures()[:12])
-
-
-# --- management of change ----------------------------------------------------------------------------
-
-@bp.get("/moc")
-def moc_index():
-    rows = [m for m in db.session.scalars(db.select(MocRequest).order_by(MocRequest.created_at.desc())) if m.can_view(current_user)]
-    return render("complaints/moc_index.html", rows=rows)
-
-
-@bp.route("/moc/new", methods=["GET", "POST"])
-@bp.route("/moc/<int:moc_id>/edit", methods=["GET", "POST"])
-@require(*CS)
-def moc_form(moc_id: int | None = None):
-    moc = load_or_404(MocRequest, moc_id, action="edit") if moc_id else None
-    complaint = None
-    complaint_id = _int_arg("complaint") if moc is None else moc.complaint_id
-    if complaint_id:
-        complaint = load_or_404(Complaint, complaint_id)
-    form = MocForm(obj=moc, customer_choices=services.customer_choices())
-    if request.method == "GET" and moc is None and complaint is not None:
-        form.customer_id.data = complaint.customer_id
-        form.title.data = _("Change following %(ref)s", ref=complaint.ref)
-    if form.validate_on_submit():
-        fields = {k: v for k, v in form.data.items() if k != "csrf_token"}
-        if moc is None:
-            fields["complaint_id"] = complaint.id if complaint else None
-        try:
-            moc = services.save_moc(moc, current_user, **fields)
-        except services.ServiceError as exc:
-            db.session.rollback()
-            form.title.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Change request %(ref)s saved.", ref=moc.ref), "success")
-            return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
-    return render("complaints/moc_form.html", form=form, moc=moc, complaint=complaint)
-
-
-def _moc_page(moc, **forms):
-    ctx = {"item_form": MocItemForm(prefix="item", staff_choices=services.staff_choices())}
-    ctx.update(forms)
-    return render("complaints/moc_detail.html", moc=moc, **ctx)
-
-
-@bp.get("/moc/<int:moc_id>")
-def moc_detail(moc_id: int):
-    return _moc_page(load_or_404(MocRequest, moc_id))
-
-
-@bp.post("/moc/<int:moc_id>/items")
-@require(*CS)
-def moc_add_item(moc_id: int):
-    moc = load_or_404(MocRequest, moc_id, action="edit")
-    form = MocItemForm(prefix="item", staff_choices=services.staff_choices())
-    if form.validate_on_submit():
-        services.add_moc_item(moc, kind=form.kind.data, description=form.description.data, owner_id=form.owner_id.data,
-                              due_date=form.due_date.data)
-        db.session.commit()
-        flash(_("Item added."), "success")
-        return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
-    return _moc_page(moc, item_form=form)
-
-
-@bp.post("/moc/<int:moc_id>/items/<int:item_id>/toggle")
-@require(*CS)
-def moc_toggle_item(moc_id: int, item_id: int):
-    moc = load_or_404(MocRequest, moc_id, action="edit")
-    item = db.session.get(MocItem, item_id)
-    if item is None or item.moc_id != moc.id:
-        abort(404)
-    services.set_moc_item(item, not item.done)
-    db.session.commit()
-    return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
-
-
-@bp.post("/moc/<int:moc_id>/<any(approve, reject, implement):step>")
-@require(*CS)
-def moc_step(moc_id: int, step: str):
-    moc = load_or_404(MocRequest, moc_id, action="edit")
-    try:
-        if step == "implement":
-            services.implement_moc(moc, current_user)
-        else:
-            services.approve_moc(moc, current_user, approve=step == "approve")
-    except services.ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Change request %(ref)s updated.", ref=moc.ref), "success")
-    return redirect(url_for("complaints.moc_detail", moc_id=moc.id))
 
 
 @bp.context_processor

@@ -1,9 +1,9 @@
-"""Inquiries, complaints (with investigation and actions), MOC requests in the search index."""
+"""Inquiries, complaints (with investigation and actions) in the search index."""
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ...search.registry import register_child, register_kind
-from .models import CapaAction, Complaint, ComplaintAttachment, Inquiry, Investigation, MocItem, MocRequest
+from .models import CapaAction, Complaint, ComplaintAttachment, Inquiry, Investigation
 
 
 def _inquiry(i: Inquiry) -> dict:
@@ -37,28 +37,11 @@ def _complaint(c: Complaint) -> dict:
     }
 
 
-def _moc(m: MocRequest) -> dict:
-    parts = [m.description, m.technical_basis, m.safety_health_impact, m.procedure_changes, m.customer_impact,
-             m.agenda, m.minutes, m.decisions] + [i.description for i in m.items]
-    return {
-        "title": f"{m.ref} {m.title}",
-        "body": "\n".join(p for p in parts if p),
-        "refs": f"{m.ref} {m.complaint.ref if m.complaint else ''}".strip(),
-        "tags": f"moc {m.state} {m.period}",
-        "customer": m.customer.code if m.customer else "",
-        "date": m.meeting_date or m.created_at,
-    }
-
-
 register_kind("inquiry", Inquiry, document=_inquiry,
               url=lambda i: url_for("complaints.inquiry_detail", inquiry_id=i.id), label=_l("Inquiry"))
 register_kind("complaint", Complaint, document=_complaint,
               url=lambda c: url_for("complaints.detail", complaint_id=c.id), label=_l("Complaint"),
               acl=lambda c: c.acl_terms())
-register_kind("moc", MocRequest, document=_moc, url=lambda m: url_for("complaints.moc_detail", moc_id=m.id),
-              label=_l("Management of change"),
-              acl=lambda m: m.complaint.acl_terms() if m.complaint is not None else ["all"])
 register_child(Investigation, parents=lambda inv: [inv.complaint])
 register_child(CapaAction, parents=lambda a: [a.complaint])
 register_child(ComplaintAttachment, parents=lambda a: [a.complaint])
-register_child(MocItem, parents=lambda i: [i.moc])

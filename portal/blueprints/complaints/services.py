@@ -1,4 +1,4 @@
-"""Customer service logic: the working-day clock, the complaint state machine, CAPA, reports, MOC.
+"""Customer service logic: the working-day clock, the complaint state machine, CAPA, reports.
 
 Services flush, never commit. Every function that depends on the time takes ``now`` (aware UTC) so
 tests can set the clock.
@@ -13,19 +13,21 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_
+from sqlalchemy import or_
 
 from ...extensions import db
-from ...models import Department, User
-from ...storage import ContentStore, sanitise_filename, sha256_bytes
+from ...pdf import render_pdf_anywhere
+from ...search import similar, similar_text
+from ...services import ServiceError, file_record, register_disposal_blocker
+from ...models import Department
+from ...storage import ContentStore
 from ...timeutil import to_local, utcnow
+from ...uploads import check_upload, plain
 from ...workdays import add_workdays, working_hours_between
-from ..customers.models import Customer
 from .models import (
-    CATEGORIES,
+    ACTION_STATUSES,
     FINAL_STATES,
     OPEN_ACTION_STATUSES,
-    STATES,
     CapaAction,
     Complaint,
     ComplaintAttachment,
@@ -34,12 +36,10 @@ from .models import (
     Inquiry,
     Investigation,
     LessonShare,
-    MocItem,
-    MocRequest,
+    on_time_pct,
 )
 
 
-from ...services import ServiceError  # noqa: E402,F401  (the core class; kept importable from here)
 
 
 # --- inquiries ---------------------------------------------------------------------------------
@@ -125,8 +125,11 @@ def inquiry_to_complaint(inquiry: Inquiry, *, user, category: str = "service", n
     return complaint
 
 
-def inquiry_figures(rows: list[Inquiry] | None = None) -> list[dict]:
-    """Per month (of receipt, local time): count, answered on time %, median answer time in working hours."""
+def inquiry_figures(rows: list[Inquiry] | None = None, *, now: datetime | None = None) -> list[dict]:
+    """Per month (of receipt, local time): count, answered, still open and not yet due, answered on time %
+    (of those decided: answered, or open past their due time; an open one not yet due is not late yet),
+    median answer time in working hours."""
+    now = now or utcnow()
     if rows is None:
         rows = list(db.session.scalars(db.select(Inquiry).order_by(Inquiry.received_at)))
     months: dict[str, list[Inquiry]] = defaultdict(list)
@@ -136,13 +139,13 @@ def inquiry_figures(rows: list[Inquiry] | None = None) -> list[dict]:
     for month in sorted(months, reverse=True):
         items = months[month]
         answered = [i for i in items if i.answered_at is not None]
-        on_time = [i for i in answered if i.answered_at <= i.due_at]
         hours = [working_hours_between(i.received_at, i.answered_at) for i in answered]
         out.append({
             "month": month,
             "count": len(items),
             "answered": len(answered),
-            "on_time_pct": (Decimal(100 * len(on_time)) / len(items)).quantize(Decimal("0.1")) if items else None,
+            "open": sum(1 for i in items if i.on_time(now) == "open"),
+            "on_time_pct": on_time_pct(items, now),
             "median_hours": Decimal(statistics.median(hours)).quantize(Decimal("0.01")) if hours else None,
         })
     return out
@@ -152,18 +155,7 @@ def inquiry_figures(rows: list[Inquiry] | None = None) -> list[dict]:
 
 def visible_complaints(user):
     """select() of the complaints the user may see (restricted ones only for managers and named people)."""
-    stmt = db.select(Complaint)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return stmt.filter(db.false())
-    if user.is_manager:
-        return stmt
-    named_in_action = exists().where(CapaAction.complaint_id == Complaint.id, CapaAction.owner_id == user.id)
-    return stmt.filter(or_(
-        Complaint.restricted.is_(False),
-        Complaint.created_by_id == user.id,
-        Complaint.owner_id == user.id,
-        named_in_action,
-    ))
+    return Complaint.visible_to(user)
 
 
 def list_complaints(user, *, state: str = "", category: str = "", customer_id: int | None = None, q: str = ""):
@@ -236,6 +228,14 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
 ACTIONS = sorted({action for _state, action in TRANSITIONS})
 
 
+def action_label(action: str) -> str:
+    """The words of a workflow step (the button's label), for messages."""
+    for (_state, name), t in TRANSITIONS.items():
+        if name == action:
+            return str(t.label)
+    return action
+
+
 class TransitionError(ServiceError):
     pass
 
@@ -249,7 +249,7 @@ def available_transitions(complaint: Complaint, user) -> list[tuple[str, Transit
             if state == complaint.state and _has_role(user, t.roles)]
 
 
-def _guard(complaint: Complaint, action: str) -> None:
+def _guard(complaint: Complaint, action: str, note: str = "") -> None:
     if action == "start_actions":
         inv = complaint.investigation
         if inv is None or not inv.root_cause.strip():
@@ -257,13 +257,20 @@ def _guard(complaint: Complaint, action: str) -> None:
     elif action == "request_check":
         if not complaint.actions:
             raise TransitionError(_l("Add at least one corrective or preventive action first."))
+        if complaint.unfinished_actions:
+            raise TransitionError(_l("The effectiveness check can be requested once every action is done and verified: "
+                                     "%(n)s action(s) are still open or awaiting verification.",
+                                     n=len(complaint.unfinished_actions)))
     elif action == "close":
-        if complaint.open_actions:
-            raise TransitionError(_l("The complaint cannot be closed while %(n)s action(s) are open.",
-                                     n=len(complaint.open_actions)))
+        if complaint.unfinished_actions:
+            raise TransitionError(_l("The complaint cannot be closed while %(n)s action(s) are open or awaiting verification.",
+                                     n=len(complaint.unfinished_actions)))
         if not complaint.effectiveness.strip() or complaint.evaluated_by is None \
                 or not complaint.evaluated_by.has_role("cs_manager", "admin"):
             raise TransitionError(_l("The complaint cannot be closed without an effectiveness evaluation by a CS manager."))
+        if not complaint.reports and not note.strip():
+            raise TransitionError(_l("The report has not been sent to the customer: send it first, or give the reason "
+                                     "to close without it in the note."), field="note")
 
 
 def transition(complaint: Complaint, action: str, user, *, note: str = "", now: datetime | None = None) -> ComplaintTransition:
@@ -272,12 +279,12 @@ def transition(complaint: Complaint, action: str, user, *, note: str = "", now: 
     t = TRANSITIONS.get((complaint.state, action))
     if t is None:
         raise TransitionError(_l("“%(action)s” is not possible while the complaint is “%(state)s”.",
-                                 action=action, state=STATES.get(complaint.state, complaint.state)))
+                                 action=action_label(action), state=Complaint.state_label(complaint.state)))
     if not _has_role(user, t.roles) or not complaint.can_view(user):
         raise TransitionError(_l("You may not do this."))
     if t.needs_note and not note.strip():
         raise TransitionError(_l("Give a reason."))
-    _guard(complaint, action)
+    _guard(complaint, action, note)
     row = ComplaintTransition(complaint=complaint, action=action, from_state=complaint.state, to_state=t.target,
                               user_id=user.id, at=now, note=note.strip())
     db.session.add(row)
@@ -288,6 +295,8 @@ def transition(complaint: Complaint, action: str, user, *, note: str = "", now: 
         complaint.closed_at = now
         if t.target != "closed":
             complaint.end_reason = note.strip()
+        elif not complaint.reports:
+            complaint.closed_without_report_reason = note.strip()
     db.session.flush()
     if t.target == "closed":
         if complaint.reports:
@@ -326,13 +335,47 @@ def add_action(complaint: Complaint, user, *, kind: str, description: str, owner
 
 
 def update_action(action: CapaAction, user, *, status: str, completion_note: str = "", now: datetime | None = None) -> None:
+    """The owner's progress: open, in progress, done (then someone else verifies it). Cancelling is not the owner's call."""
     if action.complaint.is_final:
         raise ServiceError(_l("This complaint is finished and can no longer be changed."))
+    if action.status == "verified":
+        raise ServiceError(_l("This action has been verified and can no longer be changed."))
+    if status not in ACTION_STATUSES:
+        raise ServiceError(_l("Choose a status."), field="status")
+    if status == "cancelled" and action.status != "cancelled" and not action.may_verify(user):
+        raise ServiceError(_l("An action is cancelled by CS staff other than its owner."), field="status")
     if status in ("done", "cancelled") and not completion_note.strip():
         raise ServiceError(_l("Describe what was done (completion note)."))
+    if status != action.status:
+        action.completed_by_id = user.id if status in ("done", "cancelled") else None
     action.status = status
     action.completion_note = completion_note.strip()
     action.completed_at = (now or utcnow()) if status in ("done", "cancelled") else None
+    action.verified_by_id = None
+    action.verified_at = None
+    action.complaint.updated_at = utcnow()
+    db.session.flush()
+
+
+def verify_action(action: CapaAction, user, *, accept: bool, note: str = "", now: datetime | None = None) -> None:
+    """Someone other than the owner (and other than who marked it done) verifies a done action, or sends it back."""
+    if action.complaint.is_final:
+        raise ServiceError(_l("This complaint is finished and can no longer be changed."))
+    if action.status != "done":
+        raise ServiceError(_l("Only an action marked done can be verified."))
+    if not action.may_verify(user):
+        raise ServiceError(_l("An action is verified by someone other than its owner and whoever marked it done."))
+    if not accept and not note.strip():
+        raise ServiceError(_l("Say what is missing before sending the action back."), field="note")
+    action.verification_note = note.strip()
+    if accept:
+        action.status = "verified"
+        action.verified_by_id = user.id
+        action.verified_at = now or utcnow()
+    else:
+        action.status = "in_progress"
+        action.completed_at = None
+        action.completed_by_id = None
     action.complaint.updated_at = utcnow()
     db.session.flush()
 
@@ -349,12 +392,31 @@ def evaluate(complaint: Complaint, user, *, text: str, now: datetime | None = No
     db.session.flush()
 
 
-def overdue_actions(user, today: date) -> list[CapaAction]:
+def due_actions(user, today: date, days: int = 7) -> list[CapaAction]:
+    """The user's open actions overdue or due within ``days`` days, soonest first."""
     rows = db.session.scalars(
         db.select(CapaAction).filter(CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES),
-                                     CapaAction.due_date < today).order_by(CapaAction.due_date)
+                                     CapaAction.due_date <= today + timedelta(days=days))
+        .order_by(CapaAction.due_date, CapaAction.id)
     )
     return [a for a in rows if a.complaint.can_view(user)]
+
+
+def own_open_complaints(user) -> list[Complaint]:
+    """Open complaints the user owns, those still to acknowledge first (by acknowledgement due time)."""
+    rows = db.session.scalars(
+        visible_complaints(user).filter(Complaint.owner_id == user.id, Complaint.state.not_in(FINAL_STATES))
+        .order_by(Complaint.acknowledged_at.is_not(None), Complaint.ack_due_at, Complaint.id)
+    )
+    return list(rows)
+
+
+def awaiting_effectiveness(user) -> list[Complaint]:
+    """Complaints waiting for a CS manager's effectiveness check, oldest request first."""
+    rows = db.session.scalars(
+        visible_complaints(user).filter(Complaint.state == "awaiting_effectiveness").order_by(Complaint.updated_at, Complaint.id)
+    )
+    return list(rows)
 
 
 # --- attachments -------------------------------------------------------------------------------
@@ -363,7 +425,6 @@ def attachment_store() -> ContentStore:
     return ContentStore(str(current_app.config["ARCHIVE_DIR"]) + "/attachments")
 
 
-from ...uploads import check_upload  # noqa: E402,F401  (the one upload policy, in the core)
 
 
 def add_attachment(complaint: Complaint, user, *, filename: str, data: bytes, description: str = "") -> ComplaintAttachment:
@@ -392,7 +453,8 @@ PDF_CATEGORIES = {
     "quantity": "数量 / Quantity", "quality": "质量 / Quality", "delay": "延误 / Delay", "documentation": "单证 / Documentation",
     "damage": "损坏 / Damage", "safety": "安全 / Safety", "service": "服务 / Service", "billing": "计费 / Billing",
 }
-PDF_ACTION_STATUSES = {"open": "未完成 / open", "in_progress": "进行中 / in progress", "done": "已完成 / done",
+PDF_ACTION_STATUSES = {"open": "未完成 / open", "in_progress": "进行中 / in progress",
+                       "done": "已完成，待验证 / done, awaiting verification", "verified": "已验证 / verified",
                        "cancelled": "已取消 / cancelled"}
 
 
@@ -413,7 +475,6 @@ def report_context(complaint: Complaint, *, now: datetime | None = None) -> dict
     }
 
 
-from ...pdf import render_pdf_anywhere  # noqa: E402,F401  (moved to the core)
 
 
 def render_report(complaint: Complaint, *, now: datetime | None = None) -> bytes:
@@ -435,23 +496,14 @@ def send_report(complaint: Complaint, user, *, recipient: str = "", now: datetim
     return report
 
 
-def _file_document():
-    try:
-        from ..archive.services import file_document  # built in parallel; optional until it lands
-    except ImportError:
-        return None
-    return file_document
-
-
 def file_report(report: ComplaintReport, user) -> None:
-    """File the sent report in the archive (when the archive module exists)."""
-    file_document = _file_document()
-    if file_document is None or report.archive_record_id:
+    """File the sent report in the archive through the core filing contract (``file_record``)."""
+    if report.archive_record_id:
         return
     complaint = report.complaint
     try:
         with db.session.begin_nested():
-            record = file_document(
+            record = file_record(
                 kind="complaint_report", title=f"{complaint.ref} 8D report – {complaint.title}",
                 files=[(report.filename, read_stored(report.sha256))], user=user, customer_id=complaint.customer_id,
                 restricted=complaint.restricted, event_date=to_local(report.sent_at).date(),
@@ -465,13 +517,12 @@ def file_report(report: ComplaintReport, user) -> None:
 
 
 def file_evidence(complaint: Complaint, user) -> None:
-    """The evidence attachments join the archive when the complaint closes (when the archive module exists)."""
-    file_document = _file_document()
-    if file_document is None or not complaint.attachments:
+    """The evidence attachments join the archive when the complaint closes (core filing contract)."""
+    if not complaint.attachments:
         return
     try:
         with db.session.begin_nested():
-            file_document(
+            file_record(
                 kind="complaint_report", title=f"{complaint.ref} evidence – {complaint.title}",
                 files=[(a.filename, read_stored(a.sha256)) for a in complaint.attachments], user=user,
                 customer_id=complaint.customer_id, restricted=complaint.restricted,
@@ -479,6 +530,28 @@ def file_evidence(complaint: Complaint, user) -> None:
             )
     except Exception:
         current_app.logger.exception("filing the evidence of %s in the archive failed", complaint.ref)
+
+
+@register_disposal_blocker
+def open_complaint_blocks_disposal(record) -> str | None:
+    """Archived records of a customer with an open complaint may be evidence: their disposal waits.
+
+    References of restricted complaints are not given (the reader of the schedule may not open them).
+    """
+    customer_id = getattr(record, "customer_id", None)
+    if not customer_id:
+        return None
+    rows = list(db.session.execute(
+        db.select(Complaint.id, Complaint.restricted)
+        .filter(Complaint.customer_id == customer_id, Complaint.state.not_in(FINAL_STATES)).order_by(Complaint.id)
+    ))
+    if not rows:
+        return None
+    refs = [f"CMP-{cid:05d}" for cid, restricted in rows if not restricted][:3]
+    hidden = sum(1 for _cid, restricted in rows if restricted)
+    if hidden:
+        refs.append(plain(_l("%(n)s restricted", n=hidden)))
+    return plain(_l("Open complaint of this customer: %(refs)s", refs=", ".join(refs)))
 
 
 EDITABLE = ("title", "category", "severity", "reference", "description", "customer_request", "language", "restricted")
@@ -502,11 +575,7 @@ SIMILAR_KINDS = ["complaint", "inquiry"]
 
 def similar_for(complaint: Complaint, user, limit: int = 5) -> list:
     try:
-        from ...search import similar
-    except ImportError:
-        return []
-    try:
-        return list(similar(complaint, user=user, kinds=SIMILAR_KINDS, limit=limit))
+        return list(similar(complaint, user=user, limit=limit))  # complaints (the same kind)
     except Exception:  # the index may be missing or rebuilding: the page still works
         current_app.logger.exception("similar complaints lookup failed")
         return []
@@ -514,10 +583,6 @@ def similar_for(complaint: Complaint, user, limit: int = 5) -> list:
 
 def similar_to_text(text: str, user, limit: int = 5) -> list:
     if len((text or "").strip()) < 4:
-        return []
-    try:
-        from ...search import similar_text
-    except ImportError:
         return []
     try:
         return list(similar_text(text, user=user, kinds=SIMILAR_KINDS, limit=limit))
@@ -613,82 +678,11 @@ def complaint_figures(user) -> dict:
 
 # --- choices --------------------------------------------------------------------------------------
 
-def staff_choices(*, cs_only: bool = False, blank: bool = True):
-    users = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name, User.username))
-    out = [(u.id, u.display_name) for u in users if not cs_only or u.has_role("csr", "cs_manager")]
-    return ([(0, "—")] if blank else []) + out
+# Moved beside their models' services; re-exported here until the routes import them from there.
+from ..admin.services import staff_choices  # noqa: E402,F401
+from ..customers.services import customer_choices  # noqa: E402,F401
 
 
 def department_choices(*, blank: bool = True):
     rows = db.session.scalars(db.select(Department).order_by(Department.code))
-    return ([(0, "—")] if blank else []) + [(d.id, d.name_en) for d in rows]
-
-
-def customer_choices():
-    rows = db.session.scalars(db.select(Customer).filter(Customer.active.is_(True)).order_by(Customer.code))
-    return [(c.id, f"{c.code} · {c.name_en}") for c in rows]
-
-
-# --- management of change ----------------------------------------------------------------------------
-
-MOC_FIELDS = ("title", "description", "technical_basis", "safety_health_impact", "procedure_changes",
-              "customer_impact", "period", "valid_until", "meeting_date", "attendees", "agenda", "minutes", "decisions")
-
-
-def save_moc(moc: MocRequest | None, user, **fields) -> MocRequest:
-    if moc is None:
-        moc = MocRequest(created_by_id=user.id, state="draft")
-        db.session.add(moc)
-    elif moc.state in ("implemented", "rejected"):
-        raise ServiceError(_l("This change is finished and can no longer be edited."))
-    for key in MOC_FIELDS:
-        if key in fields:
-            setattr(moc, key, fields[key] if fields[key] is not None or key in ("valid_until", "meeting_date") else "")
-    if "customer_id" in fields:
-        moc.customer_id = fields["customer_id"] or None
-    if "complaint_id" in fields:
-        moc.complaint_id = fields["complaint_id"] or None
-    if moc.period == "temporary" and moc.valid_until is None:
-        raise ServiceError(_l("A temporary change needs an end date."))
-    db.session.flush()
-    return moc
-
-
-def approve_moc(moc: MocRequest, user, *, approve: bool = True, now: datetime | None = None) -> None:
-    if not user.has_role("cs_manager", "admin"):
-        raise ServiceError(_l("Only a CS manager may authorise a change."))
-    if moc.state != "draft":
-        raise ServiceError(_l("Only a draft change can be authorised."))
-    for field in ("technical_basis", "safety_health_impact"):
-        if approve and not getattr(moc, field).strip():
-            raise ServiceError(_l("Record the technical basis and the impact on safety and health before authorising."))
-    moc.state = "approved" if approve else "rejected"
-    moc.approved_by_id = user.id
-    moc.approved_at = now or utcnow()
-    db.session.flush()
-
-
-def add_moc_item(moc: MocRequest, *, kind: str, description: str, owner_id: int | None, due_date: date | None) -> MocItem:
-    item = MocItem(moc=moc, kind=kind, description=description, owner_id=owner_id or None, due_date=due_date)
-    db.session.add(item)
-    db.session.flush()
-    return item
-
-
-def set_moc_item(item: MocItem, done: bool, now: datetime | None = None) -> None:
-    item.done = done
-    item.done_at = (now or utcnow()) if done else None
-    db.session.flush()
-
-
-def implement_moc(moc: MocRequest, user, now: datetime | None = None) -> None:
-    if moc.state != "approved":
-        raise ServiceError(_l("Only an authorised change can be implemented."))
-    training = [i for i in moc.open_items if i.kind == "training"]
-    actions = [i for i in moc.open_items if i.kind == "action"]
-    if training or actions:
-        raise ServiceError(_l("The change cannot be marked implemented: %(t)s training item(s) and %(a)s action(s) are open.",
-                              t=len(training), a=len(actions)))
-    moc.state = "implemented"
-    moc.implemented_at = now or utcnow()
-    db.session.flush()
+    return ([(0, "—")] if blank else []) + [(d.id, d.label) for d in rows]  # named in the user's language

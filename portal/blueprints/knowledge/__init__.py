@@ -2,3 +2,4 @@ from . import demo  # noqa: F401  (registers the demo loader)
 from . import panels  # noqa: F401  (registers the dashboard panels)
 from . import search  # noqa: F401  (registers the searchable kinds)
 from .routes import bp  # noqa: F401
+from . import cli  # noqa: F401,E402  (the `flask knowledge` commands)

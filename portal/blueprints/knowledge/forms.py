@@ -6,7 +6,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
     widgets,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from ...extensions import db
 from ...models import ROLES
 from .models import JURISDICTIONS, KINDS, REG_STATES, Page
-from .services import slugify
+from .services import next_version, slugify
 
 KIND_LABELS = {"regulation": _l("Regulation"), "procedure": _l("Procedure"), "guide": _l("Guide")}
 JURISDICTION_LABELS = {"national": _l("National"), "provincial": _l("Provincial"), "port": _l("Port"),
@@ -95,7 +95,21 @@ class SendBackForm(FlaskForm):
 
 
 class ApproveForm(FlaskForm):
+    change = RadioField(_l("Kind of change"), default="minor", validators=[DataRequired()])
     reannounce = BooleanField(_l("Ask the last announcement's recipients to acknowledge this version"))
+
+    def __init__(self, *args, page: Page | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = page.version if page is not None and page.current_revision is not None else ""
+        if current:
+            self.change.choices = [
+                ("minor", _l("Minor change: version %(old)s becomes %(new)s", old=current,
+                             new=next_version(current, "minor"))),
+                ("major", _l("Major change: version %(old)s becomes %(new)s", old=current,
+                             new=next_version(current, "major"))),
+            ]
+        else:
+            self.change.choices = [("minor", _l("Minor change")), ("major", _l("Major change"))]
 
 
 class AnnouncementForm(FlaskForm):
@@ -124,16 +138,20 @@ class PlanForm(FlaskForm):
     title_zh = StringField(_l("Title (Chinese)"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     pass_mark = IntegerField(_l("Pass mark (%)"), default=80, validators=[DataRequired(), NumberRange(min=1, max=100)])
-    pages = TextAreaField(_l("Pages in order"), validators=[DataRequired(), Length(max=5000)],
-                          description=_l("One page slug per line."))
+    pages = MultiCheckboxField(_l("Pages in order"), coerce=int,
+                               validators=[DataRequired(message=_l("Choose at least one page."))],
+                               description=_l("Tick the pages to read; they are read in the order shown. "
+                                              "Pages added later come after the ones already in the plan."))
 
-    def validate_pages(self, field):
-        slugs = [s.strip() for s in (field.data or "").splitlines() if s.strip()]
-        missing = [s for s in slugs if db.session.scalar(db.select(Page.id).filter_by(slug=s)) is None]
-        if missing:
-            raise ValidationError(_l("Unknown pages: %(slugs)s", slugs=", ".join(missing)))
-        if not slugs:
-            raise ValidationError(_l("List at least one page."))
+    def __init__(self, *args, page_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.page_rows = list(page_choices)
+        self.pages.choices = [(p.id, p.title) for p in self.page_rows]
+
+    def chosen_pages(self) -> list[Page]:
+        """The ticked pages in the order of the ticks."""
+        by_id = {p.id: p for p in self.page_rows}
+        return [by_id[i] for i in dict.fromkeys(self.pages.data or []) if i in by_id]
 
 
 class QuestionForm(FlaskForm):
@@ -156,6 +174,12 @@ class QuestionForm(FlaskForm):
     def parsed(self) -> tuple[list[str], list[int]]:
         lines = [ln.strip() for ln in (self.choices.data or "").splitlines() if ln.strip()]
         return [ln.lstrip("*").strip() for ln in lines], [i for i, ln in enumerate(lines) if ln.startswith("*")]
+
+
+class StepReadForm(FlaskForm):
+    """A trainee has read a step's page; understood=1 is their "I have read and understood"."""
+
+    understood = HiddenField(default="")
 
 
 class AssignForm(FlaskForm):
@@ -196,54 +220,3 @@ def quiz_answers(form, questions) -> dict[int, list[int]]:
         else:
             out[q.id] = [int(data)]
     return out
-
-
-class AuthorityForm(FlaskForm):
-    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    name_zh = StringField(_l("Name (Chinese)"), validators=[Optional(), Length(max=200)])
-    department = StringField(_l("Department"), validators=[Optional(), Length(max=200)])
-    contacts = TextAreaField(_l("Contacts"), validators=[Optional(), Length(max=3000)])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
-
-
-class VisitForm(FlaskForm):
-    authority_id = SelectField(_l("Authority"), coerce=int, validators=[DataRequired()])
-    visit_date = DateField(_l("Date"), validators=[DataRequired()])
-    attendees = TextAreaField(_l("Attendees"), validators=[Optional(), Length(max=2000)])
-    topics = TextAreaField(_l("Topics"), validators=[DataRequired(), Length(max=5000)])
-    outcomes = TextAreaField(_l("Outcomes"), validators=[Optional(), Length(max=5000)])
-
-    def __init__(self, *args, authority_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.authority_id.choices = list(authority_choices)
-
-
-class ActionForm(FlaskForm):
-    description = StringField(_l("Follow-up action"), validators=[DataRequired(), Length(max=1000)])
-    owner_id = SelectField(_l("Owner"), coerce=int, validators=[Optional()])
-    due_date = DateField(_l("Due date"), validators=[Optional()])
-
-    def __init__(self, *args, user_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.owner_id.choices = list(user_choices)
-
-
-class PermitForm(FlaskForm):
-    number = StringField(_l("Number"), validators=[DataRequired(), Length(max=120)])
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    title_zh = StringField(_l("Title (Chinese)"), validators=[Optional(), Length(max=200)])
-    authority_id = SelectField(_l("Authority"), coerce=int, validators=[Optional()])
-    issued_on = DateField(_l("Issued"), validators=[Optional()])
-    expires_on = DateField(_l("Expires"), validators=[Optional()])
-    department_id = SelectField(_l("Responsible department"), coerce=int, validators=[Optional()])
-    archive_ref = StringField(_l("Archive reference of the scan"), validators=[Optional(), Length(max=200)])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
-
-    def __init__(self, *args, authority_choices=(), department_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.authority_id.choices = list(authority_choices)
-        self.department_id.choices = [(0, "—")] + list(department_choices)
-
-    def validate_expires_on(self, field):
-        if field.data and self.issued_on.data and field.data < self.issued_on.data:
-            raise ValidationError(_l("Expiry cannot be before the issue date."))

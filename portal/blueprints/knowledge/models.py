@@ -1,15 +1,18 @@
 """Knowledge base: pages (regulations, procedures, guides) with revisions, approval, citations,
-announcements with read-and-understood acknowledgements, training plans, government affairs."""
+announcements with read-and-understood acknowledgements, training plans."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Optional
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
-from ...models import CreatedByMixin, Department, TimestampMixin, User, UTCDateTime
+from ...models import CreatedByMixin, TimestampMixin, User, UTCDateTime
 from ...timeutil import utcnow
 
 KINDS = ("regulation", "procedure", "guide")
@@ -23,6 +26,11 @@ REVISION_STATES = (DRAFT, IN_REVIEW, APPROVED, SUPERSEDED, PUBLISHED)
 
 JURISDICTIONS = ("national", "provincial", "port", "foreign")
 REG_STATES = ("in_force", "amended", "repealed")
+
+# Notes the portal writes on revisions it makes itself (stored in English, shown translated).
+IMPORT_NOTE = "Imported from "
+REVERT_NOTE = re.compile(r"Reverted to revision (\d+)")
+AUTHOR_LABELS = {"import": _l("import"), "system": _l("system")}
 
 
 def is_editor(user) -> bool:
@@ -163,7 +171,32 @@ class Revision(db.Model):
 
     @property
     def author_label(self) -> str:
-        return self.author.display_name if self.author else (self.author_name or "—")
+        if self.author:
+            return self.author.display_name
+        if self.author_name in ("import", "system"):
+            return str(AUTHOR_LABELS[self.author_name])
+        return self.author_name or "—"
+
+    @property
+    def import_source(self) -> str | None:
+        """The file an imported revision came from ("" when not named); None when it was not imported."""
+        if self.author_id is not None or self.author_name != "import":
+            return None
+        return self.note[len(IMPORT_NOTE):].strip() if self.note.startswith(IMPORT_NOTE) else ""
+
+    @property
+    def note_label(self) -> str:
+        """The change note, with the notes the portal writes itself shown in the reader's language."""
+        if self.note == "Created":
+            return _("Created")
+        if self.note == "Imported":
+            return _("Imported")
+        if self.note.startswith(IMPORT_NOTE):
+            return _("Imported from %(source)s", source=self.note[len(IMPORT_NOTE):].strip())
+        m = REVERT_NOTE.fullmatch(self.note)
+        if m:
+            return _("Reverted to revision %(n)s", n=m.group(1))
+        return self.note
 
     @property
     def is_published(self) -> bool:
@@ -350,101 +383,3 @@ class StepProgress(db.Model):
 
     assignment: Mapped[TrainingAssignment] = relationship(back_populates="progress")
     step: Mapped[TrainingStep] = relationship()
-
-
-# --- government affairs ---------------------------------------------------------------------------
-
-
-class Authority(TimestampMixin, db.Model):
-    __tablename__ = "kb_authority"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name_en: Mapped[str] = mapped_column(String(200), nullable=False)
-    name_zh: Mapped[str] = mapped_column(String(200), default="", nullable=False)
-    department: Mapped[str] = mapped_column(String(200), default="", nullable=False)
-    contacts: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
-
-    def can_view(self, user) -> bool:
-        return bool(user and getattr(user, "is_authenticated", False))
-
-    def can_edit(self, user) -> bool:
-        return is_editor(user)
-
-
-class Visit(TimestampMixin, CreatedByMixin, db.Model):
-    __tablename__ = "kb_visit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    authority_id: Mapped[int] = mapped_column(ForeignKey("kb_authority.id"), nullable=False, index=True)
-    visit_date: Mapped[date] = mapped_column(Date, nullable=False)
-    attendees: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    topics: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    outcomes: Mapped[str] = mapped_column(Text, default="", nullable=False)
-
-    authority: Mapped[Authority] = relationship()
-    actions: Mapped[list["FollowUpAction"]] = relationship(
-        back_populates="visit", order_by="FollowUpAction.due_date", cascade="all, delete-orphan"
-    )
-
-    def can_view(self, user) -> bool:
-        return bool(user and getattr(user, "is_authenticated", False))
-
-    def can_edit(self, user) -> bool:
-        return is_editor(user)
-
-
-class FollowUpAction(TimestampMixin, db.Model):
-    __tablename__ = "kb_followup_action"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("kb_visit.id", ondelete="CASCADE"), nullable=False, index=True)
-    description: Mapped[str] = mapped_column(Text, nullable=False)
-    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
-    due_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
-    done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
-
-    visit: Mapped[Visit] = relationship(back_populates="actions")
-    owner: Mapped[Optional[User]] = relationship()
-
-
-class Permit(TimestampMixin, CreatedByMixin, db.Model):
-    """A certificate, licence or approval held by the terminal."""
-
-    __tablename__ = "kb_permit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(120), nullable=False)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
-    title_zh: Mapped[str] = mapped_column(String(200), default="", nullable=False)
-    authority_id: Mapped[Optional[int]] = mapped_column(ForeignKey("kb_authority.id"), nullable=True)
-    issued_on: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
-    expires_on: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
-    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), nullable=True)
-    archive_ref: Mapped[str] = mapped_column(String(200), default="", nullable=False)
-    notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
-
-    authority: Mapped[Optional[Authority]] = relationship()
-    department: Mapped[Optional[Department]] = relationship()
-
-    def days_left(self, today: date) -> Optional[int]:
-        return None if self.expires_on is None else (self.expires_on - today).days
-
-    def warning(self, today: date) -> Optional[str]:
-        """'expired', '30' (within 30 days), '90' (within 90 days) or None."""
-        left = self.days_left(today)
-        if left is None:
-            return None
-        if left < 0:
-            return "expired"
-        if left <= 30:
-            return "30"
-        if left <= 90:
-            return "90"
-        return None
-
-    def can_view(self, user) -> bool:
-        return bool(user and getattr(user, "is_authenticated", False))
-
-    def can_edit(self, user) -> bool:
-        return is_editor(user)

@@ -1,4 +1,4 @@
-"""Dashboard panels: "To read" (announcements, training, re-reads) and expiring certificates."""
+"""Dashboard panels: "To read" (announcements, training, re-reads) and procedures overdue for review."""
 from __future__ import annotations
 
 from ...timeutil import local_today
@@ -22,13 +22,11 @@ def to_read_panel(user):
             "progress": {a.id: services.progress_summary(a) for a in assignments}}
 
 
-@register_panel(16, "knowledge/_panel_certificates.html")
-def certificates_panel(user):
+@register_panel(16, "knowledge/_panel_reviews.html")
+def reviews_panel(user):
     if not is_editor(user):
         return None
-    today = local_today()
-    permits = services.expiring_permits(today, 90)
-    overdue_reviews = services.due_for_review(today, 0)
-    if not (permits or overdue_reviews):
+    overdue_reviews = services.due_for_review(local_today(), 0)
+    if not overdue_reviews:
         return None
-    return {"permits": permits, "today": today, "overdue_reviews": overdue_reviews}
+    return {"overdue_reviews": overdue_reviews}

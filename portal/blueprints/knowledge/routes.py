@@ -1,30 +1,25 @@
-"""Knowledge base: pages with revisions and approval, announcements, training, government affairs."""
+"""Knowledge base: pages with revisions and approval, announcements, training."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import click
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...audit import acting_as
 from ...extensions import db
 from ...markdown import render_markdown_with_toc
 from ...models import User
-from ...pdf import render_pdf
-from ...permissions import load_or_404, require
-from ...storage import sanitise_filename
-from ...timeutil import local_today, utcnow
-from ...web import page_args, render
+from ...permissions import load_child_or_404, load_or_404, require
+from ...timeutil import local_today
+from ...web import arg_int, page_args, render, send_download, service_errors
+from ...xlsx import workbook_response
 from . import services
 from .forms import (
-    ActionForm, AnnouncementForm, ApproveForm, AssignForm, AuthorityForm, PageForm, PermitForm, PlanForm,
-    QuestionForm, SendBackForm, VisitForm, quiz_answers, quiz_form,
+    AnnouncementForm, ApproveForm, AssignForm, PageForm, PlanForm, QuestionForm, SendBackForm, StepReadForm, quiz_answers,
+    quiz_form,
 )
 from .models import (
-    EDITOR_ROLES, KINDS, Announcement, Authority, FollowUpAction, Page, Permit, Revision,
-    TrainingAssignment, TrainingPlan, TrainingStep, Visit, is_approver, is_editor,
+    EDITOR_ROLES, KINDS, Announcement, Page, Revision, TrainingAssignment, TrainingPlan, TrainingStep, is_approver,
+    is_editor,
 )
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
@@ -129,7 +124,7 @@ def view(slug: str):
         "knowledge/view.html", page=page, rev=rev, pending=pending, html=html, toc=toc, today=today,
         citing=[p for p in services.citing_pages(page) if p.can_view(current_user)] if page.kind == "regulation" else [],
         announcement=announcement, my_steps=my_steps,
-        approve_form=ApproveForm(), send_back_form=SendBackForm(),
+        approve_form=ApproveForm(page=page), send_back_form=SendBackForm(),
         can_edit=page.can_edit(current_user), can_approve=is_approver(current_user),
     )
 
@@ -179,11 +174,8 @@ def diff(slug: str):
     if len(visible) < 1:
         abort(404)
     numbers = [r.number for r in visible]
-    try:
-        b = int(request.args.get("b", numbers[-1]))
-        a = int(request.args.get("a", numbers[-2] if len(numbers) > 1 else numbers[-1]))
-    except ValueError:
-        abort(404)
+    b = arg_int("b", numbers[-1])
+    a = arg_int("a", numbers[-2] if len(numbers) > 1 else numbers[-1])
     rev_a, rev_b = _revision(page, a), _revision(page, b)
     mode = "side" if request.args.get("mode") == "side" else "inline"
     rows = services.diff_rows(rev_a.body, rev_b.body) if mode == "side" else services.inline_diff(rev_a.body, rev_b.body)
@@ -206,13 +198,11 @@ def revert(slug: str, number: int):
 @require(*EDITOR_ROLES)
 def submit(slug: str):
     page = _page(slug, "edit")
-    try:
+    with service_errors() as outcome:
         services.submit_for_review(page, current_user)
-    except services.KnowledgeError:
-        flash(_("There is no draft to submit."), "error")
-        return redirect(url_for("knowledge.view", slug=page.slug))
-    db.session.commit()
-    flash(_("Submitted for review."), "success")
+        db.session.commit()
+    if outcome.ok:
+        flash(_("Submitted for review."), "success")
     return redirect(url_for("knowledge.view", slug=page.slug))
 
 
@@ -220,16 +210,15 @@ def submit(slug: str):
 @require("cs_manager")
 def approve(slug: str):
     page = _page(slug, "edit")
-    form = ApproveForm()
+    form = ApproveForm(page=page)
     if not form.validate_on_submit():
         abort(400)
-    try:
-        rev = services.approve(page, current_user, today=local_today(), reannounce=form.reannounce.data)
-    except services.KnowledgeError:
-        flash(_("There is no revision in review."), "error")
-        return redirect(url_for("knowledge.view", slug=page.slug))
-    db.session.commit()
-    flash(_("Version %(v)s approved and published.", v=rev.version), "success")
+    with service_errors() as outcome:
+        rev = services.approve(page, current_user, today=local_today(), reannounce=form.reannounce.data,
+                               change=form.change.data)
+        db.session.commit()
+    if outcome.ok:
+        flash(_("Version %(v)s approved and published.", v=rev.version), "success")
     return redirect(url_for("knowledge.view", slug=page.slug))
 
 
@@ -241,13 +230,11 @@ def send_back(slug: str):
     if not form.validate_on_submit():
         flash(_("Write a comment for the author."), "error")
         return redirect(url_for("knowledge.view", slug=page.slug))
-    try:
+    with service_errors() as outcome:
         services.send_back(page, current_user, form.comment.data)
-    except services.KnowledgeError:
-        flash(_("There is no revision in review."), "error")
-        return redirect(url_for("knowledge.view", slug=page.slug))
-    db.session.commit()
-    flash(_("Sent back to the author."), "success")
+        db.session.commit()
+    if outcome.ok:
+        flash(_("Sent back to the author."), "success")
     return redirect(url_for("knowledge.view", slug=page.slug))
 
 
@@ -298,13 +285,11 @@ def announce(slug: str):
     form = AnnouncementForm(department_choices=services.department_choices(),
                             user_choices=services.user_choices(include_blank=False))
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="roles") as outcome:
             ann = services.announce(page, current_user, roles=form.roles.data, department_ids=form.departments.data,
                                     user_ids=form.users.data, due_date=form.due_date.data, message=form.message.data or "")
-        except services.KnowledgeError:
-            form.roles.errors.append(_("Nobody matches the chosen roles, departments and users."))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Announced to %(n)s people.", n=len(ann.recipients)), "success")
             return redirect(url_for("knowledge.announcement", ann_id=ann.id))
     return render("knowledge/announce.html", form=form, page=page)
@@ -323,10 +308,8 @@ def announcement(ann_id: int):
 @require("cs_manager")
 def announcement_export(ann_id: int):
     ann = load_or_404(Announcement, ann_id)
-    data = services.announcement_xlsx(ann, local_today())
-    name = sanitise_filename(f"acknowledgements-{ann.page.slug}-{ann.id}.xlsx")
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return workbook_response(f"acknowledgements-{ann.page.slug}-{ann.id}.xlsx",
+                             services.announcement_sheets(ann, local_today()))
 
 
 @bp.get("/announcements/overdue")
@@ -344,8 +327,7 @@ def acknowledge(ann_id: int):
     services.acknowledge(current_user, ann.revision)
     db.session.commit()
     flash(_("Recorded: you have read and understood version %(v)s.", v=ann.revision.version or ann.revision.number), "success")
-    return redirect(request.args.get("next") if (request.args.get("next") or "").startswith("/") else
-                    url_for("knowledge.view", slug=ann.page.slug))
+    return redirect(url_for("knowledge.view", slug=ann.page.slug))
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -358,35 +340,57 @@ def training():
     return render("knowledge/training.html", plans=plans, mine=mine, services=services)
 
 
+def _plan_form(plan: TrainingPlan | None) -> PlanForm:
+    """The plan form with every page it may list; the htmx filter asks the same URL for the page list."""
+    choices = services.plan_page_choices(plan)
+    if request.method == "GET" and request.args.getlist("pages"):  # the filter, with the pages ticked so far
+        return PlanForm(formdata=request.args, obj=plan, page_choices=choices)
+    form = PlanForm(obj=plan, page_choices=choices)
+    if request.method == "GET" and plan is not None:
+        form.pages.data = [s.page_id for s in plan.steps]
+    return form
+
+
+def _render_plan_form(form: PlanForm, plan: TrainingPlan | None):
+    chosen = form.chosen_pages()
+    query = request.args.get("q", "").strip()[:100] if request.method == "GET" else ""
+    shown = services.plan_page_choices(plan, query) if query else form.page_rows
+    rows = chosen + [p for p in shown if p not in chosen]
+    return render("knowledge/plan_form.html", fragment="knowledge/_plan_pages.html", form=form, plan=plan,
+                  rows=rows, chosen={p.id for p in chosen}, q=query)
+
+
 @bp.route("/training/new", methods=["GET", "POST"])
 @require("cs_manager")
 def plan_create():
-    form = PlanForm()
+    form = _plan_form(None)
     if form.validate_on_submit():
-        plan = services.create_plan(title=form.title.data, title_zh=form.title_zh.data or "",
-                                    description=form.description.data or "", pass_mark=form.pass_mark.data,
-                                    page_slugs=form.pages.data.splitlines(), user=current_user)
-        db.session.commit()
-        flash(_("Training plan created."), "success")
-        return redirect(url_for("knowledge.plan", plan_id=plan.id))
-    return render("knowledge/plan_form.html", form=form, plan=None)
+        with service_errors(form, field="pages") as outcome:
+            plan = services.create_plan(title=form.title.data, title_zh=form.title_zh.data or "",
+                                        description=form.description.data or "", pass_mark=form.pass_mark.data,
+                                        page_slugs=form.chosen_pages(), user=current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Training plan created."), "success")
+            return redirect(url_for("knowledge.plan", plan_id=plan.id))
+    return _render_plan_form(form, None)
 
 
 @bp.route("/training/<int:plan_id>/edit", methods=["GET", "POST"])
 @require("cs_manager")
 def plan_edit(plan_id: int):
     plan = load_or_404(TrainingPlan, plan_id, action="edit")
-    form = PlanForm(obj=plan)
-    if request.method == "GET":
-        form.pages.data = "\n".join(s.page.slug for s in plan.steps)
+    form = _plan_form(plan)
     if form.validate_on_submit():
-        plan.title, plan.title_zh = form.title.data.strip(), (form.title_zh.data or "").strip()
-        plan.description, plan.pass_mark = form.description.data or "", form.pass_mark.data
-        services.set_plan_pages(plan, form.pages.data.splitlines())
-        db.session.commit()
-        flash(_("Training plan saved."), "success")
-        return redirect(url_for("knowledge.plan", plan_id=plan.id))
-    return render("knowledge/plan_form.html", form=form, plan=plan)
+        with service_errors(form, field="pages") as outcome:
+            services.update_plan(plan, title=form.title.data, title_zh=form.title_zh.data or "",
+                                 description=form.description.data or "", pass_mark=form.pass_mark.data,
+                                 pages=form.chosen_pages())
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Training plan saved."), "success")
+            return redirect(url_for("knowledge.plan", plan_id=plan.id))
+    return _render_plan_form(form, plan)
 
 
 def _plan_forms(plan, question_form=None, assign_form=None):
@@ -411,14 +415,14 @@ def plan_question(plan_id: int):
     step_choices = [(s.id, f"{s.position + 1}. {s.page.title}") for s in plan.steps]
     form = QuestionForm(prefix="q", step_choices=step_choices)
     if form.validate_on_submit():
-        step = db.session.get(TrainingStep, form.step_id.data)
-        if step is None or step.plan_id != plan.id:
-            abort(404)
+        step = load_child_or_404(TrainingStep, form.step_id.data, parent=plan, action="edit")
         choices, correct = form.parsed()
-        services.add_question(step, text=form.text.data, choices=choices, correct=correct)
-        db.session.commit()
-        flash(_("Question added."), "success")
-        return redirect(url_for("knowledge.plan", plan_id=plan.id))
+        with service_errors(form, field="choices") as outcome:
+            services.add_question(step, text=form.text.data, choices=choices, correct=correct)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Question added."), "success")
+            return redirect(url_for("knowledge.plan", plan_id=plan.id))
     qform, aform = _plan_forms(plan, question_form=form)
     return render("knowledge/plan.html", plan=plan, qform=qform, aform=aform, services=services, today=local_today())
 
@@ -430,7 +434,7 @@ def plan_assign(plan_id: int):
     _q, form = _plan_forms(plan)
     form = AssignForm(prefix="a", user_choices=form.user_id.choices)
     if form.validate_on_submit():
-        trainee = db.session.get(User, form.user_id.data)
+        trainee = load_or_404(User, form.user_id.data)
         services.assign(plan, trainee, due_date=form.due_date.data, user=current_user)
         db.session.commit()
         flash(_("Assigned to %(name)s.", name=trainee.display_name), "success")
@@ -447,10 +451,7 @@ def assignment(assignment_id: int):
 
 
 def _step(a: TrainingAssignment, step_id: int) -> TrainingStep:
-    step = db.session.get(TrainingStep, step_id)
-    if step is None or step.plan_id != a.plan_id:
-        abort(404)
-    return step
+    return load_child_or_404(TrainingStep, step_id, parent=a.plan)
 
 
 @bp.get("/training/assignments/<int:assignment_id>/steps/<int:step_id>")
@@ -460,39 +461,55 @@ def step(assignment_id: int, step_id: int):
     return _render_step(a, st, quiz_form(st.questions))
 
 
-def _render_step(a, st, form, score=None):
+def _render_step(a, st, form, results=None, passed=None):
     rev = st.page.current_revision or st.page.latest_revision
     html, toc = render_markdown_with_toc(rev.body if rev else "", link_resolver=services.link_resolver(current_user))
+    mine = a.user_id == current_user.id
     return render("knowledge/step.html", a=a, step=st, rev=rev, html=html, toc=toc, form=form,
-                  progress=a.progress_for(st), score=score, mine=a.user_id == current_user.id,
-                  summary=services.progress_summary(a))
+                  progress=a.progress_for(st), mine=mine, summary=services.progress_summary(a),
+                  read_form=StepReadForm(), results=results, passed=passed,
+                  ack=services.acknowledgement_requested(current_user, st.page) if mine else None)
 
 
 @bp.post("/training/assignments/<int:assignment_id>/steps/<int:step_id>/read")
 def step_read(assignment_id: int, step_id: int):
     a = load_or_404(TrainingAssignment, assignment_id, action="edit")
     st = _step(a, step_id)
-    services.mark_read(a, st)
-    db.session.commit()
-    flash(_("Marked as read."), "success")
+    form = StepReadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    understood = form.understood.data == "1" and services.acknowledgement_requested(current_user, st.page) is not None
+    with service_errors() as outcome:  # completing the plan files the certificate, which the archive may refuse
+        services.mark_read(a, st, understood=understood)
+        db.session.commit()
+    if outcome.ok and understood:
+        rev = st.page.current_revision
+        flash(_("Recorded: you have read and understood version %(v)s.", v=rev.version or rev.number), "success")
+    elif outcome.ok:
+        flash(_("Marked as read."), "success")
     return redirect(url_for("knowledge.step", assignment_id=a.id, step_id=st.id))
 
 
 @bp.post("/training/assignments/<int:assignment_id>/steps/<int:step_id>/quiz")
 def step_quiz(assignment_id: int, step_id: int):
+    """Graded on the spot: the page comes back with each wrong answer marked (see step.html)."""
     a = load_or_404(TrainingAssignment, assignment_id, action="edit")
     st = _step(a, step_id)
     form = quiz_form(st.questions)
     if not form.validate_on_submit():
         return _render_step(a, st, form)
-    score, passed = services.submit_quiz(a, st, quiz_answers(form, st.questions))
-    db.session.commit()
+    answers = quiz_answers(form, st.questions)
+    with service_errors() as outcome:
+        score, passed = services.submit_quiz(a, st, answers)
+        db.session.commit()
+    if not outcome.ok:
+        return _render_step(a, st, form)
     if passed:
         flash(_("Quiz passed with %(score)s%%.", score=score), "success")
     else:
         flash(_("%(score)s%%: below the pass mark of %(mark)s%%. Read the page again and retry.", score=score,
                 mark=a.plan.pass_mark), "error")
-    return redirect(url_for("knowledge.step", assignment_id=a.id, step_id=st.id))
+    return _render_step(a, st, form, results=services.quiz_results(st.questions, answers), passed=passed)
 
 
 @bp.get("/training/assignments/<int:assignment_id>/certificate.pdf")
@@ -500,149 +517,4 @@ def certificate(assignment_id: int):
     a = load_or_404(TrainingAssignment, assignment_id)
     if a.completed_at is None:
         abort(404)
-    pdf = render_pdf("pdf/knowledge_certificate.html", a=a, lang="zh-Hans", generated_at=utcnow().strftime("%Y-%m-%d"))
-    name = sanitise_filename(f"certificate-{a.certificate_no}.pdf")
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
-
-
-# --- government affairs ---------------------------------------------------------------------------
-
-
-@bp.get("/gov")
-def gov():
-    today = local_today()
-    permits = db.session.scalars(db.select(Permit).order_by(Permit.expires_on.is_(None), Permit.expires_on)).all()
-    visits = db.session.scalars(db.select(Visit).order_by(Visit.visit_date.desc()).limit(50)).all()
-    authorities = db.session.scalars(db.select(Authority).order_by(Authority.name_en)).all()
-    return render("knowledge/gov.html", permits=permits, visits=visits, authorities=authorities, today=today,
-                  actions=services.open_actions(), can_edit=is_editor(current_user),
-                  scans=services.scanned_records(permits, current_user))
-
-
-@bp.route("/gov/authorities/new", methods=["GET", "POST"], defaults={"authority_id": None})
-@bp.route("/gov/authorities/<int:authority_id>/edit", methods=["GET", "POST"])
-@require(*EDITOR_ROLES)
-def authority_edit(authority_id):
-    authority = load_or_404(Authority, authority_id, action="edit") if authority_id else None
-    form = AuthorityForm(obj=authority)
-    if form.validate_on_submit():
-        if authority is None:
-            authority = Authority()
-            db.session.add(authority)
-        form.populate_obj(authority)
-        db.session.commit()
-        flash(_("Authority saved."), "success")
-        return redirect(url_for("knowledge.gov"))
-    return render("knowledge/gov_form.html", form=form, heading=_("Authority"))
-
-
-@bp.route("/gov/visits/new", methods=["GET", "POST"])
-@require(*EDITOR_ROLES)
-def visit_create():
-    form = VisitForm(authority_choices=services.authority_choices(include_blank=False))
-    if form.validate_on_submit():
-        visit = Visit(created_by_id=current_user.id)
-        form.populate_obj(visit)
-        db.session.add(visit)
-        db.session.commit()
-        flash(_("Visit recorded."), "success")
-        return redirect(url_for("knowledge.visit", visit_id=visit.id))
-    return render("knowledge/gov_form.html", form=form, heading=_("Authority visit"))
-
-
-@bp.get("/gov/visits/<int:visit_id>")
-def visit(visit_id: int):
-    v = load_or_404(Visit, visit_id)
-    return render("knowledge/visit.html", visit=v, form=ActionForm(user_choices=services.user_choices()),
-                  today=local_today())
-
-
-@bp.post("/gov/visits/<int:visit_id>/actions")
-@require(*EDITOR_ROLES)
-def visit_action(visit_id: int):
-    v = load_or_404(Visit, visit_id, action="edit")
-    form = ActionForm(user_choices=services.user_choices())
-    if form.validate_on_submit():
-        services.add_action(v, description=form.description.data, owner_id=form.owner_id.data, due_date=form.due_date.data)
-        db.session.commit()
-        flash(_("Follow-up action added."), "success")
-        return redirect(url_for("knowledge.visit", visit_id=v.id))
-    return render("knowledge/visit.html", visit=v, form=form, today=local_today())
-
-
-@bp.post("/gov/actions/<int:action_id>/done")
-@require(*EDITOR_ROLES)
-def action_done(action_id: int):
-    action = load_or_404(FollowUpAction, action_id)
-    services.complete_action(action)
-    db.session.commit()
-    flash(_("Action marked done."), "success")
-    return redirect(url_for("knowledge.visit", visit_id=action.visit_id))
-
-
-@bp.route("/gov/certificates/new", methods=["GET", "POST"], defaults={"permit_id": None})
-@bp.route("/gov/certificates/<int:permit_id>", methods=["GET", "POST"])
-def permit_edit(permit_id):
-    permit = load_or_404(Permit, permit_id) if permit_id else None
-    editable = is_editor(current_user)
-    if permit is None and not editable:
-        abort(403)
-    form = PermitForm(obj=permit, authority_choices=services.authority_choices(),
-                      department_choices=services.department_choices())
-    if request.method == "GET" and permit is not None:
-        form.authority_id.data = permit.authority_id or 0
-        form.department_id.data = permit.department_id or 0
-    if request.method == "POST" and not editable:
-        abort(403)
-    if form.validate_on_submit():
-        if permit is None:
-            permit = Permit(created_by_id=current_user.id)
-            db.session.add(permit)
-        form.populate_obj(permit)
-        permit.authority_id = form.authority_id.data or None
-        permit.department_id = form.department_id.data or None
-        db.session.commit()
-        flash(_("Certificate saved."), "success")
-        return redirect(url_for("knowledge.gov"))
-    return render("knowledge/gov_form.html", form=form, heading=_("Certificate or approval"), readonly=not editable,
-                  permit=permit, today=local_today())
-
-
-# --- command line ---------------------------------------------------------------------------------
-
-
-@bp.cli.command("import")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--kind", type=click.Choice(KINDS), default=None,
-              help="Kind for files whose front matter does not say (default: guide).")
-def import_command(path: Path, kind: str | None):
-    """Import a Markdown file or a folder of them (idempotent by slug; a changed file = a new revision)."""
-    with acting_as(name="cli"):
-        try:
-            results = services.import_path(path, kind=kind)
-        except (services.KnowledgeError, UnicodeDecodeError) as exc:
-            db.session.rollback()
-            raise click.ClickException(str(exc)) from exc
-        db.session.commit()
-    counts: dict[str, int] = {}
-    for slug, action in results:
-        counts[action] = counts.get(action, 0) + 1
-        if action != "unchanged":
-            click.echo(f"{action}\t{slug}")
-    click.echo(", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "no Markdown files found")
-
-
-@bp.cli.command("export")
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
-def export_command(path: Path):
-    """Write every page (its current version) as Markdown with front matter into PATH."""
-    n = services.export_all(path)
-    click.echo(f"exported {n} pages to {path}")
-
-
-@bp.cli.command("due-for-review")
-def due_command():
-    """List procedures due for review within 30 days."""
-    for page in services.due_for_review(local_today(), 30):
-        click.echo(f"{page.next_review_date}\t{page.slug}\t{page.title}")
-
+    return send_download(services.certificate_pdf(a), services.certificate_filename(a), "application/pdf", inline=True)

@@ -5,7 +5,7 @@ Dates that depend on "today" take it as a parameter (an injectable clock); route
 from __future__ import annotations
 
 import difflib
-import io
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,19 +14,25 @@ from pathlib import Path
 
 import frontmatter
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import Department, User
 from ...storage import atomic_write, safe_path, sha256_bytes
-from ...timeutil import utcnow
+from ...pdf import render_pdf_anywhere
+from ...services import ServiceError, file_record, has_filer
+from ...timeutil import local_now, to_local, utcnow
 from .models import (
     APPROVED, DRAFT, IN_REVIEW, KINDS, PUBLISHED, SUPERSEDED, Acknowledgement, Announcement,
-    AnnouncementRecipient, Authority, Citation, FollowUpAction, Page, Permit, QuizQuestion, Revision,
-    StepProgress, TrainingAssignment, TrainingPlan, TrainingStep, Visit, is_approver, is_editor,
+    AnnouncementRecipient, Citation, Page, QuizQuestion, Revision, StepProgress, TrainingAssignment, TrainingPlan,
+    TrainingStep, is_approver, is_editor,
 )
 
 
-class KnowledgeError(ValueError):
+log = logging.getLogger(__name__)
+
+
+class KnowledgeError(ServiceError):
     """A request the knowledge base refuses (wrong state, wrong role)."""
 
 
@@ -181,7 +187,7 @@ def submit_for_review(page: Page, user) -> Revision:
         raise KnowledgeError("only editors may submit a procedure for review")
     rev = page.pending_revision
     if rev is None or rev.status != DRAFT:
-        raise KnowledgeError("there is no draft to submit")
+        raise KnowledgeError(_l("There is no draft to submit."))
     rev.status = IN_REVIEW
     rev.submitted_at = utcnow()
     rev.review_comment = ""
@@ -189,23 +195,35 @@ def submit_for_review(page: Page, user) -> Revision:
     return rev
 
 
-def _bump_version(version: str) -> str:
-    m = re.match(r"^\s*(\d+)", version or "")
-    return f"{int(m.group(1)) + 1}.0" if m else "1.0"
+CHANGES = ("minor", "major")
 
 
-def approve(page: Page, user, *, today: date, reannounce: bool = False) -> Revision:
-    """A cs_manager approves the revision in review: it becomes the current version, the old one is superseded."""
+def next_version(version: str, change: str = "minor") -> str:
+    """The version after `version`: a minor change 1.1 -> 1.2, a major change 1.1 -> 2.0."""
+    m = re.match(r"^\s*(\d+)(?:\.(\d+))?", version or "")
+    if not m:
+        return "1.0"
+    major, minor = int(m.group(1)), int(m.group(2) or 0)
+    return f"{major + 1}.0" if change == "major" else f"{major}.{minor + 1}"
+
+
+def approve(page: Page, user, *, today: date, reannounce: bool = False, change: str = "minor") -> Revision:
+    """A cs_manager approves the revision in review: it becomes the current version, the old one is superseded.
+
+    The approver says whether it is a minor change (1.1 -> 1.2) or a major one (1.1 -> 2.0); the first
+    approval keeps the page's version (1.0 when it has none)."""
     if not is_approver(user):
-        raise KnowledgeError("only a customer service manager may approve")
+        raise KnowledgeError(_l("Only a customer service manager may approve."))
+    if change not in CHANGES:
+        raise KnowledgeError(f"unknown kind of change {change!r}")
     rev = page.pending_revision
     if rev is None or rev.status != IN_REVIEW:
-        raise KnowledgeError("there is no revision in review")
+        raise KnowledgeError(_l("There is no revision in review."))
     previous = page.current_revision
     _publish(page, rev, status=APPROVED)
     rev.approved_by_id = user.id
     rev.approved_at = utcnow()
-    page.version = _bump_version(page.version) if previous is not None else (page.version or "1.0")
+    page.version = next_version(page.version, change) if previous is not None else (page.version or "1.0")
     rev.version = page.version
     page.next_review_date = add_months(today, page.review_months or 12)
     page.review_reason = ""
@@ -220,10 +238,10 @@ def approve(page: Page, user, *, today: date, reannounce: bool = False) -> Revis
 
 def send_back(page: Page, user, comment: str) -> Revision:
     if not is_approver(user):
-        raise KnowledgeError("only a customer service manager may send a procedure back")
+        raise KnowledgeError(_l("Only a customer service manager may send a procedure back."))
     rev = page.pending_revision
     if rev is None or rev.status != IN_REVIEW:
-        raise KnowledgeError("there is no revision in review")
+        raise KnowledgeError(_l("There is no revision in review."))
     rev.status = DRAFT
     rev.review_comment = comment.strip()
     db.session.flush()
@@ -635,10 +653,10 @@ def announce(page: Page, user, *, revision: Revision | None = None, roles=(), de
         raise KnowledgeError("only a customer service manager may announce")
     revision = revision or page.current_revision
     if revision is None or not revision.is_published:
-        raise KnowledgeError("only a published version can be announced")
+        raise KnowledgeError(_l("Only a published version can be announced."))
     recipients = resolve_recipients(roles=roles, department_ids=department_ids, user_ids=user_ids)
     if not recipients:
-        raise KnowledgeError("nobody matches the chosen roles, departments and users")
+        raise KnowledgeError(_l("Nobody matches the chosen roles, departments and users."))
     deps = db.session.scalars(db.select(Department).filter(Department.id.in_(list(department_ids) or [0]))).all()
     ann = Announcement(page=page, revision=revision, message=message.strip(), due_date=due_date,
                        target_roles=",".join(sorted(set(roles))), target_departments=", ".join(d.code for d in deps),
@@ -695,6 +713,14 @@ def pending_announcement_for(user, page: Page) -> Announcement | None:
     return None
 
 
+def acknowledgement_requested(user, page: Page) -> Announcement | None:
+    """The announcement asking the user to acknowledge the page's current version, if not done yet."""
+    for ann in to_read(user):
+        if ann.page_id == page.id and ann.revision_id == page.current_revision_id:
+            return ann
+    return None
+
+
 @dataclass
 class AckRow:
     user: User
@@ -723,31 +749,24 @@ def overdue_acknowledgements(today: date) -> list[tuple[Announcement, User]]:
     return out
 
 
-def announcement_xlsx(ann: Announcement, today: date) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Acknowledgements"
+def announcement_sheets(ann: Announcement, today: date) -> list[tuple[str, list, list]]:
+    """The announcement and who acknowledged it, as sheets for the portal's XLSX writer (which keeps
+    formula-like text as text and shows times in the portal's time zone)."""
     rev = ann.revision
-    ws.append(["Page / 页面", ann.page.title, ann.page.title_zh])
-    ws.append(["Version / 版本", rev.version or str(rev.number)])
-    ws.append(["Due / 截止", ann.due_date.isoformat() if ann.due_date else ""])
-    ws.append([])
-    ws.append(["User / 用户", "Name / 姓名", "Department / 部门", "Acknowledged at (UTC) / 确认时间", "Status / 状态"])
-    for cell in ws[5]:
-        cell.font = Font(bold=True)
+    facts = [
+        ["Page / 页面", ann.page.title],
+        ["Page (Chinese) / 页面（中文）", ann.page.title_zh],
+        ["Version / 版本", rev.version or str(rev.number)],
+        ["Announced / 发布时间", ann.created_at],
+        ["Due / 截止", ann.due_date],
+    ]
+    rows = []
     for row in announcement_status(ann, today):
         status = "acknowledged / 已确认" if row.acknowledged_at else ("overdue / 逾期" if row.overdue else "open / 待确认")
-        ws.append([row.user.username, row.user.display_name,
-                   row.user.department.code if row.user.department else "",
-                   row.acknowledged_at.strftime("%Y-%m-%d %H:%M") if row.acknowledged_at else "", status])
-    for col, width in zip("ABCDE", (16, 28, 14, 26, 22)):
-        ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        rows.append([row.user.username, row.user.display_name,
+                     row.user.department.code if row.user.department else "", row.acknowledged_at, status])
+    header = ["User / 用户", "Name / 姓名", "Department / 部门", "Acknowledged at / 确认时间", "Status / 状态"]
+    return [("Acknowledgements", header, rows), ("Announcement", ["Item / 项目", "Value / 内容"], facts)]
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -763,28 +782,56 @@ def create_plan(*, title: str, user, title_zh: str = "", description: str = "", 
     return plan
 
 
-def set_plan_pages(plan: TrainingPlan, slugs) -> None:
-    """Order the plan's steps as the slugs; keeps existing steps (and their quizzes) for pages kept."""
-    by_page = {s.page.slug: s for s in plan.steps}
-    new_steps = []
-    for pos, slug in enumerate(dict.fromkeys(s.strip() for s in slugs if s.strip())):
-        page = page_by_slug(slug)
+def update_plan(plan: TrainingPlan, *, title: str, title_zh: str = "", description: str = "", pass_mark: int = 80,
+                pages=()) -> TrainingPlan:
+    plan.title, plan.title_zh = title.strip(), (title_zh or "").strip()
+    plan.description, plan.pass_mark = description or "", pass_mark
+    set_plan_pages(plan, pages)
+    return plan
+
+
+def set_plan_pages(plan: TrainingPlan, pages) -> None:
+    """Order the plan's steps as `pages` (Page rows or slugs); keeps existing steps (and their quizzes)
+    for pages kept."""
+    by_page = {s.page_id: s for s in plan.steps}
+    new_steps, seen = [], set()
+    for item in pages:
+        page = item if isinstance(item, Page) else page_by_slug(str(item).strip()) if str(item).strip() else None
         if page is None:
-            raise KnowledgeError(f"no page with the slug {slug!r}")
-        step = by_page.get(slug) or TrainingStep(page=page)
-        step.position = pos
+            if isinstance(item, Page) or not str(item).strip():
+                continue
+            raise KnowledgeError(f"no page with the slug {str(item).strip()!r}")
+        if page.id in seen:
+            continue
+        seen.add(page.id)
+        step = by_page.get(page.id) or TrainingStep(page=page)
+        step.position = len(new_steps)
         new_steps.append(step)
     plan.steps = new_steps
     db.session.flush()
+
+
+def plan_page_choices(plan: TrainingPlan | None = None, query: str = "") -> list[Page]:
+    """Pages a training plan can list: every published page (and those already in the plan), by kind
+    and title; `query` filters by title, Chinese title, document number or slug."""
+    stmt = db.select(Page).order_by(Page.kind, Page.title)
+    in_plan = [s.page_id for s in plan.steps] if plan is not None else []
+    stmt = stmt.filter(db.or_(Page.current_revision_id.is_not(None), Page.id.in_(in_plan or [0])))
+    query = (query or "").strip()[:100]
+    if query:
+        like = f"%{query}%"
+        stmt = stmt.filter(db.or_(Page.title.ilike(like), Page.title_zh.like(like), Page.doc_number.ilike(like),
+                                  Page.slug.ilike(like)))
+    return db.session.scalars(stmt).all()
 
 
 def add_question(step: TrainingStep, *, text: str, choices: list[str], correct: list[int],
                  multiple: bool | None = None) -> QuizQuestion:
     choices = [c.strip() for c in choices if c.strip()]
     if len(choices) < 2:
-        raise KnowledgeError("a question needs at least two choices")
+        raise KnowledgeError(_l("Give at least two choices."))
     if not correct or any(i < 0 or i >= len(choices) for i in correct):
-        raise KnowledgeError("mark at least one correct choice")
+        raise KnowledgeError(_l("Mark at least one correct choice with *."))
     q = QuizQuestion(text=text.strip(), choices="\n".join(choices), correct=",".join(str(i) for i in sorted(set(correct))),
                      multiple=len(set(correct)) > 1 if multiple is None else multiple,
                      position=len(step.questions))
@@ -829,13 +876,19 @@ def progress_summary(a: TrainingAssignment) -> dict:
             "reread": reread, "complete": a.completed_at is not None}
 
 
-def mark_read(a: TrainingAssignment, step: TrainingStep, *, certificate_prefix: str = "KB") -> StepProgress:
+def mark_read(a: TrainingAssignment, step: TrainingStep, *, understood: bool = False,
+              certificate_prefix: str = "KB") -> StepProgress:
+    """The trainee has read the step's page. With `understood` (their explicit "I have read and
+    understood"), it is also their acknowledgement of the page's current version when an announcement
+    asks them for one."""
     page = step.page
     p = _progress(a, step)
     p.read_at = utcnow()
     p.read_revision_id = page.current_revision_id
     p.needs_reread = False
     db.session.flush()
+    if understood and acknowledgement_requested(a.user, page) is not None:
+        acknowledge(a.user, page.current_revision)
     _maybe_complete(a, certificate_prefix)
     return p
 
@@ -846,6 +899,25 @@ def grade(questions: list[QuizQuestion], answers: dict[int, list[int]]) -> int:
         return 100
     right = sum(1 for q in questions if set(answers.get(q.id, [])) == q.correct_set)
     return int(round(100 * right / len(questions)))
+
+
+@dataclass
+class QuestionResult:
+    """How one question of an attempt went: `wrong_choices` were picked and are not correct;
+    `missed` are correct and were not picked (shown only once the quiz is passed)."""
+
+    question: QuizQuestion
+    right: bool
+    wrong_choices: set[int]
+    missed: set[int]
+
+
+def quiz_results(questions: list[QuizQuestion], answers: dict[int, list[int]]) -> dict[int, QuestionResult]:
+    out = {}
+    for q in questions:
+        chosen = set(answers.get(q.id, []))
+        out[q.id] = QuestionResult(q, chosen == q.correct_set, chosen - q.correct_set, q.correct_set - chosen)
+    return out
 
 
 def submit_quiz(a: TrainingAssignment, step: TrainingStep, answers: dict[int, list[int]]) -> tuple[int, bool]:
@@ -864,8 +936,51 @@ def submit_quiz(a: TrainingAssignment, step: TrainingStep, answers: dict[int, li
 def _maybe_complete(a: TrainingAssignment, prefix: str = "KB") -> None:
     if a.completed_at is None and a.plan.steps and all(step_done(a, s) for s in a.plan.steps):
         a.completed_at = utcnow()
-        a.certificate_no = f"{prefix}-{a.completed_at:%Y}-{a.id:05d}"
+        a.certificate_no = f"{prefix}-{to_local(a.completed_at):%Y}-{a.id:05d}"
         db.session.flush()
+        file_certificate(a)
+
+
+# --- training certificates ------------------------------------------------------------------------
+
+
+def certificate_context(a: TrainingAssignment) -> dict:
+    """What the certificate prints, every date in the portal's time zone (stored times are UTC)."""
+    read_on = {}
+    for step in a.plan.steps:
+        p = a.progress_for(step)
+        read_on[step.id] = to_local(p.read_at).date() if p is not None and p.read_at else None
+    return {"a": a, "lang": "zh-Hans", "completed_on": to_local(a.completed_at).date(), "read_on": read_on,
+            "generated_at": local_now().strftime("%Y-%m-%d %H:%M")}
+
+
+def certificate_pdf(a: TrainingAssignment) -> bytes:
+    return render_pdf_anywhere("pdf/knowledge_certificate.html", **certificate_context(a))
+
+
+def certificate_filename(a: TrainingAssignment) -> str:
+    return f"certificate-{a.certificate_no}.pdf"
+
+
+def file_certificate(a: TrainingAssignment):
+    """File the certificate in the archive (kind training_certificate, series CS-07-01), once per
+    assignment; the record's title and file name carry the certificate number, so search finds it."""
+    if not has_filer():
+        log.warning("training certificate %s not filed: no archive filing service is registered", a.certificate_no)
+        return None
+    completed_on = to_local(a.completed_at).date()
+    plan_title = " · ".join(t for t in (a.plan.title, a.plan.title_zh) if t)
+    return file_record(
+        kind="training_certificate",
+        title=f"Training certificate {a.certificate_no} · {a.user.display_name} · {plan_title}",
+        files=[(certificate_filename(a), certificate_pdf(a))],
+        user=a.user,
+        source_key=f"training-certificate:{a.id}",
+        record_date=completed_on,
+        event_date=completed_on,
+        description=f"培训证书 {a.certificate_no}: {a.user.display_name} ({a.user.username}) completed {plan_title} "
+                    f"on {completed_on.isoformat()}.",
+    )
 
 
 def flag_rereads(page: Page, new_revision: Revision) -> int:
@@ -886,35 +1001,7 @@ def my_assignments(user) -> list[TrainingAssignment]:
                               .order_by(TrainingAssignment.completed_at.is_not(None), TrainingAssignment.due_date)).all()
 
 
-# --- government affairs ---------------------------------------------------------------------------
-
-
-def expiring_permits(today: date, within_days: int = 90) -> list[Permit]:
-    limit = today + timedelta(days=within_days)
-    return db.session.scalars(db.select(Permit).filter(Permit.expires_on.is_not(None), Permit.expires_on <= limit)
-                              .order_by(Permit.expires_on)).all()
-
-
-def open_actions(today: date | None = None) -> list[FollowUpAction]:
-    return db.session.scalars(db.select(FollowUpAction).filter(FollowUpAction.done_at.is_(None))
-                              .order_by(FollowUpAction.due_date.is_(None), FollowUpAction.due_date)).all()
-
-
-def add_action(visit: Visit, *, description: str, owner_id: int | None, due_date: date | None) -> FollowUpAction:
-    action = FollowUpAction(description=description.strip(), owner_id=owner_id or None, due_date=due_date)
-    visit.actions.append(action)
-    db.session.flush()
-    return action
-
-
-def complete_action(action: FollowUpAction) -> None:
-    action.done_at = action.done_at or utcnow()
-    db.session.flush()
-
-
-def authority_choices(include_blank=True):
-    rows = db.session.scalars(db.select(Authority).order_by(Authority.name_en))
-    return ([(0, "—")] if include_blank else []) + [(a.id, f"{a.name_en} {a.name_zh}".strip()) for a in rows]
+# --- choices ---------------------------------------------------------------------------------------
 
 
 def user_choices(include_blank=True):
@@ -924,14 +1011,3 @@ def user_choices(include_blank=True):
 
 def department_choices():
     return [(d.id, f"{d.code} · {d.name_en}") for d in db.session.scalars(db.select(Department).order_by(Department.code))]
-
-
-def scanned_records(permits, user) -> dict[int, object]:
-    """The archive record holding each certificate's scan, by the reference typed on it (visible ones only)."""
-    from ..archive.models import ArchiveRecord
-
-    refs = {p.archive_ref.strip(): p.id for p in permits if p.archive_ref and p.archive_ref.strip()}
-    if not refs:
-        return {}
-    rows = db.session.scalars(db.select(ArchiveRecord).filter(ArchiveRecord.reference.in_(list(refs))))
-    return {refs[r.reference]: r for r in rows if r.can_view(user)}

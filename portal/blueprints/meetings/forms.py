@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,13 +11,23 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from ...forms import check_email
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def in_range(form, field):
+    """Meeting dates, periods and due dates lie between 2000 and 2099 (reviews are counted back and
+    forward in months from them)."""
+    if field.data is not None and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(_l("Enter a date between %(first)s and %(last)s.", first=EARLIEST.isoformat(),
+                                 last=LATEST.isoformat()))
+
 
 class MeetingForm(FlaskForm):
     customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
-    meeting_date = DateField(_l("Meeting date"), validators=[DataRequired()])
-    period_start = DateField(_l("Period from"), validators=[Optional()],
+    meeting_date = DateField(_l("Meeting date"), validators=[DataRequired(), in_range])
+    period_start = DateField(_l("Period from"), validators=[Optional(), in_range],
                              description=_l("Empty: from the previous meeting with this customer"))
-    period_end = DateField(_l("Period to"), validators=[Optional()], description=_l("Empty: the meeting date"))
+    period_end = DateField(_l("Period to"), validators=[Optional(), in_range], description=_l("Empty: the meeting date"))
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
     agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=10000)])
 
@@ -36,6 +47,16 @@ class MinutesForm(FlaskForm):
     decisions = TextAreaField(_l("Decisions"), validators=[Optional(), Length(max=20000)])
 
 
+class PreviewForm(FlaskForm):
+    """The minutes text sent while typing (htmx sends this field only; the CSRF token travels in the
+    request header, which CSRFProtect checks for every POST)."""
+
+    class Meta:
+        csrf = False
+
+    minutes = TextAreaField(validators=[Optional(), Length(max=100000)])
+
+
 class AttendeeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
@@ -52,7 +73,7 @@ class ActionItemForm(FlaskForm):
     description = TextAreaField(_l("Action"), validators=[DataRequired(), Length(max=4000)])
     owner_id = SelectField(_l("Owner (our staff)"), coerce=int, validators=[Optional()])
     owner_name = StringField(_l("or owner at the customer"), validators=[Optional(), Length(max=120)])
-    due_date = DateField(_l("Due date"), validators=[Optional()])
+    due_date = DateField(_l("Due date"), validators=[Optional(), in_range])
 
     def __init__(self, *args, staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,7 +99,7 @@ class CirculateForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     confirmed_by = StringField(_l("Confirmed by (customer)"), validators=[DataRequired(), Length(max=200)])
-    version = IntegerField(_l("Version"), validators=[DataRequired(), NumberRange(min=1)])
+    version = IntegerField(_l("Version"), validators=[DataRequired(), NumberRange(min=1, max=10000)])
 
 
 class CadenceForm(FlaskForm):

@@ -1,16 +1,17 @@
 """Customer review meetings: schedule, minutes with live preview, actions carried over, PDFs, circulation."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
 from ...markdown import render_markdown
-from ...permissions import load_or_404, require
+from ...permissions import load_child_or_404, load_or_404, require
 from ...timeutil import local_today
-from ...web import render
-from ..complaints.services import ServiceError, customer_choices, staff_choices
+from ...web import arg_int, is_fragment_request, render, send_download, service_errors
+from ..admin.services import staff_choices
+from ..customers.services import customer_choices
 from . import services
 from .forms import (
     ActionItemForm,
@@ -21,6 +22,7 @@ from .forms import (
     ConfirmForm,
     MeetingForm,
     MinutesForm,
+    PreviewForm,
 )
 from .models import ReviewAction, ReviewAttendee, ReviewCirculation, ReviewMeeting
 
@@ -34,35 +36,34 @@ def _helpers():
     return {"render_markdown": render_markdown}
 
 
-def _pdf(data: bytes, filename: str, *, inline: bool = False) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline" if inline else "attachment", filename=filename)
-    return response
+def _customers() -> list[tuple[int, str]]:
+    """The active customers for the drop-downs (the forms and the filter add their own blank choice)."""
+    return [(cid, label) for cid, label in customer_choices() if cid]
+
+
+def _to_detail(meeting: ReviewMeeting, anchor: str = ""):
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + anchor)
 
 
 @bp.get("/")
 def index():
-    try:
-        customer_id = int(request.args.get("customer", 0) or 0)
-    except ValueError:
-        customer_id = 0
-    stmt = db.select(ReviewMeeting).order_by(ReviewMeeting.meeting_date.desc())
-    if customer_id:
-        stmt = stmt.filter(ReviewMeeting.customer_id == customer_id)
-    meetings = list(db.session.scalars(stmt.limit(200)))
-    return render("meetings/index.html", meetings=meetings, schedule=services.schedule(), today=local_today(),
-                  customers=customer_choices(), customer_id=customer_id,
-                  cadence_form=CadenceForm(customer_choices=customer_choices()))
+    customer_id = arg_int("customer", 0)
+    customers = _customers()
+    return render("meetings/index.html", meetings=services.list_meetings(customer_id=customer_id),
+                  schedule=services.schedule(), today=local_today(), customers=customers, customer_id=customer_id,
+                  cadence_form=CadenceForm(customer_choices=customers))
 
 
 @bp.post("/cadence")
 @require(*CS)
 def cadence():
-    form = CadenceForm(customer_choices=customer_choices())
+    form = CadenceForm(customer_choices=_customers())
     if form.validate_on_submit():
-        services.set_cadence(form.customer_id.data, form.interval_months.data)
-        db.session.commit()
-        flash(_("Review cadence saved."), "success")
+        with service_errors() as outcome:
+            services.set_cadence(form.customer_id.data, form.interval_months.data)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Review cadence saved."), "success")
     else:
         flash(_("Choose the customer and a cadence between 1 and 24 months."), "error")
     return redirect(url_for("meetings.index"))
@@ -71,27 +72,21 @@ def cadence():
 @bp.route("/new", methods=["GET", "POST"])
 @require(*CS)
 def create():
-    form = MeetingForm(customer_choices=customer_choices())
-    if request.method == "GET":
-        try:
-            form.customer_id.data = int(request.args.get("customer", 0) or 0)
-        except ValueError:
-            pass
+    form = MeetingForm(customer_choices=_customers())
+    if not form.is_submitted():
+        form.customer_id.data = arg_int("customer", 0)
         form.meeting_date.data = form.meeting_date.data or local_today()
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="period_end") as outcome:
             meeting = services.create_meeting(
                 customer_id=form.customer_id.data, meeting_date=form.meeting_date.data, user=current_user,
                 period_start=form.period_start.data, period_end=form.period_end.data, location=form.location.data or "",
                 agenda=form.agenda.data or "",
             )
-        except ServiceError as exc:
-            db.session.rollback()
-            form.period_end.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Review meeting created."), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+            return _to_detail(meeting)
     return render("meetings/form.html", form=form)
 
 
@@ -118,24 +113,26 @@ def minutes(meeting_id: int):
     meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
     form = MinutesForm(obj=meeting)
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="minutes") as outcome:
             services.save_minutes(meeting, minutes=form.minutes.data, decisions=form.decisions.data,
                                   agenda=form.agenda.data, location=form.location.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            form.minutes.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Minutes saved."), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+            return _to_detail(meeting)
     return render("meetings/minutes_form.html", form=form, meeting=meeting)
 
 
-@bp.post("/preview")
+@bp.route("/preview", methods=["GET", "POST"])
 def preview():
-    """htmx: the Markdown of the minutes rendered as it is typed."""
-    text = request.form.get("minutes", "")[:100000]
-    return render("meetings/_preview.html", html=render_markdown(text))
+    """htmx: the Markdown of the minutes rendered as it is typed. Opened directly, it sends the browser on
+    to the meetings."""
+    if not is_fragment_request():
+        return redirect(url_for("meetings.index"), 303)
+    form = PreviewForm()
+    if not form.validate():
+        return render("meetings/_preview.html", html=None, errors=form.minutes.errors)
+    return render("meetings/_preview.html", html=render_markdown(form.minutes.data or ""))
 
 
 @bp.post("/<int:meeting_id>/attendees")
@@ -147,7 +144,7 @@ def add_attendee(meeting_id: int):
         services.add_attendee(meeting, name=form.name.data, company=form.company.data or "",
                               position=form.position.data or "", email=form.email.data or "", internal=form.internal.data)
         db.session.commit()
-        return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#attendees")
+        return _to_detail(meeting, "#attendees")
     return _detail(meeting, attendee_form=form)
 
 
@@ -155,12 +152,10 @@ def add_attendee(meeting_id: int):
 @require(*CS)
 def remove_attendee(meeting_id: int, attendee_id: int):
     meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
-    attendee = db.session.get(ReviewAttendee, attendee_id)
-    if attendee is None or attendee.meeting_id != meeting.id:
-        abort(404)
-    db.session.delete(attendee)
+    attendee = load_child_or_404(ReviewAttendee, attendee_id, parent=meeting, action="edit")
+    services.remove_attendee(attendee)
     db.session.commit()
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#attendees")
+    return _to_detail(meeting, "#attendees")
 
 
 @bp.post("/<int:meeting_id>/actions")
@@ -173,7 +168,7 @@ def add_action(meeting_id: int):
                             owner_name=form.owner_name.data or "", due_date=form.due_date.data)
         db.session.commit()
         flash(_("Action item added."), "success")
-        return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#actions")
+        return _to_detail(meeting, "#actions")
     return _detail(meeting, action_form=form)
 
 
@@ -181,23 +176,27 @@ def add_action(meeting_id: int):
 @require(*CS)
 def action_step(meeting_id: int, action_id: int, step: str):
     meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
-    action = load_or_404(ReviewAction, action_id, action="edit")
-    if action.customer_id != meeting.customer_id:
+    # the meeting's own actions and those carried over from earlier meetings with the customer
+    action = load_child_or_404(ReviewAction, action_id, parent=meeting.customer, action="edit")
+    if not services.shown_at(action, meeting):
         abort(404)
     form = CloseActionForm()
-    form.validate_on_submit()
-    if step == "close":
-        services.close_action(action, meeting=meeting, note=form.note.data or "")
+    if form.validate_on_submit():
+        if step == "close":
+            services.close_action(action, meeting=meeting, note=form.note.data or "")
+        else:
+            services.reopen_action(action)
+        db.session.commit()
     else:
-        services.reopen_action(action)
-    db.session.commit()
-    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#actions")
+        for message in form.note.errors:
+            flash(message, "error")
+    return _to_detail(meeting, "#actions")
 
 
 @bp.get("/<int:meeting_id>/preread.pdf")
 def preread_pdf(meeting_id: int):
     meeting = load_or_404(ReviewMeeting, meeting_id)
-    return _pdf(services.render_preread(meeting, current_user), f"{meeting.ref}-pre-read.pdf", inline=True)
+    return send_download(services.render_preread(meeting, current_user), f"{meeting.ref}-pre-read.pdf", inline=True)
 
 
 @bp.get("/<int:meeting_id>/preread")
@@ -209,7 +208,7 @@ def preread(meeting_id: int):
 @bp.get("/<int:meeting_id>/minutes.pdf")
 def minutes_pdf(meeting_id: int):
     meeting = load_or_404(ReviewMeeting, meeting_id)
-    return _pdf(services.render_minutes(meeting), f"{meeting.ref}-minutes-draft.pdf", inline=True)
+    return send_download(services.render_minutes(meeting), f"{meeting.ref}-minutes-draft.pdf", inline=True)
 
 
 @bp.post("/<int:meeting_id>/circulate")
@@ -218,25 +217,20 @@ def circulate(meeting_id: int):
     meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
     form = CirculateForm(prefix="circ")
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="recipients") as outcome:
             rows = services.circulate(meeting, current_user, recipients=form.recipients.data.splitlines())
-        except ServiceError as exc:
-            db.session.rollback()
-            form.recipients.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Minutes version %(v)s circulated to %(n)s recipient(s).", v=meeting.minutes_version, n=len(rows)), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#circulation")
+            return _to_detail(meeting, "#circulation")
     return _detail(meeting, circulate_form=form)
 
 
 @bp.get("/<int:meeting_id>/circulated/<int:circulation_id>")
 def circulated_pdf(meeting_id: int, circulation_id: int):
     meeting = load_or_404(ReviewMeeting, meeting_id)
-    row = db.session.get(ReviewCirculation, circulation_id)
-    if row is None or row.meeting_id != meeting.id:
-        abort(404)
-    return _pdf(services.read_stored(row.sha256), f"{meeting.ref}-minutes-v{row.version}.pdf")
+    row = load_child_or_404(ReviewCirculation, circulation_id, parent=meeting)
+    return send_download(services.read_stored(row.sha256), f"{meeting.ref}-minutes-v{row.version}.pdf")
 
 
 @bp.post("/<int:meeting_id>/confirm")
@@ -245,13 +239,10 @@ def confirm(meeting_id: int):
     meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
     form = ConfirmForm(prefix="conf")
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="version") as outcome:
             services.confirm(meeting, by=form.confirmed_by.data, version=form.version.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            form.version.errors.append(str(exc))
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Customer confirmation recorded."), "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id) + "#circulation")
+            return _to_detail(meeting, "#circulation")
     return _detail(meeting, confirm_form=form)

@@ -1,7 +1,11 @@
-"""Review meeting minutes in the search index."""
+"""Review meeting minutes in the search index (the minutes as plain text, as the page reads).
+
+An action raised at a meeting is part of that meeting's record (its text, its visibility): changing it
+re-indexes the meeting. The minutes filed in the archive follow the meeting (archive/search.py)."""
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from ...markdown import to_plain_text
 from ...search.registry import register_child, register_kind
 from .models import ReviewAction, ReviewAttendee, ReviewMeeting
 
@@ -11,7 +15,8 @@ def _document(m: ReviewMeeting) -> dict:
     actions = "\n".join(a.description for a in m.actions)
     return {
         "title": f"{m.ref} {m.customer.name_en} {m.customer.name_zh}",
-        "body": "\n".join(p for p in (m.agenda, m.minutes, m.decisions, actions, people) if p),
+        "body": "\n".join(p for p in (m.agenda, to_plain_text(m.minutes) if m.minutes else "", m.decisions, actions,
+                                       people) if p),
         "refs": m.ref,
         "tags": f"review_meeting {m.status}",
         "customer": m.customer.code,

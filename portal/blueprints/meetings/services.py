@@ -5,14 +5,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_
 
 from ...extensions import db
+from ...pdf import render_pdf_anywhere
+from ...services import NoFilerRegistered, ServiceError, file_record
 from ...storage import ContentStore
-from ...timeutil import local_today, to_local, utcnow
-from ..complaints.models import FINAL_STATES, Complaint, Inquiry
-from ..complaints.services import ServiceError, render_pdf_anywhere, visible_complaints
+from ...timeutil import from_local, local_today, to_local, utcnow
+from ..complaints.models import FINAL_STATES, STATES, Complaint, Inquiry, on_time
 from ..customers.models import Customer
 from .models import ReviewAction, ReviewAttendee, ReviewCadence, ReviewCirculation, ReviewMeeting
 
@@ -23,6 +24,14 @@ def add_months(d: date, months: int) -> date:
     month = month % 12 + 1
     days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     return date(year, month, min(d.day, days[month - 1]))
+
+
+def list_meetings(*, customer_id: int | None = None, limit: int = 200) -> list[ReviewMeeting]:
+    """The newest meetings first, of one customer when given."""
+    stmt = db.select(ReviewMeeting).order_by(ReviewMeeting.meeting_date.desc())
+    if customer_id:
+        stmt = stmt.filter(ReviewMeeting.customer_id == customer_id)
+    return list(db.session.scalars(stmt.limit(limit)))
 
 
 def previous_meeting(customer_id: int, before: date, exclude_id: int | None = None) -> ReviewMeeting | None:
@@ -83,6 +92,11 @@ def add_attendee(meeting: ReviewMeeting, *, name: str, company: str = "", positi
     return attendee
 
 
+def remove_attendee(attendee: ReviewAttendee) -> None:
+    db.session.delete(attendee)
+    db.session.flush()
+
+
 def add_action(meeting: ReviewMeeting, *, description: str, owner_id: int | None = None, owner_name: str = "",
                due_date: date | None = None) -> ReviewAction:
     action = ReviewAction(meeting=meeting, customer_id=meeting.customer_id, description=description,
@@ -126,49 +140,78 @@ def carried_over(meeting: ReviewMeeting) -> list[ReviewAction]:
     return out
 
 
-def _in_period(column, start: date, end: date):
-    from ...timeutil import from_local
+def shown_at(action: ReviewAction, meeting: ReviewMeeting) -> bool:
+    """Whether the meeting's page lists the action: raised at this meeting, or at an earlier one with the
+    same customer (carried over)."""
+    if action.meeting_id == meeting.id:
+        return True
+    return action.customer_id == meeting.customer_id and action.meeting.meeting_date < meeting.meeting_date
 
+
+def _in_period(column, start: date, end: date):
     lo = from_local(datetime.combine(start, datetime.min.time()))
     hi = from_local(datetime.combine(end + timedelta(days=1), datetime.min.time()))
     return column >= lo, column < hi
 
 
-def preread(meeting: ReviewMeeting, user) -> dict:
-    """The pre-read pack: complaints and inquiries of the period with SLA hit rate, open actions."""
+ON_TIME_PDF = {"yes": "是 / yes", "no": "否 / no", "open": "未结 / open"}
+
+
+def state_label_pdf(state: str) -> str:
+    """A complaint state for the bilingual PDFs: Chinese / English."""
+    label = STATES.get(state)
+    if label is None:
+        return state
+    with force_locale("zh_Hans"):
+        zh = str(label)
+    with force_locale("en"):
+        en = str(label)
+    return en if zh == en else f"{zh} / {en}"
+
+
+def preread(meeting: ReviewMeeting, user, *, now: datetime | None = None) -> dict:
+    """The pre-read pack: complaints and inquiries of the period with SLA hit rate, open actions.
+
+    The hit rates count what is decided: answered (on time or late) or past its due time; a record still
+    open and not yet due is shown as "open" and left out of the rate."""
+    now = now or utcnow()
     start, end = meeting.period_start, meeting.period_end
     inquiries = list(db.session.scalars(
         db.select(Inquiry).filter(Inquiry.customer_id == meeting.customer_id, *_in_period(Inquiry.received_at, start, end))
         .order_by(Inquiry.received_at)
     ))
     complaints = list(db.session.scalars(
-        visible_complaints(user).filter(Complaint.customer_id == meeting.customer_id,
-                                        *_in_period(Complaint.received_at, start, end)).order_by(Complaint.received_at)
+        Complaint.visible_to(user).filter(Complaint.customer_id == meeting.customer_id,
+                                          *_in_period(Complaint.received_at, start, end)).order_by(Complaint.received_at)
     ))
     open_complaints = [c for c in db.session.scalars(
-        visible_complaints(user).filter(Complaint.customer_id == meeting.customer_id, Complaint.state.not_in(FINAL_STATES))
+        Complaint.visible_to(user).filter(Complaint.customer_id == meeting.customer_id, Complaint.state.not_in(FINAL_STATES))
         .order_by(Complaint.received_at)
     ) if c not in complaints]
-    on_time_inq = [i for i in inquiries if i.answered_at is not None and i.answered_at <= i.due_at]
-    acked = [c for c in complaints if c.acknowledged_at is not None and c.acknowledged_at <= c.ack_due_at]
+    inquiry_on_time = {i.id: on_time(i.due_at, i.answered_at, now) for i in inquiries}
+    complaint_acked = {c.id: on_time(c.ack_due_at, c.acknowledged_at, now) for c in complaints}
 
-    def pct(part, whole):
-        return (Decimal(100 * len(part)) / len(whole)).quantize(Decimal("0.1")) if whole else None
+    def pct(outcomes: dict):
+        decided = [v for v in outcomes.values() if v != "open"]
+        return (Decimal(100 * decided.count("yes")) / len(decided)).quantize(Decimal("0.1")) if decided else None
 
     open_actions = [a for a in carried_over(meeting) if a.is_open] + [a for a in meeting.actions if a.is_open]
     return {
         "meeting": meeting,
         "inquiries": inquiries,
+        "inquiry_on_time": inquiry_on_time,
         "complaints": complaints,
         "open_complaints": open_complaints,
-        "inquiry_sla_pct": pct(on_time_inq, inquiries),
-        "complaint_ack_pct": pct(acked, complaints),
+        "inquiry_sla_pct": pct(inquiry_on_time),
+        "complaint_ack_pct": pct(complaint_acked),
         "open_actions": open_actions,
-        "generated_at": to_local(utcnow()).strftime("%Y-%m-%d %H:%M"),
+        "on_time_pdf": ON_TIME_PDF,
+        "state_label_pdf": state_label_pdf,
+        "generated_at": to_local(now).strftime("%Y-%m-%d %H:%M"),
     }
 
 
-def minutes_context(meeting: ReviewMeeting) -> dict:
+def minutes_context(meeting: ReviewMeeting, *, now: datetime | None = None) -> dict:
     from ...markdown import render_markdown
 
     return {
@@ -176,19 +219,19 @@ def minutes_context(meeting: ReviewMeeting) -> dict:
         "minutes_html": render_markdown(meeting.minutes or ""),
         "carried": carried_over(meeting),
         "version": meeting.minutes_version or 0,
-        "generated_at": to_local(utcnow()).strftime("%Y-%m-%d %H:%M"),
+        "generated_at": to_local(now or utcnow()).strftime("%Y-%m-%d %H:%M"),
     }
 
 
-def render_minutes(meeting: ReviewMeeting, *, version: int | None = None) -> bytes:
-    ctx = minutes_context(meeting)
+def render_minutes(meeting: ReviewMeeting, *, version: int | None = None, now: datetime | None = None) -> bytes:
+    ctx = minutes_context(meeting, now=now)
     if version is not None:
         ctx["version"] = version
     return render_pdf_anywhere("pdf/meeting_minutes.html", **ctx)
 
 
-def render_preread(meeting: ReviewMeeting, user) -> bytes:
-    return render_pdf_anywhere("pdf/meeting_preread.html", **preread(meeting, user))
+def render_preread(meeting: ReviewMeeting, user, *, now: datetime | None = None) -> bytes:
+    return render_pdf_anywhere("pdf/meeting_preread.html", **preread(meeting, user, now=now))
 
 
 def store() -> ContentStore:
@@ -211,7 +254,7 @@ def circulate(meeting: ReviewMeeting, user, *, recipients: list[str], now: datet
         raise ServiceError(_l("The customer has confirmed these minutes; they can no longer be changed."))
     now = now or utcnow()
     version = meeting.minutes_version + 1
-    data = render_minutes(meeting, version=version)
+    data = render_minutes(meeting, version=version, now=now)
     sha = store().put(data)
     meeting.minutes_version = version
     meeting.status = "circulated"
@@ -224,16 +267,17 @@ def circulate(meeting: ReviewMeeting, user, *, recipients: list[str], now: datet
 
 
 def _file_minutes(meeting: ReviewMeeting, data: bytes, user, version: int) -> None:
-    try:
-        from ..archive.services import file_document
-    except ImportError:
-        return
+    """File the circulated version in the archive (kind ``meeting_minutes``) through the core filing contract.
+
+    Filing must not block circulation: the PDF sent is kept with the meeting either way. When the archive
+    refuses (no filing service, no series for the kind, a refused file), the savepoint is undone and the
+    refusal logged."""
     try:
         with db.session.begin_nested():
-            file_document(kind="meeting_minutes", title=f"{meeting.ref} minutes", user=user,
-                          files=[(f"{meeting.ref}-minutes-v{version}.pdf", data)], customer_id=meeting.customer_id,
-                          event_date=meeting.meeting_date, source_key=f"review_meeting:{meeting.id}:minutes")
-    except Exception:  # filing must not block circulation; the sent PDF is kept with the meeting
+            file_record("meeting_minutes", f"{meeting.ref} minutes", [(f"{meeting.ref}-minutes-v{version}.pdf", data)],
+                        user, customer_id=meeting.customer_id, event_date=meeting.meeting_date,
+                        source_key=f"review_meeting:{meeting.id}:minutes")
+    except (NoFilerRegistered, ServiceError, ValueError):
         current_app.logger.exception("filing the minutes of %s in the archive failed", meeting.ref)
 
 

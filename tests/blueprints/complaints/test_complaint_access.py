@@ -117,7 +117,7 @@ def test_8d_report_in_chinese_is_kept_as_sent(client, login, new_complaint, walk
         assert phrase in flat or phrase in flat.lower(), phrase
 
 
-def test_sent_report_is_filed_in_the_archive_on_closure(app, new_complaint, walk, people):
+def test_sent_report_is_filed_in_the_archive_on_closure(app, archive_filer, new_complaint, walk, people):
     from portal.blueprints.archive.models import ArchiveRecord
 
     complaint = new_complaint()
@@ -132,7 +132,7 @@ def test_sent_report_is_filed_in_the_archive_on_closure(app, new_complaint, walk
     assert record is not None and record.kind == "complaint_report" and report.archive_record_id == record.id
 
 
-def test_evidence_joins_the_archive_on_closure(app, new_complaint, walk, people):
+def test_evidence_joins_the_archive_on_closure(app, archive_filer, new_complaint, walk, people):
     from portal.blueprints.archive.models import ArchiveRecord
 
     complaint = new_complaint()
@@ -141,3 +141,24 @@ def test_evidence_joins_the_archive_on_closure(app, new_complaint, walk, people)
     walk(complaint, "closed")
     titles = [r.title for r in db.session.scalars(db.select(ArchiveRecord))]
     assert any("evidence" in t for t in titles)
+
+
+def test_open_complaint_blocks_disposal_of_the_customers_records(app, new_complaint, walk, people, customer):
+    """Registered with the core: the archive skips records of a customer with an open complaint, naming
+    only complaints the reader may open."""
+    from types import SimpleNamespace
+
+    from portal.services import disposal_blockers
+
+    blocker = services.open_complaint_blocks_disposal
+    assert blocker in disposal_blockers()
+    record = SimpleNamespace(customer_id=customer.id)
+    assert blocker(record) is None
+    open_one = new_complaint()
+    secret = new_complaint(title="Restricted one", restricted=True)
+    reason = blocker(record)
+    assert open_one.ref in reason and secret.ref not in reason and "1 restricted" in reason
+    walk(open_one, "closed")
+    walk(secret, "closed")
+    assert blocker(record) is None
+    assert blocker(SimpleNamespace(customer_id=None)) is None

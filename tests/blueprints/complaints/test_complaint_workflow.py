@@ -95,6 +95,9 @@ def test_closure_rules(app, new_complaint, walk, people):
     with pytest.raises(TransitionError, match="open"):
         services.transition(complaint, "close", manager)
     services.update_action(extra, people["csr2"], status="done", completion_note="In the plan")
+    with pytest.raises(TransitionError, match="awaiting verification"):  # done is not verified
+        services.transition(complaint, "close", manager)
+    services.verify_action(extra, manager, accept=True, note="Seen in the calibration plan")
     with pytest.raises(TransitionError, match="effectiveness"):
         services.transition(complaint, "close", manager)
     with pytest.raises(services.ServiceError):
@@ -103,9 +106,12 @@ def test_closure_rules(app, new_complaint, walk, people):
     services.evaluate(complaint, manager, text="Three months without short delivery")
     with pytest.raises(TransitionError):  # closing is the CS manager's
         services.transition(complaint, "close", csr)
-    services.transition(complaint, "close", manager)
+    with pytest.raises(TransitionError, match="report has not been sent"):
+        services.transition(complaint, "close", manager)
+    services.transition(complaint, "close", manager, note="Customer asked for a phone call only")
     db.session.commit()
     assert complaint.state == "closed" and complaint.closed_at is not None
+    assert complaint.closed_without_report_reason == "Customer asked for a phone call only"
 
 
 def test_closed_complaint_cannot_be_changed(app, new_complaint, walk, people):
@@ -153,12 +159,12 @@ def test_overdue_capa_action_on_the_owner_dashboard(client, login, new_complaint
     services.add_action(complaint, people["csr"], kind="preventive", description="Update the loading checklist",
                         owner_id=people["csr2"].id, due_date=date(2025, 7, 1))
     db.session.commit()
-    assert [a.description for a in services.overdue_actions(people["csr2"], date(2025, 7, 2))] == ["Update the loading checklist"]
-    assert services.overdue_actions(people["csr2"], date(2025, 7, 1)) == []
+    assert [a.description for a in services.due_actions(people["csr2"], date(2025, 7, 2))] == ["Update the loading checklist"]
+    assert services.due_actions(people["csr2"], date(2025, 6, 20)) == []
     with time_machine.travel(datetime(2025, 7, 3, 9, 0, tzinfo=SH), tick=False):
         login(people["csr2"])
         html = client.get("/").get_data(as_text=True)
-    assert "My overdue CAPA actions" in html and "Update the loading checklist" in html
+    assert "My CAPA actions due" in html and "Update the loading checklist" in html and "overdue since 2025-07-01" in html
 
 
 def test_action_owner_may_complete_own_action(client, login, new_complaint, walk, people, make_user):

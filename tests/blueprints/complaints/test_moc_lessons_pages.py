@@ -1,52 +1,12 @@
-"""MOC requests, lessons shared, figures, and every page rendering for the roles that use them."""
+"""Lessons shared, figures, and every page rendering for the roles that use them."""
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 
 from portal.blueprints.complaints import services
-from portal.blueprints.complaints.models import MocRequest
 from portal.extensions import db
 from portal.models import Department
-
-
-def test_moc_cannot_be_implemented_with_open_training_or_actions(client, login, new_complaint, people):
-    complaint = new_complaint()
-    login(people["csr"])
-    r = client.post(f"/complaints/moc/new?complaint={complaint.id}", data={
-        "title": "Second flow meter on loading bay 3", "description": "Install a check meter.", "period": "temporary",
-        "customer_id": complaint.customer_id,
-    })
-    assert r.status_code == 200 and "needs an end date" in r.get_data(as_text=True)
-    r = client.post(f"/complaints/moc/new?complaint={complaint.id}", data={
-        "title": "Second flow meter on loading bay 3", "description": "Install a check meter.", "period": "permanent",
-        "customer_id": complaint.customer_id, "minutes": "## Discussed\n- meter type",
-    })
-    assert r.status_code == 302
-    moc = db.session.scalar(db.select(MocRequest))
-    assert moc.complaint_id == complaint.id
-    # authorising needs the technical basis and the safety impact, and a CS manager
-    with pytest.raises(services.ServiceError):
-        services.approve_moc(moc, people["csr"])
-    with pytest.raises(services.ServiceError):
-        services.approve_moc(moc, people["manager"])
-    moc.technical_basis = "Meter drift of 0.3 % found at calibration."
-    moc.safety_health_impact = "Hot work permit needed for the installation; no process change."
-    services.approve_moc(moc, people["manager"])
-    training = services.add_moc_item(moc, kind="training", description="Loading crew: reading the check meter",
-                                     owner_id=people["csr"].id, due_date=date(2025, 8, 1))
-    action = services.add_moc_item(moc, kind="action", description="Update loading procedure LP-07", owner_id=None, due_date=None)
-    db.session.commit()
-    r = client.post(f"/complaints/moc/{moc.id}/implement", follow_redirects=True)
-    assert "1 training item(s) and 1 action(s) are open" in r.get_data(as_text=True)
-    client.post(f"/complaints/moc/{moc.id}/items/{training.id}/toggle")
-    client.post(f"/complaints/moc/{moc.id}/items/{action.id}/toggle")
-    client.post(f"/complaints/moc/{moc.id}/implement")
-    db.session.refresh(moc)
-    assert moc.state == "implemented" and moc.implemented_at is not None
-    page = client.get(f"/complaints/moc/{moc.id}").get_data(as_text=True)
-    assert "<h2" in page and "Discussed" in page
 
 
 def test_lessons_shared_and_acknowledged(client, login, new_complaint, walk, people, make_user):
@@ -102,15 +62,14 @@ def test_every_page_renders(client, login, new_complaint, walk, people, role):
     walk(closed, "closed")
     inquiry = services.create_inquiry(customer_id=complaint.customer_id, channel="phone", subject="q", question="q",
                                       received_at=complaint.received_at, language="zh", user=people["csr"])
-    moc = services.save_moc(None, people["csr"], title="m", description="d", period="permanent")
     db.session.commit()
     login(role)
     for url in ["/complaints/", "/complaints/?state=open&category=quantity&q=short", "/complaints/inquiries",
                 "/complaints/inquiries?status=overdue&mine=1", f"/complaints/inquiries/{inquiry.id}", "/complaints/inquiries/figures",
                 f"/complaints/{complaint.id}", f"/complaints/{closed.id}", "/complaints/figures", "/complaints/lessons",
-                "/complaints/moc", f"/complaints/moc/{moc.id}", "/meetings/", "/"]:
+                "/meetings/", "/"]:
         response = client.get(url)
         assert response.status_code == 200, url
     expected = 200 if role != "staff" else 403
-    for url in ["/complaints/new", "/complaints/inquiries/new", "/complaints/moc/new", "/meetings/new"]:
+    for url in ["/complaints/new", "/complaints/inquiries/new", "/meetings/new"]:
         assert client.get(url).status_code == expected, url

@@ -1,22 +1,9 @@
-"""Knowledge fixtures: the public corpus folders and a few ready-made pages."""
+"""Knowledge fixtures: users and a few ready-made pages (the public corpus is the shared corpus_dir)."""
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 
 from portal.extensions import db
-
-ROOT = Path(__file__).resolve().parents[3]
-CORPUS = Path(os.environ.get("PORTAL_CORPUS_DIR", ROOT.parent / "shared" / "corpus"))
-
-
-@pytest.fixture
-def corpus() -> Path:
-    if not (CORPUS / "regulations-zh").is_dir():
-        pytest.skip("the shared corpus is not available")
-    return CORPUS
 
 
 @pytest.fixture

@@ -72,8 +72,8 @@ def test_announcer_status_export_and_overdue(client, login, approved, users):
     assert "1 of 2 acknowledged" in page
     xlsx = client.get(f"/knowledge/announcements/{ann.id}/export.xlsx")
     assert xlsx.status_code == 200
-    ws = load_workbook(io.BytesIO(xlsx.data)).active
-    values = [[c.value for c in row] for row in ws.iter_rows(min_row=6)]
+    ws = load_workbook(io.BytesIO(xlsx.data))["Acknowledgements"]
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert ["csr", "Csr"] == values[0][:2] and values[0][3] and values[1][4].startswith("overdue")
     assert "Staff" in client.get("/knowledge/announcements/overdue").get_data(as_text=True)
     client.post("/auth/logout")
@@ -120,7 +120,7 @@ def test_training_progress_quiz_and_certificate(client, login, plan, users):
     q1, q2 = s2.questions
     response = client.post(f"/knowledge/training/assignments/{a.id}/steps/{s2.id}/quiz",
                            data={f"q{q1.id}": "1", f"q{q2.id}": ["2"]})
-    assert response.status_code == 302
+    assert response.status_code == 200 and "below the pass mark" in response.get_data(as_text=True)
     db.session.expire_all()
     a = db.session.get(TrainingAssignment, a.id)
     assert a.completed_at is None and a.progress_for(s2).quiz_score == 0
@@ -165,8 +165,9 @@ def test_new_approved_version_asks_trainees_to_reread(plan, users):
 
 def test_manager_builds_plan_through_forms(client, login, plan, users):
     login(users["manager"])
-    response = client.post("/knowledge/training/new", data={"title": "Refresher", "pass_mark": "80", "pages": "glossary\nnope"})
-    assert response.status_code == 200 and "Unknown pages: nope" in response.get_data(as_text=True)
+    response = client.post("/knowledge/training/new", data={"title": "Refresher", "pass_mark": "80",
+                                                            "pages": [str(plan.steps[0].page_id), "999999"]})
+    assert response.status_code == 200 and "Please correct the marked fields." in response.get_data(as_text=True)
     response = client.post(f"/knowledge/training/{plan.id}/questions",
                            data={"q-step_id": str(plan.steps[0].id), "q-text": "Ullage is?", "q-choices": "*Empty space\nWater"})
     assert response.status_code == 302

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from portal.blueprints.government.models import Permit, Visit
 from portal.blueprints.knowledge import services
-from portal.blueprints.knowledge.models import (
-    Announcement, Page, Permit, Revision, TrainingAssignment, TrainingPlan, Visit,
-)
+from portal.blueprints.knowledge.models import Announcement, Page, Revision, TrainingAssignment, TrainingPlan
 from portal.extensions import db
 
 

@@ -88,12 +88,12 @@ def test_import_errors_are_clean(app, runner, tmp_path):
     assert result.exit_code != 0 and "unknown kind" in result.output
 
 
-def test_export_import_round_trip(app, runner, tmp_path, corpus):
+def test_export_import_round_trip(app, runner, tmp_path, corpus_dir):
     src = tmp_path / "src"
     _write(src, "a.md", PROCEDURE)
     _write(src, "b.md", REGULATION)
     runner.invoke(args=["knowledge", "import", str(src)])
-    runner.invoke(args=["knowledge", "import", str(corpus / "regulations-en"), "--kind", "regulation"])
+    runner.invoke(args=["knowledge", "import", str(corpus_dir / "regulations-en"), "--kind", "regulation"])
     out = tmp_path / "out"
     result = runner.invoke(args=["knowledge", "export", str(out)])
     assert result.exit_code == 0 and "exported 5 pages" in result.output
@@ -117,12 +117,12 @@ def test_export_import_round_trip(app, runner, tmp_path, corpus):
     assert after == before
 
 
-def test_corpus_imports_cleanly_with_metadata(app, runner, corpus):
+def test_corpus_imports_cleanly_with_metadata(app, runner, corpus_dir):
     for folder in ("regulations-zh", "regulations-en"):
-        result = runner.invoke(args=["knowledge", "import", str(corpus / folder), "--kind", "regulation"])
+        result = runner.invoke(args=["knowledge", "import", str(corpus_dir / folder), "--kind", "regulation"])
         assert result.exit_code == 0, result.output
     pages = db.session.scalars(db.select(Page)).all()
-    assert len(pages) == len(list((corpus / "regulations-zh").glob("*.md"))) + len(list((corpus / "regulations-en").glob("*.md")))
+    assert len(pages) == len(list((corpus_dir / "regulations-zh").glob("*.md"))) + len(list((corpus_dir / "regulations-en").glob("*.md")))
     haz = services.page_by_slug("hazardous-chemicals-safety-regulations")
     assert haz.title == "危险化学品安全管理条例" and haz.doc_number == "国务院令第344号" and haz.authority == "国务院"
     assert haz.lang == "zh" and haz.reg_status == "in_force"
@@ -130,12 +130,12 @@ def test_corpus_imports_cleanly_with_metadata(app, runner, corpus):
     assert customs.authority == "全国人民代表大会常务委员会" and str(customs.effective_on) == "2021-04-29"
     psm = services.page_by_slug("29-cfr-1910-119-process-safety-management")
     assert psm.doc_number == "29 CFR 1910.119" and psm.lang == "en"
-    again = runner.invoke(args=["knowledge", "import", str(corpus / "regulations-zh"), "--kind", "regulation"])
+    again = runner.invoke(args=["knowledge", "import", str(corpus_dir / "regulations-zh"), "--kind", "regulation"])
     assert "unchanged" in again.output and "created" not in again.output and "updated" not in again.output
 
 
-def test_page_view_of_imported_regulation(client, login, runner, corpus):
-    runner.invoke(args=["knowledge", "import", str(corpus / "regulations-zh" / "hazardous-chemicals-safety-regulations.md"),
+def test_page_view_of_imported_regulation(client, login, runner, corpus_dir):
+    runner.invoke(args=["knowledge", "import", str(corpus_dir / "regulations-zh" / "hazardous-chemicals-safety-regulations.md"),
                         "--kind", "regulation"])
     login("staff")
     html = client.get("/knowledge/p/hazardous-chemicals-safety-regulations").get_data(as_text=True)

@@ -45,7 +45,7 @@ def test_manager_approval_publishes_and_supersedes(client, login, procedure, use
     services.submit_for_review(procedure, users["csr"])
     client.post("/auth/logout")
     login(users["manager"])
-    response = client.post("/knowledge/p/verify-order/approve", data={})
+    response = client.post("/knowledge/p/verify-order/approve", data={"change": "major"})
     assert response.status_code == 302
     db.session.expire_all()
     page = db.session.get(Page, procedure.id)

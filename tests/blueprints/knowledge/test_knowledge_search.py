@@ -61,10 +61,10 @@ def _top_slugs(app, runner, question: str, user: str) -> list[str]:
     return slugs
 
 
-def test_corpus_questions_find_the_right_regulation(app, runner, corpus, make_user, capsys):
+def test_corpus_questions_find_the_right_regulation(app, runner, corpus_dir, make_user, capsys):
     make_user("reader", "staff")
     for folder in ("regulations-zh", "regulations-en"):
-        assert runner.invoke(args=["knowledge", "import", str(corpus / folder), "--kind", "regulation"]).exit_code == 0
+        assert runner.invoke(args=["knowledge", "import", str(corpus_dir / folder), "--kind", "regulation"]).exit_code == 0
     if "sync" in getattr(app.cli.commands.get("search"), "commands", {}):
         assert runner.invoke(args=["search", "sync"]).exit_code == 0
 

@@ -10,8 +10,10 @@ from pypdf import PdfReader
 from portal.blueprints.complaints import services as cs
 from portal.blueprints.meetings import services
 from portal.blueprints.meetings.models import ReviewCirculation
-from portal.blueprints.complaints.services import ServiceError
 from portal.extensions import db
+from portal.services import ServiceError
+
+pytestmark = pytest.mark.usefixtures("request_ctx")  # services raise translated messages
 
 
 def _meeting(customer, people, d: date, **kw):
@@ -112,15 +114,36 @@ def test_minutes_circulated_with_versions_and_confirmed(client, login, customer,
         services.save_minutes(m, minutes="changed", decisions="")
 
 
-def test_minutes_filed_in_the_archive_when_circulated(app, customer, people):
-    from portal.blueprints.archive.models import ArchiveRecord
+def test_minutes_filed_through_the_core_filing_contract_when_circulated(app, customer, people, monkeypatch):
+    import portal.services as core
 
+    filed = []
+
+    def filer(**kw):
+        filed.append(kw)
+
+    monkeypatch.setattr(core, "_FILER", [filer])
     m = _meeting(customer, people, date(2025, 6, 19))
     services.save_minutes(m, minutes="Minutes", decisions="")
     services.circulate(m, people["csr"], recipients=["tan@vitolap.example"])
     db.session.commit()
-    record = db.session.scalar(db.select(ArchiveRecord).filter_by(kind="meeting_minutes"))
-    assert record is not None
+    (call,) = filed
+    assert call["kind"] == "meeting_minutes" and call["customer_id"] == customer.id
+    assert call["event_date"] == date(2025, 6, 19) and call["user"] == people["csr"]
+    ((name, data),) = call["files"]
+    assert name == f"{m.ref}-minutes-v1.pdf" and data.startswith(b"%PDF")
+    assert data == services.read_stored(m.circulations[0].sha256)  # the very PDF sent
+
+
+def test_circulation_is_kept_when_the_archive_refuses(app, customer, people, monkeypatch):
+    import portal.services as core
+
+    monkeypatch.setattr(core, "_FILER", [])
+    m = _meeting(customer, people, date(2025, 6, 19))
+    services.save_minutes(m, minutes="Minutes", decisions="")
+    services.circulate(m, people["csr"], recipients=["tan@vitolap.example"])
+    db.session.commit()
+    assert m.status == "circulated" and [c.recipient for c in m.circulations] == ["tan@vitolap.example"]
 
 
 def test_live_preview_renders_markdown(client, login, people):
@@ -128,6 +151,9 @@ def test_live_preview_renders_markdown(client, login, people):
     r = client.post("/meetings/preview", data={"minutes": "# 回顾\n\n**bold** <script>x</script>"}, headers={"HX-Request": "true"})
     html = r.get_data(as_text=True)
     assert "<strong>bold</strong>" in html and "<script>" not in html and "<html" not in html
+    # opened directly (not by htmx): on to the meetings, not a bare fragment
+    for response in (client.get("/meetings/preview"), client.post("/meetings/preview", data={"minutes": "x"})):
+        assert response.status_code == 303 and response.headers["Location"].endswith("/meetings/")
 
 
 def test_cadence_and_next_meeting_due_on_dashboard(client, login, customer, people):
@@ -140,7 +166,7 @@ def test_cadence_and_next_meeting_due_on_dashboard(client, login, customer, peop
     assert not row["overdue"]
     login(people["csr"])
     html = client.get("/").get_data(as_text=True)
-    assert "Next review meetings due" in html and "VITOLAP" in html
+    assert "Next review meetings due" in html and customer.code in html
 
 
 def test_staff_may_read_but_not_edit(client, login, customer, people):

@@ -1,12 +1,12 @@
-"""Government affairs: authorities, visits with follow-up actions, certificates with expiry warnings."""
+"""Government relations: authorities, visits with follow-up actions, certificates with expiry warnings."""
 from __future__ import annotations
 
 from datetime import date
 
 import time_machine
 
-from portal.blueprints.knowledge import services
-from portal.blueprints.knowledge.models import Authority, Permit, Visit
+from portal.blueprints.government import services
+from portal.blueprints.government.models import Authority, Permit, Visit
 from portal.extensions import db
 
 

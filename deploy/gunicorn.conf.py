@@ -1,0 +1,47 @@
+"""Gunicorn settings for the portal: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
+
+Every value can be changed without editing this file through the environment (the systemd unit reads
+/etc/csd-portal/portal.env): GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_TIMEOUT, GUNICORN_ACCESS_LOG,
+GUNICORN_ERROR_LOG.
+"""
+import multiprocessing
+import os
+
+# nginx in front talks to this address; never expose it beyond the machine.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Synchronous workers: nginx buffers requests and responses, so a slow client never holds a worker.
+# Two per CPU plus one, at most 9: each worker keeps its own search memo (up to about 350 MB with the
+# default SEARCH_MEMO_POSTINGS), so on a small machine lower GUNICORN_WORKERS before adding memory.
+workers = int(os.environ.get("GUNICORN_WORKERS") or min(multiprocessing.cpu_count() * 2 + 1, 9))
+worker_class = "sync"
+
+# A PDF with CJK fonts or an upload of MAX_UPLOAD_MB can take several seconds; nothing takes two
+# minutes. nginx's proxy_read_timeout (deploy/nginx/csd-portal.conf) is set just above this.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 120)
+graceful_timeout = 30
+keepalive = 5
+
+# Recycle workers now and then so memory held by one unusual request is given back.
+max_requests = 2000
+max_requests_jitter = 200
+
+# Not preloaded: each worker opens its own database connections and search index after the fork.
+preload_app = False
+
+# nginx on this machine sets X-Forwarded-Proto / X-Forwarded-For; trust them from it only.
+forwarded_allow_ips = "127.0.0.1,::1"
+
+# Logs go to standard output/error, which systemd keeps in the journal:
+#   journalctl -u csd-portal            (access and error log)
+# Set GUNICORN_ACCESS_LOG=/var/log/csd-portal/access.log to write a file instead.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = "info"
+# client address (from nginx), time, request line, status, bytes, duration in ms, referrer, agent
+access_log_format = '%({x-forwarded-for}i)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+
+proc_name = "csd-portal"
+# Gunicorn 24+ opens a control socket in the user's home by default; the unit reloads with HUP and the
+# home folder is read-only under systemd's ProtectHome, so it stays off (older versions ignore this).
+control_socket_disable = True
