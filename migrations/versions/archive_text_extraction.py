@@ -1,7 +1,7 @@
 """Archive: text extracted after the commit (state and claim time of each record's extraction)
 
 Revision ID: archive_text_extraction
-Revises: ad993c5899cd
+Revises: auth_session_generation
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import portal.models
 
 
 revision = "archive_text_extraction"
-down_revision = "ad993c5899cd"
+down_revision = "auth_session_generation"
 branch_labels = None
 depends_on = None
 
