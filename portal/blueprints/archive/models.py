@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
 from ...models import CreatedByMixin, RestrictedMixin, TimestampMixin, User, UTCDateTime
+from ...search.registry import row_for_key, source_of_key
 from ...timeutil import utcnow
 
 # Retention kinds
@@ -147,6 +148,20 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ACTIVE
+
+    def source_record(self):
+        """The record this one was filed from (the complaint of an 8D report), when it still exists."""
+        key = source_of_key(self.source_key)
+        return row_for_key(key) if key else None
+
+    def can_view(self, user) -> bool:
+        """Its own restriction, and the restriction of the record it was filed from: an 8D report of a
+        complaint restricted after filing is seen only by who may see the complaint."""
+        if not super().can_view(user):
+            return False
+        source = self.source_record()
+        check = getattr(source, "can_view", None)
+        return check is None or bool(check(user))
 
     def can_edit(self, user) -> bool:
         return bool(
