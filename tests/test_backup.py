@@ -214,7 +214,6 @@ def test_round_trip_restores_every_record_and_file(tmp_path, backend, pg_databas
 SAVER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
-    sys.path.insert(0, sys.argv[4])  # the tests folder
     from portal import create_app
     from portal.audit import acting_as
     from portal.extensions import db
@@ -267,8 +266,9 @@ def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_
     stop, progress = tmp_path / "stop", tmp_path / "progress"
     log = open(tmp_path / "saver.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, str(script), json.dumps(_config(tmp_path / "source", src_url)), str(stop), str(progress), str(ROOT / "tests")],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        [sys.executable, str(script), json.dumps(_config(tmp_path / "source", src_url)), str(stop), str(progress)],
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))})
     try:
         _wait_for(progress, 3, proc)
         _ok(source, "backup", "create", str(tmp_path / "backups"))
