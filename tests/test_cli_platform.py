@@ -52,23 +52,22 @@ def test_users_list(app, runner, make_user):
     assert "wang\tcsr\tactive" in result.output
 
 
-def test_demo_load_is_idempotent(app, runner):
-    first = runner.invoke(args=["demo", "load"])
-    assert first.exit_code == 0, first.output
-    assert "Demo sign-ins" in first.output and "admin-demo-2026" in first.output
+def test_demo_load_is_idempotent(demo_app):
+    # demo_app holds one load already (the shared copy): a second load changes nothing
     counts = {m.__name__: _count(m) for m in (User, Department, Customer)}
     assert counts["User"] >= 7 and counts["Customer"] >= 10 and counts["Department"] >= 6
     audit_rows = _count(AuditEntry)
-    second = runner.invoke(args=["demo", "load"])
+    second = demo_app.test_cli_runner().invoke(args=["demo", "load"])
     assert second.exit_code == 0, second.output
+    assert "Demo sign-ins" in second.output and "admin-demo-2026" in second.output
     assert {m.__name__: _count(m) for m in (User, Department, Customer)} == counts
     assert _count(AuditEntry) == audit_rows, "a second load changes nothing"
 
 
-def test_demo_customers_have_both_names_and_demo_users_sign_in(app, runner, client):
-    runner.invoke(args=["demo", "load"])
+def test_demo_customers_have_both_names_and_demo_users_sign_in(demo_app):
     sinochem = db.session.scalar(db.select(Customer).filter_by(code="SINOCHEM"))
     assert sinochem.name_zh == "中化能源贸易有限公司" and sinochem.contacts
+    client = demo_app.test_client()
     assert client.post("/auth/login", data={"username": "manager", "password": "manager-demo-2026"}).status_code == 302
 
 
