@@ -12,10 +12,12 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Optional
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 from flask import has_request_context
 from sqlalchemy import DDL, Integer, String, Text, event, inspect, insert
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from .extensions import db
@@ -232,10 +234,198 @@ def _after_create(target, connection, **kw):
     install_immutability(connection)
 
 
+# --- what a person reads instead of table names ------------------------------------------------------
+# The audit log and record histories name a record by its kind and title ("Archived file: Daily stock
+# report 2025-03-02"), never by its table and id. The kind label comes from this registry (a domain
+# may register its own kinds with register_record_kind, or set `__audit_label__` on its model); the
+# title comes from the row while it exists (the `title` function given here, else the model's
+# `audit_title()`, else its usual title columns), and from the values the trail kept once it is gone.
+
+@dataclass(frozen=True)
+class RecordKind:
+    label: object  # a lazy translated string
+    title: Callable[[object], str | None] | None = None
+
+
+_KINDS: dict[str, RecordKind] = {}
+
+
+def register_record_kind(table: str, label, title: Callable[[object], str | None] | None = None) -> None:
+    """Name the records of `table` in the audit log: `label` (lazy translated), optional `title(row)`."""
+    _KINDS[table] = RecordKind(label, title)
+
+
+def _path(row, dotted: str):
+    for name in dotted.split("."):
+        row = getattr(row, name, None) if row is not None else None
+    return row
+
+
+def _join(*parts) -> str | None:
+    text = " ".join(str(p).strip() for p in parts if p not in (None, ""))
+    return text or None
+
+
+def _both(en, zh) -> str | None:
+    from .i18n import bilingual
+
+    return bilingual(en, zh) or None
+
+
+def _short(text, limit: int = 80) -> str | None:
+    text = " ".join(str(text or "").split())
+    return (text[: limit - 1] + "…" if len(text) > limit else text) or None
+
+
+# Title columns tried in this order when a kind gives no title function.
+_TITLE_PAIRS = (("title", "title_zh"), ("name_en", "name_zh"))
+_TITLE_COLUMNS = ("reference", "number", "subject", "name", "filename", "username", "code", "certificate_no")
+
+
+def _default_title(row) -> str | None:
+    custom = getattr(row, "audit_title", None)
+    if callable(custom):
+        return custom()
+    lead = next((getattr(row, c) for c in ("reference", "number", "code") if getattr(row, c, None)), None)
+    for en, zh in _TITLE_PAIRS:
+        if getattr(row, en, None) or getattr(row, zh, None):
+            name = _both(getattr(row, en, None), getattr(row, zh, None))
+            return _join(lead, name) if lead and lead not in (name or "") else name
+    for column in _TITLE_COLUMNS:
+        value = getattr(row, column, None)
+        if value:
+            return str(value)
+    return None
+
+
+def _of(parent: str, *more: str):
+    """Title of a child record: its parent's title, then its own columns."""
+    return lambda row: _join(_default_title(_path(row, parent)) if _path(row, parent) is not None else None,
+                             *(_path(row, m) for m in more))
+
+
+def _kinds() -> None:
+    from flask_babel import lazy_gettext as _l
+
+    for table, label, title in (
+        ("user", _l("User"), None),
+        ("role", _l("Role"), None),
+        ("department", _l("Department"), lambda d: _join(d.code, _both(d.name_en, d.name_zh))),
+        ("customer", _l("Customer"), lambda c: _join(c.code, c.name_zh, "/" if c.name_zh else None, c.name_en)),
+        ("customer_contact", _l("Customer contact"), lambda c: _join(c.name, f"({c.customer.code})" if c.customer else None)),
+        ("archive_record", _l("Archived record"), None),
+        ("archive_record_file", _l("Archived file"), lambda f: _path(f, "record.title") or f.filename),
+        ("archive_series", _l("Records series"), None),
+        ("archive_hold", _l("Legal hold"), lambda h: _short(h.reason)),
+        ("archive_disposal_batch", _l("Disposal batch"), None),
+        ("archive_disposal_item", _l("Destruction list entry"), None),
+        ("archive_fixity_run", _l("Fixity check"), lambda r: str(r.started_at)[:16] if r.started_at else None),
+        ("cs_complaint", _l("Complaint"), None),
+        ("cs_complaint_attachment", _l("Complaint attachment"), _of("complaint", "filename")),
+        ("cs_complaint_report", _l("Report to the customer"), _of("complaint")),
+        ("cs_complaint_transition", _l("Complaint status change"), _of("complaint")),
+        ("cs_investigation", _l("Investigation"), _of("complaint")),
+        ("cs_capa_action", _l("CAPA action"), lambda a: _short(a.description)),
+        ("cs_lesson_share", _l("Lesson shared"), _of("complaint")),
+        ("cs_inquiry", _l("Inquiry"), None),
+        ("cs_moc_request", _l("Management of change"), None),
+        ("cs_moc_item", _l("MOC item"), lambda i: _short(i.description)),
+        ("cs_review_meeting", _l("Operation review meeting"), lambda m: _join(_path(m, "customer.code"), m.meeting_date)),
+        ("cs_review_action", _l("Review meeting action"), lambda a: _short(a.description)),
+        ("cs_review_attendee", _l("Review meeting attendee"), None),
+        ("cs_review_cadence", _l("Review meeting cadence"), lambda c: _path(c, "customer.code")),
+        ("cs_review_circulation", _l("Minutes circulation"), lambda c: _join(_path(c, "meeting.customer.code"), _path(c, "meeting.meeting_date"))),
+        ("kb_page", _l("Page"), None),
+        ("kb_revision", _l("Page revision"), None),
+        ("kb_announcement", _l("Announcement"), _of("page")),
+        ("kb_announcement_recipient", _l("Announcement recipient"), lambda r: _path(r, "user.display_name")),
+        ("kb_acknowledgement", _l("Read-and-understood acknowledgement"), lambda a: _join(_path(a, "user.display_name"), _default_title(a.revision) if a.revision else None)),
+        ("kb_citation", _l("Citation"), _of("page")),
+        ("kb_authority", _l("Authority"), None),
+        ("kb_permit", _l("Permit or certificate"), None),
+        ("kb_visit", _l("Government visit"), lambda v: _join(_default_title(v.authority) if v.authority else None, v.visit_date)),
+        ("kb_followup_action", _l("Follow-up action"), lambda a: _short(a.description)),
+        ("kb_training_plan", _l("Training plan"), None),
+        ("kb_training_step", _l("Training step"), _of("page")),
+        ("kb_training_assignment", _l("Training assignment"), lambda a: _join(_default_title(a.plan) if a.plan else None, _path(a, "user.display_name"))),
+        ("kb_step_progress", _l("Training step progress"), _of("step.page")),
+        ("kb_quiz_question", _l("Quiz question"), lambda q: _short(q.text)),
+    ):
+        _KINDS.setdefault(table, RecordKind(label, title))
+
+
+_kinds()
+
+
+def model_for_table(table: str):
+    for mapper in db.Model.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == table:
+            return mapper.class_
+    return None
+
+
+def kind_label(entity: str) -> str:
+    """The translated kind of the records of a table ("Archived file"); unknown tables read as words."""
+    kind = _KINDS.get(entity)
+    if kind is not None:
+        return str(kind.label)
+    model = model_for_table(entity)
+    label = getattr(model, "__audit_label__", None) if model is not None else None
+    return str(label) if label else entity.replace("_", " ").capitalize()
+
+
+def _row(entity: str, entity_id: str):
+    model = model_for_table(entity)
+    if model is None or not str(entity_id).isdigit() or len(str(entity_id)) > 18:
+        return None
+    try:
+        return db.session.get(model, int(entity_id))
+    except (ValueError, TypeError, InvalidRequestError):  # a composite key or an unusual id type: no title
+        return None
+
+
+def _title_from_trail(entity: str, entity_id: str) -> str | None:
+    """The title a deleted record had, from the values the trail kept."""
+    entry = db.session.scalar(db.select(AuditEntry).filter_by(entity=entity, entity_id=str(entity_id))
+                              .order_by(AuditEntry.id.desc()).limit(1))
+    if entry is None:
+        return None
+    values = {k: (pair[0] if pair[0] is not None else pair[1]) for k, pair in entry.change_map.items()
+              if isinstance(pair, list) and len(pair) == 2}
+    for en, zh in _TITLE_PAIRS:
+        if values.get(en) or values.get(zh):
+            return _both(values.get(en), values.get(zh))
+    return next((str(values[c]) for c in _TITLE_COLUMNS if values.get(c)), None)
+
+
+def record_title(entity: str, entity_id, user=None) -> str | None:
+    """The record's title for `user` (None when the user may not view the record or it has none)."""
+    row = _row(entity, str(entity_id))
+    if row is None:
+        return _title_from_trail(entity, str(entity_id)) if user is None or getattr(user, "is_manager", False) else None
+    check = getattr(row, "can_view", None)
+    if user is not None and check is not None and not check(user):
+        return None
+    kind = _KINDS.get(entity)
+    try:
+        title = kind.title(row) if kind is not None and kind.title is not None else _default_title(row)
+    except AttributeError:  # a model changed under a registered title function: fall back
+        title = _default_title(row)
+    return _short(title, 120)
+
+
+def record_label(entity: str, entity_id, user=None) -> str:
+    """"Archived file: Daily stock report 2025-03-02", or "Archived file #229" without a title."""
+    title = record_title(entity, entity_id, user)
+    kind = kind_label(entity)
+    return f"{kind}: {title}" if title else f"{kind} #{entity_id}"
+
+
 def history_for(entity: str, entity_id) -> list[AuditEntry]:
     return list(db.session.scalars(
         db.select(AuditEntry).filter_by(entity=entity, entity_id=str(entity_id)).order_by(AuditEntry.id)
     ))
 
 
-__all__ = ["AuditEntry", "AuditImmutable", "acting_as", "history_for", "install_immutability", "DDL"]
+__all__ = ["AuditEntry", "AuditImmutable", "acting_as", "history_for", "install_immutability", "kind_label",
+           "model_for_table", "record_label", "record_title", "register_record_kind", "DDL"]

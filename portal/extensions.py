@@ -27,3 +27,15 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
+
+
+@login_manager.user_loader
+def _load_user(session_id: str):
+    """The user of a session, only while the session's generation is the user's current one.
+
+    Sign-out, a password change or reset, deactivation and a change of roles raise the generation
+    (User.end_sessions), so a session cookie captured before no longer opens any page.
+    """
+    from .models import User
+
+    return User.from_session_id(session_id)

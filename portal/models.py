@@ -120,14 +120,27 @@ class Department(TimestampMixin, db.Model):
     name_zh: Mapped[str] = mapped_column(String(120), default="", nullable=False)
 
     def display_name(self, locale: str | None = None) -> str:
+        """The name in `locale`, by default the current user's language (English when no Chinese name)."""
+        if locale is None:
+            from flask_babel import get_locale
+
+            locale = str(get_locale() or "")
         if locale and locale.startswith("zh") and self.name_zh:
             return self.name_zh
-        return self.name_en
+        return self.name_en or self.name_zh
+
+    @property
+    def label(self) -> str:
+        """"OPS 操作部" / "OPS Operations Department": for lists and drop-downs."""
+        return f"{self.code} {self.display_name()}"
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "user"
-    __audit_exclude__ = {"password_hash", "failed_logins", "locked_until", "last_login_at"}
+    __audit_exclude__ = {"password_hash", "failed_logins", "locked_until", "last_login_at", "session_generation"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -140,6 +153,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), nullable=True)
+    # Part of the id kept in every session (see get_id): raising it ends all sessions of the user.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 
     department: Mapped[Optional[Department]] = relationship()
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin", order_by=Role.name)
@@ -153,6 +168,24 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: the id stored in the session
+        return f"{self.id}:{self.session_generation or 0}"
+
+    def end_sessions(self) -> None:
+        """End every session of this user (a session started before carries the old generation)."""
+        self.session_generation = (self.session_generation or 0) + 1
+
+    @classmethod
+    def from_session_id(cls, value: str) -> "User | None":
+        """The active user a session id (from get_id) names, or None when it is stale or malformed."""
+        ident, sep, generation = str(value or "").partition(":")
+        if not sep or not ident.isdigit() or not generation.isdigit() or len(ident) > 18:
+            return None
+        user = db.session.get(cls, int(ident))
+        if user is None or not user.active or (user.session_generation or 0) != int(generation):
+            return None
+        return user
 
     @property
     def role_names(self) -> set[str]:

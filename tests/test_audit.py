@@ -243,6 +243,12 @@ def test_a_bad_date_in_the_filter_is_a_field_error_not_a_crash(client, login):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("args", [{"date_to": "9999-12-31"}, {"date_from": "0001-01-01"}, {"date_to": "2026-02-30"}])
+def test_dates_out_of_range_in_the_filter_are_field_errors(client, login, args):
+    login("admin")
+    assert client.get("/admin/audit", query_string=args).status_code == 200
+
+
 def test_the_audit_log_is_paginated(client, login):
     for i in range(30):
         db.session.add(Customer(code=f"C{i:02d}", name_en=f"Customer {i}"))
@@ -267,7 +273,7 @@ def test_the_history_of_a_record(client, login):
     login("csr")
     client.post(f"/customers/{customer.id}/edit", data={"code": "ACME", "name_en": "Acme Chemicals", "active": "y"})
     page = client.get(f"/admin/audit/customer/{customer.id}").get_data(as_text=True)
-    assert "History of customer #%d" % customer.id in page
+    assert "History of Customer: ACME Acme Chemicals" in page
     timeline = page[page.index('<ol class="timeline">'):]
     assert "Acme Trading" in timeline and "Acme Chemicals" in timeline
     assert timeline.index("created") < timeline.index("changed")
@@ -307,3 +313,74 @@ def test_setting_a_relationship_records_the_foreign_key(app, make_user):
     db.session.commit()
     [entry] = _entries("customer", customer.id, "update")
     assert entry.change_map == {"csr_id": [None, wang.id]}
+
+
+# --- records named by kind and title, not by table (issue 12, item 15) ----------------------------
+
+def test_every_audited_model_has_a_kind_label(app):
+    """A new model must name its records in the trail: register_record_kind or __audit_label__."""
+    from portal.audit import _KINDS
+
+    missing = [m.class_.__tablename__ for m in db.Model.registry.mappers
+               if getattr(m.class_, "__audit__", True) and hasattr(m.class_, "__table__")
+               and m.class_.__tablename__ not in _KINDS and not getattr(m.class_, "__audit_label__", None)]
+    assert missing == []
+
+
+def test_the_audit_log_names_kind_and_title(client, login):
+    customer = _customer(name_zh="阿克米贸易")
+    customer.contacts.append(CustomerContact(name="Jane Doe"))
+    db.session.commit()
+    login("admin")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Customer: ACME 阿克米贸易 / Acme Trading" in page
+    assert "Customer contact: Jane Doe (ACME)" in page
+    assert f"customer #{customer.id}" not in page and "customer_contact #" not in page
+    # the record type filter offers kinds, not table names
+    assert '<option value="customer_contact" >Customer contact</option>' in page
+
+
+def test_a_deleted_record_keeps_its_title_from_the_trail(client, login):
+    customer = _customer()
+    contact = CustomerContact(name="Jane Doe")
+    customer.contacts.append(contact)
+    db.session.commit()
+    contact_id = contact.id
+    db.session.delete(contact)
+    db.session.commit()
+    login("admin")
+    page = client.get(f"/admin/audit/customer_contact/{contact_id}").get_data(as_text=True)
+    assert "History of Customer contact: Jane Doe" in page
+
+
+def test_an_archived_file_is_named_by_its_record(app, make_user):
+    from portal.audit import record_label
+    from portal.blueprints.archive import services as archive
+
+    user = make_user("records", "records_officer")
+    with acting_as(user):
+        record = archive.file_document(kind="daily_report", title="Daily stock report 2025-03-02",
+                                       files=[("report.txt", b"opening closing")], user=user)
+        db.session.commit()
+    file_id = record.files[0].id
+    assert record_label("archive_record_file", file_id, user) == "Archived file: Daily stock report 2025-03-02"
+    assert record_label("archive_record", record.id, user).startswith("Archived record: ")
+
+
+def test_restricted_titles_are_not_shown_to_who_may_not_see_them(app, make_user):
+    from portal.audit import record_label
+
+    class Restricted:
+        is_manager = False
+        is_authenticated = True
+        id = -1
+
+    customer = _customer()
+    customer.can_view = lambda user: False  # as a restricted record answers for an outsider
+    assert record_label("customer", customer.id, Restricted()) == f"Customer #{customer.id}"
+
+
+def test_unknown_tables_read_as_words(app):
+    from portal.audit import kind_label
+
+    assert kind_label("some_new_table") == "Some new table"

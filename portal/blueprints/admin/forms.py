@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from ...extensions import db
 from ...forms import MultiCheckboxField, check_email, choices
 from ...models import ROLES, Department, User
-from ..auth.forms import password_rules
+from ...web import DATE_MAX, DATE_MIN
+from ...passwords import check_password
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -37,7 +38,7 @@ class UserForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._user = user
         departments = db.session.scalars(db.select(Department).order_by(Department.code))
-        self.department_id.choices = [(0, "—")] + [(d.id, f"{d.code} {d.name_en}") for d in departments]
+        self.department_id.choices = [(0, "—")] + [(d.id, d.label) for d in departments]
 
     def validate_username(self, field):
         existing = db.session.scalar(db.select(User).filter(db.func.lower(User.username) == field.data.lower()))
@@ -56,11 +57,19 @@ class UserForm(FlaskForm):
         if self._user is None and not field.data:
             raise ValidationError(_l("Set an initial password."))
         if field.data:
-            password_rules(self, field)
+            check_password(field.data, username=self.username.data or "", admin="admin" in (self.roles.data or ()))
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256), password_rules])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._user = user
+
+    def validate_password(self, field):
+        user = self._user
+        check_password(field.data, username=user.username if user else "", admin=bool(user and user.has_role("admin")))
 
 
 class DepartmentForm(FlaskForm):
@@ -86,3 +95,11 @@ class AuditFilterForm(FlaskForm):
     entity = StringField(_l("Record type"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+    def _within_bounds(self, field):
+        if field.data is not None and not DATE_MIN <= field.data <= DATE_MAX:
+            raise ValidationError(_l("Choose a date between %(first)s and %(last)s.", first=DATE_MIN.isoformat(),
+                                     last=DATE_MAX.isoformat()))
+
+    validate_date_from = _within_bounds
+    validate_date_to = _within_bounds

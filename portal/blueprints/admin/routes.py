@@ -1,17 +1,34 @@
 """Administration: users and roles, departments, the audit log."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 
-from ...audit import history_for
+from ...audit import history_for, kind_label, model_for_table, record_label
 from ...extensions import db
 from ...models import Department, User
 from ...permissions import load_or_404, require
-from ...web import page_args, render
+from ...web import page_args, render, service_errors
 from . import services
 from .forms import AuditFilterForm, DepartmentForm, ResetPasswordForm, UserForm
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group="users")  # `flask users ...`: cli.py
+
+
+@bp.app_template_global("record_label")
+def _record_label(entity: str, entity_id, user=None) -> str:
+    """The kind and title of an audited record, for the audit log and every record's history."""
+    return record_label(entity, entity_id, user if user is not None else current_user)
+
+
+@bp.app_template_global("kind_label")
+def _kind_label(entity: str) -> str:
+    return kind_label(entity)
+
+
+def _keep_own_session(user: User) -> None:
+    """An administrator editing their own account ends their other sessions, not this one."""
+    if user.id == current_user.id:
+        login_user(user, fresh=True)
 
 
 @bp.get("/users")
@@ -27,10 +44,12 @@ def users():
 def create_user():
     form = UserForm()
     if form.validate_on_submit():
-        user = services.save_user(form, None)
-        db.session.commit()
-        flash(_("User %(name)s created.", name=user.username), "success")
-        return redirect(url_for("admin.users"))
+        with service_errors(form) as outcome:
+            user = services.save_user(form, None, current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
     return render("admin/user_form.html", form=form, user=None)
 
 
@@ -44,28 +63,29 @@ def edit_user(user_id: int):
         form.department_id.data = user.department_id or 0
         form.language.data = user.language or ""
     if form.validate_on_submit():
-        if user.id == current_user.id and ("admin" not in form.roles.data or not form.active.data):
-            form.roles.errors.append(_("You cannot remove your own administrator role or deactivate yourself."))
-        else:
-            services.save_user(form, user)
+        with service_errors(form) as outcome:
+            services.save_user(form, user, current_user)
             db.session.commit()
+        if outcome.ok:
+            _keep_own_session(user)
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render("admin/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(prefix="reset"))
+    return render("admin/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(prefix="reset", user=user))
 
 
 @bp.post("/users/<int:user_id>/password")
 @require("admin")
 def reset_password(user_id: int):
     user = load_or_404(User, user_id)
-    form = ResetPasswordForm(prefix="reset")
+    form = ResetPasswordForm(prefix="reset", user=user)
     if form.validate_on_submit():
-        user.set_password(form.password.data)
-        user.failed_logins = 0
-        user.locked_until = None
-        db.session.commit()
-        flash(_("Password of %(name)s reset.", name=user.username), "success")
-        return redirect(url_for("admin.edit_user", user_id=user.id))
+        with service_errors(form) as outcome:
+            services.reset_password(user, form.password.data)
+            db.session.commit()
+        if outcome.ok:
+            _keep_own_session(user)
+            flash(_("Password of %(name)s reset.", name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
     edit_form = UserForm(obj=user, user=user, formdata=None)
     edit_form.roles.data = sorted(user.role_names)
     return render("admin/user_form.html", form=edit_form, user=user, reset_form=form)
@@ -76,12 +96,12 @@ def reset_password(user_id: int):
 def departments():
     form = DepartmentForm()
     if form.validate_on_submit():
-        department = Department()
-        form.populate_obj(department)
-        db.session.add(department)
-        db.session.commit()
-        flash(_("Department %(code)s added.", code=department.code), "success")
-        return redirect(url_for("admin.departments"))
+        with service_errors(form) as outcome:
+            department = services.save_department(form, None)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Department %(code)s added.", code=department.code), "success")
+            return redirect(url_for("admin.departments"))
     rows = db.session.scalars(db.select(Department).order_by(Department.code)).all()
     return render("admin/departments.html", form=form, departments=rows)
 
@@ -92,10 +112,12 @@ def edit_department(department_id: int):
     department = load_or_404(Department, department_id)
     form = DepartmentForm(obj=department, department=department)
     if form.validate_on_submit():
-        form.populate_obj(department)
-        db.session.commit()
-        flash(_("Department %(code)s saved.", code=department.code), "success")
-        return redirect(url_for("admin.departments"))
+        with service_errors(form) as outcome:
+            services.save_department(form, department)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Department %(code)s saved.", code=department.code), "success")
+            return redirect(url_for("admin.departments"))
     return render("admin/department_form.html", form=form, department=department)
 
 
@@ -119,7 +141,7 @@ def audit_log():
 @bp.get("/audit/<entity>/<entity_id>")
 def record_history(entity: str, entity_id: str):
     """The history of one record, for anyone who may view the record."""
-    model = services.model_for_table(entity)
+    model = model_for_table(entity)
     if model is None:
         abort(404)
     if not current_user.has_role("admin", "cs_manager"):
@@ -131,4 +153,5 @@ def record_history(entity: str, entity_id: str):
     entries = history_for(entity, entity_id)
     if not entries:
         abort(404)
-    return render("admin/history.html", entity=entity, entity_id=entity_id, entries=entries)
+    return render("admin/history.html", entity=entity, entity_id=entity_id, entries=entries,
+                  label=record_label(entity, entity_id, current_user))

@@ -23,7 +23,7 @@ def series_choices(*, with_blank: bool = False):
 
 def customer_choices():
     rows = db.session.scalars(db.select(Customer).order_by(Customer.code))
-    return [(0, "—")] + [(c.id, f"{c.code} · {c.name_en}") for c in rows]
+    return [(0, "—")] + [(c.id, c.choice_label) for c in rows]
 
 
 def _read_files(field) -> list[tuple[str, bytes]]:

@@ -1,11 +1,11 @@
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from ...forms import choices
-
-MIN_PASSWORD = 10
+from ...passwords import check_password
 
 
 class LoginForm(FlaskForm):
@@ -13,20 +13,20 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
-def password_rules(form, field):
-    value = field.data or ""
-    if len(value) < MIN_PASSWORD:
-        raise ValidationError(_l("Use at least %(n)s characters.", n=MIN_PASSWORD))
-    if value.isdigit() or value.isalpha():
-        raise ValidationError(_l("Mix letters with digits or symbols."))
-
-
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256), password_rules])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
         _l("Repeat new password"), validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))]
     )
+
+    def validate_new(self, field):
+        check_password(field.data, username=current_user.username, admin=current_user.has_role("admin"))
+
+    @property
+    def posted(self) -> bool:
+        """This form (not the language form on the same page) was sent."""
+        return self.is_submitted() and bool(self.new.raw_data)
 
 
 class LanguageForm(FlaskForm):

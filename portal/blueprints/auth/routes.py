@@ -1,31 +1,17 @@
 """Sign-in, sign-out and the user's own account page."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...extensions import db
 from ...i18n import refresh
-from ...web import render
+from ...web import local_path, render
 from .forms import ChangePasswordForm, LanguageForm, LoginForm
-from .services import authenticate
+from .services import authenticate, end_other_sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-def is_safe_next(target: str | None) -> bool:
-    """Only local paths are followed after sign-in."""
-    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return False
-    target = target.replace("\\", "/").strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        host = urlsplit(request.host_url)
-        return parts.scheme in {"http", "https"} and parts.netloc == host.netloc
-    return target.startswith("/") and not target.startswith("//")
 
 
 def _fresh_session() -> None:
@@ -49,14 +35,17 @@ def login():
         else:
             _fresh_session()
             login_user(user)
-            target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
+            # Only a path rebuilt from a local `next` (never the raw value): see web.local_path.
+            return redirect(local_path(request.args.get("next")) or url_for("dashboard.index"))
     return render("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    # A copy of this session's cookie (and every other session of the user) stops working too.
+    end_other_sessions(current_user)
+    db.session.commit()
     logout_user()
     _fresh_session()
     flash(_("You have signed out."), "info")
@@ -68,13 +57,16 @@ def logout():
 def account():
     form = ChangePasswordForm(prefix="pw")
     lang_form = LanguageForm(prefix="lang", language=current_user.language or "en")
-    if request.method == "POST" and "pw-new" in request.form:
+    if form.posted:
         if form.validate_on_submit():
             if not current_user.check_password(form.current.data):
                 form.current.errors.append(_("The current password is not right."))
             else:
-                current_user.set_password(form.new.data)
+                user = current_user._get_current_object()
+                user.set_password(form.new.data)
+                end_other_sessions(user)
                 db.session.commit()
+                login_user(user, fresh=True)  # this session carries the new generation and stays
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("auth.account"))
     elif request.method == "POST" and lang_form.validate_on_submit():

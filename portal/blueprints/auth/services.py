@@ -1,8 +1,8 @@
-"""Sign-in with lockout: five failures lock an account for fifteen minutes."""
+"""Sign-in with lockout (five failures lock an account for fifteen minutes) and sessions that end.
+The password policy is in portal/passwords.py (the core: admin and the CLI apply it too)."""
 from __future__ import annotations
 
 from datetime import timedelta
-
 from functools import lru_cache
 
 from flask import current_app
@@ -43,3 +43,8 @@ def authenticate(username: str, password: str) -> User | None:
     user.locked_until = None
     user.last_login_at = now
     return user
+
+
+def end_other_sessions(user: User) -> None:
+    """End every session of the user; the caller signs the current one in again if it is theirs."""
+    user.end_sessions()

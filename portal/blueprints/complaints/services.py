@@ -19,12 +19,11 @@ from ...extensions import db
 from ...pdf import render_pdf_anywhere
 from ...search import similar, similar_text
 from ...services import ServiceError, file_record, register_disposal_blocker
-from ...models import Department, User
+from ...models import Department
 from ...storage import ContentStore
 from ...timeutil import to_local, utcnow
 from ...uploads import check_upload, plain
 from ...workdays import add_workdays, working_hours_between
-from ..customers.models import Customer
 from .models import (
     ACTION_STATUSES,
     FINAL_STATES,
@@ -679,17 +678,11 @@ def complaint_figures(user) -> dict:
 
 # --- choices --------------------------------------------------------------------------------------
 
-def staff_choices(*, cs_only: bool = False, blank: bool = True):
-    users = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name, User.username))
-    out = [(u.id, u.display_name) for u in users if not cs_only or u.has_role("csr", "cs_manager")]
-    return ([(0, "—")] if blank else []) + out
+# Moved beside their models' services; re-exported here until the routes import them from there.
+from ..admin.services import staff_choices  # noqa: E402,F401
+from ..customers.services import customer_choices  # noqa: E402,F401
 
 
 def department_choices(*, blank: bool = True):
     rows = db.session.scalars(db.select(Department).order_by(Department.code))
-    return ([(0, "—")] if blank else []) + [(d.id, d.name_en) for d in rows]
-
-
-def customer_choices():
-    rows = db.session.scalars(db.select(Customer).filter(Customer.active.is_(True)).order_by(Customer.code))
-    return [(c.id, f"{c.code} · {c.name_en}") for c in rows]
+    return ([(0, "—")] if blank else []) + [(d.id, d.label) for d in rows]  # named in the user's language

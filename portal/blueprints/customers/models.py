@@ -39,6 +39,13 @@ class Customer(TimestampMixin, CreatedByMixin, db.Model):
             return self.name_zh
         return self.name_en or self.name_zh
 
+    @property
+    def choice_label(self) -> str:
+        """Both names, for drop-downs: "SINOCHEM 中化能源贸易有限公司 / Sinochem Energy Trading Co., Ltd."."""
+        if self.name_zh and self.name_en:
+            return f"{self.code} {self.name_zh} / {self.name_en}"
+        return f"{self.code} {self.name_en or self.name_zh}"
+
     def can_view(self, user) -> bool:
         return bool(user and user.is_authenticated)
 

@@ -1,11 +1,11 @@
-"""Customers: list with search-as-you-type, create, edit, contacts."""
+"""Customers: list with search-as-you-type, create, edit, contacts, and the customer's records as tabs."""
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
-from ...permissions import load_or_404, require
-from ...web import page_args, render
+from ...permissions import load_child_or_404, load_or_404, require
+from ...web import page_args, render, service_errors
 from . import services
 from .forms import ContactForm, CustomerForm
 from .models import Customer, CustomerContact
@@ -26,17 +26,28 @@ def index():
 def create():
     form = CustomerForm(csr_choices=services.csr_choices())
     if form.validate_on_submit():
-        customer = services.save_customer(form, None, current_user)
-        db.session.commit()
-        flash(_("Customer %(code)s created.", code=customer.code), "success")
-        return redirect(url_for("customers.detail", customer_id=customer.id))
+        with service_errors(form) as outcome:
+            customer = services.save_customer(form, None, current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Customer %(code)s created.", code=customer.code), "success")
+            return redirect(url_for("customers.detail", customer_id=customer.id))
     return render("customers/form.html", form=form, customer=None)
+
+
+def _detail(customer: Customer, contact_form: ContactForm):
+    """The customer's page; the tab chosen by ?tab= (a link without JavaScript, a fragment for htmx)."""
+    tabs = services.customer_tabs(customer, current_user)
+    key = request.args.get("tab", "")
+    active = next((t for t in tabs if t.key == key), tabs[0])
+    return render("customers/detail.html", fragment="customers/_tab.html", customer=customer,
+                  contact_form=contact_form, tabs=tabs, active=active)
 
 
 @bp.get("/<int:customer_id>")
 def detail(customer_id: int):
     customer = load_or_404(Customer, customer_id)
-    return render("customers/detail.html", customer=customer, contact_form=ContactForm(prefix="contact"))
+    return _detail(customer, ContactForm(prefix="contact"))
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
@@ -47,10 +58,12 @@ def edit(customer_id: int):
     if request.method == "GET":
         form.csr_id.data = customer.csr_id or 0
     if form.validate_on_submit():
-        services.save_customer(form, customer, current_user)
-        db.session.commit()
-        flash(_("Customer %(code)s saved.", code=customer.code), "success")
-        return redirect(url_for("customers.detail", customer_id=customer.id))
+        with service_errors(form) as outcome:
+            services.save_customer(form, customer, current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Customer %(code)s saved.", code=customer.code), "success")
+            return redirect(url_for("customers.detail", customer_id=customer.id))
     return render("customers/form.html", form=form, customer=customer)
 
 
@@ -60,20 +73,23 @@ def add_contact(customer_id: int):
     customer = load_or_404(Customer, customer_id, action="edit")
     form = ContactForm(prefix="contact")
     if form.validate_on_submit():
-        services.add_contact(customer, form)
-        db.session.commit()
-        flash(_("Contact added."), "success")
-        return redirect(url_for("customers.detail", customer_id=customer.id))
-    return render("customers/detail.html", customer=customer, contact_form=form)
+        with service_errors(form) as outcome:
+            services.add_contact(customer, form)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Contact added."), "success")
+            return redirect(url_for("customers.detail", customer_id=customer.id))
+    return _detail(customer, form)
 
 
 @bp.post("/<int:customer_id>/contacts/<int:contact_id>/delete")
 @require("cs_manager", "csr")
 def delete_contact(customer_id: int, contact_id: int):
-    contact = load_or_404(CustomerContact, contact_id, action="edit")
-    if contact.customer_id != customer_id:
-        return redirect(url_for("customers.detail", customer_id=customer_id))
-    db.session.delete(contact)
-    db.session.commit()
-    flash(_("Contact removed."), "success")
-    return redirect(url_for("customers.detail", customer_id=customer_id))
+    customer = load_or_404(Customer, customer_id, action="edit")
+    contact = load_child_or_404(CustomerContact, contact_id, parent=customer, action="edit")
+    with service_errors() as outcome:
+        services.remove_contact(contact)
+        db.session.commit()
+    if outcome.ok:
+        flash(_("Contact removed."), "success")
+    return redirect(url_for("customers.detail", customer_id=customer.id))

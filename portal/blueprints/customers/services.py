@@ -1,6 +1,9 @@
 """Customer domain logic: services flush, routes commit."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+
 from ...extensions import db
 from ...models import User
 from .models import Customer, CustomerContact
@@ -43,13 +46,109 @@ def add_contact(customer: Customer, form) -> CustomerContact:
     return contact
 
 
+def remove_contact(contact: CustomerContact) -> None:
+    db.session.delete(contact)
+    db.session.flush()
+
+
 def csr_choices():
     users = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name))
     return [(u.id, u.display_name) for u in users if u.has_role("csr", "cs_manager")]
 
 
-def customer_choices(*, include_blank: bool = True):
-    """(id, "CODE name") pairs for select fields in every module."""
-    rows = db.session.scalars(db.select(Customer).filter(Customer.active.is_(True)).order_by(Customer.code))
-    choices = [(c.id, f"{c.code} · {c.name_en}") for c in rows]
-    return ([(0, "—")] if include_blank else []) + choices
+def customer_choices(*, blank: bool = False, active_only: bool = True) -> list[tuple[int, str]]:
+    """(id, "CODE 中文名 / English name") pairs for the customer drop-downs of every module, by code.
+
+    Without a leading blank choice by default (forms add their own "—"); `active_only=False` for
+    filters over old records, whose customers may have left.
+    """
+    stmt = db.select(Customer).order_by(Customer.code)
+    if active_only:
+        stmt = stmt.filter(Customer.active.is_(True))
+    choices = [(c.id, c.choice_label) for c in db.session.scalars(stmt)]
+    return ([(0, "—")] if blank else []) + choices
+
+
+# --- the customer's page: what we have done for this customer, one tab per kind -------------------
+
+@dataclass
+class TabRow:
+    when: object  # date or datetime, newest first
+    ref: str
+    title: str
+    status: str
+    url: str | None
+    restricted: bool = False
+
+
+@dataclass
+class Tab:
+    key: str
+    label: str
+    rows: list[TabRow] = dc_field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+
+TAB_KEYS = ("complaints", "inquiries", "meetings", "mocs", "records")
+
+
+def _visible(rows, user) -> list:
+    return [r for r in rows if r.can_view(user)]
+
+
+def customer_tabs(customer: Customer, user) -> list[Tab]:
+    """The customer's complaints, inquiries, review meetings, MOCs and archived records, newest first,
+    each only when `user` may open it (restricted records are left out, not counted).
+
+    Reads the other domains' models only (never their services); each row is checked with its own
+    can_view, so a restriction that derives from another record (an MOC of a restricted complaint)
+    is honoured the same way as on the record's page.
+    """
+    from flask_babel import gettext as _
+
+    from ..archive.models import DESTROYED, TRANSFERRED, ArchiveRecord
+    from ..complaints.models import STATES, Complaint, Inquiry
+    from ..meetings.models import MEETING_STATUSES, ReviewMeeting
+    from ..moc.models import MOC_STATES, MocRequest
+
+    def rows(stmt):
+        return _visible(db.session.scalars(stmt).unique().all(), user)
+
+    complaints = rows(db.select(Complaint).filter_by(customer_id=customer.id)
+                      .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
+    inquiries = rows(db.select(Inquiry).filter_by(customer_id=customer.id)
+                     .order_by(Inquiry.received_at.desc(), Inquiry.id.desc()))
+    meetings = rows(db.select(ReviewMeeting).filter_by(customer_id=customer.id)
+                    .order_by(ReviewMeeting.meeting_date.desc(), ReviewMeeting.id.desc()))
+    mocs = rows(db.select(MocRequest).outerjoin(Complaint, MocRequest.complaint_id == Complaint.id)
+                .filter(db.or_(MocRequest.customer_id == customer.id, Complaint.customer_id == customer.id))
+                .order_by(MocRequest.created_at.desc(), MocRequest.id.desc()))
+    records = rows(db.select(ArchiveRecord).filter_by(customer_id=customer.id)
+                   .order_by(ArchiveRecord.record_date.desc(), ArchiveRecord.id.desc()))
+
+    def url(endpoint, **values):
+        from ...web import safe_url
+
+        return safe_url(endpoint, **values)
+
+    return [
+        Tab("complaints", _("Complaints"), [
+            TabRow(c.received_at, c.ref, c.title, str(STATES.get(c.state, c.state)),
+                   url("complaints.detail", complaint_id=c.id), c.restricted) for c in complaints]),
+        Tab("inquiries", _("Inquiries"), [
+            TabRow(i.received_at, i.ref, i.subject, _("open") if i.is_open else _("answered"),
+                   url("complaints.inquiry_detail", inquiry_id=i.id)) for i in inquiries]),
+        Tab("meetings", _("Review meetings"), [
+            TabRow(m.meeting_date, m.ref, m.location or "", str(MEETING_STATUSES.get(m.status, m.status)),
+                   url("meetings.detail", meeting_id=m.id)) for m in meetings]),
+        Tab("mocs", _("MOCs"), [
+            TabRow(m.created_at, m.ref, m.title, str(MOC_STATES.get(m.state, m.state)),
+                   url("moc.detail", moc_id=m.id)) for m in mocs]),
+        Tab("records", _("Archived records"), [
+            TabRow(r.record_date, r.reference, r.title,
+                   {DESTROYED: _("destroyed"), TRANSFERRED: _("transferred")}.get(r.status, ""),
+                   url("archive.record", record_id=r.id), r.restricted) for r in records]),
+    ]

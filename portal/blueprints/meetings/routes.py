@@ -10,7 +10,7 @@ from ...markdown import render_markdown
 from ...permissions import load_child_or_404, load_or_404, require
 from ...timeutil import local_today
 from ...web import arg_int, is_fragment_request, render, send_download, service_errors
-from ..complaints.services import staff_choices  # moves to admin services (complaints re-exports it meanwhile)
+from ..admin.services import staff_choices
 from ..customers.services import customer_choices
 from . import services
 from .forms import (

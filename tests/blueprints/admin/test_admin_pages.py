@@ -172,3 +172,16 @@ def test_renaming_a_department_to_a_used_code_is_refused(client, login):
     response = client.post(f"/admin/departments/{ops.id}", data={"code": "CSD", "name_en": "OPS"})
     assert response.status_code == 200
     assert "This code is already used." in response.get_data(as_text=True)
+
+
+def test_departments_are_named_in_the_users_language(client, login, make_user):
+    ops = Department(code="OPS", name_en="Operations Department", name_zh="操作部")
+    db.session.add(ops)
+    db.session.commit()
+    make_user("wang", "staff", department_id=ops.id)
+    admin = login("admin")
+    assert "OPS Operations Department" in client.get("/admin/users").get_data(as_text=True)
+    admin.language = "zh_Hans"
+    db.session.commit()
+    assert "OPS 操作部" in client.get("/admin/users").get_data(as_text=True)
+    assert '<option value="%d">OPS 操作部</option>' % ops.id in client.get("/admin/users/new").get_data(as_text=True)

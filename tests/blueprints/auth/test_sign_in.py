@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,13 +99,46 @@ def test_a_user_deactivated_while_signed_in_is_signed_out(client, make_user, log
 @pytest.mark.parametrize(
     "target",
     ["https://evil.example/", "//evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
-     "https:evil.example", "javascript:alert(1)", "///evil.example"],
+     "https:evil.example", "javascript:alert(1)", "///evil.example",
+     # the reported one: the check normalised a copy, the redirect used the raw value
+     "http://localhost\\@evil.example/", "http://127.0.0.1:5000\\@evil.example/", "https://localhost\\@evil.example",
+     "http://localhost@evil.example/", "http://evil.example\\@localhost/", "\\/evil.example", "/\\/evil.example",
+     "//\\evil.example", "/\x0b/evil.example", "/\n/evil.example", "/\r//evil.example", "/\x7f/evil.example",
+     "\x01//evil.example", " //evil.example", "//evil.example ", "/\u2028/evil.example", "\ufeff//evil.example",
+     "https:/evil.example", "http:///evil.example", "JavaScript:alert(1)", "java\tscript:alert(1)",
+     "data:text/html,<script>alert(1)</script>", "evil.example", "ftp://localhost/", "http://localhost:1/x"],
 )
 def test_off_site_next_is_ignored(client, make_user, target):
     make_user("alice", "csr")
     response = _sign_in(client, "alice", PASSWORD, query_string={"next": target})
     assert response.status_code == 302
+    location = response.headers["Location"]
+    # The dashboard, or at most a path of this site: no scheme, no host, nothing a browser reads as one.
+    assert location == "/" or (
+        location.startswith("/") and not location.startswith("//") and "\\" not in location
+        and all(32 < ord(c) < 127 for c in location) and "evil" not in urlsplit(location).netloc
+    ), location
+
+
+def test_the_reported_open_redirect_url_stays_on_the_site(client, make_user):
+    """The raw query string of the report: %5C is a backslash, which browsers read as a slash."""
+    make_user("alice", "csr")
+    response = client.post("/auth/login?next=http://127.0.0.1:5000%5C@evil.example/",
+                           data={"username": "alice", "password": PASSWORD})
     assert response.headers["Location"] == "/"
+
+
+def test_an_absolute_url_of_this_site_keeps_only_its_path_and_query(client, make_user):
+    make_user("alice", "csr")
+    response = _sign_in(client, "alice", PASSWORD, query_string={"next": "http://localhost/customers/?q=ACME#frag"})
+    assert response.headers["Location"] == "/customers/?q=ACME"
+
+
+def test_a_chinese_next_path_is_followed_percent_encoded(client, make_user):
+    make_user("alice", "csr")
+    response = _sign_in(client, "alice", PASSWORD, query_string={"next": "/customers/?q=中化"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/customers/?q=%E4%B8%AD%E5%8C%96"
 
 
 @pytest.mark.parametrize("target", ["/customers/?q=ACME", "/auth/account"])
