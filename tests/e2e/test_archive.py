@@ -65,3 +65,28 @@ def test_file_approve_execute_and_download_the_certificate(page, browser, live_s
     download.save_as(target)
     assert target.read_bytes()[:5] == b"%PDF-"
     assert download.suggested_filename == f"{number}-destruction-certificate.pdf"
+
+
+def test_record_page_polls_until_the_text_is_extracted(page, live_app, sign_in):
+    """Filed now, extracted later: the record page says so and updates itself (htmx) when the text is in."""
+    from portal.blueprints.archive import extract
+
+    live_app.config["ARCHIVE_EXTRACT_MODE"] = "command"  # nothing extracts until the test says so
+    try:
+        sign_in(page, "records")
+        page.goto("/archive/file")
+        page.set_input_files("#files", files=[{"name": "tank-note.txt", "mimeType": "text/plain",
+                                               "buffer": b"Numbat tank cleaning note"}])
+        value = page.locator("#series_id option", has_text="CS-11 ·").first.get_attribute("value")
+        page.select_option("#series_id", value=value)
+        page.fill("#title", "Tank cleaning note")
+        page.fill("#record_date", "2026-03-02")
+        page.click("form button[type=submit]:has-text('File')")
+        page.wait_for_url(re.compile(r"/archive/records/\d+$"))
+        assert page.locator("#extraction").inner_text().startswith("text being extracted")
+        assert extract.run_pending(live_app) >= 1
+        page.wait_for_selector("#extraction:has-text('Text extracted')")  # swapped in by the poll, no reload
+        page.reload()
+        assert "Numbat tank cleaning note" in page.content()
+    finally:
+        live_app.config["ARCHIVE_EXTRACT_MODE"] = "thread"

@@ -8,9 +8,9 @@ from portal.extensions import db
 from portal.models import User
 from portal.search.store import _rows_stmt
 
-# Records filed in the archive from a restricted complaint: the index follows the complaint (acl of
-# both); until ArchiveRecord.can_view also asks the source record, can_view lets in more than the acl.
-NARROWER_THAN_CAN_VIEW = {"record"}
+# Kinds whose index acl may be narrower than can_view (none: records filed from another record follow
+# that record's visibility both in the index and on their own pages).
+NARROWER_THAN_CAN_VIEW: set[str] = set()
 
 
 def test_the_index_acl_of_every_record_matches_can_view(demo_app):

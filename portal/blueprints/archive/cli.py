@@ -5,10 +5,12 @@ import sys
 from datetime import date
 
 import click
+from flask import current_app
 
 from ...audit import acting_as
 from ...extensions import db
-from . import services
+from ...web import parse_date, parse_int
+from . import extract, services
 from .models import DisposalBatch
 from .plan import import_plan
 from .routes import bp
@@ -17,10 +19,10 @@ from .routes import bp
 def _parse_date(value: str | None) -> date:
     if not value:
         return services.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-06-30") from None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-06-30 (years 1900 to 2999)")
+    return parsed
 
 
 @bp.cli.command("import-plan")
@@ -53,6 +55,14 @@ def schedule_command(as_of):
     click.echo(f"{len(items)} record(s) due as of {when.isoformat()}: {due} ready, {len(items) - due} skipped")
 
 
+@bp.cli.command("extract")
+def extract_command():
+    """Extract the text of every record still waiting for it (e.g. after a restart); safe beside a running portal."""
+    pending = services.pending_extraction_ids()
+    done = extract.run_pending(current_app._get_current_object(), pending)
+    click.echo(f"{done} of {len(pending)} record(s) waiting for their text extracted")
+
+
 @bp.cli.command("verify")
 def verify_command():
     """Recompute the sha256 of every archived file; exit 1 when any is missing or altered."""
@@ -72,8 +82,8 @@ def verify_command():
 def dispose_command(batch_number, dry_run):
     """Execute an approved disposal batch (idempotent: a rerun finishes an interrupted batch)."""
     batch = db.session.scalar(db.select(DisposalBatch).filter_by(number=batch_number))
-    if batch is None and batch_number.isdigit():
-        batch = db.session.get(DisposalBatch, int(batch_number))
+    if batch is None and parse_int(batch_number, min=1) is not None:
+        batch = db.session.get(DisposalBatch, parse_int(batch_number, min=1))
     if batch is None:
         raise click.ClickException(f"no disposal batch {batch_number}")
     try:

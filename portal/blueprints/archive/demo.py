@@ -22,19 +22,25 @@ PRODUCTS = ["gasoil 柴油", "gasoline 汽油", "naphtha 石脑油", "methanol �
 
 def minimal_pdf(lines: list[str]) -> bytes:
     """A small valid PDF with a text layer (ASCII lines), written without a PDF library."""
+    return pages_pdf([lines])
+
+
+def pages_pdf(pages: list[list[str]]) -> bytes:
+    """A valid PDF of several pages, each with its text layer (ASCII lines)."""
     def esc(s: str) -> str:
         return s.encode("ascii", "replace").decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
-    ops = ["BT /F1 11 Tf 60 780 Td 14 TL"] + [f"({esc(line)}) '" for line in lines] + ["ET"]
-    content = "\n".join(ops).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
+    n = len(pages)
+    font = 3 + 2 * n  # object number of the one font
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode()]
+    for i, lines in enumerate(pages):
+        ops = ["BT /F1 11 Tf 60 780 Td 14 TL"] + [f"({esc(line)}) '" for line in lines] + ["ET"]
+        content = "\n".join(ops).encode("latin-1")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {4 + 2 * i} 0 R "
+                       f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode())
+        objects.append(b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

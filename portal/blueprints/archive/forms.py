@@ -1,17 +1,17 @@
 """Archive forms: filing, metadata, versions, holds, plan import, batches. All validation of input is here."""
 from __future__ import annotations
 
-from flask import request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from ...extensions import db
 from ...forms import choices
 from ..customers.models import Customer
-from .filetypes import plain
+from ...web import INT_MAX
 from .models import EVENT, Series
 
 
@@ -35,19 +35,24 @@ def _read_files(field) -> list[tuple[str, bytes]]:
     return files
 
 
+def _get(model, ident):
+    """The row with this id, or None for no id, a missing one, or a number no id can be."""
+    return db.session.get(model, ident) if isinstance(ident, int) and 0 < ident <= INT_MAX else None
+
+
 class RecordMetaMixin:
     def _init_choices(self):
         self.series_id.choices = series_choices()
         self.customer_id.choices = customer_choices()
 
     def validate_series_id(self, field):
-        series = db.session.get(Series, field.data) if field.data else None
+        series = _get(Series, field.data)
         if series is None:
             raise ValidationError(_l("Choose a series of the file plan."))
         self.series = series
 
     def validate_event_date(self, field):
-        series = db.session.get(Series, self.series_id.data) if self.series_id.data else None
+        series = _get(Series, self.series_id.data)
         if field.data and self.record_date.data and field.data < self.record_date.data:
             raise ValidationError(_l("The event date cannot be before the document date."))
         if series is not None and series.trigger == EVENT and series.trigger_label and field.data is None:
@@ -66,6 +71,7 @@ class FileRecordForm(RecordMetaMixin, FlaskForm):
     event_date = DateField(_l("Event date"), validators=[Optional()], description=_l(
         "For series counted from an event (contract end, case closed, superseded): the date it happened."))
     restricted = BooleanField(_l("Restricted (only managers and the people named on it may see it)"))
+    allow_duplicate = BooleanField(_l("File it again anyway"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,17 +129,16 @@ class HoldForm(FlaskForm):
         if field.data == "record":
             ref = (self.record_ref.data or "").strip().upper()
             record = db.session.scalar(db.select(ArchiveRecord).filter_by(reference=ref)) if ref else None
-            if record is None:
-                self.record_ref.errors = list(self.record_ref.errors) + [plain(_l("No record with this reference."))]
-                raise ValidationError(_l("Name the record."))
+            if record is None or not record.can_view(current_user):  # a restricted one is not confirmed either
+                raise ValidationError(_l("No record with this reference."))
             self.target = {"record": record}
         elif field.data == "series":
-            series = db.session.get(Series, self.series_id.data) if self.series_id.data else None
+            series = _get(Series, self.series_id.data)
             if series is None:
                 raise ValidationError(_l("Choose the series."))
             self.target = {"series": series}
         else:
-            if not self.customer_id.data or db.session.get(Customer, self.customer_id.data) is None:
+            if _get(Customer, self.customer_id.data) is None:
                 raise ValidationError(_l("Choose the customer."))
             self.target = {"customer_id": self.customer_id.data}
 
@@ -164,18 +169,17 @@ class PlanImportForm(FlaskForm):
 
 class ProposeForm(FlaskForm):
     as_of = DateField(_l("Due as of"), validators=[DataRequired()])
+    record_id = SelectMultipleField(_l("Records"), coerce=int, validate_choice=False)
+    include_restricted = BooleanField(_l("Include the restricted records that are due and not skipped"))
     note = TextAreaField(_l("Note for the approver"), validators=[Optional(), Length(max=4000)])
     transfer_to = StringField(_l("Receiving party (for transfers)"), validators=[Optional(), Length(max=200)])
 
     def record_ids(self) -> list[int]:
-        out = []
-        for value in request.form.getlist("record_id"):
-            if value.isdigit():
-                out.append(int(value))
-        return out
+        return [rid for rid in (self.record_id.data or []) if 0 < rid < 2**31]
 
 
 class DecisionForm(FlaskForm):
+    decision = StringField(_l("Decision"), validators=[AnyOf(("approve", "reject"))])  # the button pressed
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
 
 
@@ -191,4 +195,4 @@ class ReviewDecisionForm(FlaskForm):
 
 
 class ExecuteForm(FlaskForm):
-    pass
+    dry_run = BooleanField(_l("Dry run"))

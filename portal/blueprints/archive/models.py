@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
 from ...models import CreatedByMixin, RestrictedMixin, TimestampMixin, User, UTCDateTime
+from ...search.registry import row_for_key, source_of_key
 from ...timeutil import utcnow
 
 # Retention kinds
@@ -100,6 +101,7 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     """A declared record: metadata here, content in immutable content-addressed files."""
 
     __tablename__ = "archive_record"
+    __audit_exclude__ = {"extracted_text", "extraction_started_at"}  # derived from the files, not a change of record
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
@@ -117,6 +119,10 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     extracted_text: Mapped[str] = mapped_column(Text, default="", nullable=False)
     extraction_failed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     extraction_note: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    # pending | running (after the commit, see extract.py) | done | none | truncated | failed | refused
+    extraction_state: Mapped[str] = mapped_column(String(20), default="done", server_default="done", nullable=False,
+                                                  index=True)
+    extraction_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE, nullable=False, index=True)
     transferred_to: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     disposed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
@@ -142,6 +148,20 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ACTIVE
+
+    def source_record(self):
+        """The record this one was filed from (the complaint of an 8D report), when it still exists."""
+        key = source_of_key(self.source_key)
+        return row_for_key(key) if key else None
+
+    def can_view(self, user) -> bool:
+        """Its own restriction, and the restriction of the record it was filed from: an 8D report of a
+        complaint restricted after filing is seen only by who may see the complaint."""
+        if not super().can_view(user):
+            return False
+        source = self.source_record()
+        check = getattr(source, "can_view", None)
+        return check is None or bool(check(user))
 
     def can_edit(self, user) -> bool:
         return bool(

@@ -1,11 +1,11 @@
 """Retention report: per series, records held, due this quarter, overdue, on hold; XLSX export."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 
 from ...extensions import db
+from ...xlsx import workbook_bytes
 from . import services
 from .models import ACTIVE, ArchiveRecord, Series
 
@@ -62,31 +62,23 @@ def retention_report(as_of: date) -> tuple[list[Row], Row]:
     return out, totals
 
 
-def retention_report_xlsx(as_of: date) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+REPORT_HEADER = ("Series / 类别", "Title", "标题", "Retention / 保管期限", "Trigger / 起算", "Disposition / 处置",
+                 "Records / 在库", "Due this quarter / 本季到期", "Overdue / 逾期", "On hold / 冻结",
+                 "Permanent / 永久", "Disposed / 已处置")
 
+
+def retention_report_sheets(as_of: date) -> list[tuple[str, tuple, list]]:
+    """The retention report as sheets for portal.xlsx (the one XLSX writer: text is never a formula)."""
     rows, totals = retention_report(as_of)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Retention"
-    ws.append([f"Retention report as of {as_of.isoformat()} / 保管期限报告"])
-    ws["A1"].font = Font(bold=True)
-    header = ["Series / 类别", "Title", "标题", "Retention / 保管期限", "Trigger / 起算", "Disposition / 处置",
-              "Records / 在库", "Due this quarter / 本季到期", "Overdue / 逾期", "On hold / 冻结",
-              "Permanent / 永久", "Disposed / 已处置"]
-    ws.append(header)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
+    body = []
     for r in rows:
         s = r.series
-        ws.append([s.code, s.title_en, s.title_zh, s.retention_text, s.trigger_label or s.trigger, s.disposition,
-                   r.total, r.due_quarter, r.overdue, r.on_hold, r.permanent, r.disposed])
-    ws.append(["Total / 合计", "", "", "", "", "", totals.total, totals.due_quarter, totals.overdue, totals.on_hold,
-               totals.permanent, totals.disposed])
-    for column, width in zip("ABCDEFGHIJKL", (12, 40, 24, 18, 22, 12, 10, 14, 10, 10, 10, 10)):
-        ws.column_dimensions[column].width = width
-    ws.freeze_panes = "A3"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        body.append([s.code, s.title_en, s.title_zh, s.retention_text, s.trigger_label or s.trigger, s.disposition,
+                     r.total, r.due_quarter, r.overdue, r.on_hold, r.permanent, r.disposed])
+    body.append(["Total / 合计", "", "", "", "", "", totals.total, totals.due_quarter, totals.overdue, totals.on_hold,
+                 totals.permanent, totals.disposed])
+    return [(f"Retention {as_of.isoformat()}", REPORT_HEADER, body)]
+
+
+def retention_report_xlsx(as_of: date) -> bytes:
+    return workbook_bytes(retention_report_sheets(as_of))

@@ -1,255 +1,196 @@
 """Archive pages: records, filing, file plan, schedule, holds, disposal batches, report, fixity."""
 from __future__ import annotations
 
-from datetime import date
+import io
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...audit import history_for
-from ...extensions import db
-from ...permissions import load_or_404, require
-from ...web import page_args, render
+from ...extensions import db, htmx
+from ...permissions import load_child_or_404, load_or_404, require
+from ...services import register_filer
+from ...web import arg_date, arg_int, message_text, page_args, render, send_download, service_errors
+from ...xlsx import workbook_response
+from . import extract, reports, services
+from .forms import (
+    DecisionForm, ExecuteForm, FileRecordForm, HoldForm, MetadataForm, PlanImportForm, ProposeForm, RecordHoldForm,
+    ReleaseForm, ReviewDecisionForm, VersionForm, customer_choices, series_choices,
+)
+from .models import ArchiveRecord, DisposalBatch, DisposalItem, Hold, RecordFile, Series
+from .plan import import_plan as do_import
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 OFFICERS = ("records_officer", "cs_manager")
 
 
-def _services():
-    from . import services
-
-    return services
-
-
-def _visible(stmt):
-    """Restricted records only for managers and the people named on them (in the query)."""
-    from .models import ArchiveRecord
-
-    if current_user.is_manager:
-        return stmt
-    return stmt.filter(db.or_(ArchiveRecord.restricted.is_(False), ArchiveRecord.created_by_id == current_user.id))
+@bp.record_once
+def _setup(state) -> None:
+    """The archive is the portal's filer (portal.services.file_record); its text is extracted after commits."""
+    register_filer(services.file_document)
+    state.app.config.setdefault("ARCHIVE_EXTRACT_MODE", "inline" if state.app.testing else "thread")
+    extract.install_listeners()
 
 
-def _as_of_arg() -> date:
-    raw = request.args.get("as_of", "")
-    try:
-        return date.fromisoformat(raw) if raw else _services().today()
-    except ValueError:
-        return _services().today()
+def _as_of():
+    return arg_date("as_of", services.today())
+
+
+def _text_arg(name: str, default: str = "") -> str:
+    return (request.args.get(name, default) or "").strip()[:100]
 
 
 # ---- records ---------------------------------------------------------------------------------
 
 @bp.get("/")
 def index():
-    from .forms import customer_choices, series_choices
-    from .models import ArchiveRecord, Series
-
-    q = request.args.get("q", "").strip()[:100]
-    series_id = request.args.get("series", type=int) or 0
-    customer_id = request.args.get("customer", type=int) or 0
-    year = request.args.get("year", type=int) or 0
-    status = request.args.get("status", "active")
-    stmt = _visible(db.select(ArchiveRecord)).order_by(ArchiveRecord.record_date.desc(), ArchiveRecord.id.desc())
-    if status in ("active", "destroyed", "transferred"):
-        stmt = stmt.filter(ArchiveRecord.status == status)
-    if series_id:
-        series = db.session.get(Series, series_id)
-        ids = _subtree_ids(series) if series else [series_id]
-        stmt = stmt.filter(ArchiveRecord.series_id.in_(ids))
-    if customer_id:
-        stmt = stmt.filter(ArchiveRecord.customer_id == customer_id)
-    if year:
-        stmt = stmt.filter(ArchiveRecord.record_date.between(date(year, 1, 1), date(year, 12, 31)))
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.filter(db.or_(ArchiveRecord.title.ilike(like), ArchiveRecord.reference.ilike(like)))
+    q = _text_arg("q")
+    series_id = arg_int("series", 0)
+    customer_id = arg_int("customer", 0)
+    year = arg_int("year", 0, min=1900, max=2999)
+    status = _text_arg("status", "active")
+    stmt = services.records_query(current_user, q=q, series_id=series_id, customer_id=customer_id, year=year,
+                                  status=status)
     page, per_page = page_args()
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
-    this_year = _services().today().year
+    this_year = services.today().year
     return render("archive/index.html", fragment="archive/_records.html", pagination=pagination, q=q,
                   series_id=series_id, customer_id=customer_id, year=year, status=status,
                   series_options=series_choices(), customer_options=customer_choices(),
                   years=list(range(this_year, this_year - 12, -1)))
 
 
-def _subtree_ids(series) -> list[int]:
-    out, stack = [], [series]
-    while stack:
-        node = stack.pop()
-        out.append(node.id)
-        stack.extend(node.children)
-    return out
-
-
 @bp.route("/file", methods=["GET", "POST"])
 def file_record():
-    from .forms import FileRecordForm
-    from .models import Series
-
-    services = _services()
     form = FileRecordForm()
-    if request.method == "GET":
+    if not form.is_submitted():
         form.record_date.data = services.today()
-        if request.args.get("series", type=int):
-            form.series_id.data = request.args.get("series", type=int)
+        form.series_id.data = arg_int("series", None) or form.series_id.data
     duplicate = None
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="files") as outcome:
             record = services.file_upload(
                 series=form.series, title=form.title.data, files=form.uploaded, user=current_user,
                 customer_id=form.customer_id.data or None, restricted=form.restricted.data,
                 record_date=form.record_date.data, event_date=form.event_date.data,
-                description=form.description.data or "",
-                allow_duplicates=request.form.get("allow_duplicate") == "1",
+                description=form.description.data or "", allow_duplicates=form.allow_duplicate.data,
             )
-        except services.DuplicateFile as exc:
-            duplicate = exc.existing if exc.existing.can_view(current_user) else None
-            form.files.errors = list(form.files.errors) + [str(exc) if duplicate else _(
-                "This file is already in the archive in a record you may not see.")]
-        except services.UploadRejected as exc:
-            form.files.errors = list(form.files.errors) + [str(exc)]
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Filed as %(ref)s.", ref=record.reference), "success")
             return redirect(url_for("archive.record", record_id=record.id))
-    if not db.session.scalar(db.select(Series.id).limit(1)):
+        if isinstance(outcome.error, services.DuplicateFile) and outcome.error.existing.can_view(current_user):
+            duplicate = outcome.error.existing
+    if services.plan_is_empty():
         flash(_("The file plan is empty: the starter plan is loaded when the first document is filed."), "info")
     return render("archive/file.html", form=form, duplicate=duplicate)
 
 
 @bp.get("/records/<int:record_id>")
 def record(record_id: int):
-    from .forms import MetadataForm, RecordHoldForm, VersionForm
-    from .models import DisposalItem
-
-    services = _services()
-    rec = load_or_404(_model("ArchiveRecord"), record_id)
-    history = history_for("archive_record", rec.id)
-    file_history = []
-    for f in rec.files:
-        file_history.extend(history_for("archive_record_file", f.id))
-    items = list(db.session.scalars(db.select(DisposalItem).filter_by(record_id=rec.id)))
+    rec = load_or_404(ArchiveRecord, record_id)
+    _resume_extraction(rec)
     return render(
-        "archive/record.html", record=rec, due=services.due_date(rec), holds=services.holds_for(rec),
-        history=sorted(history + file_history, key=lambda e: e.id), disposal_items=items,
-        version_form=VersionForm(), hold_form=RecordHoldForm(), meta_form=MetadataForm(obj=rec),
-        today=services.today(),
+        "archive/record.html", record=rec, extraction_waiting=services.extraction_waiting(rec),
+        due=services.due_date(rec), holds=services.holds_for(rec), history=services.record_history(rec),
+        disposal_items=services.disposal_items_of(rec), version_form=VersionForm(), hold_form=RecordHoldForm(),
+        meta_form=MetadataForm(obj=rec), today=services.today(),
     )
 
 
-def _model(name):
-    from . import models
+def _resume_extraction(rec: ArchiveRecord) -> None:
+    """Finish an extraction a stopped process left behind (the claim keeps two workers from both doing it)."""
+    if services.extraction_to_resume(rec):
+        extract.start(current_app._get_current_object(), [rec.id])
+        db.session.refresh(rec)
 
-    return getattr(models, name)
+
+@bp.get("/records/<int:record_id>/extraction")
+def extraction(record_id: int):
+    """The text-extraction status of a record, polled by htmx while it runs; opened directly, the record page."""
+    rec = load_or_404(ArchiveRecord, record_id)
+    if not htmx:
+        return redirect(url_for("archive.record", record_id=rec.id))
+    _resume_extraction(rec)
+    return render("archive/_extraction.html", record=rec, extraction_waiting=services.extraction_waiting(rec))
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
 def edit_record(record_id: int):
-    from .forms import MetadataForm
-
-    rec = load_or_404(_model("ArchiveRecord"), record_id, action="edit")
+    rec = load_or_404(ArchiveRecord, record_id, action="edit")
     form = MetadataForm(obj=rec)
-    if request.method == "GET":
+    if not form.is_submitted():
         form.customer_id.data = rec.customer_id or 0
     if form.validate_on_submit():
-        _services().update_metadata(
-            rec, series_id=form.series_id.data, title=form.title.data.strip(),
-            description=form.description.data or "", customer_id=form.customer_id.data or None,
-            restricted=form.restricted.data, record_date=form.record_date.data, event_date=form.event_date.data,
-        )
-        db.session.commit()
-        flash(_("Record %(ref)s saved; the change is in its history.", ref=rec.reference), "success")
-        return redirect(url_for("archive.record", record_id=rec.id))
+        with service_errors(form) as outcome:
+            services.update_metadata(
+                rec, series_id=form.series_id.data, title=form.title.data.strip(),
+                description=form.description.data or "", customer_id=form.customer_id.data or None,
+                restricted=form.restricted.data, record_date=form.record_date.data, event_date=form.event_date.data,
+            )
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Record %(ref)s saved; the change is in its history.", ref=rec.reference), "success")
+            return redirect(url_for("archive.record", record_id=rec.id))
     return render("archive/edit.html", form=form, record=rec)
 
 
 @bp.post("/records/<int:record_id>/versions")
 def add_version(record_id: int):
-    from .forms import VersionForm
-
-    services = _services()
-    rec = load_or_404(_model("ArchiveRecord"), record_id, action="edit")
+    rec = load_or_404(ArchiveRecord, record_id, action="edit")
     form = VersionForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form, field="files") as outcome:
             services.add_version(rec, form.uploaded, current_user)
-        except services.UploadRejected as exc:
-            form.files.errors = list(form.files.errors) + [str(exc)]
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Version %(n)s added.", n=rec.current_version), "success")
             return redirect(url_for("archive.record", record_id=rec.id))
-    db.session.rollback()
-    flash(" ".join(str(e) for e in form.files.errors) or _("Choose at least one file."), "error")
+    flash(" ".join(message_text(e) for e in form.files.errors) or _("Choose at least one file."), "error")
     return redirect(url_for("archive.record", record_id=rec.id))
 
 
 @bp.get("/files/<int:file_id>")
 def download(file_id: int):
-    f = load_or_404(_model("RecordFile"), file_id)
-    if f.purged_at is not None:
+    f = load_or_404(RecordFile, file_id)
+    path = services.file_path(f)
+    if path is None:
         abort(404)
-    services = _services()
-    try:
-        handle = services.store().open(f.sha256)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(handle, mimetype=f.mime, as_attachment=True, download_name=f.filename,
-                         conditional=False, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_download(path, f.filename, f.mime)
 
 
 # ---- file plan -------------------------------------------------------------------------------
 
 @bp.get("/plan")
 def plan():
-    from .forms import PlanImportForm
-    from .models import ArchiveRecord, Series
-
-    roots = list(db.session.scalars(db.select(Series).filter(Series.parent_id.is_(None)).order_by(Series.code)))
-    counts = dict(db.session.execute(db.select(ArchiveRecord.series_id, db.func.count(ArchiveRecord.id))
-                                     .filter(ArchiveRecord.status == "active").group_by(ArchiveRecord.series_id)).all())
-    plans = sorted({s.plan for s in db.session.scalars(db.select(Series))})
-    return render("archive/plan.html", roots=roots, counts=counts, plans=plans, form=PlanImportForm(), result=None)
+    counts, hidden = services.record_counts(current_user)
+    return render("archive/plan.html", roots=services.root_series(), counts=counts, hidden=hidden,
+                  plans=services.plan_names(), form=PlanImportForm(), result=None)
 
 
 @bp.post("/plan/import")
 @require("records_officer")
 def import_plan():
-    from .forms import PlanImportForm
-    from .plan import import_plan as do_import
-
     form = PlanImportForm()
     result = None
     if form.validate_on_submit():
-        import io
-
         result = do_import(io.StringIO(form.text), plan_name=form.filename[:80])
         db.session.commit()
         flash(_("%(n)s series loaded, %(e)s row(s) not understood.", n=result.loaded, e=len(result.errors)),
               "success" if not result.errors else "warning")
-    from .models import Series
-
-    roots = list(db.session.scalars(db.select(Series).filter(Series.parent_id.is_(None)).order_by(Series.code)))
-    return render("archive/plan.html", roots=roots, counts={}, plans=[], form=form, result=result)
+    counts, hidden = services.record_counts(current_user)
+    return render("archive/plan.html", roots=services.root_series(), counts=counts, hidden=hidden,
+                  plans=services.plan_names(), form=form, result=result)
 
 
 @bp.get("/series/<int:series_id>")
 def series(series_id: int):
-    from .models import ArchiveRecord
-
-    s = load_or_404(_model("Series"), series_id)
+    s = load_or_404(Series, series_id)
     page, per_page = page_args()
-    stmt = _visible(db.select(ArchiveRecord)).filter(ArchiveRecord.series_id == s.id)\
-        .order_by(ArchiveRecord.record_date.desc())
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
-    holds = [h for h in _services().active_holds() if h.series_id == s.id]
-    return render("archive/series.html", series=s, pagination=pagination, holds=holds)
+    pagination = db.paginate(services.series_records_query(s, current_user), page=page, per_page=per_page,
+                             error_out=False)
+    return render("archive/series.html", series=s, pagination=pagination, holds=services.holds_on_series(s))
 
 
 # ---- schedule and holds ----------------------------------------------------------------------
@@ -257,54 +198,44 @@ def series(series_id: int):
 @bp.get("/schedule")
 @require(*OFFICERS)
 def schedule():
-    from .forms import ProposeForm
-
-    as_of = _as_of_arg()
-    items = _services().schedule(as_of)
+    as_of = _as_of()
+    items, hidden = services.split_visible(services.schedule(as_of), current_user)
     form = ProposeForm(formdata=None, as_of=as_of)
-    return render("archive/schedule.html", items=items, as_of=as_of, form=form)
+    return render("archive/schedule.html", items=items, hidden=hidden, as_of=as_of, form=form)
+
+
+def _holds_page(form):
+    return render("archive/holds.html", active=services.active_holds(), released=services.released_holds(),
+                  form=form)
 
 
 @bp.get("/holds")
 @require(*OFFICERS)
 def holds():
-    from .forms import HoldForm
-    from .models import Hold
-
-    active = _services().active_holds()
-    released = list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_not(None))
-                                       .order_by(Hold.released_at.desc()).limit(50)))
-    return render("archive/holds.html", active=active, released=released, form=HoldForm())
+    return _holds_page(HoldForm())
 
 
 @bp.post("/holds")
 @require(*OFFICERS)
 def place_hold():
-    from .forms import HoldForm
-    from .models import Hold
-
     form = HoldForm()
     if form.validate_on_submit():
-        hold = _services().place_hold(user=current_user, reason=form.reason.data, **form.target)
+        hold = services.place_hold(user=current_user, reason=form.reason.data, **form.target)
         db.session.commit()
         flash(_("Hold placed."), "success")
         if hold.record_id:
             return redirect(url_for("archive.record", record_id=hold.record_id))
         return redirect(url_for("archive.holds"))
-    active = _services().active_holds()
-    released = list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_not(None)).limit(50)))
-    return render("archive/holds.html", active=active, released=released, form=form)
+    return _holds_page(form)
 
 
 @bp.post("/records/<int:record_id>/hold")
 @require(*OFFICERS)
 def hold_record(record_id: int):
-    from .forms import RecordHoldForm
-
-    rec = load_or_404(_model("ArchiveRecord"), record_id)
+    rec = load_or_404(ArchiveRecord, record_id)
     form = RecordHoldForm()
     if form.validate_on_submit():
-        _services().place_hold(user=current_user, reason=form.reason.data, record=rec)
+        services.place_hold(user=current_user, reason=form.reason.data, record=rec)
         db.session.commit()
         flash(_("Hold placed."), "success")
     else:
@@ -315,12 +246,10 @@ def hold_record(record_id: int):
 @bp.route("/holds/<int:hold_id>/release", methods=["GET", "POST"])
 @require(*OFFICERS)
 def release_hold(hold_id: int):
-    from .forms import ReleaseForm
-
-    hold = load_or_404(_model("Hold"), hold_id, action="edit")
+    hold = load_or_404(Hold, hold_id, action="edit")
     form = ReleaseForm()
     if form.validate_on_submit():
-        _services().release_hold(hold, user=current_user, note=form.note.data)
+        services.release_hold(hold, user=current_user, note=form.note.data)
         db.session.commit()
         flash(_("Hold released; the release is in the audit trail."), "success")
         return redirect(url_for("archive.holds"))
@@ -332,44 +261,35 @@ def release_hold(hold_id: int):
 @bp.get("/batches")
 @require(*OFFICERS)
 def batches():
-    from .models import DisposalBatch
-
     page, per_page = page_args()
-    pagination = db.paginate(db.select(DisposalBatch).order_by(DisposalBatch.id.desc()), page=page,
-                             per_page=per_page, error_out=False)
+    pagination = db.paginate(services.batches_query(), page=page, per_page=per_page, error_out=False)
     return render("archive/batches.html", pagination=pagination)
 
 
 @bp.post("/batches")
 @require("records_officer")
 def propose():
-    from .forms import ProposeForm
-
-    services = _services()
     form = ProposeForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             batch = services.propose_batch(user=current_user, record_ids=form.record_ids(), as_of=form.as_of.data,
-                                           note=form.note.data or "", transfer_to=form.transfer_to.data or "")
-        except services.DisposalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+                                           note=form.note.data or "", transfer_to=form.transfer_to.data or "",
+                                           include_restricted=form.include_restricted.data)
             db.session.commit()
+        if outcome.ok:
             flash(_("Disposal batch %(number)s proposed; a manager must approve it.", number=batch.number), "success")
             return redirect(url_for("archive.batch", batch_id=batch.id))
     as_of = form.as_of.data or services.today()
-    return render("archive/schedule.html", items=services.schedule(as_of), as_of=as_of, form=form)
+    items, hidden = services.split_visible(services.schedule(as_of), current_user)
+    return render("archive/schedule.html", items=items, hidden=hidden, as_of=as_of, form=form)
 
 
 def _batch_page(batch, *, plan=None, review_forms=None, status=200):
-    from .forms import DecisionForm, ExecuteForm, ReviewDecisionForm
-
     forms = review_forms or {}
     for item in batch.items:
         if item.action == "review" and item.id not in forms:
-            forms[item.id] = ReviewDecisionForm(formdata=None, prefix=f"r{item.id}", decision=item.review_decision or "extend",
-                                                until=item.review_until)
+            forms[item.id] = ReviewDecisionForm(formdata=None, prefix=f"r{item.id}",
+                                                decision=item.review_decision or "extend", until=item.review_until)
     return render("archive/batch.html", batch=batch, plan=plan, review_forms=forms, decision_form=DecisionForm(),
                   execute_form=ExecuteForm()), status
 
@@ -377,27 +297,20 @@ def _batch_page(batch, *, plan=None, review_forms=None, status=200):
 @bp.get("/batches/<int:batch_id>")
 @require(*OFFICERS)
 def batch(batch_id: int):
-    b = load_or_404(_model("DisposalBatch"), batch_id)
-    return _batch_page(b)
+    return _batch_page(load_or_404(DisposalBatch, batch_id))
 
 
 @bp.post("/batches/<int:batch_id>/decide")
 @require("cs_manager")
 def decide(batch_id: int):
-    from .forms import DecisionForm
-
-    services = _services()
-    b = load_or_404(_model("DisposalBatch"), batch_id, action="edit")
+    b = load_or_404(DisposalBatch, batch_id, action="edit")
     form = DecisionForm()
-    approve = request.form.get("decision") == "approve"
     if form.validate_on_submit():
-        try:
+        approve = form.decision.data == "approve"
+        with service_errors() as outcome:
             services.decide_batch(b, user=current_user, approve=approve, note=form.note.data or "")
-        except services.DisposalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Batch %(number)s approved.", number=b.number) if approve
                   else _("Batch %(number)s rejected.", number=b.number), "success")
     return redirect(url_for("archive.batch", batch_id=b.id))
@@ -406,23 +319,15 @@ def decide(batch_id: int):
 @bp.post("/batches/<int:batch_id>/items/<int:item_id>/review")
 @require("records_officer")
 def review_item(batch_id: int, item_id: int):
-    from .forms import ReviewDecisionForm
-
-    services = _services()
-    b = load_or_404(_model("DisposalBatch"), batch_id, action="edit")
-    item = next((i for i in b.items if i.id == item_id), None)
-    if item is None:
-        abort(404)
+    b = load_or_404(DisposalBatch, batch_id, action="edit")
+    item = load_child_or_404(DisposalItem, item_id, parent=b, action="edit")
     form = ReviewDecisionForm(prefix=f"r{item.id}")
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             services.record_review_decision(item, decision=form.decision.data, until=form.until.data,
                                             note=form.note.data or "")
-        except services.DisposalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
+        if outcome.ok:
             flash(_("Decision recorded for %(ref)s.", ref=item.reference), "success")
             return redirect(url_for("archive.batch", batch_id=b.id))
     return _batch_page(b, review_forms={item.id: form})
@@ -431,20 +336,16 @@ def review_item(batch_id: int, item_id: int):
 @bp.post("/batches/<int:batch_id>/execute")
 @require("records_officer")
 def execute(batch_id: int):
-    from .forms import ExecuteForm
-
-    services = _services()
-    b = load_or_404(_model("DisposalBatch"), batch_id, action="edit")
+    b = load_or_404(DisposalBatch, batch_id, action="edit")
     form = ExecuteForm()
-    dry_run = request.form.get("dry_run") == "1"
     if not form.validate_on_submit():
         abort(400)
-    try:
+    dry_run = form.dry_run.data
+    # The one route that commits more than once: after each item (see the README, "Disposal runs").
+    with service_errors() as outcome:
         steps = services.execute_batch(b, user=current_user, dry_run=dry_run,
                                        checkpoint=None if dry_run else db.session.commit)
-    except services.DisposalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not outcome.ok:
         return redirect(url_for("archive.batch", batch_id=b.id))
     if dry_run:
         db.session.rollback()
@@ -458,7 +359,7 @@ def execute(batch_id: int):
 @bp.get("/batches/<int:batch_id>/certificate")
 @require(*OFFICERS)
 def certificate(batch_id: int):
-    b = load_or_404(_model("DisposalBatch"), batch_id)
+    b = load_or_404(DisposalBatch, batch_id)
     if b.certificate is None or not b.certificate.current_files:
         abort(404)
     return redirect(url_for("archive.download", file_id=b.certificate.current_files[0].id))
@@ -469,9 +370,7 @@ def certificate(batch_id: int):
 @bp.get("/report")
 @require(*OFFICERS)
 def report():
-    from . import reports
-
-    as_of = _as_of_arg()
+    as_of = _as_of()
     rows, totals = reports.retention_report(as_of)
     return render("archive/report.html", rows=rows, totals=totals, as_of=as_of)
 
@@ -479,22 +378,11 @@ def report():
 @bp.get("/report.xlsx")
 @require(*OFFICERS)
 def report_xlsx():
-    import io
-
-    from . import reports
-
-    as_of = _as_of_arg()
-    data = reports.retention_report_xlsx(as_of)
-    response = send_file(io.BytesIO(data), as_attachment=True, download_name=f"retention-report-{as_of.isoformat()}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    as_of = _as_of()
+    return workbook_response(f"retention-report-{as_of.isoformat()}.xlsx", reports.retention_report_sheets(as_of))
 
 
 @bp.get("/fixity")
 @require(*OFFICERS)
 def fixity():
-    from .models import FixityRun
-
-    runs = list(db.session.scalars(db.select(FixityRun).order_by(FixityRun.id.desc()).limit(20)))
-    return render("archive/fixity.html", runs=runs)
+    return render("archive/fixity.html", runs=services.fixity_runs())

@@ -5,20 +5,23 @@ Services flush, never commit; every function that depends on the date takes ``to
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ...audit import history_for
 from ...extensions import db
-from ...storage import ContentStore, sanitise_filename
+from ...pdf import render_pdf_anywhere
+from ...services import ServiceError, disposal_blockers, register_disposal_blocker
+from ...storage import ContentStore, sha256_bytes
 from ...timeutil import local_today, to_local, utcnow
-from . import filetypes
-from .filetypes import UploadRejected
+from ...uploads import Detected, UploadRejected, inspect_upload, plain
+from . import extract
 from .models import (
     ACTIVE, CALENDAR_YEAR_END, EVENT, FILED, FISCAL_YEAR_END, PERMANENT, RETAIN, UNTIL_EVENT, ArchiveRecord,
-    Hold, RecordFile, Series,
+    DisposalBatch, DisposalItem, FixityRun, Hold, RecordFile, Series,
 )
 from .plan import ensure_starter_plan
 
@@ -49,9 +52,6 @@ KIND_SERIES: dict[str, str] = {
     "correspondence": "CS-11",
     "document": "CS-11",
 }
-
-MAX_EXTRACTED_CHARS = 500_000
-
 
 class DuplicateFile(UploadRejected):
     """The same content is already filed; ``existing`` is the record holding it."""
@@ -97,25 +97,102 @@ def _next_reference(year: int) -> str:
 class _Prepared:
     filename: str
     data: bytes
-    detected: filetypes.Detected
+    detected: Detected
     sha: str
 
 
 def _prepare(files: list[tuple[str, bytes]]) -> list[_Prepared]:
+    """Every file through the portal's one upload policy (portal.uploads), then its checksum."""
     if not files:
         raise UploadRejected(_l("Choose at least one file."))
-    from ...storage import sha256_bytes
-
     out = []
-    max_bytes = int(current_app.config.get("MAX_UPLOAD_MB", 25)) * 1024 * 1024
     for raw_name, data in files:
-        name = sanitise_filename(raw_name or "file")
-        if len(data) > max_bytes:
-            raise UploadRejected(_l("%(name)s is larger than the limit of %(mb)s MB.", name=name,
-                                    mb=current_app.config.get("MAX_UPLOAD_MB")))
-        detected = filetypes.detect(name, data)
+        name, detected = inspect_upload(raw_name, data)
         out.append(_Prepared(name, data, detected, sha256_bytes(data)))
     return out
+
+
+def visible_records(stmt, user):
+    """Restricted records only for managers and the people named on them, in the query itself."""
+    if user.is_manager:
+        return stmt
+    return stmt.filter(db.or_(ArchiveRecord.restricted.is_(False), ArchiveRecord.created_by_id == user.id))
+
+
+def records_query(user, *, q: str = "", series_id: int = 0, customer_id: int = 0, year: int = 0,
+                  status: str = "active"):
+    """The records list with its filters, newest first, restricted ones only for who may see them."""
+    stmt = visible_records(db.select(ArchiveRecord), user).order_by(ArchiveRecord.record_date.desc(),
+                                                                     ArchiveRecord.id.desc())
+    if status in ("active", "destroyed", "transferred"):
+        stmt = stmt.filter(ArchiveRecord.status == status)
+    if series_id:
+        series = db.session.get(Series, series_id)
+        stmt = stmt.filter(ArchiveRecord.series_id.in_(subtree_ids(series) if series else [series_id]))
+    if customer_id:
+        stmt = stmt.filter(ArchiveRecord.customer_id == customer_id)
+    if year:
+        stmt = stmt.filter(ArchiveRecord.record_date.between(date(year, 1, 1), date(year, 12, 31)))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.filter(db.or_(ArchiveRecord.title.ilike(like), ArchiveRecord.reference.ilike(like)))
+    return stmt
+
+
+def series_records_query(series: Series, user):
+    return (visible_records(db.select(ArchiveRecord), user).filter(ArchiveRecord.series_id == series.id)
+            .order_by(ArchiveRecord.record_date.desc(), ArchiveRecord.id.desc()))
+
+
+def subtree_ids(series: Series) -> list[int]:
+    out, stack = [], [series]
+    while stack:
+        node = stack.pop()
+        out.append(node.id)
+        stack.extend(node.children)
+    return out
+
+
+def root_series() -> list[Series]:
+    return list(db.session.scalars(db.select(Series).filter(Series.parent_id.is_(None)).order_by(Series.code)))
+
+
+def plan_names() -> list[str]:
+    return sorted(set(db.session.scalars(db.select(Series.plan).distinct())))
+
+
+def plan_is_empty() -> bool:
+    return db.session.scalar(db.select(Series.id).limit(1)) is None
+
+
+def record_history(record: ArchiveRecord) -> list:
+    """The audit trail of the record and of its files, in order."""
+    entries = history_for("archive_record", record.id)
+    for f in record.files:
+        entries.extend(history_for("archive_record_file", f.id))
+    return sorted(entries, key=lambda e: e.id)
+
+
+def disposal_items_of(record: ArchiveRecord) -> list:
+    return list(db.session.scalars(db.select(DisposalItem).filter_by(record_id=record.id).order_by(DisposalItem.id)))
+
+
+def file_path(f: RecordFile):
+    """Where the content of a file is, or None when it was destroyed or is missing."""
+    if f.purged_at is not None:
+        return None
+    path = store().path_for(f.sha256)
+    return path if path.is_file() else None
+
+
+def record_counts(user) -> tuple[dict[int, int], dict[int, int]]:
+    """Active records per series: those the user may open, and the restricted ones they may not."""
+    stmt = (db.select(ArchiveRecord.series_id, db.func.count(ArchiveRecord.id))
+            .filter(ArchiveRecord.status == ACTIVE).group_by(ArchiveRecord.series_id))
+    visible = dict(db.session.execute(visible_records(stmt, user)).all())
+    everything = dict(db.session.execute(stmt).all())
+    hidden = {sid: n - visible.get(sid, 0) for sid, n in everything.items() if n > visible.get(sid, 0)}
+    return visible, hidden
 
 
 def find_duplicate(sha: str, *, exclude_record_id: int | None = None) -> ArchiveRecord | None:
@@ -127,27 +204,107 @@ def find_duplicate(sha: str, *, exclude_record_id: int | None = None) -> Archive
 
 
 def _attach(record: ArchiveRecord, prepared: list[_Prepared], version: int, user) -> None:
+    """Store the files and add them as a version; their text is extracted after the commit."""
     content = store()
-    texts, notes, failed = [], [], False
     for item in prepared:
         content.put(item.data)
-        ok = True
-        try:
-            text = filetypes.extract_text(item.detected, item.data)
-        except filetypes.ExtractionFailed as exc:
-            text, ok, failed = None, False, True
-            notes.append(f"{item.filename}: {exc}")
-        if text:
-            texts.append(text)
-        elif ok and text is None:
-            notes.append(f"{item.filename}: {item.detected.label} has no text to extract")
         record.files.append(RecordFile(
             version=version, filename=item.filename, sha256=item.sha, size=len(item.data),
-            mime=item.detected.mime, extraction_ok=ok, created_by_id=getattr(user, "id", None),
+            mime=item.detected.mime, extraction_ok=True, created_by_id=getattr(user, "id", None),
         ))
-    record.extracted_text = "\n\n".join(texts)[:MAX_EXTRACTED_CHARS]
-    record.extraction_failed = failed
+    record.extraction_state = extract.PENDING
+    record.extraction_started_at = None
+
+
+def _queue_extraction(record: ArchiveRecord) -> None:
+    db.session.flush()
+    extract.request_extraction(db.session, record.id)
+
+
+# ---- text extraction (after the commit: see extract.py) -------------------------------------
+
+EXTRACTION_STALE = timedelta(minutes=10)  # a claim older than this was left by a stopped worker
+
+
+def pending_extraction_ids() -> list[int]:
+    """Records waiting for their text, and those a stopped worker left half done."""
+    stale = utcnow() - EXTRACTION_STALE
+    return list(db.session.scalars(
+        db.select(ArchiveRecord.id).filter(db.or_(
+            ArchiveRecord.extraction_state == extract.PENDING,
+            db.and_(ArchiveRecord.extraction_state == extract.RUNNING, ArchiveRecord.extraction_started_at < stale),
+        )).order_by(ArchiveRecord.id)
+    ))
+
+
+def claim_extraction(record_id: int) -> bool:
+    """Take a pending (or abandoned) record for extraction; False when another worker has it."""
+    now = utcnow()
+    result = db.session.execute(
+        db.update(ArchiveRecord).where(
+            ArchiveRecord.id == record_id,
+            db.or_(ArchiveRecord.extraction_state == extract.PENDING,
+                   db.and_(ArchiveRecord.extraction_state == extract.RUNNING,
+                           ArchiveRecord.extraction_started_at < now - EXTRACTION_STALE)),
+        ).values(extraction_state=extract.RUNNING, extraction_started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def extraction_waiting(record: ArchiveRecord) -> bool:
+    return record.extraction_state in (extract.PENDING, extract.RUNNING)
+
+
+def extraction_to_resume(record: ArchiveRecord) -> bool:
+    """Pending with nobody at it (the process that filed it stopped), or claimed by a process that stopped."""
+    if record.extraction_state == extract.PENDING:
+        return True
+    started = record.extraction_started_at
+    return record.extraction_state == extract.RUNNING and (started is None or started < utcnow() - EXTRACTION_STALE)
+
+
+def extract_record(record_id: int, limits: extract.Limits) -> ArchiveRecord | None:
+    """Extract the text of the record's current files within ``limits``; the files are kept whatever happens."""
+    record = db.session.get(ArchiveRecord, record_id)
+    if record is None:
+        return None
+    if record.status != ACTIVE:
+        record.extraction_state = extract.NONE
+        db.session.flush()
+        return record
+    content = store()
+    texts, notes, outcomes, room = [], [], [], limits.max_chars
+    for f in record.current_files:
+        if f.purged_at is not None:
+            continue
+        with content.open(f.sha256) as handle:
+            data = handle.read()
+        result = extract.extract(f.mime, data, replace(limits, max_chars=max(room, 1)))
+        outcomes.append(result.outcome)
+        f.extraction_ok = result.outcome not in (extract.FAILED, extract.REFUSED)
+        if result.text:
+            texts.append(result.text)
+            room -= len(result.text)
+        if result.note:
+            notes.append(f"{f.filename}: {result.note}")
+    outcome = extract.worst(outcomes)
+    record.extracted_text = "\n\n".join(texts)[:limits.max_chars]
+    record.extraction_state = outcome
+    record.extraction_failed = outcome in (extract.FAILED, extract.REFUSED)
     record.extraction_note = "; ".join(notes)[:300]
+    db.session.flush()
+    return record
+
+
+def extraction_crashed(record_id: int, note: str) -> None:
+    """The extractor itself broke on this record: say so, and do not try again by itself."""
+    record = db.session.get(ArchiveRecord, record_id)
+    if record is not None:
+        record.extraction_state = extract.FAILED
+        record.extraction_failed = True
+        record.extraction_note = note[:300]
+        db.session.flush()
 
 
 def _create(*, series: Series, kind: str, title: str, prepared: list[_Prepared], user, customer_id=None,
@@ -162,7 +319,7 @@ def _create(*, series: Series, kind: str, title: str, prepared: list[_Prepared],
     )
     db.session.add(record)
     _attach(record, prepared, 1, user)
-    db.session.flush()
+    _queue_extraction(record)
     return record
 
 
@@ -198,9 +355,11 @@ def file_upload(*, series: Series, title: str, files: list[tuple[str, bytes]], u
     if not allow_duplicates:
         for item in prepared:
             existing = find_duplicate(item.sha)
-            if existing is not None:
+            if existing is not None and existing.can_view(user):
                 raise DuplicateFile(_l("%(name)s is already filed as %(ref)s.", name=item.filename,
                                        ref=existing.reference), existing)
+            if existing is not None:
+                raise DuplicateFile(_l("This file is already in the archive in a record you may not see."), existing)
     return _create(series=series, kind="upload", title=title, prepared=prepared, user=user,
                    customer_id=customer_id, restricted=restricted, record_date=record_date,
                    event_date=event_date, description=description)
@@ -212,7 +371,7 @@ def add_version(record: ArchiveRecord, files: list[tuple[str, bytes]], user) -> 
         raise ValueError("only an active record can receive a new version")
     prepared = _prepare(files)
     _attach(record, prepared, record.current_version + 1, user)
-    db.session.flush()
+    _queue_extraction(record)
     return record
 
 
@@ -311,6 +470,15 @@ def active_holds() -> list[Hold]:
     return list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None)).order_by(Hold.placed_at)))
 
 
+def released_holds(limit: int = 50) -> list[Hold]:
+    return list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_not(None))
+                                   .order_by(Hold.released_at.desc()).limit(limit)))
+
+
+def holds_on_series(series: Series) -> list[Hold]:
+    return [h for h in active_holds() if h.series_id == series.id]
+
+
 class HoldIndex:
     """All active holds, to ask quickly whether a record is held (record, its series or a parent, its customer)."""
 
@@ -364,13 +532,9 @@ def release_hold(hold: Hold, *, user, note: str = "") -> Hold:
 
 # ---- schedule --------------------------------------------------------------------------------
 
-# Other modules may add reasons to skip a record, e.g. an open complaint: fn(record) -> str | None.
-SKIP_RULES: list = []
-
-
-def register_skip_rule(func):
-    SKIP_RULES.append(func)
-    return func
+# Other domains give reasons to skip a record (e.g. an open complaint of its customer) through the core
+# registry, portal.services.register_disposal_blocker; this name is kept for callers of the archive's own.
+register_skip_rule = register_disposal_blocker
 
 
 @dataclass
@@ -396,8 +560,6 @@ def action_for(record: ArchiveRecord) -> str:
 
 
 def _pending_batch_record_ids() -> dict[int, str]:
-    from .models import DisposalBatch, DisposalItem
-
     rows = db.session.execute(
         db.select(DisposalItem.record_id, DisposalBatch.number).join(DisposalBatch)
         .filter(DisposalBatch.status.in_(("proposed", "approved", "executing")), DisposalItem.state == "pending")
@@ -405,21 +567,31 @@ def _pending_batch_record_ids() -> dict[int, str]:
     return {rid: number for rid, number in rows}
 
 
-def _open_complaints_by_customer() -> dict[int, list[str]]:
-    """Customers with an open complaint: their records may be evidence, so disposal waits."""
-    try:
-        from ..complaints.models import FINAL_STATES, Complaint
-    except ImportError:  # the complaints module is optional
-        return {}
-    out: dict[int, list[str]] = {}
-    try:
-        rows = db.session.scalars(db.select(Complaint).filter(Complaint.state.not_in(FINAL_STATES)))
-        for complaint in rows:
-            out.setdefault(complaint.customer_id, []).append(complaint.ref)
-    except Exception:  # noqa: BLE001 - a schema the archive does not know must not stop the schedule
-        db.session.rollback()
-        return {}
-    return out
+@dataclass
+class HiddenDue:
+    """Due records the user may not open (restricted): counted, never named."""
+
+    total: int = 0
+    ready: int = 0      # not skipped, destroy or transfer: a proposal may include them without showing them
+    skipped: int = 0
+    review: int = 0     # due for review: only someone who may open them can appraise them
+
+
+def split_visible(items: list[DueItem], user) -> tuple[list[DueItem], HiddenDue]:
+    """The due items the user may open, and a count of the others (no reference, no title)."""
+    shown, hidden = [], HiddenDue()
+    for item in items:
+        if item.record.can_view(user):
+            shown.append(item)
+            continue
+        hidden.total += 1
+        if item.skipped:
+            hidden.skipped += 1
+        elif item.action == "review":
+            hidden.review += 1
+        else:
+            hidden.ready += 1
+    return shown, hidden
 
 
 def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None = None) -> list[DueItem]:
@@ -431,22 +603,19 @@ def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None
         stmt = stmt.filter(ArchiveRecord.series_id == series_id)
     holds = HoldIndex()
     in_batch = _pending_batch_record_ids()
-    open_complaints = _open_complaints_by_customer()
+    blockers = disposal_blockers()
     out = []
     for record in db.session.scalars(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)):
         due = due_date(record)
         if due is None or due > as_of:
             continue
-        reasons = [filetypes.plain(_l("On legal hold: %(reason)s", reason=h.reason)) for h in holds.holds_for(record)]
-        if record.customer_id in open_complaints:
-            reasons.append(filetypes.plain(_l("Open complaint of this customer: %(refs)s",
-                                              refs=", ".join(open_complaints[record.customer_id][:3]))))
+        reasons = [plain(_l("On legal hold: %(reason)s", reason=h.reason)) for h in holds.holds_for(record)]
         if record.id in in_batch:
-            reasons.append(filetypes.plain(_l("Already in disposal batch %(number)s", number=in_batch[record.id])))
-        for rule in SKIP_RULES:
-            why = rule(record)
+            reasons.append(plain(_l("Already in disposal batch %(number)s", number=in_batch[record.id])))
+        for blocker in blockers:
+            why = blocker(record)
             if why:
-                reasons.append(str(why))
+                reasons.append(plain(why))
         if reasons and not include_skipped:
             continue
         out.append(DueItem(record, due, action_for(record), reasons))
@@ -456,16 +625,14 @@ def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None
 
 # ---- disposal batches ------------------------------------------------------------------------
 
-class DisposalError(ValueError):
+class DisposalError(ServiceError):
     """A disposal step that is not allowed; str(exc) is a message for the user."""
 
     def __str__(self) -> str:
-        return filetypes.plain(self.args[0]) if self.args else ""
+        return plain(self.args[0]) if self.args else ""
 
 
 def _next_batch_number(year: int) -> str:
-    from .models import DisposalBatch
-
     prefix = f"DB-{year}-"
     last = db.session.scalar(db.select(DisposalBatch.number).filter(DisposalBatch.number.like(prefix + "%"))
                              .order_by(DisposalBatch.number.desc()).limit(1))
@@ -474,14 +641,23 @@ def _next_batch_number(year: int) -> str:
 
 
 def propose_batch(*, user, record_ids: list[int], as_of: date, note: str = "",
-                  transfer_to: str = "") -> "DisposalBatch":
-    """The records officer proposes a batch from the due list; records not due or held are refused."""
-    from .models import DisposalBatch, DisposalItem
+                  transfer_to: str = "", include_restricted: bool = False) -> DisposalBatch:
+    """The records officer proposes a batch from the due list; records not due or held are refused.
 
+    Restricted records the officer may not open are never named to them: they are chosen together,
+    with ``include_restricted`` (every one that is due for destruction or transfer and not skipped).
+    Those due for review wait for someone who may open them (an admin, or an officer named on them).
+    The approving manager sees them all.
+    """
     if not user.has_role("records_officer", "admin"):
         raise DisposalError(_l("Only the records officer proposes disposal batches."))
-    due = {item.record.id: item for item in schedule(as_of)}
+    items = schedule(as_of)
+    shown, _hidden = split_visible(items, user)
+    due = {item.record.id: item for item in shown}
     chosen = [due[rid] for rid in dict.fromkeys(record_ids) if rid in due]
+    if include_restricted:
+        chosen += [item for item in items if not item.record.can_view(user) and not item.skipped
+                   and item.action != "review"]
     if not chosen:
         raise DisposalError(_l("Choose at least one record that is due and not skipped."))
     skipped = [item.record.reference for item in chosen if item.skipped]
@@ -553,18 +729,18 @@ def _plan_item(item, holds: HoldIndex) -> PlannedStep:
         return PlannedStep(item, item.state, item.state == "skipped")
     held = holds.holds_for(record)
     if held:
-        return PlannedStep(item, filetypes.plain(_l("skip: on legal hold (%(reason)s)", reason=held[0].reason)), True)
+        return PlannedStep(item, plain(_l("skip: on legal hold (%(reason)s)", reason=held[0].reason)), True)
     if item.action == "destroy":
-        return PlannedStep(item, filetypes.plain(_l("destroy %(n)s file(s), keep a tombstone",
+        return PlannedStep(item, plain(_l("destroy %(n)s file(s), keep a tombstone",
                                                     n=len([f for f in record.files if f.purged_at is None]))))
     if item.action == "transfer":
-        return PlannedStep(item, filetypes.plain(_l("mark transferred to %(to)s", to=item.transfer_to or "-")))
+        return PlannedStep(item, plain(_l("mark transferred to %(to)s", to=item.transfer_to or "-")))
     if item.action == "review":
         if item.review_decision == "extend":
-            return PlannedStep(item, filetypes.plain(_l("keep until %(date)s", date=item.review_until.isoformat())))
+            return PlannedStep(item, plain(_l("keep until %(date)s", date=item.review_until.isoformat())))
         if item.review_decision == "destroy":
-            return PlannedStep(item, filetypes.plain(_l("list for destruction in a later batch")))
-        return PlannedStep(item, filetypes.plain(_l("review decision missing")), True)
+            return PlannedStep(item, plain(_l("list for destruction in a later batch")))
+        return PlannedStep(item, plain(_l("review decision missing")), True)
     return PlannedStep(item, item.action, True)
 
 
@@ -651,20 +827,12 @@ def _finish(batch, *, user, actor: str) -> None:
 
 
 def file_certificate(batch, *, user) -> ArchiveRecord:
-    """Render the bilingual destruction certificate and file it as a permanent record."""
-    from ...pdf import render_pdf
+    """Render the bilingual destruction certificate and file it as a permanent record.
 
-    from flask import has_request_context
-
-    def render() -> bytes:
-        return render_pdf("pdf/archive_certificate.html", batch=batch, items=batch.items,
-                          generated_at=to_local(utcnow()).strftime("%Y-%m-%d %H:%M"))
-
-    if has_request_context():
-        pdf = render()
-    else:  # CLI: templates and translations need a request context
-        with current_app.test_request_context():
-            pdf = render()
+    Its times are printed in the portal's time zone (TIMEZONE), like every page.
+    """
+    pdf = render_pdf_anywhere("pdf/archive_certificate.html", batch=batch, items=batch.items,
+                              generated_at=to_local(utcnow()).strftime("%Y-%m-%d %H:%M"))
     return file_document(
         kind="disposal_certificate",
         title=f"Destruction certificate {batch.number} / 销毁证明 {batch.number}",
@@ -678,10 +846,8 @@ def file_certificate(batch, *, user) -> ArchiveRecord:
 
 # ---- fixity ----------------------------------------------------------------------------------
 
-def verify_files(*, actor: str = "") -> "FixityRun":
+def verify_files(*, actor: str = "") -> FixityRun:
     """Recompute the sha256 of every stored file; record and return the result."""
-    from .models import FixityRun
-
     run = FixityRun(actor=actor[:80], checked=0, missing=0, altered=0, started_at=utcnow())
     content = store()
     lines = []
@@ -706,7 +872,13 @@ def verify_files(*, actor: str = "") -> "FixityRun":
     return run
 
 
-def last_fixity_run():
-    from .models import FixityRun
+def fixity_runs(limit: int = 20) -> list:
+    return list(db.session.scalars(db.select(FixityRun).order_by(FixityRun.id.desc()).limit(limit)))
 
+
+def batches_query():
+    return db.select(DisposalBatch).order_by(DisposalBatch.id.desc())
+
+
+def last_fixity_run():
     return db.session.scalar(db.select(FixityRun).order_by(FixityRun.id.desc()).limit(1))

@@ -17,9 +17,12 @@ def _series(code, kind="period", amount=None, unit="years", trigger="filed", dis
     return s
 
 
-def _record(series, record_date, *, filed=None, event=None, n=[0]):
-    n[0] += 1
-    r = ArchiveRecord(reference=f"T-{n[0]}", series=series, title="t", record_date=record_date, event_date=event,
+_COUNTER = [0]
+
+
+def _record(series, record_date, *, filed=None, event=None):
+    _COUNTER[0] += 1
+    r = ArchiveRecord(reference=f"T-{_COUNTER[0]}", series=series, title="t", record_date=record_date, event_date=event,
                       filed_at=filed or datetime(record_date.year, record_date.month, record_date.day, 4, tzinfo=UTC))
     db.session.add(r)
     db.session.flush()
@@ -86,8 +89,8 @@ def test_review_extension_moves_the_due_date(app):
 def test_schedule_lists_due_records_and_the_reason_held_ones_are_skipped(app, make_user):
     user = make_user("records", "records_officer")
     ensure_starter_plan()
-    old = services.file_document(kind="inquiry", title="Old inquiry", files=[("a.txt", b"old inquiry")], user=user,
-                                 record_date=date(2020, 3, 1))
+    services.file_document(kind="inquiry", title="Old inquiry", files=[("a.txt", b"old inquiry")], user=user,
+                           record_date=date(2020, 3, 1))
     held = services.file_document(kind="inquiry", title="Held inquiry", files=[("b.txt", b"held inquiry")],
                                   user=user, record_date=date(2020, 4, 1))
     services.file_document(kind="inquiry", title="New inquiry", files=[("c.txt", b"new")], user=user,
@@ -118,9 +121,20 @@ def test_a_series_hold_covers_sub_series_and_release_lifts_it(app, make_user):
     assert any("released_at" in e.change_map for e in history_for("archive_hold", hold.id))
 
 
-def test_records_of_a_customer_with_an_open_complaint_are_skipped(app, make_user):
-    from portal.blueprints.complaints.models import Complaint
+def test_disposal_blockers_of_other_domains_skip_records(app, make_user, monkeypatch):
+    """Other domains (complaints: an open complaint of the customer) block disposal through the core registry."""
+    import portal.services as core
     from portal.blueprints.customers.models import Customer
+
+    monkeypatch.setattr(core, "_BLOCKERS", [])
+    assert services.register_skip_rule is core.register_disposal_blocker
+    open_cases = {"VITOLAP"}
+
+    @core.register_disposal_blocker
+    def open_case(record):
+        if record.customer is not None and record.customer.code in open_cases:
+            return "Open complaint of this customer: CMP-00001"
+        return None
 
     user = make_user("records", "records_officer")
     customer = Customer(code="VITOLAP", name_en="Vitol Asia")
@@ -128,16 +142,27 @@ def test_records_of_a_customer_with_an_open_complaint_are_skipped(app, make_user
     db.session.flush()
     record = services.file_document(kind="inquiry", title="Vitol inquiry", files=[("v.txt", b"v")], user=user,
                                     record_date=date(2019, 1, 1), customer_id=customer.id)
-    now = datetime(2026, 5, 1, tzinfo=UTC)
-    complaint = Complaint(customer_id=customer.id, title="Short delivery", category="quantity", received_at=now,
-                          ack_due_at=now, state="investigating")
-    db.session.add(complaint)
     db.session.commit()
     item = services.schedule(date(2026, 6, 1))[0]
-    assert item.record.id == record.id and complaint.ref in item.reasons[0]
-    complaint.state = "closed"
-    db.session.commit()
+    assert item.record.id == record.id and "CMP-00001" in item.reasons[0]
+    with pytest.raises(services.DisposalError, match="cannot be disposed"):
+        services.propose_batch(user=user, record_ids=[record.id], as_of=date(2026, 6, 1))
+    open_cases.clear()
     assert not services.schedule(date(2026, 6, 1))[0].skipped
+
+
+def test_the_archive_imports_no_other_domain_s_services_or_routes():
+    """No domain cycle: the archive reaches other domains through the core contracts only."""
+    import ast
+    from pathlib import Path
+
+    package = Path(services.__file__).parent
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:
+                domain, _, rest = node.module.partition(".")
+                assert rest in ("models", ""), f"{path.name} imports {node.module}"
+                assert rest == "models", f"{path.name} imports the {domain} package"
 
 
 def test_a_review_decision_to_destroy_puts_the_record_on_the_destroy_list(app, make_user):

@@ -1,8 +1,8 @@
 """Dashboard panel: due for disposition, batches awaiting approval, last fixity result."""
 from __future__ import annotations
 
-from ...panels import register_panel
 from ...extensions import db
+from ...panels import register_panel
 from . import services
 from .models import DisposalBatch
 
