@@ -16,6 +16,7 @@ BLUEPRINTS = Path(portal.__file__).resolve().parent / "blueprints"
 CONTRACTS = {
     ("portal.blueprints.customers.services", "customer_choices"),
     ("portal.blueprints.admin.services", "staff_choices"),
+    ("portal.blueprints.admin.services", "department_choices"),
 }
 
 

@@ -11,6 +11,7 @@ from ...extensions import db
 from ...permissions import load_or_404, require
 from ...timeutil import local_today
 from ...web import render
+from ..admin.services import department_choices, staff_choices
 from . import services
 from .forms import ActionForm, AuthorityForm, PermitForm, VisitForm
 from .models import EDITOR_ROLES, Authority, FollowUpAction, Permit, Visit, is_editor
@@ -63,7 +64,7 @@ def visit_create():
 @bp.get("/visits/<int:visit_id>")
 def visit(visit_id: int):
     v = load_or_404(Visit, visit_id)
-    return render("government/visit.html", visit=v, form=ActionForm(user_choices=services.user_choices()),
+    return render("government/visit.html", visit=v, form=ActionForm(user_choices=staff_choices()),
                   today=local_today())
 
 
@@ -71,7 +72,7 @@ def visit(visit_id: int):
 @require(*EDITOR_ROLES)
 def visit_action(visit_id: int):
     v = load_or_404(Visit, visit_id, action="edit")
-    form = ActionForm(user_choices=services.user_choices())
+    form = ActionForm(user_choices=staff_choices())
     if form.validate_on_submit():
         services.add_action(v, description=form.description.data, owner_id=form.owner_id.data, due_date=form.due_date.data)
         db.session.commit()
@@ -98,7 +99,7 @@ def permit_edit(permit_id):
     if permit is None and not editable:
         abort(403)
     form = PermitForm(obj=permit, authority_choices=services.authority_choices(),
-                      department_choices=services.department_choices())
+                      department_choices=department_choices(blank=False))
     if request.method == "GET" and permit is not None:
         form.authority_id.data = permit.authority_id or 0
         form.department_id.data = permit.department_id or 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ...extensions import db
-from ...models import Department, User
 from ...timeutil import utcnow
 from ..archive.models import ArchiveRecord
 from .models import Authority, FollowUpAction, Permit, Visit
@@ -38,13 +37,6 @@ def authority_choices(include_blank=True):
     return ([(0, "—")] if include_blank else []) + [(a.id, f"{a.name_en} {a.name_zh}".strip()) for a in rows]
 
 
-def department_choices():
-    return [(d.id, f"{d.code} · {d.name_en}") for d in db.session.scalars(db.select(Department).order_by(Department.code))]
-
-
-def user_choices(include_blank=True):
-    rows = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.username))
-    return ([(0, "—")] if include_blank else []) + [(u.id, f"{u.username} · {u.display_name}") for u in rows]
 
 
 def scanned_records(permits, user) -> dict[int, object]:

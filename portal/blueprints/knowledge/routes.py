@@ -12,6 +12,7 @@ from ...permissions import load_child_or_404, load_or_404, require
 from ...timeutil import local_today
 from ...web import arg_int, page_args, render, send_download, service_errors
 from ...xlsx import workbook_response
+from ..admin.services import department_choices, staff_choices
 from . import services
 from .forms import (
     AnnouncementForm, ApproveForm, AssignForm, PageForm, PlanForm, QuestionForm, SendBackForm, StepReadForm, quiz_answers,
@@ -282,8 +283,8 @@ def announce(slug: str):
     if page.current_revision is None:
         flash(_("Only a published version can be announced."), "error")
         return redirect(url_for("knowledge.view", slug=page.slug))
-    form = AnnouncementForm(department_choices=services.department_choices(),
-                            user_choices=services.user_choices(include_blank=False))
+    form = AnnouncementForm(department_choices=department_choices(blank=False),
+                            user_choices=staff_choices(blank=False))
     if form.validate_on_submit():
         with service_errors(form, field="roles") as outcome:
             ann = services.announce(page, current_user, roles=form.roles.data, department_ids=form.departments.data,

@@ -999,15 +999,3 @@ def flag_rereads(page: Page, new_revision: Revision) -> int:
 def my_assignments(user) -> list[TrainingAssignment]:
     return db.session.scalars(db.select(TrainingAssignment).filter_by(user_id=user.id)
                               .order_by(TrainingAssignment.completed_at.is_not(None), TrainingAssignment.due_date)).all()
-
-
-# --- choices ---------------------------------------------------------------------------------------
-
-
-def user_choices(include_blank=True):
-    rows = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.username))
-    return ([(0, "—")] if include_blank else []) + [(u.id, f"{u.username} · {u.display_name}") for u in rows]
-
-
-def department_choices():
-    return [(d.id, f"{d.code} · {d.name_en}") for d in db.session.scalars(db.select(Department).order_by(Department.code))]
