@@ -620,8 +620,21 @@ def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
     allowed = memo.allowed(terms)
     if not allowed:
         return []
-    results = searcher.search(runnable(Q.And(parts), memo), filter=as_filter(allowed), limit=limit * 2)
-    return make_hits(_whoosh_found(results), user, limit=limit)
+    results = searcher.search(runnable(Q.And(parts), memo), filter=as_filter(allowed), limit=limit * 8)
+    found = _whoosh_found(results)
+    # A prefix scores every match alike: show first the titles with the most words starting with what
+    # is being typed, then those it begins ("Vito" puts the customer "VITOLAP Vitol Asia" before a
+    # letter that names VITOLAP once).
+    typed = re.findall(r"\w+", prefix.lower())
+    if typed and open_end:
+        start = typed[-1]
+
+        def closeness(r) -> tuple[int, bool]:
+            title = (r.fields.get("title") or "").lower()
+            return -sum(w.startswith(start) for w in re.findall(r"\w+", title)), not title.startswith(start)
+
+        found.sort(key=closeness)
+    return make_hits(found, user, limit=limit)
 
 
 def key_terms(text: str, searcher, *, top: int = 25) -> list[tuple[str, float]]:
