@@ -416,9 +416,11 @@ def record_title(entity: str, entity_id, user=None) -> str | None:
 
 def record_label(entity: str, entity_id, user=None) -> str:
     """"Archived file: Daily stock report 2025-03-02", or "Archived file #229" without a title."""
+    from flask_babel import gettext as _
+
     title = record_title(entity, entity_id, user)
     kind = kind_label(entity)
-    return f"{kind}: {title}" if title else f"{kind} #{entity_id}"
+    return _("%(label)s: %(value)s", label=kind, value=title) if title else f"{kind} #{entity_id}"
 
 
 # --- what a person reads instead of column names and codes ----------------------------------------------

@@ -412,6 +412,7 @@ def test_the_chinese_audit_log_shows_field_labels_states_yes_no_roles_and_actors
     assert "awaiting_effectiveness" not in timeline and "待效果验证" in timeline and "已关闭" in timeline
     assert "命令行" in timeline and "· cli ·" not in timeline
     page = client.get(f"/admin/audit/customer/{customer.id}").get_data(as_text=True)
+    assert "客户：ACME" in page and "客户: ACME" not in page  # the record's label in one Chinese format
     timeline = page[page.index('<ol class="timeline">'):]
     assert "启用" in timeline and "True" not in timeline and "False" not in timeline
     assert "<del>是</del> → <ins>否</ins>" in timeline
