@@ -416,9 +416,102 @@ def record_title(entity: str, entity_id, user=None) -> str | None:
 
 def record_label(entity: str, entity_id, user=None) -> str:
     """"Archived file: Daily stock report 2025-03-02", or "Archived file #229" without a title."""
+    from flask_babel import gettext as _
+
     title = record_title(entity, entity_id, user)
     kind = kind_label(entity)
-    return f"{kind}: {title}" if title else f"{kind} #{entity_id}"
+    return _("%(label)s: %(value)s", label=kind, value=title) if title else f"{kind} #{entity_id}"
+
+
+# --- what a person reads instead of column names and codes ----------------------------------------------
+# A change's field is named by its label: a model may give `__audit_fields__ = {"column": _l("Label")}`;
+# otherwise the labels below (the columns of complaints, inquiries, customers, archived records and
+# users, which share their names across models); otherwise the column name in words ("Closed at").
+
+def _field_labels() -> dict:
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "title": _l("Title"), "title_en": _l("Title (English)"), "title_zh": _l("Title (Chinese)"),
+        "reference": _l("Reference"), "code": _l("Code"), "name": _l("Name"),
+        "name_en": _l("Name (English)"), "name_zh": _l("Name (Chinese)"), "description": _l("Description"),
+        "state": _l("State"), "status": _l("Status"), "from_state": _l("From state"), "to_state": _l("To state"),
+        "customer_id": _l("Customer"), "owner_id": _l("Owner"), "category": _l("Category"),
+        "severity": _l("Severity"), "customer_request": _l("Customer request"), "language": _l("Language"),
+        "received_at": _l("Received"), "ack_due_at": _l("Acknowledgement due"),
+        "acknowledged_at": _l("Acknowledged"), "closed_at": _l("Closed at"), "end_reason": _l("Reason"),
+        "effectiveness": _l("Effectiveness"), "evaluated_by_id": _l("Evaluated by"),
+        "evaluated_at": _l("Evaluated at"), "lesson_summary": _l("Lesson learned"),
+        "lesson_prevention": _l("Prevention"), "closed_without_report_reason": _l("Reason for closing without a report"),
+        "restricted": _l("Restricted"), "created_by_id": _l("Created by"), "created_at": _l("Created"),
+        "approved_by_id": _l("Approved by"), "approved_at": _l("Approved at"),
+        "channel": _l("Channel"), "subject": _l("Subject"), "question": _l("Question"), "due_at": _l("Due"),
+        "assigned_to_id": _l("Assigned to"), "answer": _l("Answer"), "answered_at": _l("Answered"),
+        "complex": _l("Complex"), "escalated_at": _l("Escalated at"), "escalation_note": _l("Escalation note"),
+        "escalated_by_id": _l("Escalated by"), "escalation_resolved_at": _l("Escalation resolved at"),
+        "complaint_id": _l("Complaint"), "long_term": _l("Long-term customer"),
+        "daily_report_time": _l("Daily report time"), "report_recipients": _l("Report recipients"),
+        "csr_id": _l("Customer service representative"), "active": _l("Active"), "notes": _l("Notes"),
+        "series_id": _l("Series"), "kind": _l("Kind"), "record_date": _l("Record date"),
+        "filed_at": _l("Filed at"), "event_date": _l("Event date"), "extend_until": _l("Kept until"),
+        "disposed_at": _l("Disposed at"), "transferred_to": _l("Transferred to"), "filename": _l("File name"),
+        "username": _l("Username"), "full_name": _l("Full name"), "email": _l("E-mail"),
+        "password_hash": _l("Password"), "department_id": _l("Department"), "roles": _l("Roles"),
+        "last_login_at": _l("Last sign-in"), "locked_until": _l("Locked until"),
+        "failed_logins": _l("Failed sign-ins"), "due_date": _l("Due date"),
+        "completed_at": _l("Completed at"), "verified_by_id": _l("Verified by"), "verified_at": _l("Verified at"),
+    }
+
+
+def field_label(entity: str, key: str) -> str:
+    """The translated label of a changed field ("Closed at" / 关闭时间) for the audit log."""
+    model = model_for_table(entity)
+    own = getattr(model, "__audit_fields__", None) or {}
+    if key in own:
+        return str(own[key])
+    label = _field_labels().get(key)
+    if label is not None:
+        return str(label)
+    words = key[:-3] if key.endswith("_id") else key
+    return words.replace("_", " ").strip().capitalize() or key
+
+
+# The state columns named by their owner's state_label (a transition's states are its complaint's).
+_STATE_COLUMNS = {"state", "status", "from_state", "to_state"}
+_STATE_OWNERS = {"cs_complaint_transition": "cs_complaint"}
+
+
+def field_value(entity: str, key: str, value) -> str:
+    """A changed value as a person reads it: states by name, yes/no, role names; '∅' for nothing."""
+    from flask_babel import gettext as _
+
+    if value is None:
+        return "∅"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if key == "roles" and isinstance(value, list):
+        from .blueprints.admin.forms import ROLE_LABELS
+
+        return ", ".join(str(ROLE_LABELS.get(v, v)) for v in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if key in _STATE_COLUMNS and isinstance(value, str):
+        model = model_for_table(_STATE_OWNERS.get(entity, entity))
+        label = getattr(model, "state_label", None) if model is not None else None
+        if callable(label):
+            try:
+                return str(label(value) or value)
+            except (KeyError, TypeError, ValueError):
+                return value
+    return str(value)
+
+
+def actor_label(actor: str) -> str:
+    """Who made a change: a user name as it is, the named non-human actors translated."""
+    from flask_babel import gettext as _
+
+    names = {"system": _("system"), "demo": _("demo data"), "cli": _("command line"), "anonymous": _("anonymous")}
+    return names.get(actor, actor)
 
 
 def history_for(entity: str, entity_id) -> list[AuditEntry]:
@@ -427,5 +520,5 @@ def history_for(entity: str, entity_id) -> list[AuditEntry]:
     ))
 
 
-__all__ = ["AuditEntry", "AuditImmutable", "acting_as", "history_for", "install_immutability", "kind_label",
+__all__ = ["AuditEntry", "AuditImmutable", "acting_as", "actor_label", "field_label", "field_value", "history_for", "install_immutability", "kind_label",
            "model_for_table", "record_label", "record_title", "register_record_kind", "DDL"]

@@ -384,3 +384,38 @@ def test_unknown_tables_read_as_words(app):
     from portal.audit import kind_label
 
     assert kind_label("some_new_table") == "Some new table"
+
+
+def test_the_chinese_audit_log_shows_field_labels_states_yes_no_roles_and_actors(client, login, make_user):
+    from portal.blueprints.complaints.models import Complaint
+
+    with acting_as(name="cli"):
+        customer = _customer()
+        complaint = Complaint(customer_id=customer.id, title="Tank 7 odour", category="quality",
+                              received_at=datetime(2026, 11, 1, tzinfo=UTC), ack_due_at=datetime(2026, 11, 2, tzinfo=UTC),
+                              state="awaiting_effectiveness")
+        db.session.add(complaint)
+        db.session.commit()
+        complaint.state = "closed"
+        complaint.closed_at = datetime(2026, 11, 20, tzinfo=UTC)
+        customer.active = False
+        db.session.commit()
+    bob = make_user("bob", "staff")
+    login(make_user("boss", "admin", language="zh_Hans"))
+    client.post(f"/admin/users/{bob.id}", data={
+        "username": "bob", "full_name": "Bob", "roles": ["cs_manager", "records_officer"], "active": "y",
+        "department_id": "0",
+    })
+    page = client.get(f"/admin/audit/cs_complaint/{complaint.id}").get_data(as_text=True)
+    timeline = page[page.index('<ol class="timeline">'):]
+    assert "closed_at" not in timeline and "关闭时间" in timeline
+    assert "awaiting_effectiveness" not in timeline and "待效果验证" in timeline and "已关闭" in timeline
+    assert "命令行" in timeline and "· cli ·" not in timeline
+    page = client.get(f"/admin/audit/customer/{customer.id}").get_data(as_text=True)
+    assert "客户：ACME" in page and "客户: ACME" not in page  # the record's label in one Chinese format
+    timeline = page[page.index('<ol class="timeline">'):]
+    assert "启用" in timeline and "True" not in timeline and "False" not in timeline
+    assert "<del>是</del> → <ins>否</ins>" in timeline
+    page = client.get(f"/admin/audit/user/{bob.id}").get_data(as_text=True)
+    timeline = page[page.index('<ol class="timeline">'):]
+    assert "客服经理" in timeline and "档案管理员" in timeline and "cs_manager" not in timeline

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from ...audit import history_for, kind_label, model_for_table, record_label
+from ...audit import actor_label, field_label, field_value, history_for, kind_label, model_for_table, record_label
 from ...extensions import db
 from ...models import Department, User
 from ...permissions import load_or_404, require
@@ -23,6 +23,21 @@ def _record_label(entity: str, entity_id, user=None) -> str:
 @bp.app_template_global("kind_label")
 def _kind_label(entity: str) -> str:
     return kind_label(entity)
+
+
+@bp.app_template_global("audit_field")
+def _audit_field(entity: str, key: str) -> str:
+    return field_label(entity, key)
+
+
+@bp.app_template_global("audit_value")
+def _audit_value(entity: str, key: str, value) -> str:
+    return field_value(entity, key, value)
+
+
+@bp.app_template_global("audit_actor")
+def _audit_actor(actor: str) -> str:
+    return actor_label(actor)
 
 
 def _keep_own_session(user: User) -> None:

@@ -243,3 +243,20 @@ def test_cli_verify_and_schedule_and_dispose(runner, officer, manager):
     services.store().path_for(batch.certificate.files[0].sha256).write_bytes(b"tampered")
     result = runner.invoke(args=["archive", "verify"])
     assert result.exit_code == 1 and "altered" in result.output
+
+
+def test_the_chinese_file_plan_translates_triggers_and_names_the_disposition_once(client, login, make_user):
+    fiscal, permanent, event = _series_id("CS-02-02"), _series_id("CS-02-03"), _series_id("CS-03-02")
+    login(make_user("lin", "records_officer", language="zh_Hans"))
+    tree = client.get("/archive/plan").get_data(as_text=True)
+    assert "end of fiscal year" not in tree and "end of calendar year" not in tree
+    assert "会计年度终了" in tree and "自然年度终了" in tree
+    assert "case closed" in tree  # an event's own words stay as the plan gives them
+    assert "永久 · 永久保存" not in tree and "永久保存" in tree
+    page = client.get(f"/archive/series/{fiscal}").get_data(as_text=True)
+    assert "end of fiscal year" not in page and "会计年度终了" in page
+    page = client.get(f"/archive/series/{permanent}").get_data(as_text=True)
+    facts = page[page.index('<dl class="archive-facts">'):page.index("</dl>")]
+    assert "永久保存" in facts and "Permanent" not in facts
+    page = client.get(f"/archive/series/{event}").get_data(as_text=True)
+    assert "case closed" in page
