@@ -204,13 +204,21 @@ def demo_template(tmp_path_factory, _database_session):
         return None
     folder = tmp_path_factory.mktemp("demo")
     shutil.copyfile(_database_session, folder / "test.db")
-    app = create_app(make_config(folder))
+    config = make_config(folder)
+    _copy_knowledge_pages(config)
+    app = create_app(config)
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["demo", "load"])
         assert result.exit_code == 0, result.output
         db.session.remove()
         db.engine.dispose()
     return folder
+
+
+def _copy_knowledge_pages(config: dict) -> None:
+    """The department's pages shipped in knowledge/, in the knowledge folder, as `make run` has them."""
+    for page in (Path(__file__).resolve().parent.parent / "knowledge").glob("*.md"):
+        shutil.copy(page, Path(config["KNOWLEDGE_DIR"]) / page.name)
 
 
 @pytest.fixture
@@ -222,6 +230,8 @@ def demo_app(tmp_path, demo_template, _database_session):
     else:
         folder.mkdir()
     config = make_config(folder)
+    if demo_template is None:
+        _copy_knowledge_pages(config)
     app = create_app(config)
     with app.app_context():
         if demo_template is None:

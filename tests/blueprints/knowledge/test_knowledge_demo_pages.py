@@ -10,16 +10,19 @@ from portal.extensions import db
 
 
 @pytest.fixture
-def demo(app, runner, tmp_path):
-    import shutil
-    from pathlib import Path
+def demo(demo_app):
+    """The demonstration terminal, loaded once per run (a private copy per test)."""
+    return demo_app
 
-    src = Path(__file__).resolve().parents[3] / "knowledge"
-    for f in src.glob("*.md"):
-        shutil.copy(f, Path(app.config["KNOWLEDGE_DIR"]) / f.name)
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    return app
+
+@pytest.fixture
+def runner(demo):
+    return demo.test_cli_runner()
+
+
+@pytest.fixture
+def client(demo):
+    return demo.test_client()
 
 
 def test_demo_load_is_idempotent(demo, runner):
