@@ -75,6 +75,10 @@ def require(*roles: str):
 
 
 def _get_or_404(model, ident):
+    from .web import ID_MAX
+
+    if isinstance(ident, int) and not 0 <= ident <= ID_MAX:
+        abort(404)  # no key is that large, and PostgreSQL refuses to compare with it
     try:
         obj = db.session.get(model, ident)
     except (ValueError, TypeError, OverflowError):

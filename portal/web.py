@@ -4,7 +4,7 @@ dates with bounds, bounded URL converters, service errors to form errors or flas
 - ``service_errors(form, field)``: runs a service call; a ServiceError rolls back and lands on the form.
 - ``send_download(data | path, filename, mimetype=None)``: the only way to answer a file.
 - ``arg_int`` / ``arg_date`` / ``page_args``: query-string values; out of range or unparsable is a 404.
-- The ``int`` URL converter refuses values above 2**63-1 (a 404), the ``date`` converter parses
+- The ``int`` URL converter refuses values above ID_MAX, 2**31-1 (a 404), the ``date`` converter parses
   ``YYYY-MM-DD`` within years 1900-2999.
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ def safe_url(endpoint: str, **values) -> str | None:
 
 
 INT_MAX = 2**31 - 1  # default upper bound of query-string numbers (a PostgreSQL integer)
-ID_MAX = 2**63 - 1  # upper bound of ids in URLs (a 64-bit integer)
+ID_MAX = INT_MAX  # upper bound of ids in URLs: the keys are 32-bit integers (PostgreSQL refuses larger values)
 DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2999, 12, 31)  # a day or a year added to it never overflows date
 _INT_RE = re.compile(r"[+-]?[0-9]{1,30}")
@@ -122,7 +122,7 @@ def page_args(default_per_page: int = 25) -> tuple[int, int]:
 # ---- URL converters ---------------------------------------------------------------------------
 
 class BoundedIntegerConverter(IntegerConverter):
-    """``<int:...>`` with ASCII digits only and at most 2**63-1: a larger id is a 404, never a 500."""
+    """``<int:...>`` with ASCII digits only and at most ID_MAX: a larger id is a 404, never a 500."""
 
     regex = r"[0-9]+"
 

@@ -37,7 +37,7 @@ FORMULAS = ('=HYPERLINK("http://evil.example/","open")', "=cmd|' /C calc'!A0", "
 # and a browser sends it as %22; tests/test_core_api.py gives send_download one directly).
 FILE_NAMES = ("投诉证据（现场照片）.pdf", "报告 📄 final.pdf", "O'Brien's \u2018final\u2019 report.pdf")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HUGE_IDS = (2**63, 99999999999999999999)
+HUGE_IDS = (2**31, 2**63, 99999999999999999999)
 BAD_QUERY_VALUES = ("99999999999999999999", str(2**63), "-1", "abc", "9999-12-31", "2026-02-30", "1e400")
 # Posting these would end the walk's own session.
 NO_POST = {"auth.logout"}

@@ -98,11 +98,12 @@ def test_query_numbers_and_dates_are_bounded(app):
         assert arg_int("n", min=-5) == -1
 
 
-def test_ids_beyond_64_bits_are_not_found(client, login):
+def test_ids_beyond_the_database_keys_are_not_found(client, login):
     login("staff")
     assert client.get("/customers/99999999999999999999").status_code == 404
     assert client.get(f"/customers/{2**63}").status_code == 404
     assert client.get(f"/customers/{2**63 - 1}").status_code == 404
+    assert client.get(f"/customers/{2**31}").status_code == 404
 
 
 def test_a_child_of_another_parent_is_not_found(app, customer, people):
