@@ -6,13 +6,15 @@ is created once per session and every table is emptied after each test).
 Shared by every test package: ``corpus_dir`` (the public corpus beside the checkout, or
 PORTAL_CORPUS_DIR; skips when absent), ``customer``, ``people`` (users by role, created on first use),
 ``request_ctx`` (a request context, for services whose messages are translated), ``demo_app`` (an app
-over a copy of the demonstration terminal, loaded once per run).
+over a copy of the demonstration terminal, loaded once per run), ``new_complaint`` and ``walk`` (a complaint
+and its normal path), ``make_app`` (apps over installations a test builds itself, closed afterwards).
 """
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,45 @@ def app(tmp_path, app_config, _database_session):
         db.engine.dispose()
 
 
+def _close_app(app) -> None:
+    """Close what an app holds open: its search index and its database connections."""
+    store = app.extensions.get("portal_search", {}).get("store")
+    if store is not None:
+        store.close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _app_maker():
+    made: list = []
+
+    def make(config: dict):
+        app = create_app(config)
+        made.append(app)
+        return app
+
+    return make, made
+
+
+@pytest.fixture
+def make_app():
+    """make_app(config): a new app over a configuration of the test's own (installations built by the test);
+    its index and database connections are closed after the test."""
+    make, made = _app_maker()
+    yield make
+    while made:
+        _close_app(made.pop())
+
+
+@pytest.fixture(scope="module")
+def make_module_app():
+    """make_app for module-scoped fixtures: the apps are closed after the module."""
+    make, made = _app_maker()
+    yield make
+    while made:
+        _close_app(made.pop())
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -193,6 +234,60 @@ class People(dict):
 @pytest.fixture
 def people(make_user):
     return People(make_user)
+
+
+@pytest.fixture
+def new_complaint(customer, people):
+    """new_complaint(**fields): a complaint received from ``customer``, logged by people["csr"]."""
+    from portal.blueprints.complaints import services
+
+    def factory(**fields):
+        defaults = dict(
+            customer_id=customer.id, title="Short delivery on truck loading", category="quantity",
+            description="Customer reports 2.1 t less diesel received than loaded.", user=people["csr"],
+            received_at=datetime(2025, 6, 3, 2, 0, tzinfo=UTC),
+        )
+        defaults.update(fields)
+        complaint = services.create_complaint(**defaults)
+        db.session.commit()
+        return complaint
+
+    return factory
+
+
+def walk_to(complaint, state: str, people) -> None:
+    """Move a complaint along the normal path up to ``state`` (csr works it, the manager closes it)."""
+    from portal.blueprints.complaints import services
+
+    csr, manager = people["csr"], people["manager"]
+    path = ["acknowledge", "investigate", "start_actions", "request_check", "close"]
+    targets = ["acknowledged", "investigating", "actions_in_progress", "awaiting_effectiveness", "closed"]
+    sources = ["received"] + targets[:-1]
+    for source, action, target in zip(sources, path, targets):
+        if complaint.state == state:
+            break
+        if complaint.state != source:
+            continue
+        if action == "start_actions":
+            services.save_investigation(complaint, csr, root_cause="Meter not calibrated", cause_category="equipment")
+        if action == "request_check" and not complaint.actions:
+            a = services.add_action(complaint, csr, kind="corrective", description="Recalibrate meter", owner_id=csr.id,
+                                    due_date=date(2025, 7, 1))
+            services.update_action(a, csr, status="done", completion_note="Calibrated by the vendor")
+            services.verify_action(a, manager, accept=True, note="Calibration certificate seen")
+        note = ""
+        if action == "close":
+            services.evaluate(complaint, manager, text="No short deliveries in three months")
+            note = "" if complaint.reports else "Customer asked for no written report"
+        services.transition(complaint, action, manager if action == "close" else csr, note=note)
+        assert complaint.state == target
+    db.session.commit()
+
+
+@pytest.fixture
+def walk(people):
+    """walk(complaint, state): the complaint moved along the normal path up to that state."""
+    return lambda complaint, state: walk_to(complaint, state, people)
 
 
 # ---- the demonstration terminal, loaded once per run -------------------------------------------
