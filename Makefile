@@ -52,13 +52,22 @@ run: system-deps-run $(VENV)/.installed-run translations db demo index
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check portal tests
 
+# Two lanes side by side, one core each: the SQLite suite then tests/search with Whoosh's own code, and
+# (TEST_DATABASE_URL set) the database tests again on PostgreSQL, whose output follows when both are done.
 test: system-deps-test $(VENV)/.installed-test translations lint
-	env -u TEST_DATABASE_URL $(BIN)/pytest
-	env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== the database suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  $(BIN)/pytest -m "not e2e" -p no:cacheprovider; \
-	fi
+	@pg_pid=; pg_log=$$(mktemp); \
+	if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== the database tests on PostgreSQL ($$TEST_DATABASE_URL) run beside the SQLite suite"; \
+	  $(BIN)/pytest -m "not e2e" -p no:cacheprovider >"$$pg_log" 2>&1 & pg_pid=$$!; \
+	fi; \
+	status=0; \
+	env -u TEST_DATABASE_URL $(BIN)/pytest || status=1; \
+	env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search || status=1; \
+	if [ -n "$$pg_pid" ]; then \
+	  wait $$pg_pid || status=1; \
+	  echo "== the database tests on PostgreSQL ($$TEST_DATABASE_URL)"; cat "$$pg_log"; \
+	fi; \
+	rm -f "$$pg_log"; exit $$status
 
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/search_bench.py

@@ -147,15 +147,16 @@ def main(argv=None) -> int:
     with app.app_context():
         metadata = db.metadata
         with db.engine.begin() as conn:
-            def count(name):
-                return conn.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one()
+            def originals(name):
+                table = metadata.tables[name]
+                return conn.execute(select(func.count()).select_from(table).where(table.c.id < OFFSET)).scalar_one()
 
+            existing = conn.execute(select(func.max(metadata.tables["customer"].c.id))).scalar() or 0
+            first = existing // OFFSET + 1  # copies made by an earlier run are kept
             copies = args.copies
             if copies is None:
-                now = count("cs_complaint") + count("cs_inquiry")
-                copies = max(0, math.ceil(args.complaints / max(now, 1)) - 1)
-            existing = conn.execute(select(func.max(metadata.tables["customer"].c.id))).scalar() or 0
-            first = existing // OFFSET + 1
+                wanted = math.ceil(args.complaints / max(originals("cs_complaint") + originals("cs_inquiry"), 1)) - 1
+                copies = max(0, wanted - (first - 1))
             counts = grow(conn, metadata, copies, first=first, spread_days=args.spread_days)
     for name in ("cs_complaint", "cs_inquiry", "archive_record", "archive_record_file", "kb_page", "customer", "user"):
         print(f"{name:24} {counts.get(name, 0):8}")

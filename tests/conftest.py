@@ -31,6 +31,24 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = Path(os.environ.get("PORTAL_CORPUS_DIR") or ROOT.parent / "shared" / "corpus")
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL (TEST_DATABASE_URL set) only the tests that use the database run: those of the ``app`` /
+    ``demo_app`` fixtures, those given the "postgresql" parameter (migrations, backups) or marked ``postgres``.
+    The others (tokenizers, the corpus, markdown, installations of their own on SQLite...) ran in the SQLite
+    pass and would run the same again."""
+    if not PG_URL:
+        return
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        uses_database = ("_database_session" in getattr(item, "fixturenames", ())
+                         or "postgresql" in params.values() or item.get_closest_marker("postgres"))
+        (keep if uses_database else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _pg_reset_schema() -> None:
     from portal.config import normalise_database_url
 
@@ -59,9 +77,22 @@ def _database_session(tmp_path_factory):
 
 
 def _truncate_all() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.tables.values())
+    """Empty the tables a test wrote to (rows, or a sequence it moved), their ids starting at 1 again.
+
+    Truncating only those is much cheaper than all of them: each truncated table is a new file on disk."""
     db.session.rollback()
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    names = [t.name for t in db.metadata.sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names)
+    dirty = set(db.session.execute(text(probe)).scalars())
+    sequences = {f"{t.name}_{c.name}_seq": t.name for t in db.metadata.sorted_tables for c in t.primary_key.columns}
+    for sequence in db.session.execute(text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL")
+    ).scalars():
+        if sequence in sequences:
+            dirty.add(sequences[sequence])
+    if dirty:
+        tables = ", ".join(f'"{name}"' for name in names if name in dirty)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
 
 
@@ -292,22 +323,63 @@ def walk(people):
 
 # ---- the demonstration terminal, loaded once per run -------------------------------------------
 
+def _pg_admin(statement: str) -> None:
+    """Run CREATE/DROP DATABASE on TEST_DATABASE_URL's server (from its maintenance database)."""
+    from sqlalchemy.engine import make_url
+
+    from portal.config import normalise_database_url
+
+    engine = create_engine(make_url(normalise_database_url(PG_URL)).set(database="postgres"),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+def _pg_database_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from portal.config import normalise_database_url
+
+    return make_url(normalise_database_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_demo_names() -> tuple[str, str]:
+    from sqlalchemy.engine import make_url
+
+    from portal.config import normalise_database_url
+
+    base = make_url(normalise_database_url(PG_URL)).database + os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{base}_demo", f"{base}_demo_copy"
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory, _database_session):
-    """A folder with the demonstration terminal loaded: test.db, archive, knowledge, index (SQLite only)."""
-    if PG_URL:
-        return None
+    """A folder with the demonstration terminal loaded: test.db (SQLite), archive, knowledge, index.
+
+    On PostgreSQL the database is a template database (``<test database>_demo``) each test copies."""
     folder = tmp_path_factory.mktemp("demo")
-    shutil.copyfile(_database_session, folder / "test.db")
-    config = make_config(folder)
+    if PG_URL:
+        template_db, _copy = _pg_demo_names()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{template_db}" WITH (FORCE)')
+        _pg_admin(f'CREATE DATABASE "{template_db}"')
+        config = make_config(folder, DATABASE_URL=_pg_database_url(template_db))
+    else:
+        shutil.copyfile(_database_session, folder / "test.db")
+        config = make_config(folder)
     _copy_knowledge_pages(config)
     app = create_app(config)
     with app.app_context():
+        if PG_URL:
+            db.create_all()
         result = app.test_cli_runner().invoke(args=["demo", "load"])
         assert result.exit_code == 0, result.output
         db.session.remove()
         db.engine.dispose()
-    return folder
+    _close_app(app)
+    yield folder
+    if PG_URL:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{template_db}" WITH (FORCE)')
 
 
 def _copy_knowledge_pages(config: dict) -> None:
@@ -317,23 +389,22 @@ def _copy_knowledge_pages(config: dict) -> None:
 
 
 @pytest.fixture
-def demo_app(tmp_path, demo_template, _database_session):
-    """An app over a private copy of the demonstration terminal (PostgreSQL: loaded into the test database)."""
+def demo_app(tmp_path, demo_template):
+    """An app over a private copy of the demonstration terminal: its folders, and its database (a copy of the
+    SQLite file, or on PostgreSQL a database made from the template database and dropped afterwards)."""
     folder = tmp_path / "demo"
-    if demo_template is not None:
-        shutil.copytree(demo_template, folder)
-    else:
-        folder.mkdir()
-    config = make_config(folder)
-    if demo_template is None:
-        _copy_knowledge_pages(config)
-    app = create_app(config)
+    shutil.copytree(demo_template, folder)
+    overrides = {}
+    if PG_URL:
+        template_db, copy_db = _pg_demo_names()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{copy_db}" WITH (FORCE)')
+        _pg_admin(f'CREATE DATABASE "{copy_db}" TEMPLATE "{template_db}"')
+        overrides["DATABASE_URL"] = _pg_database_url(copy_db)
+    app = create_app(make_config(folder, **overrides))
     with app.app_context():
-        if demo_template is None:
-            result = app.test_cli_runner().invoke(args=["demo", "load"])
-            assert result.exit_code == 0, result.output
         yield app
         db.session.remove()
-        if PG_URL:
-            _truncate_all()
         db.engine.dispose()
+    _close_app(app)
+    if PG_URL:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{copy_db}" WITH (FORCE)')

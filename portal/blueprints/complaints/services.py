@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, or_
+from sqlalchemy.orm import Session, selectinload
 
 from ...extensions import db
 from ...pdf import render_pdf_anywhere
@@ -536,10 +536,19 @@ def file_evidence(complaint: Complaint, user) -> None:
         current_app.logger.exception("filing the evidence of %s in the archive failed", complaint.ref)
 
 
+_OPEN_BY_CUSTOMER = "complaints.open_by_customer"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_open_complaints(session, *_args) -> None:
+    session.info.pop(_OPEN_BY_CUSTOMER, None)
+
+
 def _open_complaints_by_customer() -> dict[int, list[tuple[int, bool]]]:
-    """{customer id: [(complaint id, restricted)]} of open complaints: one query per request (a schedule asks
-    for every due record), a fresh one each call outside a request (commands that change complaints)."""
-    cached = g.get("_open_complaints_by_customer") if has_request_context() else None
+    """{customer id: [(complaint id, restricted)]} of open complaints, read once while nothing is written (a
+    schedule asks for every due record); forgotten at the next flush and at the end of the transaction."""
+    cached = db.session.info.get(_OPEN_BY_CUSTOMER)
     if cached is not None:
         return cached
     out: dict[int, list[tuple[int, bool]]] = defaultdict(list)
@@ -547,8 +556,7 @@ def _open_complaints_by_customer() -> dict[int, list[tuple[int, bool]]]:
             db.select(Complaint.id, Complaint.customer_id, Complaint.restricted)
             .filter(Complaint.state.not_in(FINAL_STATES)).order_by(Complaint.id)):
         out[customer_id].append((cid, restricted))
-    if has_request_context():
-        g._open_complaints_by_customer = out
+    db.session.info[_OPEN_BY_CUSTOMER] = out
     return out
 
 
