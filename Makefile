@@ -12,7 +12,7 @@ export FLASK_APP := wsgi
 APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 APT_TEST := $(APT_RUN) chromium poppler-utils
 
-.PHONY: run test bench i18n translations system-deps-run system-deps-test db demo index lint clean
+.PHONY: run test bench load i18n translations system-deps-run system-deps-test db demo index lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ test: system-deps-test $(VENV)/.installed-test translations lint
 
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/search_bench.py
+
+# The load test of the real server (gunicorn) over five years of data; see the README.
+load: $(VENV)/.installed-run translations
+	$(BIN)/python bench/load.py
 
 i18n: $(VENV)/.installed-run
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .

@@ -1,7 +1,8 @@
 """Shared fixtures: a fresh app per test with its own database, index, archive and knowledge folders.
 
-The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set (the schema
-is created once per session and every table is emptied after each test).
+The database is SQLite in a temporary folder (a copy of a schema made once per run), or PostgreSQL when
+TEST_DATABASE_URL is set (the schema is created once per run; the tables a test wrote to are emptied after
+it; only tests that use the database are collected).
 
 Shared by every test package: ``corpus_dir`` (the public corpus beside the checkout, or
 PORTAL_CORPUS_DIR; skips when absent), ``customer``, ``people`` (users by role, created on first use),
