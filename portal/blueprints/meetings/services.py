@@ -319,16 +319,19 @@ def schedule(today: date | None = None) -> list[dict]:
     today = today or local_today()
     rows = list(db.session.scalars(db.select(ReviewCadence).filter_by(active=True)
                                    .options(selectinload(ReviewCadence.customer))))
-    # The last meeting on or before today and the first after it, of every customer with a cadence: one query.
-    last_of: dict[int, ReviewMeeting] = {}
-    planned_of: dict[int, ReviewMeeting] = {}
-    for meeting in db.session.scalars(
-            db.select(ReviewMeeting).filter(ReviewMeeting.customer_id.in_([cad.customer_id for cad in rows]))
-            .order_by(ReviewMeeting.meeting_date, ReviewMeeting.id)):
-        if meeting.meeting_date <= today:
-            last_of[meeting.customer_id] = meeting  # the latest wins
-        else:
-            planned_of.setdefault(meeting.customer_id, meeting)  # the soonest wins
+    # The last meeting on or before today and the first after it, of every customer with a cadence: two queries.
+    customer_ids = [cad.customer_id for cad in rows]
+
+    def meetings_on(day, *when) -> dict[int, ReviewMeeting]:
+        days = (db.select(ReviewMeeting.customer_id, day.label("day"))
+                .filter(ReviewMeeting.customer_id.in_(customer_ids), *when)
+                .group_by(ReviewMeeting.customer_id).subquery())
+        found = db.select(ReviewMeeting).join(days, db.and_(ReviewMeeting.customer_id == days.c.customer_id,
+                                                            ReviewMeeting.meeting_date == days.c.day))
+        return {m.customer_id: m for m in db.session.scalars(found.order_by(ReviewMeeting.id))}
+
+    last_of = meetings_on(db.func.max(ReviewMeeting.meeting_date), ReviewMeeting.meeting_date <= today)
+    planned_of = meetings_on(db.func.min(ReviewMeeting.meeting_date), ReviewMeeting.meeting_date > today)
     out = []
     for cad in rows:
         last = last_of.get(cad.customer_id)
