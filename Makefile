@@ -12,7 +12,7 @@ export FLASK_APP := wsgi
 APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 APT_TEST := $(APT_RUN) chromium poppler-utils
 
-.PHONY: run test bench i18n translations system-deps-run system-deps-test db demo index lint clean
+.PHONY: run test bench load i18n translations system-deps-run system-deps-test db demo index lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,16 +52,29 @@ run: system-deps-run $(VENV)/.installed-run translations db demo index
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check portal tests
 
+# Two lanes side by side, one core each: the SQLite suite then tests/search with Whoosh's own code, and
+# (TEST_DATABASE_URL set) the database tests again on PostgreSQL, whose output follows when both are done.
 test: system-deps-test $(VENV)/.installed-test translations lint
-	env -u TEST_DATABASE_URL $(BIN)/pytest
-	env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== the database suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  $(BIN)/pytest -m "not e2e" -p no:cacheprovider; \
-	fi
+	@pg_pid=; pg_log=$$(mktemp); \
+	if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== the database tests on PostgreSQL ($$TEST_DATABASE_URL) run beside the SQLite suite"; \
+	  $(BIN)/pytest -m "not e2e" -p no:cacheprovider >"$$pg_log" 2>&1 & pg_pid=$$!; \
+	fi; \
+	status=0; \
+	env -u TEST_DATABASE_URL $(BIN)/pytest || status=1; \
+	env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search || status=1; \
+	if [ -n "$$pg_pid" ]; then \
+	  wait $$pg_pid || status=1; \
+	  echo "== the database tests on PostgreSQL ($$TEST_DATABASE_URL)"; cat "$$pg_log"; \
+	fi; \
+	rm -f "$$pg_log"; exit $$status
 
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/search_bench.py
+
+# The load test of the real server (gunicorn) over five years of data; see the README.
+load: $(VENV)/.installed-run translations
+	$(BIN)/python bench/load.py
 
 i18n: $(VENV)/.installed-run
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .

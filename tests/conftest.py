@@ -1,18 +1,21 @@
 """Shared fixtures: a fresh app per test with its own database, index, archive and knowledge folders.
 
-The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set (the schema
-is created once per session and every table is emptied after each test).
+The database is SQLite in a temporary folder (a copy of a schema made once per run), or PostgreSQL when
+TEST_DATABASE_URL is set (the schema is created once per run; the tables a test wrote to are emptied after
+it; only tests that use the database are collected).
 
 Shared by every test package: ``corpus_dir`` (the public corpus beside the checkout, or
 PORTAL_CORPUS_DIR; skips when absent), ``customer``, ``people`` (users by role, created on first use),
 ``request_ctx`` (a request context, for services whose messages are translated), ``demo_app`` (an app
-over a copy of the demonstration terminal, loaded once per run).
+over a copy of the demonstration terminal, loaded once per run), ``new_complaint`` and ``walk`` (a complaint
+and its normal path), ``make_app`` (apps over installations a test builds itself, closed afterwards).
 """
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,24 @@ PASSWORD = "test-password-123"
 SHARED_INSTANCE = Path(tempfile.gettempdir()) / "portal-test-instance"
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = Path(os.environ.get("PORTAL_CORPUS_DIR") or ROOT.parent / "shared" / "corpus")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL (TEST_DATABASE_URL set) only the tests that use the database run: those of the ``app`` /
+    ``demo_app`` fixtures, those given the "postgresql" parameter (migrations, backups) or marked ``postgres``.
+    The others (tokenizers, the corpus, markdown, installations of their own on SQLite...) ran in the SQLite
+    pass and would run the same again."""
+    if not PG_URL:
+        return
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        uses_database = ("_database_session" in getattr(item, "fixturenames", ())
+                         or "postgresql" in params.values() or item.get_closest_marker("postgres"))
+        (keep if uses_database else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _pg_reset_schema() -> None:
@@ -57,9 +78,22 @@ def _database_session(tmp_path_factory):
 
 
 def _truncate_all() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.tables.values())
+    """Empty the tables a test wrote to (rows, or a sequence it moved), their ids starting at 1 again.
+
+    Truncating only those is much cheaper than all of them: each truncated table is a new file on disk."""
     db.session.rollback()
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    names = [t.name for t in db.metadata.sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names)
+    dirty = set(db.session.execute(text(probe)).scalars())
+    sequences = {f"{t.name}_{c.name}_seq": t.name for t in db.metadata.sorted_tables for c in t.primary_key.columns}
+    for sequence in db.session.execute(text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL")
+    ).scalars():
+        if sequence in sequences:
+            dirty.add(sequences[sequence])
+    if dirty:
+        tables = ", ".join(f'"{name}"' for name in names if name in dirty)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
 
 
@@ -102,6 +136,45 @@ def app(tmp_path, app_config, _database_session):
         if PG_URL:
             _truncate_all()
         db.engine.dispose()
+
+
+def _close_app(app) -> None:
+    """Close what an app holds open: its search index and its database connections."""
+    store = app.extensions.get("portal_search", {}).get("store")
+    if store is not None:
+        store.close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _app_maker():
+    made: list = []
+
+    def make(config: dict):
+        app = create_app(config)
+        made.append(app)
+        return app
+
+    return make, made
+
+
+@pytest.fixture
+def make_app():
+    """make_app(config): a new app over a configuration of the test's own (installations built by the test);
+    its index and database connections are closed after the test."""
+    make, made = _app_maker()
+    yield make
+    while made:
+        _close_app(made.pop())
+
+
+@pytest.fixture(scope="module")
+def make_module_app():
+    """make_app for module-scoped fixtures: the apps are closed after the module."""
+    make, made = _app_maker()
+    yield make
+    while made:
+        _close_app(made.pop())
 
 
 @pytest.fixture
@@ -195,24 +268,119 @@ def people(make_user):
     return People(make_user)
 
 
+@pytest.fixture
+def new_complaint(customer, people):
+    """new_complaint(**fields): a complaint received from ``customer``, logged by people["csr"]."""
+    from portal.blueprints.complaints import services
+
+    def factory(**fields):
+        defaults = dict(
+            customer_id=customer.id, title="Short delivery on truck loading", category="quantity",
+            description="Customer reports 2.1 t less diesel received than loaded.", user=people["csr"],
+            received_at=datetime(2025, 6, 3, 2, 0, tzinfo=UTC),
+        )
+        defaults.update(fields)
+        complaint = services.create_complaint(**defaults)
+        db.session.commit()
+        return complaint
+
+    return factory
+
+
+def walk_to(complaint, state: str, people) -> None:
+    """Move a complaint along the normal path up to ``state`` (csr works it, the manager closes it)."""
+    from portal.blueprints.complaints import services
+
+    csr, manager = people["csr"], people["manager"]
+    path = ["acknowledge", "investigate", "start_actions", "request_check", "close"]
+    targets = ["acknowledged", "investigating", "actions_in_progress", "awaiting_effectiveness", "closed"]
+    sources = ["received"] + targets[:-1]
+    for source, action, target in zip(sources, path, targets):
+        if complaint.state == state:
+            break
+        if complaint.state != source:
+            continue
+        if action == "start_actions":
+            services.save_investigation(complaint, csr, root_cause="Meter not calibrated", cause_category="equipment")
+        if action == "request_check" and not complaint.actions:
+            a = services.add_action(complaint, csr, kind="corrective", description="Recalibrate meter", owner_id=csr.id,
+                                    due_date=date(2025, 7, 1))
+            services.update_action(a, csr, status="done", completion_note="Calibrated by the vendor")
+            services.verify_action(a, manager, accept=True, note="Calibration certificate seen")
+        note = ""
+        if action == "close":
+            services.evaluate(complaint, manager, text="No short deliveries in three months")
+            note = "" if complaint.reports else "Customer asked for no written report"
+        services.transition(complaint, action, manager if action == "close" else csr, note=note)
+        assert complaint.state == target
+    db.session.commit()
+
+
+@pytest.fixture
+def walk(people):
+    """walk(complaint, state): the complaint moved along the normal path up to that state."""
+    return lambda complaint, state: walk_to(complaint, state, people)
+
+
 # ---- the demonstration terminal, loaded once per run -------------------------------------------
+
+def _pg_admin(statement: str) -> None:
+    """Run CREATE/DROP DATABASE on TEST_DATABASE_URL's server (from its maintenance database)."""
+    from sqlalchemy.engine import make_url
+
+    from portal.config import normalise_database_url
+
+    engine = create_engine(make_url(normalise_database_url(PG_URL)).set(database="postgres"),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+def _pg_database_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from portal.config import normalise_database_url
+
+    return make_url(normalise_database_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_demo_names() -> tuple[str, str]:
+    from sqlalchemy.engine import make_url
+
+    from portal.config import normalise_database_url
+
+    base = make_url(normalise_database_url(PG_URL)).database + os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{base}_demo", f"{base}_demo_copy"
+
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory, _database_session):
-    """A folder with the demonstration terminal loaded: test.db, archive, knowledge, index (SQLite only)."""
-    if PG_URL:
-        return None
+    """A folder with the demonstration terminal loaded: test.db (SQLite), archive, knowledge, index.
+
+    On PostgreSQL the database is a template database (``<test database>_demo``) each test copies."""
     folder = tmp_path_factory.mktemp("demo")
-    shutil.copyfile(_database_session, folder / "test.db")
-    config = make_config(folder)
+    if PG_URL:
+        template_db, _copy = _pg_demo_names()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{template_db}" WITH (FORCE)')
+        _pg_admin(f'CREATE DATABASE "{template_db}"')
+        config = make_config(folder, DATABASE_URL=_pg_database_url(template_db))
+    else:
+        shutil.copyfile(_database_session, folder / "test.db")
+        config = make_config(folder)
     _copy_knowledge_pages(config)
     app = create_app(config)
     with app.app_context():
+        if PG_URL:
+            db.create_all()
         result = app.test_cli_runner().invoke(args=["demo", "load"])
         assert result.exit_code == 0, result.output
         db.session.remove()
         db.engine.dispose()
-    return folder
+    _close_app(app)
+    yield folder
+    if PG_URL:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{template_db}" WITH (FORCE)')
 
 
 def _copy_knowledge_pages(config: dict) -> None:
@@ -222,23 +390,22 @@ def _copy_knowledge_pages(config: dict) -> None:
 
 
 @pytest.fixture
-def demo_app(tmp_path, demo_template, _database_session):
-    """An app over a private copy of the demonstration terminal (PostgreSQL: loaded into the test database)."""
+def demo_app(tmp_path, demo_template):
+    """An app over a private copy of the demonstration terminal: its folders, and its database (a copy of the
+    SQLite file, or on PostgreSQL a database made from the template database and dropped afterwards)."""
     folder = tmp_path / "demo"
-    if demo_template is not None:
-        shutil.copytree(demo_template, folder)
-    else:
-        folder.mkdir()
-    config = make_config(folder)
-    if demo_template is None:
-        _copy_knowledge_pages(config)
-    app = create_app(config)
+    shutil.copytree(demo_template, folder)
+    overrides = {}
+    if PG_URL:
+        template_db, copy_db = _pg_demo_names()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{copy_db}" WITH (FORCE)')
+        _pg_admin(f'CREATE DATABASE "{copy_db}" TEMPLATE "{template_db}"')
+        overrides["DATABASE_URL"] = _pg_database_url(copy_db)
+    app = create_app(make_config(folder, **overrides))
     with app.app_context():
-        if demo_template is None:
-            result = app.test_cli_runner().invoke(args=["demo", "load"])
-            assert result.exit_code == 0, result.output
         yield app
         db.session.remove()
-        if PG_URL:
-            _truncate_all()
         db.engine.dispose()
+    _close_app(app)
+    if PG_URL:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{copy_db}" WITH (FORCE)')

@@ -24,7 +24,6 @@ import pytest
 from sqlalchemy import MetaData, create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from portal import create_app
 from portal.backup import MANIFEST, plan_prune
 from portal.extensions import db
 
@@ -63,17 +62,12 @@ def _ok(app, *args: str, input: str | None = None) -> str:
     return result.output
 
 
-_APPS: list = []
+def _app(make_app, root: Path, database_url: str | None = None):
+    return make_app(_config(root, database_url))
 
 
-def _app(root: Path, database_url: str | None = None):
-    app = create_app(_config(root, database_url))
-    _APPS.append(app)
-    return app
-
-
-def _installation(root: Path, database_url: str | None = None):
-    app = _app(root, database_url)
+def _installation(make_app, root: Path, database_url: str | None = None):
+    app = _app(make_app, root, database_url)
     _ok(app, "db", "upgrade")
     return app
 
@@ -121,17 +115,10 @@ def pg_databases():
         drop()
 
 
-@pytest.fixture(autouse=True)
-def _close_apps(pg_databases):
-    """Close the database connections and index of every app a test made (before its databases go)."""
-    yield
-    while _APPS:
-        app = _APPS.pop()
-        store = app.extensions.get("portal_search", {}).get("store")
-        if store is not None:
-            store.close()
-        with app.app_context():
-            db.engine.dispose()
+@pytest.fixture
+def make_app(pg_databases, make_app):
+    """The shared make_app, set up after pg_databases so that its apps are closed before the databases go."""
+    return make_app
 
 
 # ------------------------------------------------------------------ comparisons
@@ -167,10 +154,10 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_round_trip_restores_every_record_and_file(tmp_path, backend, pg_databases):
+def test_round_trip_restores_every_record_and_file(tmp_path, backend, pg_databases, make_app):
     src_url = pg_databases() if backend == "postgresql" else None
     dst_url = pg_databases() if backend == "postgresql" else None
-    source = _installation(tmp_path / "source", src_url)
+    source = _installation(make_app, tmp_path / "source", src_url)
     _ok(source, "demo", "load")  # every kind of record, archived files, complaint evidence, legal holds
     knowledge = Path(source.config["KNOWLEDGE_DIR"])
     (knowledge / "procedures").mkdir()
@@ -187,7 +174,7 @@ def test_round_trip_restores_every_record_and_file(tmp_path, backend, pg_databas
     assert not any(name.startswith("index") for name in manifest["files"])  # the search index is rebuilt
     _ok(source, "backup", "verify", str(folder))
 
-    target = _app(tmp_path / "target", dst_url)
+    target = _app(make_app, tmp_path / "target", dst_url)
     out = _ok(target, "backup", "restore", str(folder))
     assert "search index rebuilt" in out
     assert "0 missing, 0 altered" in out
@@ -253,10 +240,10 @@ def _wait_for(progress: Path, at_least: int, proc) -> int:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_path, backend, pg_databases):
+def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_path, backend, pg_databases, make_app):
     src_url = pg_databases() if backend == "postgresql" else None
     dst_url = pg_databases() if backend == "postgresql" else None
-    source = _installation(tmp_path / "source", src_url)
+    source = _installation(make_app, tmp_path / "source", src_url)
     _ok(source, "users", "create", "saver", "--role", "csr", "--password-stdin", input="a-long-password-1\n")
     with source.app_context():
         _file_document("Before the backup", b"first file", "first.txt")
@@ -282,7 +269,7 @@ def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_
 
     folder = _only_backup(tmp_path / "backups")
     manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
-    target = _app(tmp_path / "target", dst_url)
+    target = _app(make_app, tmp_path / "target", dst_url)
     _ok(target, "backup", "restore", str(folder))
     _ok(target, "search", "check")
     _ok(target, "archive", "verify")
@@ -293,10 +280,10 @@ def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_
 
 # ------------------------------------------------------------------ damaged backups
 @pytest.fixture(scope="module")
-def small_backup(tmp_path_factory):
+def small_backup(tmp_path_factory, make_module_app):
     """A backup of a small installation (one user, two archived files, a knowledge page)."""
     root = tmp_path_factory.mktemp("small")
-    source = _installation(root / "source")
+    source = _installation(make_module_app, root / "source")
     result = source.test_cli_runner().invoke(args=["users", "create", "records", "--role", "records_officer",
                                                    "--password-stdin"], input="a-long-password-1\n")
     assert result.exit_code == 0, result.output
@@ -318,8 +305,8 @@ def damaged(small_backup, tmp_path):
     return copy
 
 
-def _refused(tmp_path: Path, folder: Path, expected: str):
-    target = _app(tmp_path / "target")
+def _refused(make_app, tmp_path: Path, folder: Path, expected: str):
+    target = _app(make_app, tmp_path / "target")
     result = _flask(target, "backup", "verify", str(folder))
     assert result.exit_code == 1
     assert expected in result.output
@@ -331,51 +318,51 @@ def _refused(tmp_path: Path, folder: Path, expected: str):
     assert not _files(tmp_path / "target" / "archive")
 
 
-def test_a_sound_backup_verifies(small_backup, tmp_path):
-    target = _app(tmp_path / "target")
+def test_a_sound_backup_verifies(small_backup, tmp_path, make_app):
+    target = _app(make_app, tmp_path / "target")
     out = _ok(target, "backup", "verify", str(small_backup))
     assert out.startswith("ok: ")
 
 
-def test_a_corrupt_manifest_is_refused(damaged, tmp_path):
+def test_a_corrupt_manifest_is_refused(damaged, tmp_path, make_app):
     path = damaged / MANIFEST
     path.write_bytes(path.read_bytes()[:-40] + b"\x00garbage")
-    _refused(tmp_path, damaged, "manifest.json is corrupt")
+    _refused(make_app, tmp_path, damaged, "manifest.json is corrupt")
 
 
-def test_an_edited_manifest_is_refused(damaged, tmp_path):
+def test_an_edited_manifest_is_refused(damaged, tmp_path, make_app):
     path = damaged / MANIFEST
     body = json.loads(path.read_text("utf-8"))
     body["database"]["tables"]["user"] += 1
     path.write_text(json.dumps(body), "utf-8")
-    _refused(tmp_path, damaged, "its checksum does not match")
+    _refused(make_app, tmp_path, damaged, "its checksum does not match")
 
 
-def test_a_flipped_byte_in_an_archived_file_is_refused(damaged, tmp_path):
+def test_a_flipped_byte_in_an_archived_file_is_refused(damaged, tmp_path, make_app):
     files = sorted(p for p in (damaged / "archive").rglob("*") if p.is_file())
     assert files
     data = bytearray(files[0].read_bytes())
     data[len(data) // 2] ^= 0x01
     files[0].write_bytes(bytes(data))
     rel = files[0].relative_to(damaged).as_posix()
-    _refused(tmp_path, damaged, f"{rel}: content differs from the manifest")
+    _refused(make_app, tmp_path, damaged, f"{rel}: content differs from the manifest")
 
 
-def test_a_truncated_database_file_is_refused(damaged, tmp_path):
+def test_a_truncated_database_file_is_refused(damaged, tmp_path, make_app):
     path = damaged / "database.sqlite3"
     size = path.stat().st_size
     with open(path, "r+b") as fh:
         fh.truncate(size // 2)
-    _refused(tmp_path, damaged, "database.sqlite3: truncated")
+    _refused(make_app, tmp_path, damaged, "database.sqlite3: truncated")
 
 
-def test_a_missing_file_is_refused(damaged, tmp_path):
+def test_a_missing_file_is_refused(damaged, tmp_path, make_app):
     (damaged / "knowledge" / "page.md").unlink()
-    _refused(tmp_path, damaged, "knowledge/page.md: missing")
+    _refused(make_app, tmp_path, damaged, "knowledge/page.md: missing")
 
 
-def test_restore_refuses_a_target_holding_data_unless_forced(small_backup, tmp_path):
-    target = _installation(tmp_path / "target")
+def test_restore_refuses_a_target_holding_data_unless_forced(small_backup, tmp_path, make_app):
+    target = _installation(make_app, tmp_path / "target")
     result = target.test_cli_runner().invoke(args=["users", "create", "someone", "--role", "staff",
                                                    "--password-stdin"], input="a-long-password-1\n")
     assert result.exit_code == 0
@@ -395,22 +382,22 @@ def test_restore_refuses_a_target_holding_data_unless_forced(small_backup, tmp_p
     assert users == ["records"]
 
 
-def test_restore_of_a_folder_of_backups_asks_which_one(small_backup, tmp_path):
-    target = _app(tmp_path / "target")
+def test_restore_of_a_folder_of_backups_asks_which_one(small_backup, tmp_path, make_app):
+    target = _app(make_app, tmp_path / "target")
     result = _flask(target, "backup", "restore", str(small_backup.parent))
     assert result.exit_code == 1
     assert small_backup.name in result.output
     assert _flask(target, "backup", "verify", str(small_backup.parent)).exit_code == 0
 
 
-def test_a_backup_of_a_newer_portal_is_refused(damaged, tmp_path):
+def test_a_backup_of_a_newer_portal_is_refused(damaged, tmp_path, make_app):
     from portal.backup import _write_manifest
 
     body = json.loads((damaged / MANIFEST).read_text("utf-8"))
     body["database"]["migration_heads"] = ["zz_from_the_future"]
     body.pop("checksum")
     _write_manifest(damaged, body)
-    target = _app(tmp_path / "target")
+    target = _app(make_app, tmp_path / "target")
     assert _flask(target, "backup", "verify", str(damaged)).exit_code == 0
     result = _flask(target, "backup", "restore", str(damaged))
     assert result.exit_code == 1
@@ -445,14 +432,14 @@ def test_prune_keeps_the_newest_of_each_day_and_month():
     assert not kept & set(remove)
 
 
-def test_prune_command_dry_run_then_delete(tmp_path, small_backup):
+def test_prune_command_dry_run_then_delete(tmp_path, small_backup, make_app):
     parent = tmp_path / "backups"
     parent.mkdir()
     for name in ("portal-backup-20260101T010000Z", "portal-backup-20260102T010000Z",
                  "portal-backup-20260102T020000Z", "portal-backup-20260301T010000Z"):
         shutil.copytree(small_backup, parent / name)
     (parent / "notes.txt").write_text("left alone")
-    app = _app(tmp_path / "inst")
+    app = _app(make_app, tmp_path / "inst")
     out = _ok(app, "backup", "prune", str(parent), "--keep-daily", "2", "--keep-monthly", "1", "--dry-run")
     assert "would delete\tportal-backup-20260101T010000Z" in out
     assert "would delete\tportal-backup-20260102T010000Z" in out
@@ -463,27 +450,27 @@ def test_prune_command_dry_run_then_delete(tmp_path, small_backup):
 
 
 @pytest.mark.parametrize("command", ["create", "verify", "restore", "prune"])
-def test_every_backup_command_has_help(tmp_path, command):
-    app = _app(tmp_path / "inst")
+def test_every_backup_command_has_help(tmp_path, command, make_app):
+    app = _app(make_app, tmp_path / "inst")
     out = _ok(app, "backup", command, "--help")
     assert "Usage:" in out
 
 
-def test_a_backup_older_than_the_code_is_migrated_on_restore(tmp_path):
-    source = _installation(tmp_path / "source")
+def test_a_backup_older_than_the_code_is_migrated_on_restore(tmp_path, make_app):
+    source = _installation(make_app, tmp_path / "source")
     _ok(source, "db", "downgrade", "base")  # a database at an earlier migration than the code's head
     _ok(source, "backup", "create", str(tmp_path / "backups"))
     folder = _only_backup(tmp_path / "backups")
     assert json.loads((folder / MANIFEST).read_text("utf-8"))["database"]["migration_heads"] == []
-    target = _app(tmp_path / "target")
+    target = _app(make_app, tmp_path / "target")
     out = _ok(target, "backup", "restore", str(folder))
     assert "migrating from none to" in out
     tables = _dump_tables(target.config["DATABASE_URL"])
     assert "user" in tables and "archive_record" in tables and len(tables["alembic_version"]) == 1
 
 
-def test_an_altered_archived_file_is_reported_and_left_out_of_the_backup(tmp_path):
-    source = _installation(tmp_path / "source")
+def test_an_altered_archived_file_is_reported_and_left_out_of_the_backup(tmp_path, make_app):
+    source = _installation(make_app, tmp_path / "source")
     _ok(source, "users", "create", "records", "--role", "records_officer", "--password-stdin",
         input="a-long-password-1\n")
     from portal.audit import acting_as
@@ -504,16 +491,16 @@ def test_an_altered_archived_file_is_reported_and_left_out_of_the_backup(tmp_pat
     assert rotten.name not in names
 
 
-def test_restore_dry_run_changes_nothing(small_backup, tmp_path):
-    target = _app(tmp_path / "target")
+def test_restore_dry_run_changes_nothing(small_backup, tmp_path, make_app):
+    target = _app(make_app, tmp_path / "target")
     out = _ok(target, "backup", "restore", str(small_backup), "--dry-run")
     assert "dry run" in out and "nothing changed" in out
     assert not (tmp_path / "target" / "portal.db").exists()
     assert not _files(tmp_path / "target" / "archive")
 
 
-def test_a_backup_inside_the_archive_folder_is_refused(tmp_path):
-    source = _installation(tmp_path / "source")
+def test_a_backup_inside_the_archive_folder_is_refused(tmp_path, make_app):
+    source = _installation(make_app, tmp_path / "source")
     inside = Path(source.config["ARCHIVE_DIR"]) / "backups"
     result = _flask(source, "backup", "create", str(inside))
     assert result.exit_code == 1

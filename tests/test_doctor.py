@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from portal import create_app
 from portal.extensions import db
 
 SHARED_INSTANCE = Path(tempfile.gettempdir()) / "portal-test-instance"
@@ -59,22 +58,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-_APPS: list = []
-
-
-@pytest.fixture(autouse=True)
-def _close_apps():
-    yield
-    while _APPS:
-        app = _APPS.pop()
-        store = app.extensions.get("portal_search", {}).get("store")
-        if store is not None:
-            store.close()
-        with app.app_context():
-            db.engine.dispose()
-
-
-def _app(root: Path, **overrides):
+def _app(make_app, root: Path, **overrides):
     (root / "archive").mkdir(parents=True, exist_ok=True)
     (root / "knowledge").mkdir(parents=True, exist_ok=True)
     config = {
@@ -88,9 +72,7 @@ def _app(root: Path, **overrides):
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
     config.update(overrides)
-    app = create_app(config)
-    _APPS.append(app)
-    return app
+    return make_app(config)
 
 
 def _run(app, *args: str, input: str | None = None):
@@ -118,9 +100,9 @@ def _lines(output: str) -> dict[str, str]:
 
 
 @pytest.mark.skipif(not _has_cjk_fonts(), reason="fonts-noto-cjk is not installed on this machine")
-def test_a_good_installation_passes(tmp_path, smtp_server):
+def test_a_good_installation_passes(tmp_path, smtp_server, make_app):
     host, port = smtp_server
-    app = _app(tmp_path, SMTP_HOST=host, SMTP_PORT=str(port))
+    app = _app(make_app, tmp_path, SMTP_HOST=host, SMTP_PORT=str(port))
     _ready(app)
     result = _run(app, "doctor")
     assert result.exit_code == 0, result.output
@@ -132,13 +114,13 @@ def test_a_good_installation_passes(tmp_path, smtp_server):
     assert "7 ok, 0 warning(s), 0 failure(s)" in result.output
 
 
-def test_a_bad_installation_fails_with_what_to_fix(tmp_path, monkeypatch):
+def test_a_bad_installation_fails_with_what_to_fix(tmp_path, monkeypatch, make_app):
     from portal.blueprints.admin.demo import DEMO_USERS
     from portal.models import User
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the archive folder should be")
-    app = _app(tmp_path, SECRET_KEY="test-secret-key", ARCHIVE_DIR=str(blocker / "archive"),
+    app = _app(make_app, tmp_path, SECRET_KEY="test-secret-key", ARCHIVE_DIR=str(blocker / "archive"),
                SMTP_HOST="127.0.0.1", SMTP_PORT=str(_closed_port()))
     assert _run(app, "db", "upgrade").exit_code == 0
     with app.app_context():
@@ -170,8 +152,8 @@ def test_a_bad_installation_fails_with_what_to_fix(tmp_path, monkeypatch):
     assert "6 failure(s)" in result.output
 
 
-def test_an_unmigrated_database_fails(tmp_path):
-    app = _app(tmp_path)
+def test_an_unmigrated_database_fails(tmp_path, make_app):
+    app = _app(make_app, tmp_path)
     result = _run(app, "doctor")
     assert result.exit_code == 1
     lines = _lines(result.output)
@@ -179,8 +161,8 @@ def test_an_unmigrated_database_fails(tmp_path):
     assert "fix: run `flask db upgrade`" in result.output
 
 
-def test_files_found_missing_by_the_last_verification_fail(tmp_path):
-    app = _app(tmp_path)
+def test_files_found_missing_by_the_last_verification_fail(tmp_path, make_app):
+    app = _app(make_app, tmp_path)
     _ready(app)
     with app.app_context():
         table = db.metadata.tables["archive_fixity_run"]
@@ -193,8 +175,8 @@ def test_files_found_missing_by_the_last_verification_fail(tmp_path):
     assert "found 1 missing and 0 altered" in _lines(result.output)["archive"]
 
 
-def test_an_old_verification_and_an_index_behind_the_log_warn(tmp_path):
-    app = _app(tmp_path, SEARCH_SYNC_ON_COMMIT=False)
+def test_an_old_verification_and_an_index_behind_the_log_warn(tmp_path, make_app):
+    app = _app(make_app, tmp_path, SEARCH_SYNC_ON_COMMIT=False)
     _ready(app)
     with app.app_context():
         table = db.metadata.tables["archive_fixity_run"]
@@ -213,20 +195,20 @@ def test_an_old_verification_and_an_index_behind_the_log_warn(tmp_path):
         assert result.exit_code == 0, result.output  # warnings alone do not fail
 
 
-def test_the_generated_key_fails_in_production_use(tmp_path):
-    app = _app(tmp_path, SECRET_KEY=None, SESSION_COOKIE_SECURE=True, INSTANCE_PATH=str(tmp_path / "instance"))
+def test_the_generated_key_fails_in_production_use(tmp_path, make_app):
+    app = _app(make_app, tmp_path, SECRET_KEY=None, SESSION_COOKIE_SECURE=True, INSTANCE_PATH=str(tmp_path / "instance"))
     assert (tmp_path / "instance" / "secret_key").is_file()
     result = _run(app, "doctor")
     line = _lines(result.output)["secret key"]
     assert line.startswith("fail") and "generated" in line
     assert result.exit_code == 1
 
-    app = _app(tmp_path, SESSION_COOKIE_SECURE=True, INSTANCE_PATH=str(tmp_path / "instance"))  # an explicit key
+    app = _app(make_app, tmp_path, SESSION_COOKIE_SECURE=True, INSTANCE_PATH=str(tmp_path / "instance"))  # an explicit key
     assert _lines(_run(app, "doctor").output)["secret key"].startswith("ok")
 
 
-def test_doctor_has_help(tmp_path):
-    result = _run(_app(tmp_path), "doctor", "--help")
+def test_doctor_has_help(tmp_path, make_app):
+    result = _run(_app(make_app, tmp_path), "doctor", "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.output
 
@@ -240,9 +222,9 @@ def test_doctor_has_help(tmp_path):
     ("kXtestQ2demoR7_w9pLZb1mV3nT8sY4cJ6hF0aE5gU", "ok"),  # a random key that happens to hold the letters
     ("0123456789abcdef", "fail"),  # too short
 ])
-def test_secret_key_check(tmp_path, key, status):
+def test_secret_key_check(tmp_path, key, status, make_app):
     from portal.doctor import check_secret_key
 
-    app = _app(tmp_path, SECRET_KEY=key)
+    app = _app(make_app, tmp_path, SECRET_KEY=key)
     with app.app_context():
         assert check_secret_key(app).status == status

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ...audit import history_for
 from ...extensions import db
@@ -124,6 +125,7 @@ def records_query(user, *, q: str = "", series_id: int = 0, customer_id: int = 0
     """The records list with its filters, newest first, restricted ones only for who may see them."""
     stmt = visible_records(db.select(ArchiveRecord), user).order_by(ArchiveRecord.record_date.desc(),
                                                                      ArchiveRecord.id.desc())
+    stmt = stmt.options(selectinload(ArchiveRecord.customer), selectinload(ArchiveRecord.series))
     if status in ("active", "destroyed", "transferred"):
         stmt = stmt.filter(ArchiveRecord.status == status)
     if series_id:
@@ -466,13 +468,19 @@ def _series_chain_ids(series: Series) -> list[int]:
     return ids
 
 
+def _hold_options():
+    return (selectinload(Hold.record), selectinload(Hold.series), selectinload(Hold.customer),
+            selectinload(Hold.created_by), selectinload(Hold.released_by))
+
+
 def active_holds() -> list[Hold]:
-    return list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None)).order_by(Hold.placed_at)))
+    return list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None)).order_by(Hold.placed_at)
+                                   .options(*_hold_options())))
 
 
 def released_holds(limit: int = 50) -> list[Hold]:
     return list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_not(None))
-                                   .order_by(Hold.released_at.desc()).limit(limit)))
+                                   .order_by(Hold.released_at.desc()).limit(limit).options(*_hold_options())))
 
 
 def holds_on_series(series: Series) -> list[Hold]:
@@ -604,8 +612,10 @@ def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None
     holds = HoldIndex()
     in_batch = _pending_batch_record_ids()
     blockers = disposal_blockers()
+    plan = db.session.scalars(db.select(Series)).all()  # held: each record's series chain is found in memory
     out = []
-    for record in db.session.scalars(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)):
+    for record in db.session.scalars(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)
+                                     .options(selectinload(ArchiveRecord.customer))):
         due = due_date(record)
         if due is None or due > as_of:
             continue
@@ -620,6 +630,7 @@ def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None
             continue
         out.append(DueItem(record, due, action_for(record), reasons))
     out.sort(key=lambda item: (item.due, item.record.id))
+    del plan
     return out
 
 
@@ -877,7 +888,8 @@ def fixity_runs(limit: int = 20) -> list:
 
 
 def batches_query():
-    return db.select(DisposalBatch).order_by(DisposalBatch.id.desc())
+    return db.select(DisposalBatch).order_by(DisposalBatch.id.desc()).options(
+        selectinload(DisposalBatch.items), selectinload(DisposalBatch.proposed_by), selectinload(DisposalBatch.decided_by))
 
 
 def last_fixity_run():

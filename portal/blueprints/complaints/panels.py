@@ -1,5 +1,7 @@
 """Dashboard panels: own open complaints, inquiries due, escalations, effectiveness checks waiting,
 CAPA actions due within a week, lessons to acknowledge."""
+from sqlalchemy.orm import selectinload
+
 from ...extensions import db
 from ...timeutil import local_today, utcnow
 from ...panels import register_panel
@@ -40,6 +42,7 @@ def escalations(user):
     rows = list(db.session.scalars(
         db.select(Inquiry).filter(Inquiry.escalated_at.is_not(None), Inquiry.escalation_resolved_at.is_(None))
         .order_by(Inquiry.escalated_at)
+        .options(selectinload(Inquiry.customer), selectinload(Inquiry.assigned_to), selectinload(Inquiry.escalated_by))
     ))
     return {"items": rows, "now": utcnow()}
 

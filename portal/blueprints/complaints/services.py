@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_
+from sqlalchemy import event, or_
+from sqlalchemy.orm import Session, selectinload
 
 from ...extensions import db
 from ...pdf import render_pdf_anywhere
@@ -65,7 +66,8 @@ def create_inquiry(*, customer_id: int, channel: str, subject: str, question: st
 def list_inquiries(*, status: str = "", customer_id: int | None = None, mine_for=None, q: str = "",
                    now: datetime | None = None):
     now = now or utcnow()
-    stmt = db.select(Inquiry).order_by(Inquiry.received_at.desc())
+    stmt = (db.select(Inquiry).order_by(Inquiry.received_at.desc())
+            .options(selectinload(Inquiry.customer), selectinload(Inquiry.assigned_to)))
     if customer_id:
         stmt = stmt.filter(Inquiry.customer_id == customer_id)
     if mine_for is not None:
@@ -159,7 +161,8 @@ def visible_complaints(user):
 
 
 def list_complaints(user, *, state: str = "", category: str = "", customer_id: int | None = None, q: str = ""):
-    stmt = visible_complaints(user).order_by(Complaint.received_at.desc())
+    stmt = (visible_complaints(user).order_by(Complaint.received_at.desc())
+            .options(selectinload(Complaint.customer), selectinload(Complaint.owner)))
     if state == "open":
         stmt = stmt.filter(Complaint.state.not_in(FINAL_STATES))
     elif state:
@@ -415,6 +418,7 @@ def awaiting_effectiveness(user) -> list[Complaint]:
     """Complaints waiting for a CS manager's effectiveness check, oldest request first."""
     rows = db.session.scalars(
         visible_complaints(user).filter(Complaint.state == "awaiting_effectiveness").order_by(Complaint.updated_at, Complaint.id)
+        .options(selectinload(Complaint.customer), selectinload(Complaint.owner))
     )
     return list(rows)
 
@@ -532,6 +536,30 @@ def file_evidence(complaint: Complaint, user) -> None:
         current_app.logger.exception("filing the evidence of %s in the archive failed", complaint.ref)
 
 
+_OPEN_BY_CUSTOMER = "complaints.open_by_customer"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_open_complaints(session, *_args) -> None:
+    session.info.pop(_OPEN_BY_CUSTOMER, None)
+
+
+def _open_complaints_by_customer() -> dict[int, list[tuple[int, bool]]]:
+    """{customer id: [(complaint id, restricted)]} of open complaints, read once while nothing is written (a
+    schedule asks for every due record); forgotten at the next flush and at the end of the transaction."""
+    cached = db.session.info.get(_OPEN_BY_CUSTOMER)
+    if cached is not None:
+        return cached
+    out: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+    for cid, customer_id, restricted in db.session.execute(
+            db.select(Complaint.id, Complaint.customer_id, Complaint.restricted)
+            .filter(Complaint.state.not_in(FINAL_STATES)).order_by(Complaint.id)):
+        out[customer_id].append((cid, restricted))
+    db.session.info[_OPEN_BY_CUSTOMER] = out
+    return out
+
+
 @register_disposal_blocker
 def open_complaint_blocks_disposal(record) -> str | None:
     """Archived records of a customer with an open complaint may be evidence: their disposal waits.
@@ -541,10 +569,7 @@ def open_complaint_blocks_disposal(record) -> str | None:
     customer_id = getattr(record, "customer_id", None)
     if not customer_id:
         return None
-    rows = list(db.session.execute(
-        db.select(Complaint.id, Complaint.restricted)
-        .filter(Complaint.customer_id == customer_id, Complaint.state.not_in(FINAL_STATES)).order_by(Complaint.id)
-    ))
+    rows = _open_complaints_by_customer().get(customer_id)
     if not rows:
         return None
     refs = [f"CMP-{cid:05d}" for cid, restricted in rows if not restricted][:3]
@@ -647,7 +672,8 @@ def lessons_for(user) -> list[LessonShare]:
 # --- figures -----------------------------------------------------------------------------------------
 
 def complaint_figures(user) -> dict:
-    rows = list(db.session.scalars(visible_complaints(user).order_by(Complaint.received_at)))
+    rows = list(db.session.scalars(visible_complaints(user).order_by(Complaint.received_at)
+                                   .options(selectinload(Complaint.customer))))
     per_month: dict[str, int] = defaultdict(int)
     per_category: dict[str, int] = defaultdict(int)
     per_customer: dict[str, int] = defaultdict(int)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
+from sqlalchemy.orm import selectinload
+
 from ...extensions import db
 from ...models import User
 from .models import Customer, CustomerContact
@@ -12,7 +14,7 @@ FIELDS = ("code", "name_en", "name_zh", "long_term", "daily_report_time", "repor
 
 
 def list_customers(q: str = "", *, active_only: bool = False):
-    stmt = db.select(Customer).order_by(Customer.code)
+    stmt = db.select(Customer).order_by(Customer.code).options(selectinload(Customer.csr))
     q = (q or "").strip()
     if q:
         # autoescape: % and _ typed by the user are searched for, not wildcards

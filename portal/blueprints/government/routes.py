@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...permissions import load_or_404, require
@@ -22,8 +23,10 @@ bp = Blueprint("government", __name__, url_prefix="/knowledge/gov")
 @bp.get("")
 def index():
     today = local_today()
-    permits = db.session.scalars(db.select(Permit).order_by(Permit.expires_on.is_(None), Permit.expires_on)).all()
-    visits = db.session.scalars(db.select(Visit).order_by(Visit.visit_date.desc()).limit(50)).all()
+    permits = db.session.scalars(db.select(Permit).order_by(Permit.expires_on.is_(None), Permit.expires_on).options(
+        selectinload(Permit.authority), selectinload(Permit.department), selectinload(Permit.created_by))).all()
+    visits = db.session.scalars(db.select(Visit).order_by(Visit.visit_date.desc()).limit(50).options(
+        selectinload(Visit.authority), selectinload(Visit.created_by))).all()
     authorities = db.session.scalars(db.select(Authority).order_by(Authority.name_en)).all()
     return render("government/index.html", permits=permits, visits=visits, authorities=authorities, today=today,
                   actions=services.open_actions(), can_edit=is_editor(current_user),

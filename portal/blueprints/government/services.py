@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy.orm import selectinload
+
 from ...extensions import db
 from ...timeutil import utcnow
 from ..archive.models import ArchiveRecord
@@ -12,12 +14,14 @@ from .models import Authority, FollowUpAction, Permit, Visit
 def expiring_permits(today: date, within_days: int = 90) -> list[Permit]:
     limit = today + timedelta(days=within_days)
     return db.session.scalars(db.select(Permit).filter(Permit.expires_on.is_not(None), Permit.expires_on <= limit)
-                              .order_by(Permit.expires_on)).all()
+                              .order_by(Permit.expires_on)
+                              .options(selectinload(Permit.authority), selectinload(Permit.department))).all()
 
 
 def open_actions(today: date | None = None) -> list[FollowUpAction]:
     return db.session.scalars(db.select(FollowUpAction).filter(FollowUpAction.done_at.is_(None))
-                              .order_by(FollowUpAction.due_date.is_(None), FollowUpAction.due_date)).all()
+                              .order_by(FollowUpAction.due_date.is_(None), FollowUpAction.due_date)
+                              .options(selectinload(FollowUpAction.owner), selectinload(FollowUpAction.visit))).all()
 
 
 def add_action(visit: Visit, *, description: str, owner_id: int | None, due_date: date | None) -> FollowUpAction:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...markdown import render_markdown_with_toc
@@ -55,7 +56,8 @@ def index():
     kind = kind if kind in KINDS else ""
     q = request.args.get("q", "").strip()[:100]
     page, per_page = page_args(30)
-    stmt = db.select(Page).order_by(Page.kind, Page.title)
+    stmt = (db.select(Page).order_by(Page.kind, Page.title)
+            .options(selectinload(Page.revisions), selectinload(Page.current_revision)))
     if kind:
         stmt = stmt.filter(Page.kind == kind)
     if q:
@@ -267,11 +269,12 @@ def review_list():
 @bp.get("/announcements")
 def announcements():
     today = local_today()
+    stmt = db.select(Announcement).order_by(Announcement.id.desc()).options(
+        selectinload(Announcement.page), selectinload(Announcement.revision), selectinload(Announcement.recipients))
     if is_approver(current_user):
-        rows = db.session.scalars(db.select(Announcement).order_by(Announcement.id.desc())).all()
+        rows = db.session.scalars(stmt).all()
     else:
-        rows = [a for a in db.session.scalars(db.select(Announcement).order_by(Announcement.id.desc()))
-                if a.can_view(current_user)]
+        rows = [a for a in db.session.scalars(stmt) if a.can_view(current_user)]
     return render("knowledge/announcements.html", announcements=rows, to_read=services.to_read(current_user),
                   today=today, services=services)
 
@@ -336,7 +339,8 @@ def acknowledge(ann_id: int):
 
 @bp.get("/training")
 def training():
-    plans = db.session.scalars(db.select(TrainingPlan).order_by(TrainingPlan.title)).all()
+    plans = db.session.scalars(db.select(TrainingPlan).order_by(TrainingPlan.title)
+                               .options(selectinload(TrainingPlan.steps))).all()
     mine = services.my_assignments(current_user)
     return render("knowledge/training.html", plans=plans, mine=mine, services=services)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...pdf import render_pdf_anywhere
@@ -28,7 +29,7 @@ def add_months(d: date, months: int) -> date:
 
 def list_meetings(*, customer_id: int | None = None, limit: int = 200) -> list[ReviewMeeting]:
     """The newest meetings first, of one customer when given."""
-    stmt = db.select(ReviewMeeting).order_by(ReviewMeeting.meeting_date.desc())
+    stmt = db.select(ReviewMeeting).order_by(ReviewMeeting.meeting_date.desc()).options(selectinload(ReviewMeeting.customer))
     if customer_id:
         stmt = stmt.filter(ReviewMeeting.customer_id == customer_id)
     return list(db.session.scalars(stmt.limit(limit)))
@@ -316,17 +317,25 @@ def set_cadence(customer_id: int, months: int, *, active: bool = True) -> Review
 def schedule(today: date | None = None) -> list[dict]:
     """Every customer with a cadence: last meeting, next due date, overdue flag (soonest first)."""
     today = today or local_today()
-    rows = db.session.scalars(db.select(ReviewCadence).filter_by(active=True))
+    rows = list(db.session.scalars(db.select(ReviewCadence).filter_by(active=True)
+                                   .options(selectinload(ReviewCadence.customer))))
+    # The last meeting on or before today and the first after it, of every customer with a cadence: two queries.
+    customer_ids = [cad.customer_id for cad in rows]
+
+    def meetings_on(day, *when) -> dict[int, ReviewMeeting]:
+        days = (db.select(ReviewMeeting.customer_id, day.label("day"))
+                .filter(ReviewMeeting.customer_id.in_(customer_ids), *when)
+                .group_by(ReviewMeeting.customer_id).subquery())
+        found = db.select(ReviewMeeting).join(days, db.and_(ReviewMeeting.customer_id == days.c.customer_id,
+                                                            ReviewMeeting.meeting_date == days.c.day))
+        return {m.customer_id: m for m in db.session.scalars(found.order_by(ReviewMeeting.id))}
+
+    last_of = meetings_on(db.func.max(ReviewMeeting.meeting_date), ReviewMeeting.meeting_date <= today)
+    planned_of = meetings_on(db.func.min(ReviewMeeting.meeting_date), ReviewMeeting.meeting_date > today)
     out = []
     for cad in rows:
-        last = db.session.scalar(
-            db.select(ReviewMeeting).filter(ReviewMeeting.customer_id == cad.customer_id, ReviewMeeting.meeting_date <= today)
-            .order_by(ReviewMeeting.meeting_date.desc()).limit(1)
-        )
-        planned = db.session.scalar(
-            db.select(ReviewMeeting).filter(ReviewMeeting.customer_id == cad.customer_id, ReviewMeeting.meeting_date > today)
-            .order_by(ReviewMeeting.meeting_date).limit(1)
-        )
+        last = last_of.get(cad.customer_id)
+        planned = planned_of.get(cad.customer_id)
         due = add_months(last.meeting_date, cad.interval_months) if last else today
         out.append({"customer": cad.customer, "cadence": cad, "last": last, "planned": planned, "due": due,
                     "overdue": due < today and planned is None})

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import User
@@ -23,7 +24,8 @@ def owner_choices() -> list[tuple[int, str]]:
 
 
 def visible_mocs(user) -> list[MocRequest]:
-    rows = db.session.scalars(db.select(MocRequest).order_by(MocRequest.created_at.desc()))
+    rows = db.session.scalars(db.select(MocRequest).order_by(MocRequest.created_at.desc()).options(
+        selectinload(MocRequest.customer), selectinload(MocRequest.complaint), selectinload(MocRequest.items)))
     return [m for m in rows if m.can_view(user)]
 
 

@@ -117,7 +117,7 @@ def test_8d_report_in_chinese_is_kept_as_sent(client, login, new_complaint, walk
         assert phrase in flat or phrase in flat.lower(), phrase
 
 
-def test_sent_report_is_filed_in_the_archive_on_closure(app, archive_filer, new_complaint, walk, people):
+def test_sent_report_is_filed_in_the_archive_on_closure(app, new_complaint, walk, people):
     from portal.blueprints.archive.models import ArchiveRecord
 
     complaint = new_complaint()
@@ -132,7 +132,7 @@ def test_sent_report_is_filed_in_the_archive_on_closure(app, archive_filer, new_
     assert record is not None and record.kind == "complaint_report" and report.archive_record_id == record.id
 
 
-def test_evidence_joins_the_archive_on_closure(app, archive_filer, new_complaint, walk, people):
+def test_evidence_joins_the_archive_on_closure(app, new_complaint, walk, people):
     from portal.blueprints.archive.models import ArchiveRecord
 
     complaint = new_complaint()

@@ -1,0 +1,168 @@
+"""Grow a portal's data: every record of the database copied N times, as if N more departments' worth of
+the same work had been done, each copy moved back in time so the copies spread over the years.
+
+    python bench/grow.py --copies 40 --spread-days 1825        # PORTAL_* environment, as `flask` reads it
+    python bench/grow.py --database-url postgresql+psycopg:///portal_bench --complaints 5000
+
+Copies are made table by table from the models' metadata (never a hand-kept list, so a new module's
+tables grow too): integer keys and foreign keys are moved by a fixed offset per copy (a copied complaint
+points at the copied customer, its copied actions at it), unique text gets a suffix (``SINOCHEM-3``,
+``csr-3``), dates and times move back by ``copy * spread / copies`` days. Roles, departments and the
+archive's file plan are reference data and are not copied. Archived files are shared by their copies (the store is content
+addressed). The search index is not touched: run `flask search rebuild` afterwards.
+
+``grow(engine, metadata, copies)`` is what the script calls; tests/test_queries.py calls it too.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Integer, func, insert, select, text
+
+# Reference data (roles and departments the code names, the archive's file plan): never copied, and keys
+# pointing at them are kept (five years of records are filed in the same plan).
+SHARED = frozenset({"role", "department", "archive_series"})
+# Far above any id of a real installation; copy k of row id n gets id n + k * OFFSET (ids stay 32-bit).
+OFFSET = 1_000_000
+BATCH = 500
+
+
+def _unique_text_columns(table) -> set[str]:
+    names = {c.name for c in table.columns if c.unique}
+    for constraint in table.constraints:
+        if constraint.__class__.__name__ == "UniqueConstraint":
+            names.update(c.name for c in constraint.columns)
+    for index in table.indexes:
+        if index.unique:
+            names.update(c.name for c in index.columns)
+    return {n for n in names if _is_text(table.c[n])}
+
+
+def _is_text(column) -> bool:
+    try:
+        return column.type.python_type is str
+    except NotImplementedError:
+        return False
+
+
+def _moved_columns(table) -> set[str]:
+    """Integer keys and integer foreign keys to copied tables: moved by the copy's offset."""
+    moved = set()
+    for column in table.columns:
+        if not isinstance(column.type, Integer):
+            continue
+        if column.primary_key and not column.foreign_keys:
+            moved.add(column.name)
+        elif any(fk.column.table.name not in SHARED for fk in column.foreign_keys):
+            moved.add(column.name)
+    return moved
+
+
+def _move_time(value, days: float):
+    if not days or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value - timedelta(days=days)
+    if isinstance(value, date):
+        return value - timedelta(days=round(days))
+    return value
+
+
+def grow(connection, metadata, copies: int, *, first: int = 1, spread_days: float = 0.0) -> dict[str, int]:
+    """Add copies ``first`` .. ``first + copies - 1`` of every row present now; returns rows per table after."""
+    tables = [t for t in metadata.sorted_tables if t.name not in SHARED]
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    elif dialect == "postgresql":
+        connection.execute(text("SET session_replication_role = replica"))  # foreign keys checked at the end
+    originals = {}
+    for table in tables:
+        moved = _moved_columns(table)
+        if not moved:
+            continue  # no integer key of its own (nothing this copier can tell apart): left alone
+        originals[table] = [dict(row._mapping) for row in connection.execute(select(table).where(
+            *[table.c[name] < OFFSET for name in moved if table.c[name].primary_key]))]
+    for k in range(first, first + copies):
+        days = spread_days * k / (first + copies - 1) if spread_days else 0.0
+        for table, rows in originals.items():
+            moved, unique = _moved_columns(table), _unique_text_columns(table)
+            dated = {c.name for c in table.columns if _python_type(c) in (date, datetime)}
+            batch = []
+            for row in rows:
+                new = dict(row)
+                for name in moved:
+                    if new[name] is not None:
+                        new[name] = new[name] + k * OFFSET
+                for name in unique:
+                    if new[name] is not None:
+                        new[name] = f"{new[name]}-{k}"
+                for name in dated:
+                    new[name] = _move_time(new[name], days)
+                batch.append(new)
+                if len(batch) >= BATCH:
+                    connection.execute(insert(table), batch)
+                    batch = []
+            if batch:
+                connection.execute(insert(table), batch)
+    if dialect == "sqlite":
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    elif dialect == "postgresql":
+        connection.execute(text("SET session_replication_role = DEFAULT"))
+        for table in tables:
+            for column in table.primary_key.columns:
+                if isinstance(column.type, Integer) and column.autoincrement is not False and len(
+                        table.primary_key.columns) == 1:
+                    connection.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), "
+                        f"(SELECT COALESCE(MAX(\"{column.name}\"), 1) FROM \"{table.name}\"))"))
+    return {t.name: connection.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
+
+
+def _python_type(column):
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: the portal's own (PORTAL_DATABASE_URL or instance/portal.db)")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--copies", type=int, help="copies of today's records to add")
+    group.add_argument("--complaints", type=int,
+                       help="grow until complaints and inquiries together number about this many")
+    parser.add_argument("--spread-days", type=float, default=5 * 365,
+                        help="the oldest copy is this many days older than today's records (default five years)")
+    args = parser.parse_args(argv)
+
+    from portal import create_app
+    from portal.extensions import db
+
+    app = create_app({"DATABASE_URL": args.database_url} if args.database_url else None)
+    with app.app_context():
+        metadata = db.metadata
+        with db.engine.begin() as conn:
+            def originals(name):
+                table = metadata.tables[name]
+                return conn.execute(select(func.count()).select_from(table).where(table.c.id < OFFSET)).scalar_one()
+
+            existing = conn.execute(select(func.max(metadata.tables["customer"].c.id))).scalar() or 0
+            first = existing // OFFSET + 1  # copies made by an earlier run are kept
+            copies = args.copies
+            if copies is None:
+                wanted = math.ceil(args.complaints / max(originals("cs_complaint") + originals("cs_inquiry"), 1)) - 1
+                copies = max(0, wanted - (first - 1))
+            counts = grow(conn, metadata, copies, first=first, spread_days=args.spread_days)
+    for name in ("cs_complaint", "cs_inquiry", "archive_record", "archive_record_file", "kb_page", "customer", "user"):
+        print(f"{name:24} {counts.get(name, 0):8}")
+    print("now run: flask search rebuild", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""No page runs more SQL statements because there are more records (no N+1 queries).
+
+The walk takes every GET page of the URL map without arguments, then follows their links to one page of
+every other endpoint (record pages, tabs, exports of demo records), never a hand-kept list: a new
+module's pages are walked from their first route. Each page is requested over the demonstration
+terminal, then again after every record has been copied three more times (bench/grow.py: each copy with
+its own customers, users, actions, files...), counting the statements the request sends to the database.
+A page may not send more statements with four times the rows, and no page sends more than MAX_STATEMENTS.
+
+SQLite only: the statements a page sends do not depend on the database.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections import deque
+from html import unescape
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+from portal.models import ROLES, User
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "queries-password-12345"
+NOT_WALKED = {"static", "auth.logout"}
+# A pager's count, a "more" check: a page may send this many more statements with more rows, not one per row.
+SLACK = 2
+MAX_STATEMENTS = 60
+HREF = re.compile(r'href="([^"#]+)"')
+
+pytestmark = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="statement counts do not depend on the database (SQLite pass)")
+
+
+def _grow_module():
+    spec = importlib.util.spec_from_file_location("bench_grow", ROOT / "bench" / "grow.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Counter:
+    def __init__(self, engine):
+        self.count = 0
+        self.statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", self)
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+        self.statements.append(" ".join(statement.split())[:240])
+
+    def reset(self):
+        self.count = 0
+        self.statements = []
+
+
+def _sign_in(app):
+    user = db.session.scalar(db.select(User).filter_by(username="queries"))
+    if user is None:
+        user = User(username="queries", full_name="Queries", email="queries@example.com")
+        db.session.add(user)
+    user.active = True
+    user.set_password(PASSWORD)
+    user.set_roles(ROLES)
+    db.session.commit()
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": "queries", "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def _endpoint(adapter, url: str) -> str | None:
+    parts = urlsplit(url)
+    try:
+        endpoint, _ = adapter.match(parts.path, method="GET")
+    except HTTPException:
+        return None
+    return endpoint
+
+
+def _walk(app, client, counter) -> dict[str, tuple[str, int, list[str]]]:
+    """{endpoint: (url, statements, the statements' first lines)} for one page of every GET endpoint."""
+    adapter = app.url_map.bind("localhost")
+    queue = deque()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_WALKED or "GET" not in rule.methods or rule.arguments - set(rule.defaults or {}):
+            continue
+        with app.test_request_context():
+            queue.append(app.url_for(rule.endpoint, **(rule.defaults or {})))
+    found: dict[str, tuple[str, int, list[str]]] = {}
+    seen: set[str] = set()
+    while queue:
+        url = queue.popleft()
+        endpoint = _endpoint(adapter, url)
+        if url in seen or endpoint is None or endpoint in NOT_WALKED or endpoint in found:
+            continue
+        seen.add(url)
+        found[endpoint] = _visit(client, counter, url, queue)
+    return found
+
+
+def _visit(client, counter, url, queue=None) -> tuple[str, int, list[str]]:
+    db.session.remove()  # each request starts as a new one would, with nothing loaded
+    counter.reset()
+    response = client.get(url)
+    count, statements = counter.count, counter.statements
+    if queue is not None and response.status_code == 200 and response.mimetype == "text/html":
+        for href in HREF.findall(response.get_data(as_text=True)):
+            target = urlsplit(urljoin("http://localhost" + url, unescape(href)))
+            if target.netloc == "localhost":
+                queue.append(target.path + (f"?{target.query}" if target.query else ""))
+    response.close()
+    return url, count if response.status_code == 200 else -1, statements
+
+
+def test_no_page_sends_more_statements_with_more_records(demo_app):
+    grow = _grow_module()
+    counter = Counter(db.engine)
+    client = _sign_in(demo_app)
+    before = _walk(demo_app, client, counter)
+    assert len(before) >= 60, f"the walk found only {len(before)} pages"
+
+    with db.engine.begin() as conn:
+        rows = grow.grow(conn, db.metadata, 3)
+    assert rows["cs_complaint"] >= 30 and rows["cs_inquiry"] >= 30 and rows["archive_record"] >= 30, rows
+    client = _sign_in(demo_app)  # the copies hold a user of each demo user's roles: sign in again
+
+    failures = []
+    for endpoint, (url, count, _statements) in sorted(before.items()):
+        if count < 0:
+            continue  # not a page this user reads (a 302, a 404 of a walked link)
+        _url, after, statements = _visit(client, counter, url)
+        if after > count + SLACK or after > MAX_STATEMENTS:
+            failures.append(f"{endpoint} {url}: {count} statements, {after} with four times the records\n    "
+                            + "\n    ".join(_repeated(statements)))
+    assert not failures, f"{len(failures)} pages send a statement per row:\n" + "\n".join(failures)
+
+
+def _repeated(statements: list[str]) -> list[str]:
+    """The statements sent more than twice (the N+1 culprits), most frequent first."""
+    counts: dict[str, int] = {}
+    for statement in statements:
+        counts[statement] = counts.get(statement, 0) + 1
+    return [f"{n} x {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n > 2][:5]
