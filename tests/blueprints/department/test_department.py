@@ -352,7 +352,7 @@ def test_only_the_manager_names_an_acting_manager(client, login, team):
 # --- workload ------------------------------------------------------------------------------------
 
 def test_workload_counts_match_the_lists_and_the_export(client, login, team, absence):
-    csr, csr2 = team["csr"], team["csr2"]
+    csr = team["csr"]
     customer = make_customer("SINOCHEM", csr)
     with time_machine.travel(at(MONDAY + timedelta(days=3)), tick=False):  # Thursday
         inquiry(customer, csr, received=at(MONDAY))                                            # open, overdue, 3 days old
