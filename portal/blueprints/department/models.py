@@ -51,6 +51,7 @@ class PortfolioAssignment(db.Model):
 
     __tablename__ = "dept_portfolio_assignment"
     __audit_label__ = _l("Portfolio assignment")
+    __audit_fields__ = {"starts_at": _l("From"), "ends_at": _l("Until"), "handover_id": _l("Portfolio handover")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -77,6 +78,7 @@ class Handover(CreatedByMixin, db.Model):
 
     __tablename__ = "dept_handover"
     __audit_label__ = _l("Portfolio handover")
+    __audit_fields__ = {"from_user_id": _l("From"), "to_user_id": _l("To")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     from_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
@@ -101,6 +103,7 @@ class HandoverItem(db.Model):
 
     __tablename__ = "dept_handover_item"
     __audit_label__ = _l("Handover item")
+    __audit_fields__ = {"handover_id": _l("Portfolio handover"), "ref": _l("Reference")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handover_id: Mapped[int] = mapped_column(ForeignKey("dept_handover.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -116,6 +119,8 @@ class Absence(TimestampMixin, CreatedByMixin, db.Model):
 
     __tablename__ = "dept_absence"
     __audit_label__ = _l("Absence")
+    __audit_fields__ = {"starts_on": _l("First day"), "ends_on": _l("Last day"), "cover_id": _l("Cover for all customers"),
+                        "handover_note": _l("Handover note (what is in flight)"), "cancelled_at": _l("Cancelled")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False, index=True)
@@ -168,6 +173,7 @@ class AbsenceCover(db.Model):
     __tablename__ = "dept_absence_cover"
     __table_args__ = (UniqueConstraint("absence_id", "customer_id"),)
     __audit_label__ = _l("Cover of a customer")
+    __audit_fields__ = {"absence_id": _l("Absence period"), "cover_id": _l("Cover person")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     absence_id: Mapped[int] = mapped_column(ForeignKey("dept_absence.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -184,6 +190,8 @@ class ActingManager(TimestampMixin, CreatedByMixin, db.Model):
 
     __tablename__ = "dept_acting_manager"
     __audit_label__ = _l("Acting manager")
+    __audit_fields__ = {"manager_id": _l("CS manager"), "deputy_id": _l("Acting manager"), "starts_at": _l("From"),
+                        "ends_at": _l("Until")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     manager_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False, index=True)
