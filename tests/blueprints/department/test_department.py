@@ -13,7 +13,7 @@ from portal.blueprints.complaints import services as cs
 from portal.blueprints.complaints.models import CapaAction, Complaint, Inquiry, Investigation
 from portal.blueprints.customers.models import Customer
 from portal.blueprints.department import services
-from portal.blueprints.department.models import Handover, Notice, PortfolioAssignment, responsible_csr
+from portal.blueprints.department.models import ActingManager, Handover, Notice, PortfolioAssignment, responsible_csr
 from portal.extensions import db
 
 # Wednesday 2026-11-04 10:00 in Shanghai: an ordinary working week (no holiday around it).
@@ -379,3 +379,21 @@ def test_workload_counts_match_the_lists_and_the_export(client, login, team, abs
         assert sum(1 for r in items.iter_rows(min_row=2, values_only=True) if r[0] == "Csr") == sum(line[1:4])
     login(team["csr"])
     assert client.get("/department/workload").status_code == 403
+
+
+def test_ending_an_absence_or_an_acting_period_early_gives_everything_back(client, login, team, absence):
+    a = absence["absence"]
+    with time_machine.travel(at(MONDAY + timedelta(days=3)), tick=False):  # Thursday, the second day
+        login(team["csr2"])
+        assert client.post(f"/department/absences/{a.id}/cancel").status_code == 302
+        db.session.expire_all()
+        assert a.ends_on == MONDAY + timedelta(days=2) and a.cancelled_at is None  # Wednesday stays on record
+        assert services.covering_for(team["csr"]) == []
+        assert services.stand_in(team["csr2"]).id == team["csr2"].id
+        login(team["manager"])
+        client.post("/department/acting", data={"deputy_id": team["csr"].id, "starts_on": "2026-11-05",
+                                                "ends_on": "2026-11-10"})
+        assert team["csr"].has_role("cs_manager")
+        period = db.session.scalar(db.select(ActingManager))
+        assert client.post(f"/department/acting/{period.id}/end").status_code == 302
+        assert not team["csr"].has_role("cs_manager")
