@@ -265,6 +265,18 @@ def responsible_csr(customer, at: datetime | None = None) -> User | None:
     return row.user if row is not None else None
 
 
+# Other modules add their open work to "My customers" (orders to verify, daily reports due today, survey
+# follow-ups): fn(customer_ids, viewer, now) -> iterable of dicts with customer_id, label (translated kind),
+# ref, title, due, overdue, endpoint, args. Register from the module's panels.py (models import only).
+CUSTOMER_LINE_SOURCES: list = []
+
+
+def register_customer_lines(fn):
+    if fn not in CUSTOMER_LINE_SOURCES:
+        CUSTOMER_LINE_SOURCES.append(fn)
+    return fn
+
+
 def backup_csr(customer) -> User | None:
     row = db.session.scalar(db.select(PortfolioAssignment).filter_by(
         customer_id=customer.id, kind="backup", ends_at=None).order_by(PortfolioAssignment.id.desc()).limit(1))

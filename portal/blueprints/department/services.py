@@ -18,6 +18,7 @@ from ..complaints.models import FINAL_STATES, OPEN_ACTION_STATUSES, CapaAction, 
 from ..customers.models import Customer
 from ..meetings.models import ReviewCadence, ReviewMeeting
 from .models import (
+    CUSTOMER_LINE_SOURCES,
     REASONS,
     Absence,
     AbsenceCover,
@@ -209,6 +210,12 @@ def customer_lines(customers, viewer, *, now: datetime | None = None) -> list[Cu
             if a.is_open:
                 out[c.customer_id].lines.append(Line("capa_action", f"{c.ref}/{a.id}", a.description, a.due_date,
                                                      a.is_overdue(today), "complaints.detail", {"complaint_id": c.id}))
+    for source in CUSTOMER_LINE_SOURCES:  # other modules' open work (see models.register_customer_lines)
+        for row in source(ids, viewer, now) or ():
+            if row.get("customer_id") in out:
+                out[row["customer_id"]].lines.append(Line(
+                    str(row.get("label", "")), row.get("ref", ""), row.get("title", ""), row.get("due"),
+                    bool(row.get("overdue")), row["endpoint"], dict(row.get("args") or {})))
     for cadence in db.session.scalars(db.select(ReviewCadence).filter(ReviewCadence.customer_id.in_(ids),
                                                                       ReviewCadence.active.is_(True))):
         last = db.session.scalar(db.select(ReviewMeeting).filter(

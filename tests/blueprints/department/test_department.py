@@ -397,3 +397,21 @@ def test_ending_an_absence_or_an_acting_period_early_gives_everything_back(clien
         period = db.session.scalar(db.select(ActingManager))
         assert client.post(f"/department/acting/{period.id}/end").status_code == 302
         assert not team["csr"].has_role("cs_manager")
+
+
+def test_other_modules_add_their_open_work_to_my_customers(client, login, team):
+    from portal.blueprints.department import models
+
+    customer = make_customer("SINOCHEM", team["csr"])
+
+    def orders(customer_ids, viewer, now):
+        return [{"customer_id": customer_ids[0], "label": "Order", "ref": "ORD-2026-0012", "title": "Gasoil to T-12",
+                 "due": None, "overdue": False, "endpoint": "customers.detail", "args": {"customer_id": customer.id}}]
+
+    models.register_customer_lines(orders)
+    try:
+        login(team["csr"])
+        page = client.get("/department/").get_data(as_text=True)
+        assert "Order: " in page and "ORD-2026-0012 Gasoil to T-12" in page
+    finally:
+        models.CUSTOMER_LINE_SOURCES.remove(orders)
