@@ -67,6 +67,11 @@ def current_actor() -> tuple[Optional[int], str]:
         from flask_login import current_user
 
         if current_user and getattr(current_user, "is_authenticated", False):
+            from .delegation import acting_for
+
+            principal = acting_for(current_user.id)
+            if principal:  # a right held for someone else decided this request (the acting manager)
+                return current_user.id, f"{current_user.username} (acting for {principal})"
             return current_user.id, current_user.username
         return None, "anonymous"
     return None, "system"
@@ -290,7 +295,7 @@ def _default_title(row) -> str | None:
     for en, zh in _TITLE_PAIRS:
         if getattr(row, en, None) or getattr(row, zh, None):
             name = _both(getattr(row, en, None), getattr(row, zh, None))
-            return _join(lead, name) if lead and lead not in (name or "") else name
+            return _join(lead, name) if lead and str(lead) not in (name or "") else name
     for column in _TITLE_COLUMNS:
         value = getattr(row, column, None)
         if value:
@@ -581,6 +586,9 @@ def actor_label(actor: str) -> str:
     from flask_babel import gettext as _
 
     names = {"system": _("system"), "demo": _("demo data"), "cli": _("command line"), "anonymous": _("anonymous")}
+    user, sep, principal = (actor or "").partition(" (acting for ")
+    if sep and principal.endswith(")"):
+        return _("%(user)s (acting for %(manager)s)", user=user, manager=principal[:-1])
     return names.get(actor, actor)
 
 

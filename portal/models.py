@@ -192,11 +192,16 @@ class User(UserMixin, TimestampMixin, db.Model):
         return {r.name for r in self.roles}
 
     def has_role(self, *names: str) -> bool:
-        return bool(self.role_names & set(names))
+        """Own roles, or a role held for someone else right now (the acting manager: portal/delegation.py)."""
+        from .delegation import holds
+
+        return bool(self.role_names & set(names)) or holds(self, names)
 
     @property
     def is_manager(self) -> bool:
-        return bool(self.role_names & MANAGER_ROLES)
+        from .delegation import holds
+
+        return bool(self.role_names & MANAGER_ROLES) or holds(self, MANAGER_ROLES)
 
     @property
     def display_name(self) -> str:
@@ -207,7 +212,10 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def acl_terms(self) -> list[str]:
         """The search acl terms this user matches."""
-        return ["all", f"user:{self.id}"] + [f"role:{r}" for r in sorted(self.role_names)]
+        from .delegation import delegated_roles
+
+        roles = self.role_names | set(delegated_roles(self))
+        return ["all", f"user:{self.id}"] + [f"role:{r}" for r in sorted(roles)]
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<User {self.username}>"

@@ -66,7 +66,7 @@ def create_user(username: str, roles, password: str, *, full_name: str = "", ema
 def audit_query(*, user: str = "", entity: str = "", date_from=None, date_to=None):
     stmt = db.select(AuditEntry).order_by(AuditEntry.id.desc())
     if user:
-        stmt = stmt.filter(AuditEntry.actor == user)
+        stmt = stmt.filter(db.or_(AuditEntry.actor == user, AuditEntry.actor.startswith(f"{user} (acting for ", autoescape=True)))
     if entity:
         stmt = stmt.filter(AuditEntry.entity == entity)
     if date_from:

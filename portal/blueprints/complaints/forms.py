@@ -52,7 +52,8 @@ class InquiryForm(FlaskForm):
     received_at = LocalDateTimeField(_l("Received at"), validators=[DataRequired(), _not_future])
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     question = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=20000)])
-    assigned_to_id = SelectField(_l("Assigned to"), coerce=int, validators=[Optional()])
+    assigned_to_id = SelectField(_l("Assigned to"), coerce=int, validators=[Optional()],
+                                 description=_l("Left at “—”: the customer's responsible CSR."))
 
     def __init__(self, *args, customer_choices=(), staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

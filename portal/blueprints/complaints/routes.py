@@ -69,8 +69,7 @@ def new_inquiry():
     form = InquiryForm(customer_choices=services.customer_choices(), staff_choices=services.staff_choices(cs_only=True))
     if request.method == "GET" and arg_int("customer"):
         form.customer_id.data = arg_int("customer")
-    if request.method == "GET" and current_user.has_role("csr"):
-        form.assigned_to_id.data = current_user.id
+    # Left at "—", the inquiry goes to the customer's responsible CSR (services.create_inquiry).
     if form.validate_on_submit():
         inquiry = services.create_inquiry(
             customer_id=form.customer_id.data, channel=form.channel.data, subject=form.subject.data,
@@ -184,10 +183,9 @@ def index():
 @require(*CS)
 def create():
     form = ComplaintForm(customer_choices=services.customer_choices(), staff_choices=services.staff_choices(cs_only=True))
-    if request.method == "GET":
-        form.owner_id.data = current_user.id
-        if arg_int("customer"):
-            form.customer_id.data = arg_int("customer")
+    form.owner_id.description = InquiryForm.assigned_to_id.kwargs["description"]  # "—": the responsible CSR
+    if request.method == "GET" and arg_int("customer"):
+        form.customer_id.data = arg_int("customer")
     if form.validate_on_submit():
         complaint = services.create_complaint(
             customer_id=form.customer_id.data, title=form.title.data, category=form.category.data,

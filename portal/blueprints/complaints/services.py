@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, or_
 from sqlalchemy.orm import Session, selectinload
 
+from ...delegation import refuse_own
 from ...extensions import db
 from ...pdf import render_pdf_anywhere
 from ...search import similar, similar_text
@@ -25,6 +26,7 @@ from ...storage import ContentStore
 from ...timeutil import to_local, utcnow
 from ...uploads import check_upload, plain
 from ...workdays import add_workdays, working_hours_between
+from ..department.models import responsible_csr
 from .models import (
     ACTION_STATUSES,
     FINAL_STATES,
@@ -45,6 +47,12 @@ from .models import (
 
 # --- inquiries ---------------------------------------------------------------------------------
 
+def _default_owner(customer_id: int | None) -> int | None:
+    """New work of a customer goes to its responsible CSR (the department's portfolio) unless someone is named."""
+    csr = responsible_csr(customer_id) if customer_id else None
+    return csr.id if csr is not None and csr.active else None
+
+
 def answer_due(received_at: datetime) -> datetime:
     """Answers are due one working day after receipt (Chinese working-day calendar)."""
     return add_workdays(received_at, 1)
@@ -55,7 +63,7 @@ def create_inquiry(*, customer_id: int, channel: str, subject: str, question: st
     inquiry = Inquiry(
         customer_id=customer_id, channel=channel, subject=subject.strip(), question=question or "",
         received_at=received_at, due_at=answer_due(received_at), language=language,
-        assigned_to_id=assigned_to_id or (user.id if user and user.has_role("csr") else None),
+        assigned_to_id=assigned_to_id or _default_owner(customer_id) or (user.id if user and user.has_role("csr") else None),
         created_by_id=getattr(user, "id", None),
     )
     db.session.add(inquiry)
@@ -188,7 +196,7 @@ def create_complaint(*, customer_id: int, title: str, category: str, description
         customer_id=customer_id, title=title.strip(), category=category, severity=severity,
         description=description, reference=reference or "", customer_request=customer_request or "",
         received_at=received_at, ack_due_at=add_workdays(received_at, 1), language=language,
-        restricted=restricted, owner_id=owner_id or getattr(user, "id", None), state="received",
+        restricted=restricted, owner_id=owner_id or _default_owner(customer_id) or getattr(user, "id", None), state="received",
         created_by_id=getattr(user, "id", None),
     )
     db.session.add(complaint)
@@ -285,6 +293,8 @@ def transition(complaint: Complaint, action: str, user, *, note: str = "", now: 
                                  action=action_label(action), state=Complaint.state_label(complaint.state)))
     if not _has_role(user, t.roles) or not complaint.can_view(user):
         raise TransitionError(_l("You may not do this."))
+    if t.roles == MANAGER:  # two-person rule under delegation: not on one's own case
+        refuse_own(user, complaint.owner_id, *(r.user_id for r in complaint.transitions if r.action == "request_check"))
     if t.needs_note and not note.strip():
         raise TransitionError(_l("Give a reason."))
     _guard(complaint, action, note)
@@ -386,6 +396,7 @@ def verify_action(action: CapaAction, user, *, accept: bool, note: str = "", now
 def evaluate(complaint: Complaint, user, *, text: str, now: datetime | None = None) -> None:
     if not user.has_role("cs_manager", "admin"):
         raise ServiceError(_l("Only a CS manager may write the effectiveness evaluation."))
+    refuse_own(user, complaint.owner_id)
     if complaint.state not in ("actions_in_progress", "awaiting_effectiveness"):
         raise ServiceError(_l("The effectiveness is evaluated once actions are under way."))
     complaint.effectiveness = text.strip()

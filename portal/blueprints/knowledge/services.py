@@ -16,6 +16,7 @@ import frontmatter
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
+from ...delegation import refuse_own
 from ...extensions import db
 from ...models import Department, User
 from ...storage import atomic_write, safe_path, sha256_bytes
@@ -219,6 +220,7 @@ def approve(page: Page, user, *, today: date, reannounce: bool = False, change: 
     rev = page.pending_revision
     if rev is None or rev.status != IN_REVIEW:
         raise KnowledgeError(_l("There is no revision in review."))
+    refuse_own(user, rev.author_id)
     previous = page.current_revision
     _publish(page, rev, status=APPROVED)
     rev.approved_by_id = user.id
