@@ -568,15 +568,17 @@ class Found:
     also_searched: list = field(default_factory=list)
 
 
-def named_customers(p: ParsedQuery, memo) -> frozenset:
-    """The documents of the customers the query names: customers whose title (code and names) or
-    context (former names, aliases) holds every word of the query that a customer record holds."""
+def named_customers(p: ParsedQuery, memo) -> tuple[frozenset, frozenset]:
+    """The customers the query names (their own records) and all their documents: customers whose
+    title (code and names) or context (former names, aliases) holds every word of the query that a
+    customer record holds."""
     units = _positive_units(p.text)
+    nothing = (frozenset(), frozenset())
     if not units or "customer" not in KINDS:
-        return frozenset()
+        return nothing
     customers = memo.term("kind", "customer")
     if not customers:
-        return frozenset()
+        return nothing
     holding = []
     for u in units:
         q = Q.Or([_unit_in(u, "title"), _unit_in(u, CONTEXT)])
@@ -584,16 +586,24 @@ def named_customers(p: ParsedQuery, memo) -> frozenset:
         if docs:
             holding.append(docs)
     if not holding:
-        return frozenset()
+        return nothing
     named = frozenset.intersection(*map(frozenset, holding))
     if not named or len(named) > 3:  # a word many customers share names none of them
-        return frozenset()
+        return nothing
     column = memo.column("customer")
     codes = {column[d] for d in named} - {"", b"", None}
     out: set[int] = set()
     for code in codes:
         out |= memo.term("customer", code.decode() if isinstance(code, bytes) else code)
-    return frozenset(out)
+    return named, frozenset(out)
+
+
+def _in_titles(p: ParsedQuery, memo) -> frozenset:
+    """The documents whose title holds every word of the query (a person's or a page's name)."""
+    units = _positive_units(p.text)
+    if not units or p.phrases:
+        return frozenset()
+    return memo.docs(Q.And([_unit_in(u, "title") for u in units]))
 
 
 def in_context(p: ParsedQuery, memo) -> frozenset:
@@ -633,7 +643,13 @@ def execute(searcher, p: ParsedQuery, acl_terms, *, kinds=(), customers=(), page
                 break
     if p.empty:
         sort = "date"
-    tiers = (typed, (named_customers(p, memo) | in_context(p, memo)) & matched) if matched and not p.empty else ()
+    tiers = ()
+    if matched and not p.empty:
+        # what was typed before synonyms; a named customer's own record, then records whose title holds
+        # every word, then that customer's records and records of a category, state or kind named
+        customer_records, of_customers = named_customers(p, memo)
+        tiers = (typed, customer_records & matched, _in_titles(p, memo) & matched,
+                 (of_customers | in_context(p, memo)) & matched)
     hits = _page_hits(searcher, p, q, matched, memo, sort="date" if sort == "date" else "relevance",
                       start=(page - 1) * per_page, stop=page * per_page, tiers=tiers) if matched else []
     counts = {name: memo.counts(name, matched) for name in FACETS} if facets else {}
