@@ -755,16 +755,36 @@ def did_you_mean(store, searcher, query: str, p: ParsedQuery, allowed) -> str | 
     if not words:
         return None
     corrector = searcher.corrector("spell")
-    changed = query
+    memo = docsets(searcher)
+    options = {}
     for word in words:
-        options = corrector.suggest(word.lower(), limit=1, maxdist=2)
-        if options and options[0] != word.lower():
-            changed = re.sub(rf"(?<![\w:]){re.escape(word)}(?![\w:])", options[0], changed, count=1)
-    if changed == query:
+        if searcher.doc_frequency("spell", word.lower()):
+            continue  # a word the records hold is not a typo
+        found = corrector.suggest(word.lower(), limit=3, maxdist=2)
+        if found and found[0] != word.lower():
+            options[word] = found
+
+    def spelled(choice: dict) -> str:
+        out = query
+        for word, option in choice.items():
+            out = re.sub(rf"(?<![\w:]){re.escape(word)}(?![\w:])", option, out, count=1)
+        return out
+
+    def finds(text: str) -> bool:
+        return bool(memo.docs(build_query(parse(text))) & allowed)
+
+    # the closest spelling of each word; else, one word at a time, its next closest ones (storge: not
+    # "store" when "store fee old rate" finds nothing, but "storage")
+    choice = {word: found[0] for word, found in options.items()}
+    if not choice:
         return None
-    if not docsets(searcher).docs(build_query(parse(changed))) & allowed:
-        return None
-    return changed
+    if finds(spelled(choice)):
+        return spelled(choice)
+    for word, found in options.items():
+        for option in found[1:]:
+            if finds(spelled({**choice, word: option})):
+                return spelled({**choice, word: option})
+    return None
 
 
 def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
