@@ -369,6 +369,13 @@ def acl_terms_for(user) -> list[str]:
 FIELD_LABELS = {MATCH: _l("Text"), CONTEXT: _l("Customer, category, state")}
 
 
+def _holds(fields: dict, marks: Marks | None) -> bool:
+    """Whether the record's text or context holds any of what was typed."""
+    if marks is None or marks.empty:
+        return False
+    return any(marks.spans(fields.get(name) or "") for name in (MATCH, CONTEXT))
+
+
 def _snippets(fields: dict, marks: Marks | None) -> list[tuple[Any, Markup]]:
     """One extract per field the query matched (the record's text, its context), labelled."""
     if marks is None or marks.empty:
@@ -448,7 +455,7 @@ class Ranked(NamedTuple):
 
 
 def make_hits(found, user, *, marks: Marks | None = None, limit: int | None = None,
-              denied: set | None = None) -> list[Hit]:
+              denied: set | None = None, wider: Marks | None = None) -> list[Hit]:
     """Hits for ranked documents: records loaded, re-checked with can_view, snippets cut. The documents
     left out (a record gone, or one that says no: the index is behind) are added to `denied`."""
     found = list(found)
@@ -462,11 +469,14 @@ def make_hits(found, user, *, marks: Marks | None = None, limit: int | None = No
                 denied.add((docnum, key))
             continue  # stale index entry, or the record says no
         kind = KINDS[f["kind"]]
+        record_marks = marks
+        if wider is not None and not _holds(f, marks):
+            record_marks = wider
         out.append(Hit(
             key=key, kind=kind.name, id=getattr(row, "id", key.partition(":")[2]), title=f.get("title") or key,
-            url=_url(kind, row), snippet=_snippet(f, marks), customer=f.get("customer") or "",
+            url=_url(kind, row), snippet=_snippet(f, record_marks), customer=f.get("customer") or "",
             date=_aware(f.get("date")), score=float(score or 0.0), kind_label=kind.label, record=row,
-            snippets=_snippets(f, marks),
+            snippets=_snippets(f, record_marks),
         ))
         if limit and len(out) >= limit:
             break
@@ -702,9 +712,10 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
         found = execute(searcher, p, terms, kinds=kinds, customers=customers, page=page, per_page=per_page,
                         sort=sort, facets=facets, exclude=exclude, expand=expand)
         denied: set = set()
+        wider = None  # a record found by a synonym only: its extract marks the synonym
         if marks is not None and found.also_searched:
-            marks = Marks.from_query(p.text, [*p.phrases, *found.also_searched])
-        hits = make_hits(found.hits, user, marks=marks, denied=denied)
+            wider = Marks.from_query(p.text, [*p.phrases, *found.also_searched])
+        hits = make_hits(found.hits, user, marks=marks, denied=denied, wider=wider)
         if not denied:
             break
         # The index let in records that say no (or are gone): count them nowhere (total, facets,
