@@ -1,7 +1,8 @@
 """The search layer: the only package that imports whoosh.
 
 Public API (the rest of the portal uses only these):
-    search(query, *, user, kinds=None, customer=None, page=1, per_page=20, sort="relevance") -> Results
+    search(query, *, user, kinds=None, customer=None, page=1, per_page=20, sort="relevance",
+           expand=True) -> Results   (expand: glossary synonyms too; synonyms.register_source)
     suggest(prefix, *, user, limit=8) -> list[Hit]
     similar(record, *, user, kinds=None, limit=5) -> list[Hit]   (the record's own kind by default)
     similar_text(text, *, user, kinds=None, limit=5, exclude_keys=()) -> list[Hit]
@@ -18,7 +19,11 @@ Map of the layer:
                   (missing, stale, orphaned, acl drift)
     query.py      query syntax, acl filtering, totals and facets, ranking, snippets, suggestions,
                   "did you mean", more-like-this; every hit re-checked with the record's can_view
-    analysis.py   the bilingual analyzer (English stems, codes, Chinese pairs and jieba words)
+    analysis.py   the bilingual analyzer (English stems, codes, Chinese pairs and jieba words; customs and
+                  customer apart, British spellings folded, numbers without leading zeros, 204号罐 = T-204)
+    context.py    record context: a record's customer names, category, state, owner, kind words in both
+                  languages (record_context(), called by each kind's document builder)
+    synonyms.py   glossary synonyms applied at query time (the knowledge base registers the glossary)
     highlight.py  snippets cut from the stored text, matches marked, Markdown marks removed
     docsets.py    per-searcher memo of doc sets, term weights and facet columns (set operations in C
                   instead of Whoosh's matchers); fast path: reads segments' files in bulk
@@ -74,13 +79,14 @@ def get_store(app=None):
 
 # ---------------------------------------------------------------- public API
 def search(query: str, *, user, kinds=None, customer=None, page: int = 1, per_page: int = 20,
-           sort: str = "relevance"):
+           sort: str = "relevance", expand: bool = True):
+    """expand: glossary synonyms of the query's words are searched too (ranked below what was typed)."""
     from .query import run_search
 
     store = get_store()
     _catch_up(store)
     return run_search(store, query, user=user, kinds=kinds, customer=customer, page=page, per_page=per_page,
-                      sort=sort)
+                      sort=sort, expand=expand)
 
 
 def suggest(prefix: str, *, user, limit: int = 8):

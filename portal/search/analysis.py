@@ -38,9 +38,13 @@ _CODE_DOC = (rf"{_B}[A-Z]{{1,6}}(?:/[A-Z]{{1,2}})?[ \-]?\d{{2,}}(?:[\-./]\d+)*[A
 _CODE_QUERY = (rf"{_B}[A-Za-z]{{1,6}}(?:/[A-Za-z]{{1,2}})?[ \-]?\d{{2,}}(?:[\-./]\d+)*[A-Za-z]?{_E}"
                rf"|{_B}[A-Za-z]{{1,6}}-?\d+(?:[\-./]\d+)*[A-Za-z]?{_E}")
 _WORD = rf"[^\W_{CJK_CLASS}]+(?:['’][A-Za-z]+)?"
+# A tank written the Chinese way (204号罐, 204#罐, 204罐): its number is the tank code T-204.
+_TANK = r"(?<![A-Za-z0-9\-])\d{2,4}(?=\s*(?:号|#)?\s*储?罐)"
+# In a query the tank's words go with it: 204号罐 asks for T-204, however the record writes it.
+_TANK_QUERY = r"(?<![A-Za-z0-9\-])\d{2,4}\s*(?:号|#)?\s*储?罐(?![\u3400-\u9fff])"
 
-DOC_PATTERN = re.compile(rf"(?P<code>{_CODE_DOC})|(?P<cjk>{_CJK_RUN})|(?P<word>{_WORD})")
-QUERY_PATTERN = re.compile(rf"(?P<code>{_CODE_QUERY})|(?P<cjk>{_CJK_RUN})|(?P<word>{_WORD})")
+DOC_PATTERN = re.compile(rf"(?P<tank>{_TANK})|(?P<code>{_CODE_DOC})|(?P<cjk>{_CJK_RUN})|(?P<word>{_WORD})")
+QUERY_PATTERN = re.compile(rf"(?P<tank>{_TANK_QUERY})|(?P<tankdoc>{_TANK})|(?P<code>{_CODE_QUERY})|(?P<cjk>{_CJK_RUN})|(?P<word>{_WORD})")
 _PARTS = re.compile(r"[A-Za-z]+|\d+")
 
 # ---------------------------------------------------------------- jieba, loaded once per process
@@ -84,29 +88,74 @@ def segment(run: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- English
+# Words Porter's stemmer would run together with another word of the trade: `customs` (the authority,
+# 海关) and `customer` both stem to "custom". These keep a stem of their own.
+PROTECTED = {"customs": "customs", "customer": "customer", "customers": "customer"}
+# British spellings folded to the American ones before stemming (vapour and vapor are one word);
+# `tonne` (metric) stays apart from `ton`.
+_BRITISH = [
+    (re.compile(r"^(vap|harb|col|lab|behavi|neighb|fav|od|hum|rum|flav|arm|hon|sav|endeav)our(s|ed|ing|ful|less)?$"),
+     r"\1or\2"),
+    (re.compile(r"^(kilo|milli|centi|deci)?(lit|met)re(s|d)?$"), r"\1\2er\3"),
+    (re.compile(r"^(cent|fib|theat|calib|sab|lust|spect|manoeuv)re(s|d)?$"), r"\1er\2"),
+    (re.compile(r"^programme(s)?$"), r"program\1"),
+    (re.compile(r"^catalogue(s|d)?$"), r"catalog\1"),
+    (re.compile(r"^(analy|paraly|cataly)s(e|ed|es|ing)$"), r"\1z\2"),
+]
+
+
+def fold_spelling(word: str) -> str:
+    """The American spelling of a lower-case British word (vapour -> vapor, litres -> liters)."""
+    if len(word) < 4 or not word.isascii():
+        return word
+    for pattern, repl in _BRITISH:
+        if pattern.match(word):
+            return pattern.sub(repl, word)
+    return word
+
+
 @lru_cache(maxsize=50000)
 def stem(word: str) -> str:
     if len(word) <= 3 or not word.isascii() or not word.isalpha():
         return word
-    return _porter_stem(word)
+    protected = PROTECTED.get(word)
+    if protected:
+        return protected
+    return _porter_stem(fold_spelling(word))
+
+
+def number(digits: str) -> str:
+    """A run of digits without its leading zeros (00019 -> 19): numbers match however they are padded."""
+    return digits.lstrip("0") or "0"
 
 
 def normalise_word(word: str) -> str:
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
+    if word.isdigit():
+        return number(word)
     return stem(word)
 
 
+_LEADING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
+
+
 def normalise_code(code: str) -> str:
-    """'GB 50160' -> 'gb50160'; 'ORD-2024-0012' -> 'ord2024-0012'; 'GB/T 12345-2008' -> 'gb/t12345-2008'."""
+    """'GB 50160' -> 'gb50160'; 'ORD-2024-0012' -> 'ord2024-12'; 'GB/T 12345-2008' -> 'gb/t12345-2008';
+    'CMP-00019', 'cmp 19' and 'CMP19' -> 'cmp19' (numbers without their leading zeros)."""
     code = code.lower()
     code = re.sub(r"^([a-z/]+)[ \-]+(?=\d)", r"\1", code)
-    return re.sub(r"\s+", "", code)
+    return _LEADING_ZEROS.sub("", re.sub(r"\s+", "", code))
 
 
 def code_parts(code: str) -> list[str]:
     return [normalise_word(p) for p in _PARTS.findall(code)]
+
+
+def tank_code(text: str) -> str:
+    """The tank code of a tank written the Chinese way (204号罐 -> T-204)."""
+    return "T-" + re.match(r"\d+", text).group()
 
 
 # ---------------------------------------------------------------- the tokenizer
@@ -144,6 +193,8 @@ class BilingualTokenizer(Tokenizer):
             kind = m.lastgroup
             text = m.group()
             start = m.start()
+            if kind == "tank":
+                kind, text = "code", tank_code(text)
             if kind == "word":
                 t.text = normalise_word(text)
                 t.boost = 1.0
@@ -211,6 +262,8 @@ class BilingualTokenizer(Tokenizer):
         for m in DOC_PATTERN.finditer(value):
             kind = m.lastgroup
             text = m.group()
+            if kind == "tank":
+                kind, text = "code", tank_code(text)
             if kind == "word":
                 out.append(normalise_word(text))
             elif kind == "cjk":
@@ -245,6 +298,8 @@ def query_units(text: str) -> list[Unit]:
     for m in QUERY_PATTERN.finditer(text):
         kind = m.lastgroup
         raw = m.group()
+        if kind in ("tank", "tankdoc"):
+            kind, raw = "code", tank_code(raw)
         if kind == "word":
             units.append(Unit("word", (normalise_word(raw),), text=raw))
         elif kind == "cjk":
@@ -258,13 +313,20 @@ def query_units(text: str) -> list[Unit]:
 _SEQUENCE = re.compile(rf"[{CJK_CLASS}]|[^\W\d_{CJK_CLASS}]+|\d+")
 
 
-def sequence(text: str) -> str:
+def sequence(text: str, exact: bool = False) -> str:
     """The text as one string of normalised tokens between NUL separators: each Chinese character,
-    each run of letters (lower-cased, stemmed), each run of digits. A phrase occurs in a text when its
-    sequence is a substring of the text's (the index keeps no positions; phrases are checked here)."""
+    each run of letters (lower-cased, stemmed), each run of digits (without leading zeros). A phrase
+    occurs in a text when its sequence is a substring of the text's (the index keeps no positions;
+    phrases are checked here). exact: words only lower-cased, not stemmed or respelled (a quoted
+    phrase is matched as typed: "customs" is not "customer", "heating coils" not "heating coil")."""
     out = []
     for token in _SEQUENCE.findall(text or ""):
-        out.append(token if len(token) == 1 and "\u3400" <= token <= "\ufaff" else normalise_word(token))
+        if len(token) == 1 and "\u3400" <= token <= "\ufaff":
+            out.append(token)
+        elif exact:
+            out.append(number(token) if token.isdigit() else token.lower())
+        else:
+            out.append(normalise_word(token))
     return "\0" + "\0".join(out) + "\0"
 
 
@@ -275,7 +337,9 @@ def phrase_hint(text: str) -> re.Pattern:
     letters = f"[^\\W\\d_{CJK_CLASS}]*"
     parts = []
     for token in _SEQUENCE.findall(text or ""):
-        if token[0].isdigit() or re.match(f"[{CJK_CLASS}]", token):
+        if token[0].isdigit():
+            parts.append("0*" + re.escape(number(token)))
+        elif re.match(f"[{CJK_CLASS}]", token):
             parts.append(re.escape(token))
         else:
             stem = normalise_word(token)

@@ -444,21 +444,21 @@ class DocSets:
                 out.update(self._phrase(sub, skip=out) if isinstance(sub, PhraseText) else self.docs(sub))
             return frozenset(out)
         if isinstance(q, PhraseText):
-            return self._remember(("ph", q.fieldname, q.text), lambda: self._phrase(q))
+            return self._remember(("ph", q.fieldname, q.text, q.exact), lambda: self._phrase(q))
         return frozenset(q.docs(self.searcher))  # date ranges and the like: Whoosh's own matcher
 
     def _phrase(self, q: "PhraseText", skip=frozenset()) -> frozenset:
         """A phrase: the documents holding all its terms (set operations), then the phrase looked for
         in the stored text of those candidates only."""
         candidates = self.docs(q.required) - skip
-        wanted = sequence(q.text)
+        wanted = sequence(q.text, exact=q.exact)
         if not candidates or wanted == "\0":
             return frozenset()
         hint = phrase_hint(q.text).search
         out = []
         for doc, fields in self.stored_many(sorted(candidates)):
             text = fields.get(q.fieldname) or ""
-            if hint(text) and wanted in sequence(text):
+            if hint(text) and wanted in sequence(text, exact=q.exact):
                 out.append(doc)
         return frozenset(out)
 
@@ -596,11 +596,12 @@ class PhraseText(_MemoQuery):
     stored text, as the index keeps no positions. Takes the place of whoosh.query.Phrase, which needs
     positions; only DocSets runs it (`runnable` turns it into a DocList for Whoosh)."""
 
-    def __init__(self, fieldname: str, text: str, required, boost: float = 1.0):
+    def __init__(self, fieldname: str, text: str, required, boost: float = 1.0, exact: bool = False):
         self.fieldname = fieldname
         self.text = text
         self.required = required
         self.boost = boost
+        self.exact = exact  # a quoted phrase: its words as typed (not by their stems)
 
     def __repr__(self):
         return f"PhraseText({self.fieldname!r}, {self.text!r})"

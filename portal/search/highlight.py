@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from .analysis import _PARTS, _WORD, CJK_CLASS, Unit, normalise_word, query_units
+from .analysis import _PARTS, _WORD, CJK_CLASS, Unit, normalise_word, number, query_units
 
 SNIPPET_CHARS = 220  # characters of one fragment
 SURROUND = 60  # characters shown before the first match of a fragment
@@ -40,7 +40,8 @@ class Marks:
             if u.kind == "word":
                 marks.stems.add(u.terms[0])
             elif u.kind == "code":
-                parts = [re.escape(p) for p in _PARTS.findall(u.text)]  # as the analyzer splits codes
+                parts = [("0*" + re.escape(number(p))) if p.isdigit() else re.escape(p)
+                         for p in _PARTS.findall(u.text)]  # as the analyzer splits codes
                 if parts:
                     marks.patterns.append(re.compile(
                         r"(?<![A-Za-z0-9])" + r"[\s\-/]{0,2}".join(parts) + r"(?![A-Za-z0-9])", re.I))

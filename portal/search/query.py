@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from whoosh import query as Q
 from whoosh.analysis import STOP_WORDS
 
+from . import synonyms
 from .analysis import ANALYZER, Unit, query_units
+from .context import CONTEXT
 from .docsets import PhraseText, as_filter, docsets, runnable
 from .highlight import Marks, snippet, strip_markdown
 from .registry import KINDS
@@ -23,7 +26,8 @@ from .store import META_KEY
 
 log = logging.getLogger("portal.search")
 
-MATCH = "content"  # the field every query must match (title + body + refs)
+MATCH = "content"  # the field every query must match (title + body + refs), or else CONTEXT
+MATCHED_FIELDS = (MATCH, CONTEXT)  # a record matches a word in its text or in its context
 BOOST_FIELDS = ("title", "refs")  # matches here lift a record
 
 
@@ -41,6 +45,7 @@ class Hit:
     score: float
     kind_label: Any = field(default="", repr=False)
     record: Any = field(default=None, repr=False, compare=False)
+    snippets: list = field(default_factory=list, repr=False, compare=False)  # (label, extract) per matched field
 
 
 @dataclass
@@ -61,6 +66,9 @@ class Results:
     per_page: int
     sort: str = "relevance"
     parsed: "ParsedQuery | None" = None
+    also_searched: list[str] = field(default_factory=list)  # glossary synonyms searched as well
+    expanded: bool = True  # whether synonyms were asked for
+    jump: str | None = None  # the one record an exact reference names: its page
 
     @property
     def pages(self) -> int:
@@ -209,8 +217,16 @@ def _question_words(u: Unit) -> list[str]:
     return [w for w in u.words if len(w) > 1 and w not in QUESTION_WORDS]
 
 
-def _unit_required(u: Unit, field: str = MATCH, looseness: int = 0):
-    """What a record must contain for this unit.
+def _unit_required(u: Unit, field: str = MATCH, looseness: int = 0, boost: float = 1.0):
+    """What a record must contain for this unit: in its text or its context (field MATCH), or in the
+    one field given."""
+    if field == MATCH:
+        return Q.Or([_unit_in(u, f, looseness) for f in MATCHED_FIELDS], boost=boost)
+    return _unit_in(u, field, looseness)
+
+
+def _unit_in(u: Unit, field: str = MATCH, looseness: int = 0):
+    """What a field must contain for this unit.
 
     A Chinese run is first required whole. A typed question rarely stands word for word in a record,
     so looser passes (used only when the strict one finds nothing) require all of its jieba words
@@ -252,15 +268,42 @@ def _unit_query(u: Unit, fields=None):
     return Q.Or([_unit_required(u, f) for f in fields])
 
 
-def _phrase_query(text: str, field: str = MATCH):
-    """A quoted phrase: its words, codes and Chinese runs as for free text, in this order together."""
+def _phrase_query(text: str, field: str = MATCH, *, exact: bool = True, boost: float = 1.0):
+    """A quoted phrase: its words, codes and Chinese runs as for free text, in this order together;
+    exact: its words as typed (not by their stems). In the record's text or its context (MATCH)."""
     units = query_units(text)
     if not units:
         return None
-    required = [_unit_required(u, field) for u in units]
-    if len(units) == 1 and units[0].kind != "code":
-        return required[0]
-    return PhraseText(field, text, Q.And(required))
+    fields = MATCHED_FIELDS if field == MATCH else (field,)
+    alternatives = []
+    for f in fields:
+        required = [_unit_in(u, f) for u in units]
+        single = units[0].kind if len(units) == 1 else None
+        if single == "cjk" or (single == "word" and not exact):
+            alternatives.append(required[0])
+        else:  # several units, a code (typed in parts), or one word as typed
+            alternatives.append(PhraseText(f, text, Q.And(required), exact=exact and single != "code"))
+    return Q.Or(alternatives, boost=boost) if len(alternatives) > 1 or boost != 1.0 else alternatives[0]
+
+
+def _synonym_query(text: str):
+    """A glossary synonym: its words as for free text (several together in this order), scored below
+    what was typed."""
+    return _phrase_query(text, exact=False, boost=synonyms.WEIGHT)
+
+
+def _expanded_run(u: Unit, found: list[tuple[str, list[str]]], looseness: int):
+    """A Chinese run some of whose words have synonyms: the run as typed, or its words, each word
+    or one of its synonyms (柴油短量: 柴油短量, or (柴油 or diesel) and (短量 or shortage))."""
+    alts = dict(found)
+    parts = []
+    for word in u.words:
+        if len(word) < 2:
+            continue
+        own = _unit_required(Unit("cjk", tuple(word), (word,), word))
+        parts.append(Q.Or([own] + [_synonym_query(t) for t in alts[word]]) if word in alts else own)
+    typed = _unit_required(u, looseness=looseness)
+    return Q.Or([typed, Q.And(parts, boost=synonyms.WEIGHT)]) if parts else typed
 
 
 def _positive_units(text: str) -> list[Unit]:
@@ -274,9 +317,26 @@ def can_loosen(p: ParsedQuery) -> bool:
     return any(u.kind == "cjk" and len(_question_words(u)) > 1 for u in _positive_units(p.text))
 
 
-def build_query(p: ParsedQuery, looseness: int = 0):
+def build_query(p: ParsedQuery, looseness: int = 0, expansion: "synonyms.Expansion | None" = None):
     units = _positive_units(p.text)
-    required = [_unit_required(u, looseness=looseness) for u in units]
+    if expansion is None or expansion.empty:
+        required = [_unit_required(u, looseness=looseness) for u in units]
+    else:
+        required = []
+        i = 0
+        while i < len(units):
+            span = next(((a, b) for (a, b) in expansion.spans if a == i), None)
+            if span is not None:
+                typed = [_unit_required(u, looseness=looseness) for u in units[span[0]:span[1]]]
+                typed_q = typed[0] if len(typed) == 1 else Q.And(typed)
+                required.append(Q.Or([typed_q] + [_synonym_query(t) for t in expansion.spans[span]]))
+                i = span[1]
+                continue
+            if i in expansion.inside:
+                required.append(_expanded_run(units[i], expansion.inside[i], looseness))
+            else:
+                required.append(_unit_required(units[i], looseness=looseness))
+            i += 1
     extras = [x for u in units for x in _unit_extras(u)]
     for phrase in p.phrases:
         q = _phrase_query(phrase)
@@ -293,7 +353,7 @@ def build_query(p: ParsedQuery, looseness: int = 0):
         main = Q.And(required) if len(required) > 1 else required[0]
         if extras:
             main = Q.AndMaybe(main, Q.Or(extras))
-    negs = [q for q in (_phrase_query(text) for text in p.exclude) if q is not None]
+    negs = [q for q in (_phrase_query(text, exact=False) for text in p.exclude) if q is not None]
     if negs:
         main = Q.AndNot(main, Q.Or(negs))
     return main
@@ -306,7 +366,31 @@ def acl_terms_for(user) -> list[str]:
 
 
 # ---------------------------------------------------------------- snippets
-def _snippet(fields: dict, marks: Marks | None) -> Markup:
+FIELD_LABELS = {MATCH: _l("Text"), CONTEXT: _l("Customer, category, state")}
+
+
+def _holds(fields: dict, marks: Marks | None) -> bool:
+    """Whether the record's text or context holds any of what was typed."""
+    if marks is None or marks.empty:
+        return False
+    return any(marks.spans(fields.get(name) or "") for name in (MATCH, CONTEXT))
+
+
+def _snippets(fields: dict, marks: Marks | None) -> list[tuple[Any, Markup]]:
+    """One extract per field the query matched (the record's text, its context), labelled."""
+    if marks is None or marks.empty:
+        return []
+    out = []
+    text = _snippet(fields, marks, fallback=False)
+    if text:
+        out.append((FIELD_LABELS[MATCH], text))
+    context = " · ".join(line for line in (fields.get(CONTEXT) or "").splitlines() if line.strip())
+    if context and marks.spans(context):
+        out.append((FIELD_LABELS[CONTEXT], snippet(context, marks, plain_fallback=False)))
+    return out
+
+
+def _snippet(fields: dict, marks: Marks | None, fallback: bool = True) -> Markup:
     content = fields.get(MATCH, "") or ""
     title = fields.get("title", "") or ""
     if title and content.startswith(title):
@@ -315,7 +399,7 @@ def _snippet(fields: dict, marks: Marks | None) -> Markup:
         content = strip_markdown(content)
     if marks is not None and not marks.empty:
         html = snippet(content, marks, plain_fallback=False)
-        if html:
+        if html or not fallback:
             return html
     if title and content.startswith(title):
         content = content[len(title):]
@@ -371,7 +455,7 @@ class Ranked(NamedTuple):
 
 
 def make_hits(found, user, *, marks: Marks | None = None, limit: int | None = None,
-              denied: set | None = None) -> list[Hit]:
+              denied: set | None = None, wider: Marks | None = None) -> list[Hit]:
     """Hits for ranked documents: records loaded, re-checked with can_view, snippets cut. The documents
     left out (a record gone, or one that says no: the index is behind) are added to `denied`."""
     found = list(found)
@@ -385,10 +469,14 @@ def make_hits(found, user, *, marks: Marks | None = None, limit: int | None = No
                 denied.add((docnum, key))
             continue  # stale index entry, or the record says no
         kind = KINDS[f["kind"]]
+        record_marks = marks
+        if wider is not None and not _holds(f, marks):
+            record_marks = wider
         out.append(Hit(
             key=key, kind=kind.name, id=getattr(row, "id", key.partition(":")[2]), title=f.get("title") or key,
-            url=_url(kind, row), snippet=_snippet(f, marks), customer=f.get("customer") or "",
+            url=_url(kind, row), snippet=_snippet(f, record_marks), customer=f.get("customer") or "",
             date=_aware(f.get("date")), score=float(score or 0.0), kind_label=kind.label, record=row,
+            snippets=_snippets(f, record_marks),
         ))
         if limit and len(out) >= limit:
             break
@@ -450,11 +538,15 @@ def _scoring_terms(q) -> list[tuple[str, str, float]]:
     return [(field, text, boost) for (field, text), boost in found.items()]
 
 
-def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: str, start: int, stop: int):
+def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: str, start: int, stop: int,
+               tiers=()):
     """The page's documents, in order: by BM25 over the query's terms (relevance) or by date.
 
     Ranking is computed from the memo's term weights (Whoosh's formula and constants), not by
     Whoosh's matchers, which decode every posting block of every common term again for each query.
+    `tiers`: sets of documents ranked before the others whatever their score, the first set first
+    (records holding what was typed before those found by a synonym only; the records of a customer
+    the query names).
     """
     recency = memo.recency()
     terms = _scoring_terms(q) if sort == "relevance" else []
@@ -462,7 +554,9 @@ def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: s
     if terms:
         candidates = matched if len(matched) <= RANK_ALL else _shortlist(p, matched, memo)
         scores = memo.scores(terms, candidates)
-        order = heapq.nlargest(stop, candidates, key=lambda d: (scores[d], recency[d]))
+        tiers = [t for t in tiers if t and t != matched]
+        order = heapq.nlargest(stop, candidates,
+                               key=lambda d: (*(d in t for t in tiers), scores[d], recency[d]))
         if len(order) < stop and len(candidates) < len(matched):  # pages past the shortlist: newest first
             order += memo.newest(matched - candidates, stop - len(order))
         order = order[start:stop]
@@ -481,30 +575,95 @@ class Found:
     counts: dict[str, Counter]
     allowed: frozenset
     query: Any
+    also_searched: list = field(default_factory=list)
+
+
+def named_customers(p: ParsedQuery, memo) -> tuple[frozenset, frozenset]:
+    """The customers the query names (their own records) and all their documents: customers whose
+    title (code and names) or context (former names, aliases) holds every word of the query that a
+    customer record holds."""
+    units = _positive_units(p.text)
+    nothing = (frozenset(), frozenset())
+    if not units or "customer" not in KINDS:
+        return nothing
+    customers = memo.term("kind", "customer")
+    if not customers:
+        return nothing
+    holding = []
+    for u in units:
+        q = Q.Or([_unit_in(u, "title"), _unit_in(u, CONTEXT)])
+        docs = memo.docs(q) & customers
+        if docs:
+            holding.append(docs)
+    if not holding:
+        return nothing
+    named = frozenset.intersection(*map(frozenset, holding))
+    if not named or len(named) > 3:  # a word many customers share names none of them
+        return nothing
+    column = memo.column("customer")
+    codes = {column[d] for d in named} - {"", b"", None}
+    out: set[int] = set()
+    for code in codes:
+        out |= memo.term("customer", code.decode() if isinstance(code, bytes) else code)
+    return named, frozenset(out)
+
+
+def _in_titles(p: ParsedQuery, memo) -> frozenset:
+    """The documents whose title holds every word of the query (a person's or a page's name)."""
+    units = _positive_units(p.text)
+    if not units or p.phrases:
+        return frozenset()
+    return memo.docs(Q.And([_unit_in(u, "title") for u in units]))
+
+
+def in_context(p: ParsedQuery, memo) -> frozenset:
+    """The documents whose context holds every word of the query: a query naming a category, state or
+    kind (质量, quality complaint) ranks the records that are of it first."""
+    units = _positive_units(p.text)
+    if not units or p.phrases:
+        return frozenset()
+    return memo.docs(Q.And([_unit_in(u, CONTEXT) for u in units]))
 
 
 def execute(searcher, p: ParsedQuery, acl_terms, *, kinds=(), customers=(), page: int = 1, per_page: int = 20,
-            sort: str = "relevance", facets: bool = True, exclude=frozenset()) -> Found:
+            sort: str = "relevance", facets: bool = True, exclude=frozenset(), expand: bool = True) -> Found:
     """Run a parsed query for a user's acl terms on a searcher (the portal and the benchmark share it).
-    `exclude`: documents the user may not open after all (counted nowhere)."""
+    `exclude`: documents the user may not open after all (counted nowhere). `expand`: glossary
+    synonyms of the query's words match too, ranked below what was typed."""
     memo = docsets(searcher)
     allowed = memo.filter(acl_terms, kinds=kinds, customers=customers, start=p.start, end=p.end)
     if exclude:
         allowed = allowed - exclude
     q = build_query(p)
     matched = memo.docs(q) & allowed
+    typed = matched
+    also: list[str] = []
+    expansion = synonyms.expand(_positive_units(p.text)) if expand and p.text.strip() else None
+    if expansion is not None and not expansion.empty:
+        wider = build_query(p, expansion=expansion)
+        more = memo.docs(wider) & allowed
+        also = expansion.searched
+        if len(more) > len(matched):
+            q, matched = wider, more
     if not matched and can_loosen(p):
         for looseness in (1, 2):
             q = build_query(p, looseness)
-            matched = memo.docs(q) & allowed
+            matched = typed = memo.docs(q) & allowed
             if matched:
                 break
     if p.empty:
         sort = "date"
+    tiers = ()
+    if matched and not p.empty:
+        # what was typed before synonyms; a named customer's own record, then records whose title holds
+        # every word, then that customer's records and records of a category, state or kind named
+        customer_records, of_customers = named_customers(p, memo)
+        tiers = (typed, customer_records & matched, _in_titles(p, memo) & matched,
+                 (of_customers | in_context(p, memo)) & matched)
     hits = _page_hits(searcher, p, q, matched, memo, sort="date" if sort == "date" else "relevance",
-                      start=(page - 1) * per_page, stop=page * per_page) if matched else []
+                      start=(page - 1) * per_page, stop=page * per_page, tiers=tiers) if matched else []
     counts = {name: memo.counts(name, matched) for name in FACETS} if facets else {}
-    return Found(hits, len(matched), counts, allowed, q)
+    return Found(hits, len(matched), counts, allowed, q, also)
 
 
 RECHECK_ROUNDS = 4  # a page with records the index should not have let in is computed again without them
@@ -532,7 +691,7 @@ def _repair(store, keys, indexed: dict) -> None:
 
 
 def run_search(store, query: str, *, user, kinds=None, customer=None, page: int = 1, per_page: int = 20,
-               sort: str = "relevance", highlight: bool = True, facets: bool = True) -> Results:
+               sort: str = "relevance", highlight: bool = True, facets: bool = True, expand: bool = True) -> Results:
     p = parse(query or "")
     kinds = list(kinds or []) + p.kinds
     if isinstance(customer, str):
@@ -540,7 +699,7 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
     customers = list(customer or []) + p.customers
     page = max(1, int(page or 1))
     per_page = max(1, min(200, int(per_page or 20)))
-    empty = Results(query or "", [], 0, {}, None, page, per_page, sort, p)
+    empty = Results(query or "", [], 0, {}, None, page, per_page, sort, p, expanded=expand)
     if p.empty and not (kinds or customers or p.start or p.end):
         return empty
     terms = acl_terms_for(user)
@@ -551,9 +710,12 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
     exclude: frozenset = frozenset()
     for _round in range(RECHECK_ROUNDS):
         found = execute(searcher, p, terms, kinds=kinds, customers=customers, page=page, per_page=per_page,
-                        sort=sort, facets=facets, exclude=exclude)
+                        sort=sort, facets=facets, exclude=exclude, expand=expand)
         denied: set = set()
-        hits = make_hits(found.hits, user, marks=marks, denied=denied)
+        wider = None  # a record found by a synonym only: its extract marks the synonym
+        if marks is not None and found.also_searched:
+            wider = Marks.from_query(p.text, [*p.phrases, *found.also_searched])
+        hits = make_hits(found.hits, user, marks=marks, denied=denied, wider=wider)
         if not denied:
             break
         # The index let in records that say no (or are gone): count them nowhere (total, facets,
@@ -576,7 +738,27 @@ def run_search(store, query: str, *, user, kinds=None, customer=None, page: int 
     suggestion = None
     if found.total == 0 and not p.empty:
         suggestion = did_you_mean(store, searcher, query, p, found.allowed)
-    return Results(query or "", hits, found.total, facet_map, suggestion, page, per_page, sort, p)
+    jump = _reference_jump(searcher, p, hits, found.allowed) if page == 1 else None
+    return Results(query or "", hits, found.total, facet_map, suggestion, page, per_page, sort, p,
+                   also_searched=found.also_searched, expanded=expand, jump=jump)
+
+
+def _reference_jump(searcher, p: ParsedQuery, hits: list[Hit], allowed) -> str | None:
+    """The page of the one record whose reference the query is (`cmp 19`, `CMP-00019`, `204号罐` when
+    one record is that tank's): the query is one code, and one record the user may see has it among
+    its references."""
+    if p.phrases or p.exclude or not hits:
+        return None
+    units = _positive_units(p.text)
+    if len(units) != 1 or units[0].kind != "code":
+        return None
+    holders = docsets(searcher).term("refs", units[0].terms[0]) & allowed
+    if len(holders) != 1:
+        return None
+    first = hits[0]
+    if searcher.stored_fields(next(iter(holders))).get("key") != first.key:
+        return None
+    return first.url or None
 
 
 def did_you_mean(store, searcher, query: str, p: ParsedQuery, allowed) -> str | None:
@@ -584,16 +766,36 @@ def did_you_mean(store, searcher, query: str, p: ParsedQuery, allowed) -> str | 
     if not words:
         return None
     corrector = searcher.corrector("spell")
-    changed = query
+    memo = docsets(searcher)
+    options = {}
     for word in words:
-        options = corrector.suggest(word.lower(), limit=1, maxdist=2)
-        if options and options[0] != word.lower():
-            changed = re.sub(rf"(?<![\w:]){re.escape(word)}(?![\w:])", options[0], changed, count=1)
-    if changed == query:
+        if searcher.doc_frequency("spell", word.lower()):
+            continue  # a word the records hold is not a typo
+        found = corrector.suggest(word.lower(), limit=3, maxdist=2)
+        if found and found[0] != word.lower():
+            options[word] = found
+
+    def spelled(choice: dict) -> str:
+        out = query
+        for word, option in choice.items():
+            out = re.sub(rf"(?<![\w:]){re.escape(word)}(?![\w:])", option, out, count=1)
+        return out
+
+    def finds(text: str) -> bool:
+        return bool(memo.docs(build_query(parse(text))) & allowed)
+
+    # the closest spelling of each word; else, one word at a time, its next closest ones (storge: not
+    # "store" when "store fee old rate" finds nothing, but "storage")
+    choice = {word: found[0] for word, found in options.items()}
+    if not choice:
         return None
-    if not docsets(searcher).docs(build_query(parse(changed))) & allowed:
-        return None
-    return changed
+    if finds(spelled(choice)):
+        return spelled(choice)
+    for word, found in options.items():
+        for option in found[1:]:
+            if finds(spelled({**choice, word: option})):
+                return spelled({**choice, word: option})
+    return None
 
 
 def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
@@ -637,18 +839,26 @@ def run_suggest(store, prefix: str, *, user, limit: int = 8) -> list[Hit]:
     return make_hits(found, user, limit=limit)
 
 
+COMMON_SHARE = 0.1  # a term in more than this share of the records is boilerplate for "similar"
+
+
 def key_terms(text: str, searcher, *, top: int = 25) -> list[tuple[str, float]]:
+    """The terms that characterise a text: its rare ones (tanks, products, causes), weighted by the
+    square of their rarity; terms most records hold (boilerplate, plain numbers, dates) are left out."""
     counts = Counter(t.text for t in ANALYZER(text or ""))
     n = searcher.doc_count() or 1
+    common = max(5, n * COMMON_SHARE)
     scored = []
     for term, tf in counts.items():
         if term in STOP_WORDS or (len(term) == 1 and not term.isascii()) or (len(term) < 3 and term.isascii()):
             continue
+        if term.isdigit():
+            continue
         df = searcher.doc_frequency(MATCH, term)
-        if df == 0:
+        if df == 0 or df > common:
             continue
         idf = math.log(1 + n / df)
-        scored.append((term, (1 + math.log(tf)) * idf))
+        scored.append((term, (1 + math.log(tf)) * idf * idf))
     scored.sort(key=lambda x: -x[1])
     return scored[:top]
 

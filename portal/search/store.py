@@ -40,11 +40,12 @@ from .registry import CHILDREN, KINDS, Kind, dependents_of
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "6"  # 6: acl stored (drift check), bodies indexed as plain text
+SCHEMA_VERSION = "7"  # 7: record context field, customs/customer apart, British spellings, numbers unpadded
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
 MAX_BODY = 200_000
+CONTEXT_BOOST = 0.5  # the record's context (customer names, category, state, kind) counts below its text
 REBUILD_LIMITMB = 1024  # memory per writer process before it spills postings to disk
 REBUILD_BATCH = 4000  # documents per writer process in one committed batch of a rebuild
 
@@ -145,6 +146,7 @@ def make_schema() -> Schema:
         kind=ID(stored=True, sortable=True),
         title=_text_field(stored=True, field_boost=3.0),
         content=_text_field(stored=True),
+        context=_text_field(stored=True, field_boost=CONTEXT_BOOST),
         refs=_text_field(field_boost=4.0),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=2.0),
         customer=ID(stored=True, sortable=True),
@@ -182,11 +184,14 @@ def _text(value) -> str:
 
 def build_document(kind: Kind, row) -> dict:
     """The Whoosh document for a row of a registered kind."""
+    from .context import both_languages
+
     d = kind.document(row) or {}
+    context = "\n".join(x for x in (_text(d.get("context")), " ".join(both_languages(kind.label))) if x)
     doc = document_fields(
         key=kind.key(row), kind=kind.name, title=d.get("title"), body=d.get("body"), refs=d.get("refs"),
         tags=d.get("tags"), customer=d.get("customer"), date=d.get("date"), acl=kind.acl_terms(row),
-        lang=d.get("lang"),
+        lang=d.get("lang"), context=context,
     )
     for field, boost in (kind.boost or {}).items():
         if field == "doc":
@@ -197,8 +202,9 @@ def build_document(kind: Kind, row) -> dict:
 
 
 def document_fields(*, key, kind, title=None, body=None, refs=None, tags=None, customer=None, date=None,
-                    acl=("all",), lang=None) -> dict:
+                    acl=("all",), lang=None, context=None) -> dict:
     title = _text(title).strip()
+    context = _text(context).strip()
     body = _text(body)[:MAX_BODY]
     refs = _text(refs)
     tags = tags or ""
@@ -218,12 +224,13 @@ def document_fields(*, key, kind, title=None, body=None, refs=None, tags=None, c
         "year": str(when.year) if when else "",
         "acl": acl,
         "lang": lang,
-        "spell": f"{title} {refs} {tags} {body[:600]}",
+        "context": context,
+        "spell": f"{title} {refs} {tags} {context} {body[:600]}",
     }
     if when is not None:
         doc["date"] = when
     doc["digest"] = hashlib.sha1(json.dumps([title, body, refs, tags, customer, when.isoformat() if when else "",
-                                             acl, lang], ensure_ascii=False).encode()).hexdigest()
+                                             acl, lang, context], ensure_ascii=False).encode()).hexdigest()
     return doc
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from ...markdown import to_plain_text
+from ...search.context import customer_dependents, record_context
 from ...search.registry import (acl_of_key, combine_acl, register_child, register_dependents, register_kind,
                                 source_of_key)
 from .models import DESTROYED, ArchiveRecord, RecordFile
@@ -37,6 +38,7 @@ def _document(r: ArchiveRecord) -> dict:
         "tags": [series.code, series.title_en, series.title_zh, r.kind],
         "customer": customer.code if customer is not None else "",
         "date": r.record_date,
+        "context": record_context(customer=customer, words=[series.code, series.title_en, series.title_zh]),
     }
 
 
@@ -71,3 +73,4 @@ register_kind(
 )
 register_child(RecordFile, parents=lambda f: [f.record])
 register_dependents("*", _filed_from)
+register_dependents("customer", customer_dependents(ArchiveRecord, ArchiveRecord.customer_id))

@@ -2,8 +2,10 @@
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from ...search.registry import register_child, register_kind
-from .models import CapaAction, Complaint, ComplaintAttachment, Inquiry, Investigation
+from ...search.context import customer_dependents, record_context
+from ...search.registry import register_child, register_dependents, register_kind
+from .models import (CATEGORIES, CAUSE_CATEGORIES, CHANNELS, SEVERITIES, STATES, CapaAction, Complaint,
+                     ComplaintAttachment, Inquiry, Investigation)
 
 
 def _inquiry(i: Inquiry) -> dict:
@@ -15,6 +17,7 @@ def _inquiry(i: Inquiry) -> dict:
         "customer": i.customer.code if i.customer else "",
         "date": i.received_at,
         "lang": i.language,
+        "context": record_context(customer=i.customer, owner=i.assigned_to, labels=[CHANNELS.get(i.channel)]),
     }
 
 
@@ -34,6 +37,9 @@ def _complaint(c: Complaint) -> dict:
         "customer": c.customer.code if c.customer else "",
         "date": c.received_at,
         "lang": c.language,
+        "context": record_context(
+            customer=c.customer, category=CATEGORIES.get(c.category), state=STATES.get(c.state), owner=c.owner,
+            labels=[SEVERITIES.get(c.severity), CAUSE_CATEGORIES.get(inv.cause_category) if inv else None]),
     }
 
 
@@ -45,3 +51,6 @@ register_kind("complaint", Complaint, document=_complaint,
 register_child(Investigation, parents=lambda inv: [inv.complaint])
 register_child(CapaAction, parents=lambda a: [a.complaint])
 register_child(ComplaintAttachment, parents=lambda a: [a.complaint])
+# their context holds the customer's names: renaming the customer re-indexes them
+register_dependents("customer", customer_dependents(Inquiry, Inquiry.customer_id))
+register_dependents("customer", customer_dependents(Complaint, Complaint.customer_id))

@@ -606,7 +606,7 @@ def update_complaint(complaint: Complaint, user, **fields) -> None:
 
 # --- similar complaints and recurrence ------------------------------------------------------------
 
-SIMILAR_KINDS = ["complaint", "inquiry"]
+SIMILAR_KINDS = ["complaint"]  # the new-complaint panel lists past complaints (same kind), not inquiries
 
 
 def similar_for(complaint: Complaint, user, limit: int = 5) -> list:

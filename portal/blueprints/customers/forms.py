@@ -32,6 +32,8 @@ class CustomerForm(FlaskForm):
     csr_id = SelectField(_l("Responsible CSR"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)])
+    aliases = TextAreaField(_l("Former names and other names"), validators=[Optional(), Length(max=4000)],
+                            description=_l("One a line; searching for any of them finds the customer's records"))
 
     def __init__(self, *args, customer: Customer | None = None, csr_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,6 +24,8 @@ class Customer(TimestampMixin, CreatedByMixin, db.Model):
     csr_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # former names and other names the customer is known by, one a line (searched with its records)
+    aliases: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
 
     csr: Mapped[Optional[User]] = relationship(foreign_keys=[csr_id])
     contacts: Mapped[list["CustomerContact"]] = relationship(

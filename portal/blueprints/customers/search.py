@@ -2,6 +2,7 @@
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from ...search.context import aliases_of, record_context
 from ...search.registry import register_child, register_kind
 from .models import Customer, CustomerContact
 
@@ -14,6 +15,7 @@ def _document(c: Customer) -> dict:
         "refs": c.code,
         "customer": c.code,
         "date": c.created_at,
+        "context": record_context(owner=c.csr, words=aliases_of(c)),
     }
 
 

@@ -10,7 +10,8 @@ from ...extensions import db
 from ...models import User
 from .models import Customer, CustomerContact
 
-FIELDS = ("code", "name_en", "name_zh", "long_term", "daily_report_time", "report_recipients", "active", "notes")
+FIELDS = ("code", "name_en", "name_zh", "long_term", "daily_report_time", "report_recipients", "active", "notes",
+          "aliases")
 
 
 def list_customers(q: str = "", *, active_only: bool = False):
@@ -35,6 +36,7 @@ def save_customer(form, customer: Customer | None, user: User) -> Customer:
     for field in FIELDS:
         setattr(customer, field, getattr(form, field).data)
     customer.name_zh = (customer.name_zh or "").strip()
+    customer.aliases = "\n".join(line.strip() for line in (customer.aliases or "").splitlines() if line.strip())
     customer.csr_id = form.csr_id.data or None
     db.session.flush()
     return customer

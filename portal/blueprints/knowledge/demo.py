@@ -13,7 +13,7 @@ from ...demo import register
 from ...extensions import db
 from ...models import User
 from ...timeutil import local_today
-from . import services
+from . import glossary, services
 from .models import Announcement, TrainingPlan
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def load():
                     services.import_text(path.read_bytes().decode("utf-8"), default_slug=stem, kind="regulation",
                                          source=path.name)
     services.import_knowledge_dir()
+    glossary.load_demo()
     db.session.flush()
 
     manager, trainee = _user("manager"), _user("trainee")

@@ -5,6 +5,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
     widgets,
@@ -220,3 +221,27 @@ def quiz_answers(form, questions) -> dict[int, list[int]]:
         else:
             out[q.id] = [int(data)]
     return out
+
+
+class GlossaryImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), description=_l(
+        "Columns: english, chinese, abbreviations, note; several terms in a cell separated by ;. "
+        "The file replaces the whole glossary."))
+
+    def validate_file(self, field):
+        storage = field.data
+        if storage is None or not getattr(storage, "filename", ""):
+            raise ValidationError(_l("Choose a CSV file."))
+        self.data_bytes = storage.read()
+
+
+class GlossaryEntryForm(FlaskForm):
+    english = StringField(_l("English term(s)"), validators=[Optional(), Length(max=500)],
+                          description=_l("Several terms separated by ;"))
+    chinese = StringField(_l("Chinese term(s)"), validators=[Optional(), Length(max=500)])
+    abbreviations = StringField(_l("Abbreviations"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Meaning"), validators=[Optional(), Length(max=500)])
+
+
+class GlossaryDeleteForm(FlaskForm):
+    pass

@@ -383,3 +383,32 @@ class StepProgress(db.Model):
 
     assignment: Mapped[TrainingAssignment] = relationship(back_populates="progress")
     step: Mapped[TrainingStep] = relationship()
+
+
+class GlossaryEntry(TimestampMixin, db.Model):
+    """One entry of the department's glossary as a structured list (the search's bilingual synonyms):
+    the terms that mean the same, in English and Chinese, and abbreviations; several terms of a
+    language separated by semicolons."""
+
+    __tablename__ = "kb_glossary_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    english: Mapped[str] = mapped_column(String(500), default="", nullable=False)
+    chinese: Mapped[str] = mapped_column(String(500), default="", nullable=False)
+    abbreviations: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    note: Mapped[str] = mapped_column(String(500), default="", nullable=False)
+
+    def can_view(self, user) -> bool:
+        return bool(user and getattr(user, "is_authenticated", False))
+
+    def can_edit(self, user) -> bool:
+        return is_editor(user)
+
+    @staticmethod
+    def split(value: str) -> list[str]:
+        return [t.strip() for t in re.split(r"[;；]", value or "") if t.strip()]
+
+    @property
+    def terms(self) -> list[str]:
+        """Every term of the entry: English, Chinese, abbreviations."""
+        return self.split(self.english) + self.split(self.chinese) + self.split(self.abbreviations)

@@ -14,15 +14,17 @@ from ...timeutil import local_today
 from ...web import arg_int, page_args, render, send_download, service_errors
 from ...xlsx import workbook_response
 from ..admin.services import department_choices, staff_choices
-from . import services
+from . import glossary, services
 from .forms import (
     AnnouncementForm, ApproveForm, AssignForm, PageForm, PlanForm, QuestionForm, SendBackForm, StepReadForm, quiz_answers,
     quiz_form,
 )
+from .forms import GlossaryDeleteForm, GlossaryEntryForm, GlossaryImportForm
 from .models import (
     EDITOR_ROLES, KINDS, Announcement, Page, Revision, TrainingAssignment, TrainingPlan, TrainingStep, is_approver,
     is_editor,
 )
+from .models import GlossaryEntry
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
 
@@ -523,3 +525,58 @@ def certificate(assignment_id: int):
     if a.completed_at is None:
         abort(404)
     return send_download(services.certificate_pdf(a), services.certificate_filename(a), "application/pdf", inline=True)
+
+
+# ---------------------------------------------------------------- the glossary as a structured list
+@bp.route("/glossary/terms", methods=["GET", "POST"])
+def glossary_terms():
+    """The glossary's entries (the search's bilingual synonyms); editors add, remove and import them."""
+    editor = is_editor(current_user)
+    form = GlossaryEntryForm(prefix="entry")
+    upload = GlossaryImportForm(prefix="csv")
+    if request.method == "POST":
+        if not editor:
+            abort(403)
+        if form.validate_on_submit():
+            with service_errors(form) as outcome:
+                glossary.add_entry(english=form.english.data or "", chinese=form.chinese.data or "",
+                                   abbreviations=form.abbreviations.data or "", note=form.note.data or "")
+                db.session.commit()
+            if outcome.ok:
+                flash(_("Glossary entry added."), "success")
+                return redirect(url_for("knowledge.glossary_terms"))
+    return render("knowledge/glossary_terms.html", entries=glossary.entries(), form=form, upload=upload,
+                  delete_form=GlossaryDeleteForm(), editor=editor)
+
+
+@bp.post("/glossary/terms/import")
+@require(*EDITOR_ROLES)
+def glossary_import():
+    form = GlossaryEntryForm(prefix="entry")
+    upload = GlossaryImportForm(prefix="csv")
+    if upload.validate_on_submit():
+        with service_errors(upload) as outcome:
+            count = glossary.import_csv(upload.data_bytes)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Glossary imported: %(count)s entries.", count=count), "success")
+            return redirect(url_for("knowledge.glossary_terms"))
+    return render("knowledge/glossary_terms.html", entries=glossary.entries(), form=form, upload=upload,
+                  delete_form=GlossaryDeleteForm(), editor=True)
+
+
+@bp.get("/glossary/terms.csv")
+def glossary_export():
+    return send_download(glossary.export_csv(), "glossary.csv", "text/csv")
+
+
+@bp.post("/glossary/terms/<int:entry_id>/delete")
+@require(*EDITOR_ROLES)
+def glossary_delete(entry_id: int):
+    form = GlossaryDeleteForm()
+    if form.validate_on_submit():
+        entry = load_or_404(GlossaryEntry, entry_id, action="edit")
+        glossary.delete_entry(entry)
+        db.session.commit()
+        flash(_("Glossary entry removed."), "success")
+    return redirect(url_for("knowledge.glossary_terms"))

@@ -8,7 +8,9 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ...markdown import to_plain_text
+from ...search import synonyms
 from ...search.registry import register_child, register_kind
+from . import glossary
 from .models import Citation, Page, Revision
 
 MAX_BODY_CHARS = 200_000
@@ -46,3 +48,6 @@ register_kind(
 )
 register_child(Revision, parents=lambda r: [r.page] if r.page is not None else [])
 register_child(Citation, parents=lambda c: [c.page] if c.page is not None else [])
+
+# The glossary's entries are the search's bilingual synonyms, read again whenever the list changes.
+synonyms.register_source(glossary.version, glossary.synonym_groups)

@@ -6,8 +6,9 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ...markdown import to_plain_text
-from ...search.registry import register_child, register_kind
-from .models import ReviewAction, ReviewAttendee, ReviewMeeting
+from ...search.context import customer_dependents, record_context
+from ...search.registry import register_child, register_dependents, register_kind
+from .models import MEETING_STATUSES, ReviewAction, ReviewAttendee, ReviewMeeting
 
 
 def _document(m: ReviewMeeting) -> dict:
@@ -21,6 +22,7 @@ def _document(m: ReviewMeeting) -> dict:
         "tags": f"review_meeting {m.status}",
         "customer": m.customer.code,
         "date": m.meeting_date,
+        "context": record_context(customer=m.customer, state=MEETING_STATUSES.get(m.status)),
     }
 
 
@@ -28,3 +30,4 @@ register_kind("review_meeting", ReviewMeeting, document=_document,
               url=lambda m: url_for("meetings.detail", meeting_id=m.id), label=_l("Review meeting minutes"))
 register_child(ReviewAttendee, parents=lambda a: [a.meeting])
 register_child(ReviewAction, parents=lambda a: [a.meeting])
+register_dependents("customer", customer_dependents(ReviewMeeting, ReviewMeeting.customer_id))

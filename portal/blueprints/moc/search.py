@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from ...markdown import to_plain_text
+from ...search.context import customer_dependents, record_context
 from ...search.registry import register_child, register_dependents, register_kind
 from ..complaints.models import Complaint
-from .models import MocItem, MocRequest
+from .models import MOC_PERIODS, MOC_STATES, MocItem, MocRequest
 
 
 def _moc(m: MocRequest) -> dict:
@@ -24,6 +25,8 @@ def _moc(m: MocRequest) -> dict:
         "tags": f"moc {m.state} {m.period}",
         "customer": m.customer.code if m.customer else "",
         "date": m.meeting_date or m.created_at,
+        "context": record_context(customer=m.customer, state=MOC_STATES.get(m.state), owner=m.created_by,
+                                  labels=[MOC_PERIODS.get(m.period)]),
     }
 
 
@@ -42,3 +45,4 @@ def _mocs_of(c: Complaint) -> list:
 
 
 register_dependents("complaint", _mocs_of)
+register_dependents("customer", customer_dependents(MocRequest, MocRequest.customer_id))

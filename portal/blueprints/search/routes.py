@@ -1,11 +1,11 @@
 """The search page and the top-bar suggestions (the `flask search` commands are in cli.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, redirect, request
 from flask_login import current_user
 
 from ... import search as engine
-from ...web import MAX_PAGE, arg_int, render
+from ...web import MAX_PAGE, arg_int, is_fragment_request, render
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
@@ -24,17 +24,26 @@ def _args():
     return q, kinds, customer, year, sort, page
 
 
+def _flag(name: str) -> bool:
+    return request.args.get(name, "") in ("1", "on", "true")
+
+
 @bp.get("/")
 def index():
     q, kinds, customer, year, sort, page = _args()
     query = f"{q} date:{year}" if year else q
     results = None
+    exact = _flag("exact")  # glossary synonyms off for this query
     if q or kinds or customer or year:
         results = engine.search(query, user=current_user, kinds=kinds, customer=customer or None, page=page,
-                                per_page=20, sort=sort)
+                                per_page=20, sort=sort, expand=not exact)
+        # an exact reference (CMP-00019, cmp 19, T-204) opens its record, unless asked to stay on the list
+        # or while typing (the results follow the box)
+        if results.jump and not _flag("stay") and not is_fragment_request():
+            return redirect(results.jump)
     kind_choices = sorted(((name, k.label) for name, k in engine.KINDS.items()), key=lambda x: str(x[1]))
     return render("search/index.html", fragment="search/_results.html", q=q, kinds=kinds, customer=customer,
-                  year=year, sort=sort, results=results, kind_choices=kind_choices)
+                  year=year, sort=sort, results=results, kind_choices=kind_choices, exact=exact)
 
 
 @bp.get("/suggest")
