@@ -1,0 +1,1 @@
+"""Dashboard panels of the operations register."""

@@ -1,0 +1,1 @@
+"""Orders and their events in the search index (kind `order`)."""
