@@ -128,7 +128,7 @@ class ContractForm(FlaskForm):
     number = StringField(_l("Contract number"), validators=[DataRequired(), Length(max=40)])
     starts_on = DateField(_l("From"), validators=[DataRequired()])
     ends_on = DateField(_l("To (inclusive, empty: open)"), validators=[Optional()])
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES])
+    currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in CURRENCIES])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
 
     def __init__(self, *args, customer_choices=(), **kwargs):
@@ -149,7 +149,7 @@ class RateItemForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     what = SelectField(_l("What the file holds"), choices=[
-        ("products", _l("Products")), ("tanks", _l("Tanks")), ("leases", _l("Leases"))])
+        SelectChoice("products", _l("Products")), SelectChoice("tanks", _l("Tanks")), SelectChoice("leases", _l("Leases"))])
     file = FileField(_l("CSV or XLSX file"))
 
 
