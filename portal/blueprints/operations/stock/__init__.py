@@ -1,0 +1,7 @@
+"""The stock book of the operations register: ledger, adjustments, morning check, daily stock reports.
+
+A nested blueprint ``stock`` on ``operations`` (endpoints ``operations.stock.*``, URLs under
+``/operations/stock/``).
+"""
+from . import models  # noqa: F401
+from .routes import bp  # noqa: F401
