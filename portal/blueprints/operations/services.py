@@ -6,8 +6,6 @@ same transaction. The stock book is the `stock` sub-package's: completing an ord
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +19,8 @@ from ...models import User
 from ...services import ServiceError, file_record
 from ...timeutil import local_today, to_local, utcnow
 from ..customers.models import Customer
+from .stock import services as stock
+from .stock.quantities import to_kg_m3
 from .models import (
     COMMITTED_STATES,
     OPEN_STATES,
@@ -43,30 +43,9 @@ class OperationsError(ServiceError):
 
 
 ZERO = Decimal(0)
-KG_PER_T = Decimal(1000)
-M3_PER_BBL = Decimal("0.158987294928")
 
 
-# ------------------------------------------------------------------------- the stock book (opsstock)
-
-def _stock():
-    """The stock book's services (`operations/stock/services.py`), or None while it is not installed."""
-    name = f"{__package__}.stock.services"
-    if importlib.util.find_spec(f"{__package__}.stock") is None or importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
-def to_kg_m3(qty, unit: str, density_20) -> tuple[Decimal, Decimal]:
-    """(kg, m³ at 20 °C) of a quantity in t, m3 (at 20 °C) or bbl, with the density at 20 °C in kg/m³."""
-    qty = Decimal(qty)
-    density = Decimal(density_20)
-    if unit == "t":
-        kg = qty * KG_PER_T
-        return kg.quantize(Decimal(1)), (kg / density).quantize(Decimal("0.001"))
-    m3 = qty if unit == "m3" else qty * M3_PER_BBL
-    return (m3 * density).quantize(Decimal(1)), m3.quantize(Decimal("0.001"))
-
+# ------------------------------------------------------------------------------- the stock book (stock/)
 
 def planning_density(product: Product | None) -> Decimal:
     """The density used to plan (the product's typical density at 20 °C; water when it is not known)."""
@@ -75,41 +54,9 @@ def planning_density(product: Product | None) -> Decimal:
 
 
 def book_stock(customer_id=None, tank_id=None, product_id=None, customs_status=None, at=None) -> tuple[Decimal, Decimal]:
-    """Book stock (kg, m³ at 20 °C) from the stock book; from completed orders while it is not installed."""
-    stock = _stock()
-    if stock is not None and hasattr(stock, "book_stock"):
-        return stock.book_stock(customer_id=customer_id, tank_id=tank_id, product_id=product_id,
-                                customs_status=customs_status, at=at)
-    return _book_stock_from_orders(customer_id, tank_id, product_id, customs_status, at)
-
-
-def _book_stock_from_orders(customer_id, tank_id, product_id, customs_status, at) -> tuple[Decimal, Decimal]:
-    kg = m3 = ZERO
-    stmt = db.select(Order).filter(Order.state == "completed", Order.actual_kg.is_not(None))
-    if at is not None:
-        stmt = stmt.filter(Order.completed_at <= at)
-    for o in db.session.scalars(stmt):
-        if product_id is not None and o.product_id != product_id:
-            continue
-        if customs_status is not None and o.customs_status != customs_status:
-            continue
-        for sign, cust, tank in _legs(o):
-            if (customer_id is None or cust == customer_id) and (tank_id is None or tank == tank_id):
-                kg += sign * o.actual_kg
-                m3 += sign * o.actual_m3
-    return kg, m3
-
-
-def _legs(o: Order):
-    """(+1 or -1, customer id, tank id) for each side of an order in the book."""
-    direction = ORDER_DIRECTION[o.kind]
-    if direction == "in":
-        return [(1, o.customer_id, o.tank_id)]
-    if direction == "out":
-        return [(-1, o.customer_id, o.tank_id)]
-    if direction == "transfer":
-        return [(-1, o.customer_id, o.tank_id), (1, o.customer_id, o.to_tank_id)]
-    return [(-1, o.customer_id, o.tank_id), (1, o.counterparty_id, o.tank_id)]
+    """Book stock (kg, m³ at 20 °C) from the stock book."""
+    return stock.book_stock(customer_id=customer_id, tank_id=tank_id, product_id=product_id,
+                            customs_status=customs_status, at=at)
 
 
 # ------------------------------------------------------------------------------------------ products
@@ -552,10 +499,7 @@ def complete_order(order: Order, actual_qty: Decimal, unit: str, density_20: Dec
     order.completed_at = at
     order.state = "completed"
     db.session.flush()
-    stock = _stock()
-    if stock is not None and hasattr(stock, "post_order"):
-        stock.post_order(order, user)  # the stock book's movements of this order
-    db.session.flush()
+    stock.post_order(order, user)  # the stock book's movements of this order
 
 
 def close_order(order: Order, state: str, reason: str, user: User) -> None:
