@@ -75,3 +75,10 @@ def test_index_counts(client, login, terminal, make_order):
 def test_density_typical_is_the_midpoint(terminal):
     assert terminal.gasoil.density_typical == Decimal("832.5")
     assert services.planning_density(None) == Decimal(1000)
+
+
+def test_dashboard_lists_orders_waiting(client, login, terminal, make_order):
+    order = make_order()
+    login(terminal.csr)
+    page = client.get("/").get_data(as_text=True)
+    assert "To verify" in page and order.number in page
