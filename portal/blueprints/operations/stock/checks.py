@@ -19,8 +19,6 @@ every line's error; nothing is changed.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,14 +29,12 @@ from sqlalchemy import select
 
 from ....extensions import db
 from ....timeutil import local_today, utcnow
-from ....uploads import check_upload
 from ..models import Product, Tank
 from .models import StockCheck, StockCheckLine
 from .quantities import KG_PER_T, QuantityError, dec, density_of, percent, round_kg, round_m3
 from .services import StockError, closing_rows, tank_book_on
 
 DEFAULT_TOLERANCE = Decimal("0.300")
-MAX_ROWS = 5000
 REQUIRED = ("tank", "standard_volume_m3")
 OPTIONAL = ("density_20", "mass_t", "product", "date")
 
@@ -186,45 +182,21 @@ def sign_check(check: StockCheck, user, *, now: datetime | None = None) -> Stock
 
 def _header_name(text) -> str:
     name = re.sub(r"[\(\[].*?[\)\]]", "", str(text or "")).strip().lower()
-    return re.sub(r"[\s\-]+", "_", name)
+    return re.sub(r"[\s\-_]+", "_", name).strip("_")
 
 
-def read_rows(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (line number, cells) of a CSV or the first sheet of an XLSX, at most MAX_ROWS rows."""
-    name, mimetype = check_upload(filename, data)
-    if name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
+def read_rows(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Header and (line number, {column: text}) of a CSV or XLSX (the register's one reader); column
+    names without case, spaces or a bracketed unit."""
+    from ..imports import ImportFailed, read_rows as read_table  # the register's reader (imports it at call time)
 
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            rows = []
-            for number, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
-                if number > MAX_ROWS + 1:
-                    raise ImportRejected([(number, _l("More than %(n)s rows.", n=MAX_ROWS))])
-                rows.append((number, ["" if v is None else (v.isoformat() if isinstance(v, (date, datetime)) else str(v))
-                                      for v in row]))
-        finally:
-            wb.close()
-    elif name.lower().endswith((".csv", ".txt")):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("gb18030")
-            except UnicodeDecodeError as exc:
-                raise ImportRejected([(None, _l("The file is not UTF-8 or GB18030 text."))]) from exc
-        rows = []
-        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-            if number > MAX_ROWS + 1:
-                raise ImportRejected([(number, _l("More than %(n)s rows.", n=MAX_ROWS))])
-            rows.append((number, row))
-    else:
-        raise ImportRejected([(None, _l("Import a CSV or XLSX file."))])
-    rows = [(n, [c.strip() for c in cells]) for n, cells in rows if any(c.strip() for c in cells)]
-    if not rows:
-        raise ImportRejected([(None, _l("The file is empty."))])
-    header = [_header_name(c) for c in rows[0][1]]
-    return header, rows[1:]
+    try:
+        header, rows = read_table(filename, data)
+    except ImportFailed as exc:
+        raise ImportRejected([(e.line, e.message) for e in exc.errors]) from exc
+    names = {h: _header_name(h) for h in header}
+    return ([names[h] for h in header],
+            [(line, {names.get(k, k): v for k, v in values.items()}) for line, values in rows])
 
 
 def parse_export(check: StockCheck, filename: str, data: bytes) -> list[Entry]:
@@ -241,8 +213,7 @@ def parse_export(check: StockCheck, filename: str, data: bytes) -> list[Entry]:
     errors: list[tuple[int | None, object]] = []
     seen: dict[int, int] = {}
     entries = []
-    for number, cells in rows:
-        values = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+    for number, values in rows:
         tank = tanks.get(values.get("tank", "").upper())
         if tank is None:
             errors.append((number, _l("Unknown tank %(value)s.", value=values.get("tank", ""))))
