@@ -4,4 +4,5 @@ A nested blueprint ``stock`` on ``operations`` (endpoints ``operations.stock.*``
 ``/operations/stock/``).
 """
 from . import models  # noqa: F401
+from . import panels  # noqa: F401  (registers the dashboard panel)
 from .routes import bp  # noqa: F401
