@@ -597,4 +597,6 @@ def complaint_link(event: OrderEvent) -> str:
         description += f"\n\n{event.impact}"
     args = {"customer_id": order.customer_id, "title": f"{order.number}: {event.kind_label}"[:200],
             "description": description, "source": f"order:{order.id}"}
-    return "/complaints/new?" + urlencode(args)
+    from ...web import safe_url
+
+    return safe_url("complaints.create", **args) or "/complaints/new?" + urlencode(args)
