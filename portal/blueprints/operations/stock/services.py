@@ -228,15 +228,23 @@ def _describe(key: Key) -> dict:
             "product": product.code if product else key.product_id}
 
 
-def _check_not_negative(leg: Leg, at: datetime, day: date) -> None:
-    """Refuse an out leg that would take the key below zero at its time or on any later day."""
+def measure_of(unit: str | None) -> str:
+    """The quantity a posting is checked in: mass for tonnes (and kg), volume for m³ and barrels."""
+    return "m3" if unit in ("m3", "bbl") else "kg"
+
+
+def _check_not_negative(leg: Leg, at: datetime, day: date, measure: str = "kg") -> None:
+    """Refuse an out leg that would take the key below zero at its time or on any later day, in the
+    quantity the posting was measured in (mass and volume of a key drift apart by the densities and the
+    rounding of each movement; the other one may end a little below zero)."""
     if leg.kg >= 0 and leg.m3 >= 0:
         return
     kg, m3 = _key_stock_at(leg.key, at)
     min_kg, min_m3 = _min_closing_from(leg.key, day)
     if min_kg is not None:
         kg, m3 = min(kg, _q(min_kg)), min(m3, _q(min_m3))
-    if kg + leg.kg < 0 or m3 + leg.m3 < 0:
+    short = (m3 + leg.m3 < 0) if measure == "m3" else (kg + leg.kg < 0)
+    if short:
         raise StockError(_l(
             "Not enough book stock: %(customer)s has %(book_t)s t / %(book_m3)s m³ of %(product)s in %(tank)s "
             "(%(status)s), this needs %(need_t)s t / %(need_m3)s m³.",
@@ -281,7 +289,7 @@ def _apply(leg: Leg, day: date) -> None:
 
 
 def _post(legs: list[Leg], *, kind: str, at: datetime, user, order=None, adjustment=None, reverses=None,
-          note: str = "") -> StockPosting:
+          note: str = "", measure: str = "kg") -> StockPosting:
     if at is None or at.tzinfo is None:
         raise StockError(_l("A posting needs the time it happened."))
     for leg in legs:
@@ -292,7 +300,7 @@ def _post(legs: list[Leg], *, kind: str, at: datetime, user, order=None, adjustm
     _lock_tanks(leg.key.tank_id for leg in legs)
     # Out legs first: an in leg of the same posting never makes room for its own out leg.
     for leg in legs:
-        _check_not_negative(leg, at, day)
+        _check_not_negative(leg, at, day, measure)
     posting = StockPosting(kind=kind, order=order, adjustment=adjustment, reverses=reverses, occurred_at=at, day=day,
                            note=note or "", posted_at=utcnow(), posted_by_id=getattr(user, "id", None))
     db.session.add(posting)
@@ -347,7 +355,7 @@ def post_order(order: Order, user) -> StockPosting:
     if order_posting(order) is not None:
         raise StockError(_l("Order %(number)s is already in the stock book.", number=order.number))
     return _post(order_legs(order), kind="order", at=order.completed_at, user=user, order=order,
-                 note=order.number)
+                 note=order.number, measure=measure_of(order.unit))
 
 
 def post_movement(*, customer_id: int, tank_id: int, product_id: int, customs_status: str, kg, m3,
@@ -376,8 +384,9 @@ def reverse_posting(posting: StockPosting, user, reason: str, at: datetime | Non
     legs = [Leg(m.kind, Key(m.customer_id, m.tank_id, m.product_id, m.customs_status), -m.qty_kg, -m.qty_m3)
             for m in posting.movements]
     legs.sort(key=lambda leg: leg.kg >= 0)  # out legs first
+    unit = posting.order.unit if posting.order else (posting.adjustment.unit if posting.adjustment else None)
     reversal = _post(legs, kind="reversal", at=at, user=user, order=posting.order, adjustment=posting.adjustment,
-                     reverses=posting, note=reason)
+                     reverses=posting, note=reason, measure=measure_of(unit))
     db.session.expire(posting, ["reversed_by"])
     return reversal
 
@@ -439,7 +448,7 @@ def decide_adjustment(adj: StockAdjustment, user, *, approve: bool, note: str = 
     if approve:
         key = Key(adj.customer_id, adj.tank_id, adj.product_id, adj.customs_status)
         _post([Leg("adjustment", key, adj.signed_kg, adj.signed_m3)], kind="adjustment", at=adj.occurred_at,
-              user=user, adjustment=adj, note=adj.reason)
+              user=user, adjustment=adj, note=adj.reason, measure=measure_of(adj.unit))
         adj.state = "approved"
     else:
         adj.state = "rejected"
