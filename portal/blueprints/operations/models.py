@@ -57,6 +57,12 @@ PRODUCT_CLASSES = {
 
 class Product(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_product"
+    __audit_fields__ = {
+        "product_class": _l("Product class"), "vcf_group": _l("Volume-correction group"), "un_number": _l("UN number"),
+        "hazard_class": _l("Hazard class"), "density_min": _l("Density at 20 °C, from (kg/m³)"),
+        "density_max": _l("Density at 20 °C, to (kg/m³)"), "compatibility_group": _l("Compatibility group"),
+        "stock_tolerance_pct": _l("Stock check tolerance (%)"), "retired": _l("Retired"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
@@ -104,6 +110,10 @@ TANK_STATUSES = {
 
 class Tank(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_tank"
+    __audit_fields__ = {
+        "area": _l("Area"), "nominal_m3": _l("Nominal capacity (m³)"), "safe_fill_m3": _l("Safe fill (m³)"),
+        "heated": _l("Heated"), "bonded": _l("Bonded (customs supervised)"), "product_id": _l("Current product"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
@@ -140,6 +150,8 @@ class TankLease(_Viewable, TimestampMixin, db.Model):
     """A customer leases a tank for a period (a tank can be shared: several leases at once)."""
 
     __tablename__ = "ops_tank_lease"
+    __audit_fields__ = {"tank_id": _l("Tank"), "contract_id": _l("Contract"), "starts_on": _l("From"),
+                        "ends_on": _l("To")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tank_id: Mapped[int] = mapped_column(ForeignKey("ops_tank.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -179,6 +191,8 @@ CURRENCIES = ("CNY", "USD")
 
 class Contract(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_contract"
+    __audit_fields__ = {"number": _l("Contract number"), "starts_on": _l("From"), "ends_on": _l("To"),
+                        "currency": _l("Currency")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)
@@ -202,6 +216,7 @@ class Contract(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
 class RateItem(_Viewable, TimestampMixin, db.Model):
     __tablename__ = "ops_rate_item"
+    __audit_fields__ = {"contract_id": _l("Contract"), "kind": _l("Rate item"), "rate": _l("Rate"), "unit": _l("Unit")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("ops_contract.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -260,6 +275,19 @@ CUSTOMS_STATUSES = {"bonded": _l("bonded"), "duty_paid": _l("duty-paid")}
 
 class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_order"
+    __audit_fields__ = {
+        "number": _l("Order"), "kind": _l("Kind of order"), "product_id": _l("Product"), "tank_id": _l("Tank"),
+        "to_tank_id": _l("Receiving tank (transfers)"), "counterparty_id": _l("Receiving customer (transfer of ownership)"),
+        "quantity": _l("Quantity"), "unit": _l("Unit"), "customs_status": _l("Customs status"),
+        "customs_released": _l("Customs release received"), "planned_start": _l("Planned start"),
+        "planned_end": _l("Planned end"), "vessel_name": _l("Vessel"), "truck_plates": _l("Truck plates"),
+        "instruction_ref": _l("Customer's instruction reference"), "instruction_record_id": _l("Customer's instruction (file)"),
+        "remarks": _l("Remarks"), "version": _l("Version"), "acknowledged_version": _l("Version held by operations"),
+        "acknowledged_at": _l("Acknowledged by operations at"), "acknowledged_by_id": _l("Acknowledged by"),
+        "handed_over_at": _l("Handed over"), "handed_over_by_id": _l("Handed over by"), "closed_reason": _l("Reason"),
+        "actual_kg": _l("Actual quantity (kg)"), "actual_m3": _l("Actual quantity (m³ at 20 °C)"),
+        "density_20": _l("Density at 20 °C (kg/m³)"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
@@ -359,6 +387,8 @@ class OrderVersion(_Viewable, db.Model):
     """One version of an order: what changed against the previous one (an amendment after hand-over)."""
 
     __tablename__ = "ops_order_version"
+    __audit_fields__ = {"order_id": _l("Order"), "version": _l("Version"), "by_id": _l("By"),
+                        "reason": _l("Reason for the amendment"), "changes": _l("What changed")}
     __table_args__ = (UniqueConstraint("order_id", "version", name="uq_ops_order_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -381,6 +411,8 @@ class Verification(_Viewable, db.Model):
     """A run of the verification rules on one version of an order, kept with every rule's result."""
 
     __tablename__ = "ops_verification"
+    __audit_fields__ = {"order_id": _l("Order"), "version": _l("Version"), "by_id": _l("By"), "passed": _l("Passed"),
+                        "warning_reason": _l("Reason to pass the warnings")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("ops_order.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -398,6 +430,8 @@ class Verification(_Viewable, db.Model):
 
 class VerificationResult(_Viewable, db.Model):
     __tablename__ = "ops_verification_result"
+    __audit_fields__ = {"verification_id": _l("Verification"), "rule": _l("Rule"), "outcome": _l("Outcome"),
+                        "params": _l("Figures"), "message": _l("Message")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     verification_id: Mapped[int] = mapped_column(
@@ -437,6 +471,11 @@ class OrderEvent(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     """Something abnormal during an order: what, when, impact, and how the customer was told."""
 
     __tablename__ = "ops_order_event"
+    __audit_fields__ = {
+        "order_id": _l("Order"), "kind": _l("What happened"), "occurred_at": _l("When"), "impact": _l("Impact"),
+        "informed_at": _l("Customer informed at"), "informed_by_id": _l("Informed by"), "informed_how": _l("Informed how"),
+        "closed_by_id": _l("Closed by"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("ops_order.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -75,3 +75,22 @@ def test_index_counts(client, login, terminal, make_order):
 def test_density_typical_is_the_midpoint(terminal):
     assert terminal.gasoil.density_typical == Decimal("832.5")
     assert services.planning_density(None) == Decimal(1000)
+
+
+def test_dashboard_lists_orders_waiting(client, login, terminal, make_order):
+    order = make_order()
+    login(terminal.csr)
+    page = client.get("/").get_data(as_text=True)
+    assert "To verify" in page and order.number in page
+
+
+def test_procedure_verifying_an_order_links_to_working_pages(client, login, terminal):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "knowledge" / "verify-customer-order.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\((/operations/[^)]*)\)", text)
+    assert "/operations/orders/new" in links and len(links) >= 4
+    login(terminal.csr)
+    for link in links:
+        assert client.get(link).status_code == 200, link
