@@ -164,7 +164,7 @@ class OrderForm(FlaskForm):
     counterparty_id = SelectField(_l("Receiving customer (transfer of ownership)"), coerce=int, validators=[Optional()])
     quantity = DecimalField(_l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=Decimal("0.001"), max=Decimal(10**9))])
     unit = SelectField(_l("Unit"), choices=_choices(UNITS))
-    customs_status = SelectField(_l("Customs status"), choices=_choices(CUSTOMS_STATUSES))
+    customs_status = SelectField(_l("Customs status"), choices=_choices(CUSTOMS_STATUSES), default="duty_paid")
     customs_released = BooleanField(_l("Customs release received"))
     planned_start = LocalDateTimeField(_l("Planned start"), validators=[Optional()])
     planned_end = LocalDateTimeField(_l("Planned end"), validators=[Optional()])
