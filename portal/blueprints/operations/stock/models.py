@@ -71,6 +71,10 @@ class StockPosting(_Viewable, db.Model):
 
     __tablename__ = "ops_stock_posting"
     __audit_label__ = _l("Stock posting")
+    __audit_fields__ = {
+        "order_id": _l("Order"), "adjustment_id": _l("Adjustment"), "reverses_id": _l("Reverses"),
+        "occurred_at": _l("Happened at"), "day": _l("Day"), "posted_at": _l("Posted at"), "posted_by_id": _l("Posted by"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -111,6 +115,11 @@ class StockMovement(_Viewable, db.Model):
 
     __tablename__ = "ops_stock_movement"
     __audit_label__ = _l("Stock movement")
+    __audit_fields__ = {
+        "posting_id": _l("Posting"), "tank_id": _l("Tank"), "product_id": _l("Product"),
+        "customs_status": _l("Customs status"), "occurred_at": _l("Happened at"), "day": _l("Day"),
+        "qty_kg": _l("Quantity (kg)"), "qty_m3": _l("Quantity (m³ at 20 °C)"),
+    }
     __table_args__ = (
         Index("ix_ops_stock_movement_key_day", "customer_id", "tank_id", "product_id", "customs_status", "day"),
         Index("ix_ops_stock_movement_customer_day", "customer_id", "day"),
@@ -253,6 +262,13 @@ class StockAdjustment(_Viewable, TimestampMixin, db.Model):
 
     __tablename__ = "ops_stock_adjustment"
     __audit_label__ = _l("Stock adjustment")
+    __audit_fields__ = {
+        "tank_id": _l("Tank"), "product_id": _l("Product"), "customs_status": _l("Customs status"),
+        "direction": _l("Gain or loss"), "quantity": _l("Quantity"), "unit": _l("Unit"),
+        "density_20": _l("Density at 20 °C (kg/m³)"), "qty_kg": _l("Quantity (kg)"),
+        "qty_m3": _l("Quantity (m³ at 20 °C)"), "occurred_at": _l("Found at"), "requested_by_id": _l("Requested by"),
+        "decided_at": _l("Decided at"), "decision_note": _l("Decision note"), "decided_by_id": _l("Decided by"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)
@@ -305,6 +321,10 @@ class StockCheck(_Viewable, TimestampMixin, db.Model):
 
     __tablename__ = "ops_stock_check"
     __audit_label__ = _l("Morning stock check")
+    __audit_fields__ = {
+        "day": _l("Day"), "source": _l("Source"), "checked_by_id": _l("Checked by"), "signed_by_id": _l("Signed by"),
+        "signed_at": _l("Signed at"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, unique=True, nullable=False)
@@ -338,6 +358,15 @@ class StockCheckLine(_Viewable, db.Model):
     """One tank in a morning check: physical and book stock, the difference and its remark."""
 
     __tablename__ = "ops_stock_check_line"
+    __audit_label__ = _l("Morning check line")
+    __audit_fields__ = {
+        "check_id": _l("Morning stock check"), "tank_id": _l("Tank"), "product_id": _l("Product"),
+        "physical_m3": _l("Physical m³ at 20 °C"), "density_20": _l("Density at 20 °C (kg/m³)"),
+        "physical_kg": _l("Physical kg"), "book_kg": _l("Book kg"), "book_m3": _l("Book m³"),
+        "diff_m3": _l("Difference m³"), "diff_kg": _l("Difference kg"), "diff_pct": _l("Difference in per cent"),
+        "tolerance_pct": _l("Tolerance in per cent"), "flagged": _l("Over tolerance"), "remark": _l("Remark"),
+        "entered_by_id": _l("Entered by"), "entered_at": _l("Entered at"),
+    }
     __table_args__ = (UniqueConstraint("check_id", "tank_id", name="uq_ops_stock_check_line_tank"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -373,6 +402,11 @@ class DailyReport(_Viewable, db.Model):
 
     __tablename__ = "ops_daily_report"
     __audit_label__ = _l("Daily stock report")
+    __audit_fields__ = {
+        "day": _l("Day"), "sent_by_id": _l("Sent by"), "recipients": _l("Recipients"),
+        "figures_digest": _l("Figures digest"), "due_at": _l("Due at"), "sent_at": _l("Sent at"),
+        "version": _l("Version"), "filename": _l("File name"), "size": _l("Size"), "archive_record_id": _l("Archived record"),
+    }
     __table_args__ = (UniqueConstraint("customer_id", "day", "version", name="uq_ops_daily_report_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

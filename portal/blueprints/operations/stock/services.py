@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.orm import aliased
 
 from ....extensions import db
 from ....services import ServiceError
@@ -103,19 +102,24 @@ def _q(value) -> Decimal:
 
 # ----------------------------------------------------------------------------------- book stock
 
+_DAILY = StockDaily.__table__
+_LATEST = StockDaily.__table__.alias("latest_daily")
+_BAL = StockBalance.__table__
+
+
 def _latest_daily_join(day: date, *, before: bool, **filters):
-    """(select of StockBalance keys joined to their latest daily row on/before ``day``) for the filters."""
-    d2 = aliased(StockDaily)
+    """(join condition, where clauses) of the StockBalance keys with their latest daily row on/before
+    ``day`` (Core tables: building the statement stays cheap, it runs on every book stock query)."""
+    d2, b, d = _LATEST.c, _BAL.c, _DAILY.c
     bound = d2.day < day if before else d2.day <= day
     latest = (select(func.max(d2.day))
-              .where(d2.customer_id == StockBalance.customer_id, d2.tank_id == StockBalance.tank_id,
-                     d2.product_id == StockBalance.product_id, d2.customs_status == StockBalance.customs_status, bound)
-              .correlate(StockBalance).scalar_subquery())
-    join = and_(StockDaily.customer_id == StockBalance.customer_id, StockDaily.tank_id == StockBalance.tank_id,
-                StockDaily.product_id == StockBalance.product_id, StockDaily.customs_status == StockBalance.customs_status,
-                StockDaily.day == latest)
-    where = _filters(StockBalance, **filters)
-    where.append(StockBalance.first_day < day if before else StockBalance.first_day <= day)
+              .where(d2.customer_id == b.customer_id, d2.tank_id == b.tank_id, d2.product_id == b.product_id,
+                     d2.customs_status == b.customs_status, bound)
+              .correlate(_BAL).scalar_subquery())
+    join = and_(d.customer_id == b.customer_id, d.tank_id == b.tank_id, d.product_id == b.product_id,
+                d.customs_status == b.customs_status, d.day == latest)
+    where = _filters(b, **filters)
+    where.append(b.first_day < day if before else b.first_day <= day)
     return join, where
 
 
@@ -123,17 +127,17 @@ def closing_rows(day: date, *, before: bool = False, **filters) -> list:
     """Per key: (customer_id, tank_id, product_id, customs_status, kg, m3) at the end of ``day``
     (``before``: at the end of the day before). Keys with no movement by then are left out."""
     join, where = _latest_daily_join(day, before=before, **filters)
-    stmt = (select(StockBalance.customer_id, StockBalance.tank_id, StockBalance.product_id,
-                   StockBalance.customs_status, StockDaily.closing_kg, StockDaily.closing_m3)
-            .select_from(StockBalance).join(StockDaily, join).where(*where))
+    stmt = (select(_BAL.c.customer_id, _BAL.c.tank_id, _BAL.c.product_id, _BAL.c.customs_status,
+                   _DAILY.c.closing_kg, _DAILY.c.closing_m3)
+            .select_from(_BAL.join(_DAILY, join)).where(*where))
     return list(db.session.execute(stmt))
 
 
 def closing_on(day: date, **filters) -> tuple[Decimal, Decimal]:
     """Book stock (kg, m³) at the end of local ``day`` for the filters."""
     join, where = _latest_daily_join(day, before=False, **filters)
-    row = db.session.execute(select(func.sum(StockDaily.closing_kg), func.sum(StockDaily.closing_m3))
-                             .select_from(StockBalance).join(StockDaily, join).where(*where)).one()
+    row = db.session.execute(select(func.sum(_DAILY.c.closing_kg), func.sum(_DAILY.c.closing_m3))
+                             .select_from(_BAL.join(_DAILY, join)).where(*where)).one()
     return _q(row[0]), _q(row[1])
 
 
@@ -148,11 +152,12 @@ def book_stock(customer_id=None, tank_id=None, product_id=None, customs_status=N
         return _q(row[0]), _q(row[1])
     day = local_day(at)
     join, where = _latest_daily_join(day, before=True, **filters)
-    prior = db.session.execute(select(func.sum(StockDaily.closing_kg), func.sum(StockDaily.closing_m3))
-                               .select_from(StockBalance).join(StockDaily, join).where(*where)).one()
+    prior = db.session.execute(select(func.sum(_DAILY.c.closing_kg), func.sum(_DAILY.c.closing_m3))
+                               .select_from(_BAL.join(_DAILY, join)).where(*where)).one()
+    m = StockMovement.__table__.c
     today = db.session.execute(
-        select(func.sum(StockMovement.qty_kg), func.sum(StockMovement.qty_m3))
-        .where(*_filters(StockMovement, **filters), StockMovement.day == day, StockMovement.occurred_at <= at)).one()
+        select(func.sum(m.qty_kg), func.sum(m.qty_m3))
+        .where(*_filters(m, **filters), m.day == day, m.occurred_at <= at)).one()
     return _q((prior[0] or ZERO) + (today[0] or ZERO)), _q((prior[1] or ZERO) + (today[1] or ZERO))
 
 
@@ -228,15 +233,23 @@ def _describe(key: Key) -> dict:
             "product": product.code if product else key.product_id}
 
 
-def _check_not_negative(leg: Leg, at: datetime, day: date) -> None:
-    """Refuse an out leg that would take the key below zero at its time or on any later day."""
+def measure_of(unit: str | None) -> str:
+    """The quantity a posting is checked in: mass for tonnes (and kg), volume for m³ and barrels."""
+    return "m3" if unit in ("m3", "bbl") else "kg"
+
+
+def _check_not_negative(leg: Leg, at: datetime, day: date, measure: str = "kg") -> None:
+    """Refuse an out leg that would take the key below zero at its time or on any later day, in the
+    quantity the posting was measured in (mass and volume of a key drift apart by the densities and the
+    rounding of each movement; the other one may end a little below zero)."""
     if leg.kg >= 0 and leg.m3 >= 0:
         return
     kg, m3 = _key_stock_at(leg.key, at)
     min_kg, min_m3 = _min_closing_from(leg.key, day)
     if min_kg is not None:
         kg, m3 = min(kg, _q(min_kg)), min(m3, _q(min_m3))
-    if kg + leg.kg < 0 or m3 + leg.m3 < 0:
+    short = (m3 + leg.m3 < 0) if measure == "m3" else (kg + leg.kg < 0)
+    if short:
         raise StockError(_l(
             "Not enough book stock: %(customer)s has %(book_t)s t / %(book_m3)s m³ of %(product)s in %(tank)s "
             "(%(status)s), this needs %(need_t)s t / %(need_m3)s m³.",
@@ -281,7 +294,7 @@ def _apply(leg: Leg, day: date) -> None:
 
 
 def _post(legs: list[Leg], *, kind: str, at: datetime, user, order=None, adjustment=None, reverses=None,
-          note: str = "") -> StockPosting:
+          note: str = "", measure: str = "kg") -> StockPosting:
     if at is None or at.tzinfo is None:
         raise StockError(_l("A posting needs the time it happened."))
     for leg in legs:
@@ -292,7 +305,7 @@ def _post(legs: list[Leg], *, kind: str, at: datetime, user, order=None, adjustm
     _lock_tanks(leg.key.tank_id for leg in legs)
     # Out legs first: an in leg of the same posting never makes room for its own out leg.
     for leg in legs:
-        _check_not_negative(leg, at, day)
+        _check_not_negative(leg, at, day, measure)
     posting = StockPosting(kind=kind, order=order, adjustment=adjustment, reverses=reverses, occurred_at=at, day=day,
                            note=note or "", posted_at=utcnow(), posted_by_id=getattr(user, "id", None))
     db.session.add(posting)
@@ -347,7 +360,7 @@ def post_order(order: Order, user) -> StockPosting:
     if order_posting(order) is not None:
         raise StockError(_l("Order %(number)s is already in the stock book.", number=order.number))
     return _post(order_legs(order), kind="order", at=order.completed_at, user=user, order=order,
-                 note=order.number)
+                 note=order.number, measure=measure_of(order.unit))
 
 
 def post_movement(*, customer_id: int, tank_id: int, product_id: int, customs_status: str, kg, m3,
@@ -376,8 +389,9 @@ def reverse_posting(posting: StockPosting, user, reason: str, at: datetime | Non
     legs = [Leg(m.kind, Key(m.customer_id, m.tank_id, m.product_id, m.customs_status), -m.qty_kg, -m.qty_m3)
             for m in posting.movements]
     legs.sort(key=lambda leg: leg.kg >= 0)  # out legs first
+    unit = posting.order.unit if posting.order else (posting.adjustment.unit if posting.adjustment else None)
     reversal = _post(legs, kind="reversal", at=at, user=user, order=posting.order, adjustment=posting.adjustment,
-                     reverses=posting, note=reason)
+                     reverses=posting, note=reason, measure=measure_of(unit))
     db.session.expire(posting, ["reversed_by"])
     return reversal
 
@@ -439,7 +453,7 @@ def decide_adjustment(adj: StockAdjustment, user, *, approve: bool, note: str = 
     if approve:
         key = Key(adj.customer_id, adj.tank_id, adj.product_id, adj.customs_status)
         _post([Leg("adjustment", key, adj.signed_kg, adj.signed_m3)], kind="adjustment", at=adj.occurred_at,
-              user=user, adjustment=adj, note=adj.reason)
+              user=user, adjustment=adj, note=adj.reason, measure=measure_of(adj.unit))
         adj.state = "approved"
     else:
         adj.state = "rejected"

@@ -62,3 +62,16 @@ def test_adjustment_pages_request_then_manager_approves(terminal, client, login,
     assert client.post(f"/operations/stock/adjustments/{adj.id}/decide", data={"decision": "approve"}).status_code == 302
     assert stock.book_stock(customer_id=terminal.a.id)[0] == Decimal("99250")
     assert "ADJ-" in client.get("/operations/stock/adjustments?state=approved").get_data(as_text=True)
+
+
+def test_the_morning_check_procedure_links_to_working_pages(client, login):
+    """The knowledge procedure "Morning stock check" links to the stock book's pages, and each answers."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[4] / "knowledge" / "morning-stock-check.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\((/operations/stock[^)]*)\)", text)
+    assert len(links) >= 4
+    login("csr")
+    for link in links:
+        assert client.get(link).status_code == 200, link
