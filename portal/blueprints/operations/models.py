@@ -447,6 +447,20 @@ class VerificationResult(_Viewable, db.Model):
     def param_map(self) -> dict:
         return json.loads(self.params or "{}")
 
+    @property
+    def shown_message(self) -> str:
+        """The message in the reader's language (the English text kept when it ran, for older rows)."""
+        from flask_babel import gettext
+
+        params = self.param_map
+        msgid = params.get("_msgid")
+        if not msgid:
+            return self.message
+        try:
+            return gettext(msgid, **params.get("_values", {}))
+        except (KeyError, ValueError, TypeError):
+            return self.message
+
 
 # ----------------------------------------------------------------------------------- abnormal events
 
