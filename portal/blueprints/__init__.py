@@ -13,6 +13,7 @@ BLUEPRINTS = (
     "dashboard",
     "admin",
     "customers",
+    "operations",
     "search",
     "knowledge",
     "government",

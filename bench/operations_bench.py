@@ -1,0 +1,237 @@
+"""Operations benchmark: the stock book and the daily stock reports on a seeded terminal.
+
+    python bench/operations_bench.py [--customers 50] [--tanks 200] [--years 5] [--movements 400000] [--seed 14]
+
+Seeds a temporary SQLite database (deleted afterwards) with customers, products, tanks and leases, and
+``--years`` of completed orders with their postings and movements (bulk inserts, then the daily
+balances rebuilt from the ledger, as `flask operations` would), then measures:
+
+  * book stock of a random customer x tank at a random time (``stock.book_stock``): p50/p95/p99;
+  * the daily stock reports of every customer for one day: the HTML page and the XLSX through the
+    portal (a signed-in test client), in total, and each report's PDF;
+  * the orders list with filters (customer, state, kind, dates) through the portal: p50/p95/p99.
+
+Timings are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+D = Decimal
+PRODUCTS = [("GASOIL", "柴油", D("832.5")), ("GASOLINE", "汽油", D("747.5")), ("JET", "航煤", D("807.5")),
+            ("NAPHTHA", "石脑油", D("690")), ("FO380", "燃料油", D("975.5")), ("METHANOL", "甲醇", D("792")),
+            ("ETHANOL", "乙醇", D("791.5")), ("MEG", "乙二醇", D("1114.5")), ("STYRENE", "苯乙烯", D("904.5")),
+            ("PALMOIL", "棕榈液油", D("910"))]
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def ms(values):
+    return (f"p50 {statistics.median(values) * 1000:.1f} ms, p95 {pct(values, 95) * 1000:.1f} ms, "
+            f"p99 {pct(values, 99) * 1000:.1f} ms (n={len(values)})")
+
+
+def seed(args, db, rnd):
+    from sqlalchemy import insert
+
+    from portal.blueprints.customers.models import Customer
+    from portal.blueprints.operations.models import Order, Product, Tank, TankLease
+    from portal.blueprints.operations.stock import services
+    from portal.blueprints.operations.stock.models import StockMovement, StockPosting
+    from portal.models import User
+
+    admin = User(username="bench", full_name="Bench", email="bench@example.invalid")
+    admin.set_password("bench-password-123")
+    admin.set_roles(["admin", "cs_manager"])
+    db.session.add(admin)
+    products = [Product(code=c, name_en=c.title(), name_zh=zh, product_class="chemical", density_min=d - 2,
+                        density_max=d + 2) for c, zh, d in PRODUCTS]
+    customers = [Customer(code=f"C{n:03d}", name_en=f"Customer {n:03d} Trading Co., Ltd.", name_zh=f"客户{n:03d}贸易有限公司",
+                          daily_report_time=datetime(2000, 1, 1, 9, 0).time(), report_recipients=f"stock@c{n:03d}.example")
+                 for n in range(args.customers)]
+    db.session.add_all(products + customers)
+    db.session.flush()
+    tanks = [Tank(code=f"T-{n + 1:03d}", area="ABCD"[n % 4], nominal_m3=D(rnd.choice((5000, 10000, 20000))),
+                  safe_fill_m3=D(0), product_id=products[n % len(products)].id, bonded=n % 7 == 0)
+             for n in range(args.tanks)]
+    for t in tanks:
+        t.safe_fill_m3 = t.nominal_m3 * D("0.95")
+    db.session.add_all(tanks)
+    db.session.flush()
+    start = date.today() - timedelta(days=365 * args.years)
+    keys = []  # (customer, tank, share m³)
+    for n, tank in enumerate(tanks):
+        lessees = [customers[n % len(customers)]] + ([customers[(n * 7 + 3) % len(customers)]] if n % 5 == 0 else [])
+        for c in dict.fromkeys(lessees):
+            db.session.add(TankLease(tank_id=tank.id, customer_id=c.id, starts_on=start))
+            keys.append((c.id, tank, tank.safe_fill_m3 / len(set(lessees))))
+    db.session.commit()
+    density = {p.id: d for p, (_c, _zh, d) in zip(products, PRODUCTS)}
+
+    days = 365 * args.years
+    per_day = args.movements / days
+    stock = defaultdict(lambda: D(0))
+    orders, legs = [], []
+    number = 0
+    t0 = time.perf_counter()
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        for _ in range(int(per_day) + (1 if rnd.random() < per_day % 1 else 0)):
+            customer_id, tank, cap = rnd.choice(keys)
+            here = stock[(customer_id, tank.id)]
+            at = datetime(day.year, day.month, day.day, rnd.randint(0, 15), rnd.randint(0, 59), tzinfo=UTC)
+            if here < cap * D("0.3") or rnd.random() < 0.25:
+                m3, kind, sign = (cap * D(rnd.randint(5, 25)) / 100).quantize(D("0.001")), "pipeline_receipt", 1
+                if here + m3 > cap:
+                    continue
+                leg_kind = "receipt"
+            else:
+                m3 = min(here, D(rnd.randint(20, 900))).quantize(D("0.001"))
+                kind, sign, leg_kind = ("truck_loading" if m3 < 60 else "ship_loading"), -1, "delivery"
+            kg = (m3 * density[tank.product_id]).quantize(D("1"))
+            stock[(customer_id, tank.id)] += sign * m3
+            number += 1
+            status = "bonded" if tank.bonded else "duty_paid"
+            orders.append({"number": f"ORD-{day.year}-{number:07d}", "kind": kind, "customer_id": customer_id,
+                           "product_id": tank.product_id, "tank_id": tank.id, "quantity": kg / 1000, "unit": "t",
+                           "customs_status": status, "customs_released": True, "state": "completed",
+                           "planned_start": at, "received_at": at, "vessel_name": "", "truck_plates": "",
+                           "instruction_ref": "", "remarks": "", "version": 1, "closed_reason": "", "actual_kg": kg,
+                           "actual_m3": m3, "density_20": density[tank.product_id], "completed_at": at})
+            legs.append((leg_kind, (customer_id, tank.id, tank.product_id, status), sign * kg, sign * m3))
+    print(f"generated {len(orders):,} orders in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    chunk = 20000
+    for begin in range(0, len(orders), chunk):
+        part = orders[begin:begin + chunk]
+        ids = list(db.session.execute(insert(Order).returning(Order.id, sort_by_parameter_order=True), part).scalars())
+        postings = [{"kind": "order", "order_id": oid, "occurred_at": o["completed_at"],
+                     "day": services.local_day(o["completed_at"]), "note": o["number"], "posted_at": o["completed_at"]}
+                    for oid, o in zip(ids, part)]
+        pids = list(db.session.execute(insert(StockPosting).returning(StockPosting.id, sort_by_parameter_order=True),
+                                       postings).scalars())
+        db.session.execute(insert(StockMovement), [
+            {"posting_id": pid, "kind": kind, "customer_id": key[0], "tank_id": key[1], "product_id": key[2],
+             "customs_status": key[3], "occurred_at": p["occurred_at"], "day": p["day"], "qty_kg": kg, "qty_m3": m3}
+            for pid, p, (kind, key, kg, m3) in zip(pids, postings, legs[begin:begin + chunk])])
+    db.session.commit()
+    print(f"inserted orders, postings and movements in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    rows = services.rebuild_balances()
+    db.session.commit()
+    print(f"rebuilt {rows:,} daily balance rows from the ledger in {time.perf_counter() - t0:.1f} s")
+    return customers, tanks, keys, start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=50)
+    parser.add_argument("--tanks", type=int, default=200)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--movements", type=int, default=400_000)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--pdfs", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=14)
+    args = parser.parse_args()
+    rnd = random.Random(args.seed)
+
+    from portal import create_app
+    from portal.extensions import db
+
+    folder = Path(tempfile.mkdtemp(prefix="operations-bench-"))
+    try:
+        for sub in ("archive", "knowledge"):
+            (folder / sub).mkdir()
+        app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
+                          "SEARCH_INDEX_DIR": str(folder / "index"), "ARCHIVE_DIR": str(folder / "archive"),
+                          "KNOWLEDGE_DIR": str(folder / "knowledge"), "WTF_CSRF_ENABLED": False,
+                          "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "SEARCH_SYNC_ON_COMMIT": False})
+        with app.app_context():
+            db.create_all()
+            customers, tanks, keys, start = seed(args, db, rnd)
+            run(app, db, rnd, args, customers, keys, start)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(app, db, rnd, args, customers, keys, start):
+    from portal.blueprints.operations.stock import reports, services
+    from portal.blueprints.operations.stock.models import StockMovement
+
+    count = db.session.scalar(db.select(db.func.count(StockMovement.id)))
+    print(f"\nledger: {count:,} movements, {len(keys)} customer x tank positions, {len(customers)} customers")
+    end = date.today()
+    span = (end - start).days
+    times = []
+    for _ in range(args.queries):
+        customer_id, tank, _cap = rnd.choice(keys)
+        at = datetime.combine(start + timedelta(days=rnd.randrange(span)), datetime.min.time(), UTC) + \
+            timedelta(minutes=rnd.randrange(1440))
+        t0 = time.perf_counter()
+        services.book_stock(customer_id=customer_id, tank_id=tank.id, at=at)
+        times.append(time.perf_counter() - t0)
+    print(f"book stock of a customer x tank at a random time: {ms(times)}")
+
+    day = end - timedelta(days=2)
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "bench", "password": "bench-password-123"})
+    t0 = time.perf_counter()
+    html_times, xlsx_times = [], []
+    for c in customers:
+        t1 = time.perf_counter()
+        page = client.get(f"/operations/stock/reports/{c.id}/{day.isoformat()}")
+        html_times.append(time.perf_counter() - t1)
+        assert page.status_code == 200, page.status_code
+        t1 = time.perf_counter()
+        xlsx = client.get(f"/operations/stock/reports/{c.id}/{day.isoformat()}.xlsx")
+        xlsx_times.append(time.perf_counter() - t1)
+        assert xlsx.status_code == 200, xlsx.status_code
+    total = time.perf_counter() - t0
+    print(f"daily reports of all {len(customers)} customers for {day} (HTML page and XLSX): {total:.2f} s in total "
+          f"(HTML {ms(html_times)}; XLSX {ms(xlsx_times)})")
+    pdf_times = []
+    for c in customers[:args.pdfs]:
+        report = reports.build(c, day)
+        t1 = time.perf_counter()
+        reports.render_pdf(report)
+        pdf_times.append(time.perf_counter() - t1)
+    print(f"daily report PDF: {ms(pdf_times)}, max {max(pdf_times) * 1000:.0f} ms")
+
+    if "operations.orders" in app.view_functions:
+        times = []
+        states = ["", "completed", "open"]
+        kinds = ["", "truck_loading", "ship_loading", "pipeline_receipt"]
+        for _ in range(100):
+            c = rnd.choice(customers)
+            d1 = start + timedelta(days=rnd.randrange(span))
+            query = {"customer": c.id, "state": rnd.choice(states), "kind": rnd.choice(kinds),
+                     "from": d1.isoformat(), "to": (d1 + timedelta(days=30)).isoformat()}
+            if rnd.random() < 0.3:
+                query = {"state": rnd.choice(states[1:])}
+            t0 = time.perf_counter()
+            response = client.get("/operations/orders", query_string=query)
+            times.append(time.perf_counter() - t0)
+            assert response.status_code == 200, response.status_code
+        print(f"orders list with filters (first page): {ms(times)}")
+    else:
+        print("orders list: the operations.orders page is not there")
+
+
+if __name__ == "__main__":
+    main()
