@@ -199,7 +199,7 @@ def run(app, db, rnd, args, customers, keys, start):
         html_times.append(time.perf_counter() - t1)
         assert page.status_code == 200, page.status_code
         t1 = time.perf_counter()
-        xlsx = client.get(f"/operations/stock/reports/{c.id}/{day.isoformat()}.xlsx")
+        xlsx = client.get(f"/operations/stock/reports/{c.id}/{day.isoformat()}/report.xlsx")
         xlsx_times.append(time.perf_counter() - t1)
         assert xlsx.status_code == 200, xlsx.status_code
     total = time.perf_counter() - t0

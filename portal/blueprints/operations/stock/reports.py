@@ -21,6 +21,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....pdf import render_pdf_anywhere
@@ -30,7 +31,7 @@ from ....timeutil import from_local, local_now, to_local, utcnow
 from ....xlsx import workbook_bytes
 from ...customers.models import Customer
 from ..models import Product, Tank
-from .models import KIND_COLUMNS, DailyReport, StockBalance, StockDaily, StockMovement
+from .models import KIND_COLUMNS, DailyReport, StockBalance, StockDaily, StockMovement, StockPosting
 from .quantities import ZERO, kg_to_t
 from .services import StockError, _q, closing_rows
 
@@ -157,6 +158,9 @@ def build(customer: Customer, day: date, *, now: datetime | None = None) -> Dail
         total.add(line)
     movements = list(db.session.scalars(
         select(StockMovement).where(StockMovement.customer_id == customer.id, StockMovement.day == day)
+        .options(selectinload(StockMovement.posting).selectinload(StockPosting.order),
+                 selectinload(StockMovement.tank), selectinload(StockMovement.product),
+                 selectinload(StockMovement.customer))
         .order_by(StockMovement.occurred_at, StockMovement.id)))
     return DailyStockReport(customer, day, lines, sorted(by_product.values(), key=lambda ln: ln.product_code), total,
                             movements, now or utcnow())

@@ -10,7 +10,7 @@ from flask_login import current_user
 from ....extensions import db
 from ....permissions import load_child_or_404, load_or_404, require
 from ....timeutil import local_today, utcnow
-from ....web import arg_date, arg_int, page_args, render, send_download, service_errors
+from ....web import arg_date, arg_int, page_args, parse_date, render, send_download, service_errors
 from ....xlsx import XLSX_MIMETYPE
 from ...customers.models import Customer
 from ..models import Product, Tank
@@ -203,6 +203,14 @@ def checks_index():
     return render("operations/stock/checks.html", recent=recent, yesterday=local_today() - timedelta(days=1))
 
 
+def _parse_day(text):
+    """A day from the URL (YYYY-MM-DD) or 404: checked in the view, after the role check."""
+    day = parse_date(text)
+    if day is None:
+        abort(404)
+    return day
+
+
 def _check_day(day):
     if day >= local_today():
         abort(404)
@@ -223,14 +231,16 @@ def _check_page(day, **forms):
                   entry_form=entry, missing=checks.missing_tanks(check) if check and not check.signed else [], **ctx)
 
 
-@bp.get("/checks/<date:day>")
+@bp.get("/checks/<day>")
 def check(day):
+    day = _parse_day(day)
     return _check_page(_check_day(day))
 
 
-@bp.post("/checks/<date:day>/enter")
+@bp.post("/checks/<day>/enter")
 @require(*CS)
 def check_enter(day):
+    day = _parse_day(day)
     day = _check_day(day)
     tanks = _tanks()
     form = CheckEntryForm.for_tanks(tanks)
@@ -246,9 +256,10 @@ def check_enter(day):
     return _check_page(day, entry_form=form)
 
 
-@bp.post("/checks/<date:day>/import")
+@bp.post("/checks/<day>/import")
 @require(*CS)
 def check_import(day):
+    day = _parse_day(day)
     day = _check_day(day)
     form = ImportForm()
     errors = []
@@ -272,9 +283,10 @@ def check_import(day):
     return _check_page(day, import_form=form, import_errors=errors)
 
 
-@bp.post("/checks/<date:day>/lines/<int:line_id>/remark")
+@bp.post("/checks/<day>/lines/<int:line_id>/remark")
 @require(*CS)
 def check_remark(day, line_id: int):
+    day = _parse_day(day)
     chk = checks.check_for(_check_day(day))
     if chk is None:
         abort(404)
@@ -290,9 +302,10 @@ def check_remark(day, line_id: int):
     return _check_page(day, remark_form=form)
 
 
-@bp.post("/checks/<date:day>/sign")
+@bp.post("/checks/<day>/sign")
 @require(*CS)
 def check_sign(day):
+    day = _parse_day(day)
     chk = checks.check_for(_check_day(day))
     if chk is None:
         abort(404)
@@ -325,28 +338,32 @@ def _report_page(customer, day, form=None):
                   can_send=day < local_today(), prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
-@bp.get("/reports/<int:customer_id>/<date:day>")
+@bp.get("/reports/<int:customer_id>/<day>")
 def report(customer_id: int, day):
+    day = _parse_day(day)
     return _report_page(load_or_404(Customer, customer_id), day)
 
 
-@bp.get("/reports/<int:customer_id>/<date:day>.pdf")
+@bp.get("/reports/<int:customer_id>/<day>/report.pdf")
 def report_pdf(customer_id: int, day):
+    day = _parse_day(day)
     customer = load_or_404(Customer, customer_id)
     report = reports.build(customer, day)
     return send_download(reports.render_pdf(report), report.filename + ".pdf", "application/pdf", inline=True)
 
 
-@bp.get("/reports/<int:customer_id>/<date:day>.xlsx")
+@bp.get("/reports/<int:customer_id>/<day>/report.xlsx")
 def report_xlsx(customer_id: int, day):
+    day = _parse_day(day)
     customer = load_or_404(Customer, customer_id)
     report = reports.build(customer, day)
     return send_download(reports.render_xlsx(report), report.filename + ".xlsx", XLSX_MIMETYPE)
 
 
-@bp.post("/reports/<int:customer_id>/<date:day>/sent")
+@bp.post("/reports/<int:customer_id>/<day>/sent")
 @require(*CS)
 def report_sent(customer_id: int, day):
+    day = _parse_day(day)
     customer = load_or_404(Customer, customer_id, action="edit")
     form = MarkSentForm()
     if form.validate_on_submit():

@@ -138,3 +138,5 @@ def test_the_check_page_enter_import_errors_and_sign(stocked, client, login):
     assert "signed and can no longer change" in locked.get_data(as_text=True)
     assert db.session.scalar(db.select(StockCheckLine.physical_m3).where(StockCheckLine.tank_id == t101)) == D("1183.432")
     assert client.get("/operations/stock/checks/2999-01-01").status_code == 404
+    assert client.get("/operations/stock/checks/x1").status_code == 404
+    assert client.get(f"/operations/stock/reports/{stocked.a.id}/2026-02-30").status_code == 404

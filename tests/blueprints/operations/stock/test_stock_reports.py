@@ -66,12 +66,12 @@ def test_page_pdf_and_xlsx_show_the_same_figures(busy_day, client, login):
     m3_closing = fmt_decimal(reports.build(a, DAY).total.m3["closing"])
     for figure in expected + [m3_closing]:
         assert figure in page
-    pdf = client.get(f"/operations/stock/reports/{a.id}/{DAY}.pdf")
+    pdf = client.get(f"/operations/stock/reports/{a.id}/{DAY}/report.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     for figure in expected + [m3_closing, "库存日报", "Daily stock report", "SINOCHEM", "期初", "Opening"]:
         assert figure in text
-    xlsx = client.get(f"/operations/stock/reports/{a.id}/{DAY}.xlsx")
+    xlsx = client.get(f"/operations/stock/reports/{a.id}/{DAY}/report.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.data)).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
