@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "moc",
     "meetings",
     "archive",
+    "notifications",
 )
 
 
