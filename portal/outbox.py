@@ -240,6 +240,37 @@ def recipient_of(value, language: str | None = None) -> Recipient:
                      frozenset(switched_off(getattr(value, "notices_off", ""))))
 
 
+def split_addresses(text: str) -> list[str]:
+    """E-mail addresses in free text (one per line, or separated by commas, semicolons or spaces)."""
+    import re
+
+    return [a for a in re.split(r"[\s,;]+", text or "") if "@" in a]
+
+
+def with_contacts(addresses: Iterable[str], contacts: Iterable = ()) -> list:
+    """Each address as the contact that has it (their language and switches), else as the bare address."""
+    by_address = {(c.email or "").strip().lower(): c for c in contacts if getattr(c, "email", "")}
+    return [by_address.get(a.strip().lower(), a) for a in addresses]
+
+
+def users_with_role(*roles: str) -> list[User]:
+    """Active users holding any of ``roles`` (e.g. the managers an escalation goes to)."""
+    from .models import Role
+
+    return list(db.session.scalars(select(User).where(User.active.is_(True), User.roles.any(Role.name.in_(roles)))
+                                   .order_by(User.username)))
+
+
+def path_for(endpoint: str, **values) -> str:
+    """A portal path for a link in a message, in a request or not (jobs, commands); ``BASE_URL`` goes in front."""
+    from flask import has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return url_for(endpoint, **values)
+
+
 def record_key_of(record) -> str:
     if record is None:
         return ""

@@ -99,9 +99,15 @@ def upgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notices_off', sa.String(length=500), server_default='', nullable=False))
 
+    with op.batch_alter_table('cs_inquiry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reply_to', sa.String(length=300), server_default='', nullable=False))
+
 
 
 def downgrade():
+    with op.batch_alter_table('cs_inquiry', schema=None) as batch_op:
+        batch_op.drop_column('reply_to')
+
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_column('notices_off')
 

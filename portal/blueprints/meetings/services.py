@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
+from ...outbox import Attachment, queue_message, with_contacts
 from ...pdf import render_pdf_anywhere
 from ...services import NoFilerRegistered, ServiceError, file_record
 from ...storage import ContentStore
@@ -263,6 +264,11 @@ def circulate(meeting: ReviewMeeting, user, *, recipients: list[str], now: datet
     db.session.add_all(rows)
     db.session.flush()
     _file_minutes(meeting, data, user, version)
+    queue_message(with_contacts([r.recipient for r in rows if "@" in r.recipient], meeting.customer.contacts),
+                  "meeting_minutes", {"meeting": meeting, "version": version}, kind="meeting_minutes",
+                  record=meeting, user=user,
+                  attachments=[Attachment.archived(f"{meeting.ref}-minutes-v{version}.pdf", sha, store="attachments",
+                                                   mimetype="application/pdf")])
     return rows
 
 

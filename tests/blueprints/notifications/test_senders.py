@@ -1,0 +1,75 @@
+"""What sends: each domain's change queues its message in the same transaction (escalations, 8D reports, minutes,
+lessons, announcements, training, disposal batches, inquiry acknowledgements and answers), and the domains' jobs
+run on the demonstration terminal."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from portal import jobs
+from portal.extensions import db
+from portal.jobs import JobRun, JobState
+from portal.outbox import OutboxMessage
+
+
+def _new_messages(after_id: int, **filters):
+    stmt = db.select(OutboxMessage).where(OutboxMessage.id > after_id).order_by(OutboxMessage.id)
+    for key, value in filters.items():
+        stmt = stmt.where(getattr(OutboxMessage, key) == value)
+    return list(db.session.scalars(stmt))
+
+
+def _last_id() -> int:
+    return db.session.scalar(db.select(db.func.max(OutboxMessage.id))) or 0
+
+
+
+def test_an_inquiry_with_an_address_is_acknowledged_and_answered_by_e_mail(app, client, login, customer):
+    login("csr")
+    start = _last_id()
+    response = client.post("/complaints/inquiries/new", data={
+        "customer_id": customer.id, "channel": "email", "language": "zh", "received_at": "2026-03-02T09:00",
+        "subject": "罐T-204加热", "question": "请问加热何时开始？", "assigned_to_id": 0,
+        "reply_to": "stock@sinochem.example"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    (ack,) = _new_messages(start)
+    assert (ack.template, ack.to_address, ack.language, ack.kind) == ("inquiry_ack", "stock@sinochem.example",
+                                                                      "zh_Hans", "inquiry")
+    inquiry_id = int(ack.record_key.split(":")[1])
+    client.post(f"/complaints/inquiries/{inquiry_id}/answer",
+                data={"answer-answer": "明天上午开始加热。", "answer-answered_at": "2026-03-02T11:00"})
+    (answer,) = _new_messages(ack.id)
+    assert answer.template == "inquiry_answer" and "明天上午开始加热。" in answer.body_text
+
+
+def test_an_inquiry_without_an_address_sends_nothing_and_a_bad_address_is_refused(app, client, login, customer):
+    login("csr")
+    start = _last_id()
+    data = {"customer_id": customer.id, "channel": "phone", "language": "en", "received_at": "2026-03-02T09:00",
+            "subject": "Heating", "question": "When?", "assigned_to_id": 0}
+    assert client.post("/complaints/inquiries/new", data=data).status_code == 302
+    assert _new_messages(start) == []
+    page = client.post("/complaints/inquiries/new", data={**data, "reply_to": "not-an-address"})
+    assert page.status_code == 200 and "not a valid e-mail address" in page.get_data(as_text=True)
+
+
+def test_the_demo_terminal_queues_its_messages_and_every_job_runs(demo_app, time_machine):
+    """Loading the demonstration terminal escalated inquiries, announced pages, assigned training, proposed a
+    disposal batch and circulated minutes through the services: each queued its message."""
+    kinds = set(db.session.scalars(db.select(OutboxMessage.kind).distinct()))
+    assert {"escalation", "announcement", "training", "meeting_minutes"} <= kinds
+    minutes = db.session.scalar(db.select(OutboxMessage).filter_by(kind="meeting_minutes").limit(1))
+    assert minutes.attachments and minutes.attachments[0]["name"].endswith(".pdf")
+
+    # Every job of the installation runs on the demo data (all made due now).
+    jobs.ensure_states()
+    now = datetime.now(UTC)
+    db.session.execute(db.update(JobState).values(next_due_at=now - timedelta(minutes=1)))
+    db.session.commit()
+    runs = jobs.run_due(now=now)
+    assert {r.name.split("@")[0] for r in runs} == set(jobs.JOBS)
+    failed = [(r.name, r.detail) for r in runs if r.outcome != "ok"]
+    assert failed == []
+    assert db.session.scalar(db.select(db.func.count(JobRun.id))) == len(jobs.JOBS)
+    # The delivery job sent (to the log: no SMTP host) what was queued; nothing failed.
+    states = set(db.session.scalars(db.select(OutboxMessage.state).distinct()))
+    assert "sent" in states and states <= {"sent", "queued"}
