@@ -21,7 +21,7 @@ def _rows(html: str) -> int:
     ("csr", {"my-inquiries", "my-complaints", "my-actions", "my-training", "to-read"}),
     ("trainee", {"my-inquiries", "my-training", "to-read"}),
     ("manager", {"escalations", "effectiveness", "capa-this-week", "batches-to-approve"}),
-    ("records", {"holds"}),
+    ("records", {"records-due", "holds"}),
 ])
 def test_each_count_on_the_dashboard_matches_the_rows_of_its_list(demo_app, username, expected):
     client = demo_app.test_client()
