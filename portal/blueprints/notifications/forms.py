@@ -1,9 +1,10 @@
 """Forms of the notifications pages: action buttons (CSRF only) and the user's notice switches."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectField
 from wtforms.validators import Optional
 
-from ...forms import MultiCheckboxField
+from ...forms import MultiCheckboxField, choices
 
 
 class ConfirmForm(FlaskForm):
@@ -12,3 +13,10 @@ class ConfirmForm(FlaskForm):
 
 class NoticeSettingsForm(FlaskForm):
     kinds = MultiCheckboxField(_l("E-mail me about"), choices=[], validators=[Optional()])
+
+
+class ContactNoticesForm(FlaskForm):
+    language = SelectField(_l("Language of the e-mails"),
+                           choices=choices([("", _l("The portal's default")), ("en", "English"), ("zh_Hans", "简体中文")]),
+                           validators=[Optional()])
+    kinds = MultiCheckboxField(_l("Receives"), choices=[], validators=[Optional()])

@@ -14,7 +14,8 @@ from ...permissions import load_or_404, require
 from ...timeutil import utcnow
 from ...web import page_args, render, send_download, service_errors
 from . import services
-from .forms import ConfirmForm, NoticeSettingsForm
+from ..customers.models import CustomerContact
+from .forms import ConfirmForm, ContactNoticesForm, NoticeSettingsForm
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -121,6 +122,26 @@ def jobs_index():
                        error_out=False)
     return render("notifications/jobs.html", fragment="notifications/_job_runs.html", overview=jobs_core.overview(),
                   runs=runs, job=name, failed=failed, now=utcnow(), jobs=jobs_core.JOBS)
+
+
+@bp.route("/contacts/<int:contact_id>", methods=["GET", "POST"])
+@require("csr", "cs_manager")
+def contact_settings(contact_id: int):
+    """What a customer contact receives by e-mail, and in which language."""
+    contact = load_or_404(CustomerContact, contact_id, action="edit")
+    form = ContactNoticesForm(obj=None if request.method == "POST" else contact)
+    form.kinds.choices = [(k, str(v)) for k, v in outbox.NOTICE_KINDS.items()]
+    if request.method == "GET":
+        form.language.data = contact.language or ""
+        form.kinds.data = [k for k in outbox.NOTICE_KINDS if k not in outbox.switched_off(contact.notices_off)]
+    if form.validate_on_submit():
+        chosen = set(form.kinds.data or [])
+        contact.language = form.language.data or None
+        contact.notices_off = outbox.join_kinds(k for k in outbox.NOTICE_KINDS if k not in chosen)
+        db.session.commit()
+        flash(_("The contact's e-mail notices are saved."), "success")
+        return redirect(url_for("customers.detail", customer_id=contact.customer_id))
+    return render("notifications/contact.html", form=form, contact=contact)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

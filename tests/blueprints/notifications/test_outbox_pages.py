@@ -95,3 +95,34 @@ def test_a_user_switches_a_kind_of_notice_off_and_gets_no_such_message(app, clie
                                 kind="training") == []
     assert len(outbox.queue_message(user, "disposal_due", {"count": 1, "as_of": None, "path": "/"},
                                     kind="reminder")) == 1
+
+
+def test_a_customer_contact_gets_their_language_and_only_the_kinds_they_receive(app, client, login, customer):
+    from portal.blueprints.customers.models import CustomerContact
+
+    contact = CustomerContact(customer=customer, name="Wang Fang", email="wang@sinochem.example")
+    db.session.add(contact)
+    db.session.commit()
+    login("csr")
+    assert "E-mail notices" in client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    kept = [k for k in outbox.NOTICE_KINDS if k != "meeting_minutes"]
+    response = client.post(f"/notifications/contacts/{contact.id}", data={"language": "zh_Hans", "kinds": kept})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (contact.language, outbox.switched_off(contact.notices_off)) == ("zh_Hans", {"meeting_minutes"})
+    recipients = outbox.with_contacts(["WANG@sinochem.example"], customer.contacts)
+    assert outbox.queue_message(recipients, "disposal_due", {"count": 1, "as_of": None, "path": "/"},
+                                kind="meeting_minutes") == []
+    (m,) = outbox.queue_message(recipients, "disposal_due", {"count": 1, "as_of": None, "path": "/"},
+                                kind="complaint_report", language="en")
+    assert (m.language, m.to_name) == ("zh_Hans", "Wang Fang")
+
+
+def test_staff_may_not_change_a_contacts_notices(app, client, login, customer):
+    from portal.blueprints.customers.models import CustomerContact
+
+    contact = CustomerContact(customer=customer, name="Wang Fang", email="wang@sinochem.example")
+    db.session.add(contact)
+    db.session.commit()
+    login("staff")
+    assert client.get(f"/notifications/contacts/{contact.id}").status_code == 403
