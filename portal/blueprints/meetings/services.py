@@ -272,6 +272,18 @@ def circulate(meeting: ReviewMeeting, user, *, recipients: list[str], now: datet
     return rows
 
 
+def send_preread(meeting: ReviewMeeting, user, *, recipients: list[str], now: datetime | None = None) -> int:
+    """E-mail the pre-read pack (PDF) to the recipients (a customer contact in their language); the number queued."""
+    recipients = [r.strip() for r in recipients if r.strip()]
+    if not recipients:
+        raise ServiceError(_l("Name at least one recipient."))
+    data = render_preread(meeting, user, now=now)
+    queued = queue_message(with_contacts(recipients, meeting.customer.contacts), "meeting_preread",
+                           {"meeting": meeting}, kind="meeting_minutes", record=meeting, user=user,
+                           attachments=[Attachment.generated(f"{meeting.ref}-preread.pdf", data, "application/pdf")])
+    return len(queued)
+
+
 def _file_minutes(meeting: ReviewMeeting, data: bytes, user, version: int) -> None:
     """File the circulated version in the archive (kind ``meeting_minutes``) through the core filing contract.
 

@@ -73,3 +73,21 @@ def test_the_demo_terminal_queues_its_messages_and_every_job_runs(demo_app, time
     # The delivery job sent (to the log: no SMTP host) what was queued; nothing failed.
     states = set(db.session.scalars(db.select(OutboxMessage.state).distinct()))
     assert "sent" in states and states <= {"sent", "queued"}
+
+
+def test_the_pre_read_pack_is_e_mailed_with_its_pdf(demo_app):
+    from portal.blueprints.meetings.models import ReviewMeeting
+
+    meeting = db.session.scalar(db.select(ReviewMeeting).filter(ReviewMeeting.confirmed_at.is_(None))
+                                .order_by(ReviewMeeting.id).limit(1))
+    client = demo_app.test_client()
+    assert client.post("/auth/login", data={"username": "csr", "password": "csr-demo-2026"}).status_code == 302
+    start = _last_id()
+    response = client.post(f"/meetings/{meeting.id}/preread/send",
+                           data={"pre-recipients": "ops@customer.example\nqa@customer.example"})
+    assert response.status_code == 302
+    sent = _new_messages(start)
+    assert [m.to_address for m in sent] == ["ops@customer.example", "qa@customer.example"]
+    (pdf,) = sent[0].attachments
+    assert pdf["name"] == f"{meeting.ref}-preread.pdf" and pdf["mimetype"] == "application/pdf"
+    assert meeting.ref in sent[0].subject
