@@ -241,10 +241,10 @@ def recipient_of(value, language: str | None = None) -> Recipient:
 
 
 def split_addresses(text: str) -> list[str]:
-    """E-mail addresses in free text (one per line, or separated by commas, semicolons or spaces)."""
+    """E-mail addresses in free text ("Wang Fang <wang@x.example>; qa@x.example", one per line ...)."""
     import re
 
-    return [a for a in re.split(r"[\s,;]+", text or "") if "@" in a]
+    return list(dict.fromkeys(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text or "")))
 
 
 def with_contacts(addresses: Iterable[str], contacts: Iterable = ()) -> list:

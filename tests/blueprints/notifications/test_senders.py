@@ -91,3 +91,42 @@ def test_the_pre_read_pack_is_e_mailed_with_its_pdf(demo_app):
     (pdf,) = sent[0].attachments
     assert pdf["name"] == f"{meeting.ref}-preread.pdf" and pdf["mimetype"] == "application/pdf"
     assert meeting.ref in sent[0].subject
+
+
+def test_the_8d_report_goes_to_the_addresses_named_with_its_pdf_and_an_escalation_to_the_managers(
+        app, people, customer, request_ctx):
+    from portal.blueprints.complaints import services
+    from portal.blueprints.customers.models import CustomerContact
+    from portal.outbox import read_attachment
+
+    manager = people["manager"]
+    manager.email = "manager@terminal.example"
+    db.session.add(CustomerContact(customer=customer, name="Wang Fang", email="wang@sinochem.example",
+                                   language="en"))
+    db.session.commit()
+    csr = people["csr"]
+    complaint = services.create_complaint(customer_id=customer.id, title="Product contaminated in T-204",
+                                          category="quality", description="Water found.", user=csr)
+    start = _last_id()
+    report = services.send_report(complaint, csr, recipient="Wang Fang <wang@sinochem.example>; qa@sinochem.example")
+    sent = _new_messages(start)
+    assert [(m.to_address, m.language, m.template) for m in sent] == [
+        ("wang@sinochem.example", "en", "complaint_8d"),  # the contact's own language
+        ("qa@sinochem.example", "zh_Hans", "complaint_8d")]  # the complaint's language
+    (pdf,) = sent[0].attachments
+    assert read_attachment(pdf).startswith(b"%PDF") and pdf["name"] == report.filename
+
+    # A name alone records a report handed over another way: nothing is e-mailed.
+    start = _last_id()
+    services.send_report(complaint, csr, recipient="Mr Wang, by hand")
+    assert _new_messages(start) == []
+
+    inquiry = services.create_inquiry(customer_id=customer.id, channel="phone", subject="Heating", question="?",
+                                      received_at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC), language="en", user=csr)
+    start = _last_id()
+    services.escalate_inquiry(inquiry, note="Needs a commercial answer.", user=csr)
+    (m,) = _new_messages(start)
+    assert (m.to_address, m.kind) == ("manager@terminal.example", "escalation")
+    assert "Needs a commercial answer." in m.body_text
+    db.session.rollback()
+    assert _new_messages(0) == []  # none of it was committed: a rollback leaves no message
