@@ -335,7 +335,7 @@ def queue_message(recipients, template: str, context: dict | None = None, *, kin
         ctx.setdefault("recipient_name", rcpt.name)
         subject, text, html = render_message(template, ctx, rcpt.language)
         msg = OutboxMessage(kind=kind, template=template, language=rcpt.language, to_address=address,
-                            to_name=rcpt.name[:200], user_id=rcpt.user_id, subject=subject, body_text=text,
+                            to_name=" ".join(rcpt.name.split())[:200], user_id=rcpt.user_id, subject=subject, body_text=text,
                             body_html=html, attachments=list(refs), record_key=key, message_id=_message_id(),
                             dedupe_key=dedupe, state="queued", attempts=0, next_attempt_at=send_after or now,
                             created_at=now, created_by_id=getattr(user, "id", None))
