@@ -56,7 +56,7 @@ def test_the_demo_terminal_queues_its_messages_and_every_job_runs(demo_app, time
     """Loading the demonstration terminal escalated inquiries, announced pages, assigned training, proposed a
     disposal batch and circulated minutes through the services: each queued its message."""
     kinds = set(db.session.scalars(db.select(OutboxMessage.kind).distinct()))
-    assert {"escalation", "announcement", "training", "meeting_minutes"} <= kinds
+    assert {"escalation", "announcement", "training", "meeting_minutes", "complaint_report", "disposal"} <= kinds
     minutes = db.session.scalar(db.select(OutboxMessage).filter_by(kind="meeting_minutes").limit(1))
     assert minutes.attachments and minutes.attachments[0]["name"].endswith(".pdf")
 
