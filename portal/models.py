@@ -140,7 +140,9 @@ class Department(TimestampMixin, db.Model):
 
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "user"
-    __audit_exclude__ = {"password_hash", "failed_logins", "locked_until", "last_login_at", "session_generation"}
+    # notices_off: the user's own e-mail switches, a preference kept out of the trail
+    __audit_exclude__ = {"password_hash", "failed_logins", "locked_until", "last_login_at", "session_generation",
+                         "notices_off"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)

@@ -107,6 +107,7 @@ def _is_cs(user) -> bool:
 
 class Inquiry(TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "cs_inquiry"
+    __audit_fields__ = {"reply_to": _l("Sent to")}  # the address the acknowledgement and the answer are e-mailed to
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)

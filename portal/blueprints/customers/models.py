@@ -58,6 +58,7 @@ class Customer(TimestampMixin, CreatedByMixin, db.Model):
 
 class CustomerContact(TimestampMixin, db.Model):
     __tablename__ = "customer_contact"
+    __audit_exclude__ = {"notices_off"}  # which e-mails the contact receives: a preference kept out of the trail
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True)
