@@ -140,7 +140,9 @@ class Department(TimestampMixin, db.Model):
 
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "user"
-    __audit_exclude__ = {"password_hash", "failed_logins", "locked_until", "last_login_at", "session_generation"}
+    # notices_off: the user's own e-mail switches, a preference kept out of the trail
+    __audit_exclude__ = {"password_hash", "failed_logins", "locked_until", "last_login_at", "session_generation",
+                         "notices_off"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -155,6 +157,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), nullable=True)
     # Part of the id kept in every session (see get_id): raising it ends all sessions of the user.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    # Kinds of e-mail notice the user switched off (comma-separated names of portal.outbox.NOTICE_KINDS).
+    notices_off: Mapped[str] = mapped_column(String(500), default="", server_default="", nullable=False)
 
     department: Mapped[Optional[Department]] = relationship()
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin", order_by=Role.name)

@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "meetings",
     "archive",
     "department",
+    "notifications",
 )
 
 

@@ -60,6 +60,7 @@ class Customer(TimestampMixin, CreatedByMixin, db.Model):
 
 class CustomerContact(TimestampMixin, db.Model):
     __tablename__ = "customer_contact"
+    __audit_exclude__ = {"notices_off"}  # which e-mails the contact receives: a preference kept out of the trail
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -67,6 +68,9 @@ class CustomerContact(TimestampMixin, db.Model):
     position: Mapped[str] = mapped_column(String(120), default="", nullable=False)
     email: Mapped[str] = mapped_column(String(254), default="", nullable=False)
     phone: Mapped[str] = mapped_column(String(40), default="", nullable=False)
+    # E-mails from the portal: the contact's language (None: the portal's default) and the kinds switched off.
+    language: Mapped[Optional[str]] = mapped_column(String(10), nullable=True)
+    notices_off: Mapped[str] = mapped_column(String(500), default="", server_default="", nullable=False)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 
