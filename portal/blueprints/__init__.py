@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "complaints",
     "moc",
     "meetings",
+    "surveys",
     "archive",
 )
 

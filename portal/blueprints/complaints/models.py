@@ -214,6 +214,8 @@ class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
     lesson_summary: Mapped[str] = mapped_column(Text, default="", nullable=False)
     lesson_prevention: Mapped[str] = mapped_column(Text, default="", nullable=False)
     closed_without_report_reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # Where the complaint was raised from, as "<kind>:<id>" (e.g. "survey_answer:12"); empty when recorded directly.
+    source: Mapped[str] = mapped_column(String(60), default="", nullable=False)
 
     customer: Mapped[Customer] = relationship()
     owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
