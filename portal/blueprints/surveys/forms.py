@@ -18,6 +18,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from .models import CAMPAIGN_KINDS, CATEGORIES, MODES, NA_LABEL, QUESTION_KINDS, RATING_LABELS
@@ -25,9 +26,13 @@ from .models import CAMPAIGN_KINDS, CATEGORIES, MODES, NA_LABEL, QUESTION_KINDS,
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
+def _sc(pairs):
+    return [SelectChoice(k, v) for k, v in pairs]
+
+
 def _choices(mapping, blank=False):
-    out = [(k, v) for k, v in mapping.items()]
-    return [("", "—")] + out if blank else out
+    out = _sc(mapping.items())
+    return [SelectChoice("", "—")] + out if blank else out
 
 
 def in_range(form, field):
@@ -115,7 +120,7 @@ class InviteForm(FlaskForm):
     customer_ids = MultiCheckboxField(_l("Customers"), coerce=int,
                                       validators=[DataRequired(message=_l("Choose at least one customer."))])
     language = SelectField(_l("Language of the invitation"),
-                           choices=[("", _l("From the contact")), ("zh", _l("Chinese")), ("en", _l("English"))],
+                           choices=_sc([("", _l("From the contact")), ("zh", _l("Chinese")), ("en", _l("English"))]),
                            validators=[Optional()])
 
     def __init__(self, *args, customer_choices=(), **kwargs):
@@ -138,7 +143,7 @@ class FollowUpForm(FlaskForm):
 
 
 class FollowUpUpdateForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[("open", _l("Open")), ("done", _l("Done")), ("cancelled", _l("Cancelled"))])
+    status = SelectField(_l("Status"), choices=_sc([("open", _l("Open")), ("done", _l("Done")), ("cancelled", _l("Cancelled"))]))
     note = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=4000)])
 
 
@@ -187,20 +192,20 @@ def answer_form_class(questions, lang: str, *, staff: bool = False) -> type[Flas
             choices = [(str(k), f"{k} {_pick(lang, RATING_LABELS[k])}") for k in range(1, 6)]
             if q.allow_na:
                 choices.append(("na", _pick(lang, NA_LABEL)))
-            field = RadioField(q.text(lang), choices=choices, validators=[Optional()])
+            field = RadioField(q.text(lang), choices=_sc(choices), validators=[Optional()])
         elif q.kind == "nps":
-            field = RadioField(q.text(lang), choices=[(str(k), str(k)) for k in range(11)], validators=[Optional()])
+            field = RadioField(q.text(lang), choices=_sc((str(k), str(k)) for k in range(11)), validators=[Optional()])
         elif q.kind == "single":
-            field = RadioField(q.text(lang), choices=[(str(i), _pick(lang, c)) for i, c in enumerate(q.choices)],
+            field = RadioField(q.text(lang), choices=_sc((str(i), _pick(lang, c)) for i, c in enumerate(q.choices)),
                                validators=[Optional()])
         elif q.kind == "multiple":
-            field = MultiCheckboxField(q.text(lang), choices=[(str(i), _pick(lang, c)) for i, c in enumerate(q.choices)],
+            field = MultiCheckboxField(q.text(lang), choices=_sc((str(i), _pick(lang, c)) for i, c in enumerate(q.choices)),
                                        validators=[Optional()])
         else:
             field = TextAreaField(q.text(lang), validators=[Optional(), Length(max=10000)])
         setattr(AnswerForm, name, field)
     if staff:
-        AnswerForm.mode = SelectField(_l("How the answer was taken"), choices=[(k, v) for k, v in MODES.items() if k != "online"])
+        AnswerForm.mode = SelectField(_l("How the answer was taken"), choices=_sc((k, v) for k, v in MODES.items() if k != "online"))
     return AnswerForm
 
 
