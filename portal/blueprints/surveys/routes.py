@@ -310,12 +310,13 @@ def trend():
 
 
 def _answer_page(answer, **forms):
-    ctx = {"follow_up_form": FollowUpForm(prefix="fu", staff_choices=staff_choices(cs_only=False))}
+    ctx = {"follow_up_form": FollowUpForm(prefix="fu", staff_choices=staff_choices(cs_only=False)),
+           "update_form": FollowUpUpdateForm(prefix="upd")}
     ctx.update(forms)
     complaints = services.complaints_from([answer.id]).get(answer.id, [])
     prefill = services.complaint_prefill(answer)
     return render("surveys/answer_detail.html", answer=answer, complaints=complaints,
-                  loop=services.loop_status(answer, complaints), update_form=FollowUpUpdateForm(prefix="upd"),
+                  loop=services.loop_status(answer, complaints),
                   complaint_url=url_for("complaints.create") + "?" + urlencode(prefill), **ctx)
 
 

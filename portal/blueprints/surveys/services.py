@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...services import NoFilerRegistered, ServiceError, file_record
+from ...services import NoFilerRegistered, ServiceError, file_record, register_customer_summary
 from ...timeutil import local_today, to_local, tz, utcnow
 from ..complaints.models import Complaint
 from ..customers.models import Customer, CustomerContact
@@ -664,9 +664,27 @@ def file_report(campaign: SurveyCampaign, user, now: datetime | None = None):
         record = file_record("survey", f"{campaign.ref} {campaign.title}",
                              [(f"{campaign.ref}-results.pdf", pdf), (f"{campaign.ref}-answers.xlsx", xlsx)], user,
                              event_date=campaign.closes_on, source_key=f"survey_campaign:{campaign.id}:results")
-    except NoFilerRegistered as exc:
-        current_app.logger.warning("no archive to file survey results in: %s", exc)
+    except (NoFilerRegistered, ValueError) as exc:
+        current_app.logger.warning("survey results not filed: %s", exc)
         raise ServiceError(_l("The archive is not available; nothing was filed.")) from exc
     campaign.archive_record_id = getattr(record, "id", None)
     db.session.flush()
     return record
+
+
+def survey_summary(customer_id: int) -> dict | None:
+    """The customer's latest survey results beside the average of all, with the chart (both languages):
+    the review meeting's pre-read pack shows it through the core ``customer_summary("survey", ...)``."""
+    from . import chartsets
+
+    latest = latest_customer_results(customer_id)
+    if latest is None:
+        return None
+    latest["chart"] = chartsets.customer_chart(latest, lang="bi")
+    latest["categories_bi"] = CATEGORIES_BI
+    nps_answers = [a.value for a in latest["answers"] if a.question.kind == "nps" and a.value is not None]
+    latest["nps_answers"] = nps_answers
+    return latest
+
+
+register_customer_summary("survey", survey_summary)
