@@ -365,6 +365,17 @@ def _limits():
     return window, int(cfg.get("SURVEY_RATE_LIMIT", 120)), int(cfg.get("SURVEY_BAD_TOKEN_LIMIT", 10))
 
 
+def _client_address() -> str:
+    """The visitor's address: the socket peer, or, when the peer is the local proxy (nginx sets
+    X-Forwarded-For to the client's address), the last address the proxy forwarded."""
+    peer = request.remote_addr or "?"
+    trusted = {a.strip() for a in str(current_app.config.get("SURVEY_TRUSTED_PROXIES", "127.0.0.1,::1")).split(",")}
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if peer in trusted and forwarded:
+        return forwarded.split(",")[-1].strip()[:45] or peer
+    return peer
+
+
 def _public(template, status=200, *, lang="zh", **ctx):
     with force_locale("en" if lang == "en" else "zh_Hans"):
         body = render(template, lang=lang, terminal=current_app.config.get("TERMINAL_NAME") or "", **ctx)
@@ -379,7 +390,7 @@ def _public(template, status=200, *, lang="zh", **ctx):
 def answer(campaign_id: int, token: str):
     """The contact's answer page: open without sign-in, reachable only with the personal token."""
     window, limit, bad_limit = _limits()
-    ip = request.remote_addr or "?"
+    ip = _client_address()
     lang = request.args.get("lang") if request.args.get("lang") in ("zh", "en") else None
     if services.over_limit(f"bad:{ip}", limit=bad_limit, window=window) or \
             not services.hit(f"ip:{ip}", limit=limit, window=window):

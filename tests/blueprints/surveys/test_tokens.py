@@ -125,3 +125,16 @@ def test_staff_enter_a_paper_answer_marked_as_such(kit, client, login, survey):
     saved = db.session.scalar(db.select(SurveyResponse))
     assert saved.mode == "paper" and saved.submitted_at is not None and saved.entered_by_id is not None
     assert "paper" in client.get(f"/surveys/campaigns/{survey.campaign.id}").get_data(as_text=True)
+
+
+def test_behind_the_local_proxy_each_client_address_is_counted_apart(app, client, survey):
+    app.config["SURVEY_BAD_TOKEN_LIMIT"] = 2
+    bad = f"/surveys/answer/{survey.campaign.id}/guess"
+    for _ in range(2):
+        client.get(bad, headers={"X-Forwarded-For": "203.0.113.7"})
+    assert client.get(survey.url, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+    assert client.get(survey.url, headers={"X-Forwarded-For": "198.51.100.4"}).status_code == 200
+    # a forwarded address from a peer that is not the proxy is not believed
+    outsider = app.test_client()
+    assert outsider.get(survey.url, headers={"X-Forwarded-For": "198.51.100.4"},
+                        environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 429
