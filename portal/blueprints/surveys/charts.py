@@ -20,6 +20,21 @@ INK = "#1f2328"
 SERIES = ("#2f6f9f", "#c0392b", "#2e8b57", "#b8860b", "#6a5acd", "#8b4513", "#008b8b", "#696969")
 
 
+def _text_width(text: str, size: int) -> float:
+    """A rough width in pixels: CJK characters are square, Latin ones a little over half the size."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.58 for ch in str(text))
+
+
+def _fit(text, px: float, size: int) -> str:
+    """Shorten ``text`` with an ellipsis to fit ``px`` pixels."""
+    text = str(text)
+    if _text_width(text, size) <= px:
+        return text
+    while text and _text_width(text + "…", size) > px:
+        text = text[:-1]
+    return text + "…"
+
+
 def _num(v) -> str:
     return f"{float(v):.1f}".rstrip("0").rstrip(".")
 
@@ -43,7 +58,9 @@ def bar_chart(bars: list[tuple[str, int | float | Decimal]], title: str, *, flag
     top, bottom, left, right = 28, 36, 34, 10
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([float(v) for _l, v in bars] + [1.0])
-    body = [_text(left, 16, title, size=13, weight="bold")]
+    if all(float(v).is_integer() for _l, v in bars):  # counts: whole-number gridlines
+        peak = max(4, -(-int(peak) // 4) * 4)
+    body = [_text(left, 16, _fit(title, width - left - right, 13), size=13, weight="bold")]
     for k in range(5):
         y = top + plot_h * k / 4
         body.append(f'<line x1="{left}" y1="{_num(y)}" x2="{width - right}" y2="{_num(y)}" stroke="{GRID}" stroke-width="1"/>')
@@ -56,7 +73,7 @@ def bar_chart(bars: list[tuple[str, int | float | Decimal]], title: str, *, flag
                     f'fill="{FLAG if i in flagged else BAR}"><title>{escape(f"{name}: {_num(value)}")}</title></rect>')
         if value:
             body.append(_text(x + slot * 0.35, top + plot_h - h - 3, _num(value), size=10, anchor="middle"))
-        body.append(_text(left + slot * (i + 0.5), height - bottom + 14, name, size=10, anchor="middle"))
+        body.append(_text(left + slot * (i + 0.5), height - bottom + 14, _fit(name, slot - 2, 10), size=10, anchor="middle"))
     return _svg(width, height, title, body)
 
 
@@ -64,13 +81,14 @@ def hbar_chart(rows: list[tuple[str, Decimal | None]], title: str, *, scale_max:
                reference: list[Decimal | None] | None = None) -> Markup:
     """Horizontal bars of means per category (0..scale_max); ``reference`` draws a tick per row (e.g. the
     average of all customers beside one customer's bar)."""
-    label_w, row_h, top = 190, 24, 28
+    row_h, top = 24, 28
+    label_w = int(min(width * 0.55, max([120.0] + [_text_width(name, 11) + 12 for name, _v in rows])))
     height = top + row_h * max(len(rows), 1) + 10
     plot_w = width - label_w - 40
-    body = [_text(4, 16, title, size=13, weight="bold")]
+    body = [_text(4, 16, _fit(title, width - 8, 13), size=13, weight="bold")]
     for i, (name, value) in enumerate(rows):
         y = top + row_h * i
-        body.append(_text(label_w - 6, y + 15, name, size=11, anchor="end"))
+        body.append(_text(label_w - 6, y + 15, _fit(name, label_w - 8, 11), size=11, anchor="end"))
         body.append(f'<rect x="{label_w}" y="{y + 4}" width="{plot_w}" height="{row_h - 8}" fill="#f3f5f7"/>')
         if value is not None:
             w = plot_w * float(value) / scale_max
@@ -91,7 +109,7 @@ def line_chart(x_labels: list[str], series: list[tuple[str, list[Decimal | None]
     legend_h = 16 * len(series)
     bottom = 30 + legend_h
     plot_w, plot_h = width - left - right, height - top - bottom
-    body = [_text(left, 16, title, size=13, weight="bold")]
+    body = [_text(left, 16, _fit(title, width - left - right, 13), size=13, weight="bold")]
     span = (y_max - y_min) or 1.0
     for k in range(5):
         y = top + plot_h * k / 4
@@ -117,5 +135,5 @@ def line_chart(x_labels: list[str], series: list[tuple[str, list[Decimal | None]
             body.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3.5" fill="{colour}"><title>{escape(f"{name}: {_num(v)}")}</title></circle>')
         ly = top + plot_h + 30 + 16 * n
         body.append(f'<rect x="{left}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>')
-        body.append(_text(left + 16, ly, name, size=11))
+        body.append(_text(left + 16, ly, _fit(name, width - left - 20, 11), size=11))
     return _svg(width, height, title, body)

@@ -1,10 +1,8 @@
 """The charts of a campaign's results and of the year-on-year trend, labelled in one language or both."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from . import charts
-from .models import CATEGORIES, CATEGORIES_BI, RATING_LABELS
+from .models import CATEGORIES_BI, RATING_LABELS
 
 
 def _cat(code: str, lang: str) -> str:
@@ -29,13 +27,13 @@ def campaign_charts(res: dict, *, lang: str = "bi") -> dict:
         q = s["question"]
         if q.kind == "rating":
             bars = [(f"{k} {RATING_LABELS[k][0] if lang != 'en' else ''}".strip(), n) for k, n in s["distribution"].items()]
-            out[q.id] = charts.bar_chart(bars, _q(q, lang)[:60], flagged={0, 1})
+            out[q.id] = charts.bar_chart(bars, _q(q, lang), flagged={0, 1})
         elif q.kind == "nps":
             bars = [(str(k), n) for k, n in s["distribution"].items()]
-            out[q.id] = charts.bar_chart(bars, _q(q, lang)[:60], flagged=set(range(7)), width=480)
+            out[q.id] = charts.bar_chart(bars, _q(q, lang), flagged=set(range(7)), width=480)
         elif q.kind in ("single", "multiple"):
             bars = [((q.choices[i][1] if lang == "en" else q.choices[i][0])[:12], n) for i, n in s["choice_counts"].items()]
-            out[q.id] = charts.bar_chart(bars, _q(q, lang)[:60])
+            out[q.id] = charts.bar_chart(bars, _q(q, lang))
     cats = res["categories"]
     category_chart = charts.hbar_chart([(_cat(c, lang), v) for c, v in cats.items()],
                                        _words(lang, "各服务类别平均分", "Mean rating per service category")) if cats else None
@@ -73,5 +71,3 @@ def page_lang() -> str:
 
     return "zh" if is_chinese() else "en"
 
-
-__all__ = ["campaign_charts", "customer_chart", "trend_charts", "page_lang", "CATEGORIES", "_"]
