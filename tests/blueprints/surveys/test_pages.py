@@ -117,3 +117,12 @@ def test_the_pre_read_pack_includes_the_latest_survey(client, login, survey, kit
     assert "<svg" in html
     pdf = client.get(f"/meetings/{meeting.id}/preread.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_answers_are_found_by_search(client, survey, kit, people):
+    from portal.search import search
+
+    _submit(client, survey, kit, order_handling="4", recommend="8", comments="heating coils on tank T-204 too slow")
+    found = search("heating coils", user=people["staff"], kinds=["survey"])
+    assert found.total == 1
+    assert search("订单处理", user=people["staff"], kinds=["survey"]).total == 1
