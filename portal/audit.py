@@ -460,7 +460,77 @@ def _field_labels() -> dict:
         "last_login_at": _l("Last sign-in"), "locked_until": _l("Locked until"),
         "failed_logins": _l("Failed sign-ins"), "due_date": _l("Due date"),
         "completed_at": _l("Completed at"), "verified_by_id": _l("Verified by"), "verified_at": _l("Verified at"),
+        # the columns of investigations, meetings, MOC, knowledge and the archive
+        "acknowledged_by_id": _l("Acknowledged by"), "action": _l("Action"), "actor": _l("Run by"),
+        "agenda": _l("Agenda"), "altered": _l("Altered files"), "announcement_id": _l("Announcement"),
+        "archive_record_id": _l("Archived record"), "archive_ref": _l("Archive reference"), "as_of": _l("As of"),
+        "assignment_id": _l("Training assignment"), "at": _l("Time"), "attempts": _l("Attempts"),
+        "attendees": _l("Attendees"), "author_id": _l("Author"), "author_name": _l("Author name"),
+        "authority": _l("Issuing authority"), "authority_id": _l("Authority"), "batch_id": _l("Disposal batch"),
+        "body": _l("Text"), "cause_category": _l("Cause category"), "certificate_no": _l("Certificate number"),
+        "certificate_record_id": _l("Certificate record"), "checked": _l("Files checked"),
+        "checksums": _l("Checksums"), "choices": _l("Choices"), "closed_in_meeting_id": _l("Closed in meeting"),
+        "company": _l("Company"), "completed_by_id": _l("Completed by"), "completion_note": _l("Completion note"),
+        "confirmed_at": _l("Confirmed at"), "confirmed_by": _l("Confirmed by"),
+        "confirmed_version": _l("Confirmed version"), "contacts": _l("Contacts"), "containment": _l("Containment"),
+        "content_sha": _l("Content checksum"), "content_type": _l("Content type"),
+        "contributing_factors": _l("Contributing factors"), "correct": _l("Correct answers"),
+        "current_revision_id": _l("Current revision"), "customer_impact": _l("Customer impact"),
+        "decided_at": _l("Decided at"), "decided_by_id": _l("Decided by"), "decision_note": _l("Decision note"),
+        "decisions": _l("Decisions"), "department": _l("Department"), "details": _l("Details"),
+        "disposal_batch_id": _l("Disposal batch"), "disposition": _l("Disposition"),
+        "disposition_text": _l("Disposition text"), "doc_number": _l("Document number"), "done": _l("Done"),
+        "done_at": _l("Done at"), "effective_on": _l("Effective on"), "executed_at": _l("Executed at"),
+        "executed_by_id": _l("Executed by"), "executed_by_name": _l("Executed by (name)"),
+        "expires_on": _l("Expires on"), "extraction_failed": _l("Text extraction failed"),
+        "extraction_note": _l("Text extraction note"), "extraction_ok": _l("Text extracted"),
+        "extraction_state": _l("Text extraction"), "finished_at": _l("Finished at"),
+        "implemented_at": _l("Implemented at"), "internal": _l("Internal"),
+        "interval_months": _l("Interval (months)"), "investigated_by_id": _l("Investigated by"),
+        "issued_on": _l("Issued on"), "jurisdiction": _l("Jurisdiction"), "lang": _l("Language"),
+        "legal_basis": _l("Legal basis"), "location": _l("Location"), "meeting_date": _l("Meeting date"),
+        "meeting_id": _l("Meeting"), "message": _l("Message"), "mime": _l("File type"), "minutes": _l("Minutes"),
+        "minutes_version": _l("Minutes version"), "missing": _l("Missing files"), "moc_id": _l("MOC"),
+        "multiple": _l("Several answers"), "needs_reread": _l("Needs re-reading"),
+        "next_review_date": _l("Next review"), "note": _l("Note"), "number": _l("Number"),
+        "outcomes": _l("Outcomes"), "owner_department": _l("Owning department"), "owner_name": _l("Owner name"),
+        "page_id": _l("Page"), "parent_id": _l("Parent"), "pass_mark": _l("Pass mark"), "period": _l("Period"),
+        "period_end": _l("Period end"), "period_start": _l("Period start"), "phone": _l("Phone"),
+        "placed_at": _l("Placed at"), "plan": _l("File plan"), "plan_id": _l("Training plan"),
+        "position": _l("Position"), "procedure_changes": _l("Procedure changes"), "proposed_at": _l("Proposed at"),
+        "proposed_by_id": _l("Proposed by"), "purged_at": _l("Purged at"), "quiz_passed_at": _l("Quiz passed at"),
+        "quiz_score": _l("Quiz score"), "read_at": _l("Read at"), "read_revision_id": _l("Revision read"),
+        "reason": _l("Reason"), "recipient": _l("Recipient"), "record_id": _l("Record"),
+        "reg_status": _l("Regulation status"), "release_note": _l("Release note"),
+        "released_at": _l("Released at"), "released_by_id": _l("Released by"),
+        "retention_amount": _l("Retention period"), "retention_kind": _l("Retention kind"),
+        "retention_unit": _l("Retention unit"), "review_comment": _l("Review comment"),
+        "review_decision": _l("Review decision"), "review_months": _l("Review interval (months)"),
+        "review_outcome": _l("Review outcome"), "review_reason": _l("Review reason"),
+        "review_until": _l("Reviewed until"), "revision_id": _l("Revision"), "root_cause": _l("Root cause"),
+        "safety_health_impact": _l("Safety and health impact"), "sent_at": _l("Sent at"),
+        "sent_by_id": _l("Sent by"), "series_code": _l("Series code"), "sha256": _l("SHA-256 checksum"),
+        "shared_at": _l("Shared at"), "shared_by_id": _l("Shared by"), "size": _l("Size"), "slug": _l("Address"),
+        "source_key": _l("Source"), "source_url": _l("Source address"), "started_at": _l("Started at"),
+        "step_id": _l("Training step"), "submitted_at": _l("Submitted at"), "summary": _l("Summary"),
+        "superseded_by_id": _l("Superseded by"), "tags": _l("Tags"),
+        "target_departments": _l("Target departments"), "target_id": _l("Cited page"),
+        "target_roles": _l("Target roles"), "technical_basis": _l("Technical basis"), "text": _l("Text"),
+        "topics": _l("Topics"), "transfer_to": _l("Transfer to"), "trigger": _l("Retention trigger"),
+        "trigger_label": _l("Trigger description"), "uploaded_at": _l("Uploaded at"),
+        "uploaded_by_id": _l("Uploaded by"), "user_id": _l("User"), "valid_until": _l("Valid until"),
+        "verification_note": _l("Verification note"), "version": _l("Version"), "visit_date": _l("Visit date"),
+        "visit_id": _l("Visit"), "why_1": _l("Why 1"), "why_2": _l("Why 2"), "why_3": _l("Why 3"),
+        "why_4": _l("Why 4"), "why_5": _l("Why 5"),
     }
+
+
+def _table_labels() -> dict:
+    """Labels for a column whose name means something else in one table than in the rest."""
+    from flask_babel import lazy_gettext as _l
+
+    in_list = {"position": _l("Order in the list")}
+    return {"kb_quiz_question": in_list, "kb_training_step": in_list}
 
 
 def field_label(entity: str, key: str) -> str:
@@ -469,7 +539,7 @@ def field_label(entity: str, key: str) -> str:
     own = getattr(model, "__audit_fields__", None) or {}
     if key in own:
         return str(own[key])
-    label = _field_labels().get(key)
+    label = _table_labels().get(entity, {}).get(key) or _field_labels().get(key)
     if label is not None:
         return str(label)
     words = key[:-3] if key.endswith("_id") else key

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -32,6 +33,31 @@ TRANSFER = "transfer"
 REVIEW = "review"
 RETAIN = "permanent"
 DISPOSITIONS = (DESTROY, TRANSFER, REVIEW, RETAIN)
+
+# What the pages, the report and its XLSX call them (an event's own words come from the plan).
+TRIGGER_LABELS = {FILED: _l("the filing date"), CALENDAR_YEAR_END: _l("the end of the calendar year"),
+                  FISCAL_YEAR_END: _l("the end of the fiscal year")}
+DISPOSITION_LABELS = {DESTROY: _l("destroy"), TRANSFER: _l("transfer"), REVIEW: _l("review"),
+                      RETAIN: _l("keep permanently")}
+
+
+def trigger_words(series) -> str:
+    """What a series' retention counts from, as a person reads it."""
+    return str(TRIGGER_LABELS.get(series.trigger) or series.trigger_label or _l("an event recorded on the record"))
+
+
+def disposition_words(value: str) -> str:
+    return str(DISPOSITION_LABELS.get(value, value))
+
+
+def retention_words(series) -> str:
+    """"10 year(s)", "Permanent", "Until trigger event" in the reader's language."""
+    if series.retention_kind == PERMANENT:
+        return str(_l("Permanent"))
+    if series.retention_kind == UNTIL_EVENT:
+        return str(_l("Until trigger event"))
+    units = {"months": _l("%(n)s month(s)", n=series.retention_amount), "days": _l("%(n)s day(s)", n=series.retention_amount)}
+    return str(units.get(series.retention_unit) or _l("%(n)s year(s)", n=series.retention_amount))
 
 # Record status
 ACTIVE = "active"
@@ -75,17 +101,6 @@ class Series(TimestampMixin, db.Model):
         if chinese and self.title_zh:
             return self.title_zh
         return self.title_en or self.title_zh
-
-    @property
-    def retention_text(self) -> str:
-        if self.retention_kind == PERMANENT:
-            return "Permanent"
-        if self.retention_kind == UNTIL_EVENT:
-            return "Until trigger event"
-        unit = self.retention_unit
-        if self.retention_amount == 1:
-            unit = unit.rstrip("s")
-        return f"{self.retention_amount} {unit}"
 
     def can_view(self, user) -> bool:
         return bool(user and user.is_authenticated)

@@ -4,10 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import force_locale
+
 from ...extensions import db
 from ...xlsx import workbook_bytes
 from . import services
-from .models import ACTIVE, ArchiveRecord, Series
+from .models import ACTIVE, ArchiveRecord, Series, disposition_words, retention_words, trigger_words
 
 
 @dataclass
@@ -67,13 +69,23 @@ REPORT_HEADER = ("Series / 类别", "Title", "标题", "Retention / 保管期限
                  "Permanent / 永久", "Disposed / 已处置")
 
 
+def _both(words, value) -> str:
+    """A label in both languages ("the end of the fiscal year / 会计年度结束"), as the report's header is."""
+    with force_locale("en"):
+        en = words(value)
+    with force_locale("zh_Hans"):
+        zh = words(value)
+    return en if en == zh else f"{en} / {zh}"
+
+
 def retention_report_sheets(as_of: date) -> list[tuple[str, tuple, list]]:
     """The retention report as sheets for portal.xlsx (the one XLSX writer: text is never a formula)."""
     rows, totals = retention_report(as_of)
     body = []
     for r in rows:
         s = r.series
-        body.append([s.code, s.title_en, s.title_zh, s.retention_text, s.trigger_label or s.trigger, s.disposition,
+        body.append([s.code, s.title_en, s.title_zh, _both(retention_words, s), _both(trigger_words, s),
+                     _both(disposition_words, s.disposition),
                      r.total, r.due_quarter, r.overdue, r.on_hold, r.permanent, r.disposed])
     body.append(["Total / 合计", "", "", "", "", "", totals.total, totals.due_quarter, totals.overdue, totals.on_hold,
                  totals.permanent, totals.disposed])

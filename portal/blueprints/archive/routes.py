@@ -17,12 +17,16 @@ from .forms import (
     DecisionForm, ExecuteForm, FileRecordForm, HoldForm, MetadataForm, PlanImportForm, ProposeForm, RecordHoldForm,
     ReleaseForm, ReviewDecisionForm, VersionForm, customer_choices, series_choices,
 )
-from .models import ArchiveRecord, DisposalBatch, DisposalItem, Hold, RecordFile, Series
+from .models import ArchiveRecord, DisposalBatch, DisposalItem, Hold, RecordFile, Series, disposition_words, retention_words, trigger_words
 from .plan import import_plan as do_import
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 OFFICERS = ("records_officer", "cs_manager")
+
+bp.add_app_template_global(trigger_words, "archive_trigger")
+bp.add_app_template_global(disposition_words, "archive_disposition")
+bp.add_app_template_global(retention_words, "archive_retention")
 
 
 @bp.record_once

