@@ -191,6 +191,7 @@ STATE_TONES = {
 
 class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "cs_complaint"
+    __audit_fields__ = {"source": _l("Raised from")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)

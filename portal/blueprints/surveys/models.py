@@ -97,6 +97,12 @@ class QuestionnaireVersion(TimestampMixin, db.Model):
     __tablename__ = "sv_version"
     __table_args__ = (UniqueConstraint("questionnaire_id", "number"),)
     __audit_label__ = _l("Questionnaire version")
+    __audit_fields__ = {
+        "questionnaire_id": _l("Survey questionnaire"),
+        "intro_zh": _l("Introduction (Chinese)"),
+        "intro_en": _l("Introduction (English)"),
+        "frozen_at": _l("Frozen since"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("sv_questionnaire.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -133,6 +139,9 @@ class QuestionnaireVersion(TimestampMixin, db.Model):
 class SurveySection(db.Model):
     __tablename__ = "sv_section"
     __audit_label__ = _l("Questionnaire section")
+    __audit_fields__ = {
+        "version_id": _l("Questionnaire version"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("sv_version.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -154,6 +163,16 @@ class SurveyQuestion(db.Model):
     __tablename__ = "sv_question"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
     __audit_label__ = _l("Survey question")
+    __audit_fields__ = {
+        "version_id": _l("Questionnaire version"),
+        "section_id": _l("Questionnaire section"),
+        "key": _l("Question key"),
+        "text_zh": _l("Question (Chinese)"),
+        "text_en": _l("Question (English)"),
+        "mandatory": _l("Required"),
+        "allow_na": _l("Offer \"not applicable\""),
+        "options": _l("Choices"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("sv_version.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -193,6 +212,15 @@ class SurveyQuestion(db.Model):
 class SurveyCampaign(TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "sv_campaign"
     __audit_label__ = _l("Survey campaign")
+    __audit_fields__ = {
+        "year": _l("Year"),
+        "version_id": _l("Questionnaire version"),
+        "opens_on": _l("Survey opens"),
+        "closes_on": _l("Survey closes"),
+        "reminder_on": _l("Reminder due on"),
+        "invitation_zh": _l("Invitation text (Chinese)"),
+        "invitation_en": _l("Invitation text (English)"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -230,6 +258,13 @@ class SurveyInvitation(TimestampMixin, db.Model):
     __tablename__ = "sv_invitation"
     __audit_label__ = _l("Survey invitation")
     __audit_exclude__ = {"token_hash"}
+    __audit_fields__ = {
+        "campaign_id": _l("Survey campaign"),
+        "contact_id": _l("Customer contact"),
+        "contact_name": _l("Contact"),
+        "link_issued_at": _l("Personal link issued"),
+        "reminded_at": _l("Reminder sent"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("sv_campaign.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -265,6 +300,12 @@ class SurveyInvitation(TimestampMixin, db.Model):
 class SurveyResponse(TimestampMixin, db.Model):
     __tablename__ = "sv_response"
     __audit_label__ = _l("Survey response")
+    __audit_fields__ = {
+        "invitation_id": _l("Survey invitation"),
+        "campaign_id": _l("Survey campaign"),
+        "mode": _l("How the answer was taken"),
+        "entered_by_id": _l("Answer entered by"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("sv_invitation.id", ondelete="CASCADE"), unique=True, nullable=False)
@@ -299,6 +340,12 @@ class SurveyAnswer(db.Model):
     __tablename__ = "sv_answer"
     __table_args__ = (UniqueConstraint("response_id", "question_id"),)
     __audit_label__ = _l("Survey answer")
+    __audit_fields__ = {
+        "response_id": _l("Survey response"),
+        "question_id": _l("Survey question"),
+        "value": _l("Score"),
+        "na": _l("Not applicable"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("sv_response.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -345,6 +392,9 @@ class SurveyFollowUp(TimestampMixin, CreatedByMixin, db.Model):
 
     __tablename__ = "sv_follow_up"
     __audit_label__ = _l("Survey follow-up")
+    __audit_fields__ = {
+        "answer_id": _l("Survey answer"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("sv_answer.id", ondelete="CASCADE"), nullable=False, index=True)
