@@ -46,7 +46,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import audit, i18n, models  # noqa: F401  (models and listeners must be imported)
+    from . import audit, i18n, jobs, models, outbox  # noqa: F401  (models and listeners must be imported)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)

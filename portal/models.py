@@ -155,6 +155,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), nullable=True)
     # Part of the id kept in every session (see get_id): raising it ends all sessions of the user.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    # Kinds of e-mail notice the user switched off (comma-separated names of portal.outbox.NOTICE_KINDS).
+    notices_off: Mapped[str] = mapped_column(String(500), default="", server_default="", nullable=False)
 
     department: Mapped[Optional[Department]] = relationship()
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin", order_by=Role.name)

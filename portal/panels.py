@@ -1,4 +1,8 @@
-"""The dashboard panel registry: each domain registers (in its panels.py) what its users see first thing."""
+"""The dashboard panel registry: each domain registers (in its panels.py) what its users see first thing.
+
+Two kinds: ``register_panel`` (a template of the domain's own) and ``register_due`` (a count of due work with its
+list: the dashboard shows the count and links to the list, so the two always agree).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,4 +35,51 @@ def panels_for(user) -> list[tuple[str, dict]]:
         ctx = panel.context(user)
         if ctx is not None:
             out.append((panel.template, ctx))
+    return out
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """One line of a due list: what, where to open it, when it is due, a short note."""
+
+    title: str
+    url: str | None = None
+    due: object = None  # a date or an aware datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DueList:
+    key: str
+    order: int
+    label: object  # a lazy translated string
+    rows: Callable[[object], list[DueRow] | None]  # (user) -> rows, or None when the list is not for this user
+    url: Callable[[object], str] | None = None  # the domain's own filtered list, when it has one
+
+
+_DUE: dict[str, DueList] = {}
+
+
+def register_due(key: str, order: int, label, *, url: Callable[[object], str] | None = None):
+    """Register a due list: the decorated ``fn(user)`` returns its rows (the dashboard counts them), or None to
+    leave it off the user's dashboard. ``url(user)``: the domain's own filtered list showing exactly those rows;
+    without it the dashboard's page /due/<key> lists them."""
+
+    def decorator(func):
+        _DUE[key] = DueList(key, order, label, func, url)
+        return func
+
+    return decorator
+
+
+def due_list(key: str) -> DueList | None:
+    return _DUE.get(key)
+
+
+def due_for(user) -> list[tuple[DueList, list[DueRow]]]:
+    out = []
+    for item in sorted(_DUE.values(), key=lambda d: (d.order, d.key)):
+        rows = item.rows(user)
+        if rows is not None:
+            out.append((item, rows))
     return out

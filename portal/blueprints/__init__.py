@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "meetings",
     "surveys",
     "archive",
+    "notifications",
 )
 
 

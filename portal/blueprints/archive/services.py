@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...audit import history_for
 from ...extensions import db
+from ...outbox import path_for, queue_message, users_with_role
 from ...pdf import render_pdf_anywhere
 from ...services import ServiceError, disposal_blockers, register_disposal_blocker
 from ...storage import ContentStore, sha256_bytes
@@ -675,6 +676,10 @@ def propose_batch(*, user, record_ids: list[int], as_of: date, note: str = "",
             transfer_to=(transfer_to or record.series.disposition_text)[:200] if item.action == "transfer" else "",
         ))
     db.session.flush()
+    queue_message([m for m in users_with_role("cs_manager") if m.id != user.id], "disposal_approval",
+                  {"batch": batch, "by": user.display_name,
+                   "path": path_for("archive.batch", batch_id=batch.id)},
+                  kind="disposal", record=batch, user=user)
     return batch
 
 

@@ -55,6 +55,17 @@ class InquiryForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     question = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=20000)])
     assigned_to_id = SelectField(_l("Assigned to"), coerce=int, validators=[Optional()])
+    reply_to = StringField(_l("E-mail the acknowledgement and the answer to"), validators=[Optional(), Length(max=300)],
+                           description=_l("The customer's e-mail address; leave empty to answer another way."))
+
+    def validate_reply_to(self, field):
+        from email_validator import EmailNotValidError, validate_email
+
+        for address in (field.data or "").replace(",", " ").replace(";", " ").split():
+            try:
+                validate_email(address, check_deliverability=False)
+            except EmailNotValidError:
+                raise ValidationError(_l("%(value)s is not a valid e-mail address.", value=address)) from None
 
     def __init__(self, *args, customer_choices=(), staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -125,6 +125,8 @@ class Inquiry(TimestampMixin, CreatedByMixin, db.Model):
     escalated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
     escalation_resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     complaint_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cs_complaint.id"), nullable=True)
+    # Where the acknowledgement and the answer are e-mailed (empty: the inquiry is answered another way).
+    reply_to: Mapped[str] = mapped_column(String(300), default="", server_default="", nullable=False)
 
     customer: Mapped[Customer] = relationship()
     assigned_to: Mapped[Optional[User]] = relationship(foreign_keys=[assigned_to_id])

@@ -76,7 +76,7 @@ def new_inquiry():
         inquiry = services.create_inquiry(
             customer_id=form.customer_id.data, channel=form.channel.data, subject=form.subject.data,
             question=form.question.data, received_at=form.received_at.utc, language=form.language.data,
-            user=current_user, assigned_to_id=form.assigned_to_id.data,
+            user=current_user, assigned_to_id=form.assigned_to_id.data, reply_to=form.reply_to.data or "",
         )
         db.session.commit()
         flash(_("Inquiry %(ref)s logged.", ref=inquiry.ref), "success")

@@ -20,6 +20,7 @@ from ...pdf import render_pdf_anywhere
 from ...search import similar, similar_text
 from ...services import ServiceError, file_record, register_disposal_blocker
 from ...models import Department
+from ...outbox import Attachment, path_for, queue_message, split_addresses, users_with_role, with_contacts
 from ...storage import ContentStore
 from ...timeutil import to_local, utcnow
 from ...uploads import check_upload, plain
@@ -50,16 +51,24 @@ def answer_due(received_at: datetime) -> datetime:
 
 
 def create_inquiry(*, customer_id: int, channel: str, subject: str, question: str, received_at: datetime,
-                   language: str, user, assigned_to_id: int | None = None) -> Inquiry:
+                   language: str, user, assigned_to_id: int | None = None, reply_to: str = "") -> Inquiry:
     inquiry = Inquiry(
         customer_id=customer_id, channel=channel, subject=subject.strip(), question=question or "",
         received_at=received_at, due_at=answer_due(received_at), language=language,
         assigned_to_id=assigned_to_id or (user.id if user and user.has_role("csr") else None),
-        created_by_id=getattr(user, "id", None),
+        created_by_id=getattr(user, "id", None), reply_to=(reply_to or "").strip(),
     )
     db.session.add(inquiry)
     db.session.flush()
+    _mail_customer(inquiry, "inquiry_ack", user)
     return inquiry
+
+
+def _mail_customer(inquiry: Inquiry, template: str, user) -> None:
+    """The acknowledgement or the answer to the address given on the inquiry (none given: no e-mail)."""
+    if inquiry.reply_to:
+        queue_message(with_contacts(split_addresses(inquiry.reply_to), inquiry.customer.contacts), template,
+                      {"inquiry": inquiry}, kind="inquiry", record=inquiry, language=inquiry.language, user=user)
 
 
 def list_inquiries(*, status: str = "", customer_id: int | None = None, mine_for=None, q: str = "",
@@ -99,6 +108,7 @@ def answer_inquiry(inquiry: Inquiry, *, answer: str, answered_at: datetime, user
     if inquiry.is_escalated:
         inquiry.escalation_resolved_at = answered_at
     db.session.flush()
+    _mail_customer(inquiry, "inquiry_answer", user)
 
 
 def escalate_inquiry(inquiry: Inquiry, *, note: str, user, now: datetime | None = None) -> None:
@@ -110,6 +120,10 @@ def escalate_inquiry(inquiry: Inquiry, *, note: str, user, now: datetime | None 
     inquiry.escalation_note = note
     inquiry.escalation_resolved_at = None
     db.session.flush()
+    queue_message(users_with_role("cs_manager"), "escalation",
+                  {"inquiry": inquiry, "note": note, "by": user.display_name,
+                   "path": path_for("complaints.inquiry_detail", inquiry_id=inquiry.id)},
+                  kind="escalation", record=inquiry, user=user)
 
 
 def inquiry_to_complaint(inquiry: Inquiry, *, user, category: str = "service", now: datetime | None = None) -> Complaint:
@@ -491,6 +505,12 @@ def send_report(complaint: Complaint, user, *, recipient: str = "", now: datetim
                              recipient=recipient or "", sent_at=now, sent_by_id=user.id)
     db.session.add(report)
     db.session.flush()
+    # E-mailed when the recipient names addresses (a name alone records a report handed over otherwise).
+    queue_message(with_contacts(split_addresses(recipient), complaint.customer.contacts), "complaint_8d",
+                  {"complaint": complaint, "report": report}, kind="complaint_report", record=complaint,
+                  language=complaint.language, user=user,
+                  attachments=[Attachment.archived(report.filename, sha, store="attachments",
+                                                   mimetype="application/pdf")])
     if complaint.state == "closed":
         file_report(report, user)
     return report
@@ -624,7 +644,24 @@ def share_lesson(complaint: Complaint, user, *, summary: str, prevention: str, u
             out.append(LessonShare(complaint=complaint, department_id=did, shared_by_id=user.id, shared_at=now))
     db.session.add_all(out)
     db.session.flush()
+    new_users = {s.user_id for s in out if s.user_id}
+    new_deps = {s.department_id for s in out if s.department_id}
+    if new_users or new_deps:
+        from ...models import User
+
+        people = db.session.scalars(db.select(User).filter(
+            User.active.is_(True), or_(User.id.in_(new_users or [0]), User.department_id.in_(new_deps or [0]))))
+        queue_message([p for p in people if p.id != user.id], "lesson_shared",
+                      {"complaint": complaint, "share": complaint_share_text(complaint),
+                       "path": path_for("complaints.lessons")}, kind="lesson_shared", record=complaint, user=user)
     return out
+
+
+def complaint_share_text(complaint: Complaint):
+    """What a lesson e-mail quotes: the case summary and what was changed."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(summary=complaint.lesson_summary, prevention=complaint.lesson_prevention)
 
 
 def acknowledge_lesson(share: LessonShare, user, now: datetime | None = None) -> None:

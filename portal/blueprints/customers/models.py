@@ -65,6 +65,9 @@ class CustomerContact(TimestampMixin, db.Model):
     position: Mapped[str] = mapped_column(String(120), default="", nullable=False)
     email: Mapped[str] = mapped_column(String(254), default="", nullable=False)
     phone: Mapped[str] = mapped_column(String(40), default="", nullable=False)
+    # E-mails from the portal: the contact's language (None: the portal's default) and the kinds switched off.
+    language: Mapped[Optional[str]] = mapped_column(String(10), nullable=True)
+    notices_off: Mapped[str] = mapped_column(String(500), default="", server_default="", nullable=False)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import Department, User
+from ...outbox import path_for, queue_message
 from ...storage import atomic_write, safe_path, sha256_bytes
 from ...pdf import render_pdf_anywhere
 from ...services import ServiceError, file_record, has_filer
@@ -665,6 +666,9 @@ def announce(page: Page, user, *, revision: Revision | None = None, roles=(), de
         ann.recipients.append(AnnouncementRecipient(user_id=u.id))
     db.session.add(ann)
     db.session.flush()
+    queue_message(recipients, "announcement", {"title": page.title, "title_zh": page.title_zh, "due": due_date,
+                                               "path": path_for("knowledge.view", slug=page.slug)},
+                  kind="announcement", record=ann, user=user)
     return ann
 
 
@@ -850,6 +854,9 @@ def assign(plan: TrainingPlan, trainee: User, *, due_date: date | None, user) ->
     a = TrainingAssignment(plan=plan, user_id=trainee.id, due_date=due_date, created_by_id=getattr(user, "id", None))
     db.session.add(a)
     db.session.flush()
+    queue_message(trainee, "training_assigned", {"title": plan.title, "title_zh": plan.title_zh, "due": due_date,
+                                                 "path": path_for("knowledge.assignment", assignment_id=a.id)},
+                  kind="training", record=a, user=user)
     return a
 
 

@@ -96,6 +96,7 @@ def _detail(meeting: ReviewMeeting, **forms):
         "action_form": ActionItemForm(prefix="act", staff_choices=staff_choices()),
         "circulate_form": CirculateForm(prefix="circ", data={"recipients": "\n".join(services.distribution_list(meeting))}),
         "confirm_form": ConfirmForm(prefix="conf", data={"version": meeting.minutes_version or None}),
+        "preread_form": CirculateForm(prefix="pre", data={"recipients": "\n".join(services.distribution_list(meeting))}),
     }
     ctx.update(forms)
     return render("meetings/detail.html", meeting=meeting, carried=services.carried_over(meeting),
@@ -224,6 +225,21 @@ def circulate(meeting_id: int):
             flash(_("Minutes version %(v)s circulated to %(n)s recipient(s).", v=meeting.minutes_version, n=len(rows)), "success")
             return _to_detail(meeting, "#circulation")
     return _detail(meeting, circulate_form=form)
+
+
+@bp.post("/<int:meeting_id>/preread/send")
+@require(*CS)
+def send_preread(meeting_id: int):
+    meeting = load_or_404(ReviewMeeting, meeting_id, action="edit")
+    form = CirculateForm(prefix="pre")
+    if form.validate_on_submit():
+        with service_errors(form, field="recipients") as outcome:
+            n = services.send_preread(meeting, current_user, recipients=form.recipients.data.splitlines())
+            db.session.commit()
+        if outcome.ok:
+            flash(_("The pre-read pack is queued for %(n)s recipient(s).", n=n), "success")
+            return _to_detail(meeting, "#circulation")
+    return _detail(meeting, preread_form=form)
 
 
 @bp.get("/<int:meeting_id>/circulated/<int:circulation_id>")

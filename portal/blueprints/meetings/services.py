@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
+from ...outbox import Attachment, queue_message, with_contacts
 from ...pdf import render_pdf_anywhere
 from ...services import NoFilerRegistered, ServiceError, customer_summary, file_record
 from ...storage import ContentStore
@@ -264,7 +265,24 @@ def circulate(meeting: ReviewMeeting, user, *, recipients: list[str], now: datet
     db.session.add_all(rows)
     db.session.flush()
     _file_minutes(meeting, data, user, version)
+    queue_message(with_contacts([r.recipient for r in rows if "@" in r.recipient], meeting.customer.contacts),
+                  "meeting_minutes", {"meeting": meeting, "version": version}, kind="meeting_minutes",
+                  record=meeting, user=user,
+                  attachments=[Attachment.archived(f"{meeting.ref}-minutes-v{version}.pdf", sha, store="attachments",
+                                                   mimetype="application/pdf")])
     return rows
+
+
+def send_preread(meeting: ReviewMeeting, user, *, recipients: list[str], now: datetime | None = None) -> int:
+    """E-mail the pre-read pack (PDF) to the recipients (a customer contact in their language); the number queued."""
+    recipients = [r.strip() for r in recipients if r.strip()]
+    if not recipients:
+        raise ServiceError(_l("Name at least one recipient."))
+    data = render_preread(meeting, user, now=now)
+    queued = queue_message(with_contacts(recipients, meeting.customer.contacts), "meeting_preread",
+                           {"meeting": meeting}, kind="meeting_minutes", record=meeting, user=user,
+                           attachments=[Attachment.generated(f"{meeting.ref}-preread.pdf", data, "application/pdf")])
+    return len(queued)
 
 
 def _file_minutes(meeting: ReviewMeeting, data: bytes, user, version: int) -> None:

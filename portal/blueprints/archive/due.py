@@ -1,0 +1,20 @@
+"""The records officer's due list on the dashboard: records due for disposal today and not skipped (restricted
+ones the reader may not open are counted as lines without a name)."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from ...panels import DueRow, register_due
+from . import services
+
+
+@register_due("records-due", 30, _l("Records due for disposal"))
+def records_due(user):
+    if not user.has_role("records_officer", "admin", "cs_manager"):
+        return None
+    items = [item for item in services.schedule(services.today()) if not item.skipped]
+    shown, hidden = services.split_visible(items, user)
+    rows = [DueRow(f"{i.record.reference} {i.record.title}", url_for("archive.record", record_id=i.record.id), i.due,
+                   i.action) for i in shown]
+    return rows + [DueRow(str(_l("(restricted record)"))) for _ in range(hidden.total)]

@@ -1,0 +1,157 @@
+"""The day's due work per role, each a count on the dashboard and a list behind it (see portal.panels.register_due).
+
+CSR: my open inquiries with their answer-by times, my open complaints with the acknowledgement or next action due,
+my CAPA actions due within 7 days, my training and the pages I am asked to read. Manager: escalated inquiries,
+complaints waiting for the effectiveness check, CAPA actions due this week, disposal batches to approve.
+Records officer: active legal holds (records due for disposal are the archive's own list). Operations adds orders
+to verify, daily reports due, ETA changes and applications due from its own package the same way.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from ...extensions import db
+from ...panels import DueRow, register_due
+from ...timeutil import local_today
+from ..archive.models import DisposalBatch, Hold
+from ..complaints.models import FINAL_STATES, OPEN_ACTION_STATUSES, CapaAction, Complaint, Inquiry
+from ..knowledge.models import Acknowledgement, Announcement, AnnouncementRecipient, TrainingAssignment
+
+CS = ("csr", "cs_manager")
+MANAGERS = ("cs_manager", "admin")
+
+MAX_LISTED = 200  # the linked lists are opened with this page size so every counted row is on one page
+
+
+def _is(user, *roles) -> bool:
+    return user.has_role(*roles)
+
+
+# ---- CSR ----------------------------------------------------------------------------------------
+
+@register_due("my-inquiries", 10, _l("My open inquiries"),
+              url=lambda user: url_for("complaints.inquiries", status="open", mine=1, per_page=MAX_LISTED))
+def my_inquiries(user):
+    if not _is(user, *CS):
+        return None
+    rows = db.session.scalars(db.select(Inquiry).filter(Inquiry.assigned_to_id == user.id,
+                                                        Inquiry.answered_at.is_(None)).order_by(Inquiry.due_at))
+    return [DueRow(f"{i.ref} {i.subject}", url_for("complaints.inquiry_detail", inquiry_id=i.id), i.due_at,
+                   i.customer.code) for i in rows]
+
+
+@register_due("my-complaints", 11, _l("My open complaints"))
+def my_complaints(user):
+    """Open complaints I own: the acknowledgement due while not acknowledged, else the next open action's due date."""
+    if not _is(user, *CS):
+        return None
+    stmt = (Complaint.visible_to(user).filter(Complaint.owner_id == user.id, Complaint.state.not_in(FINAL_STATES))
+            .order_by(Complaint.acknowledged_at.is_not(None), Complaint.ack_due_at, Complaint.id))
+    out = []
+    for c in db.session.scalars(stmt):
+        if c.acknowledged_at is None:
+            due, note = c.ack_due_at, _l("acknowledgement due")
+        else:
+            open_dates = [a.due_date for a in c.actions if a.status in OPEN_ACTION_STATUSES and a.due_date]
+            due, note = (min(open_dates), _l("next action due")) if open_dates else (None, "")
+        out.append(DueRow(f"{c.ref} {c.title}", url_for("complaints.detail", complaint_id=c.id), due, str(note)))
+    return out
+
+
+@register_due("my-actions", 12, _l("My CAPA actions due within 7 days"))
+def my_actions(user):
+    if not _is(user, *CS):
+        return None
+    limit = local_today() + timedelta(days=7)
+    rows = db.session.scalars(db.select(CapaAction).filter(
+        CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= limit)
+        .order_by(CapaAction.due_date, CapaAction.id))
+    return [DueRow(f"{a.complaint.ref} {a.description[:120]}",
+                   url_for("complaints.detail", complaint_id=a.complaint_id) + "#actions", a.due_date)
+            for a in rows if a.complaint.can_view(user)]
+
+
+@register_due("my-training", 13, _l("My training to do"))
+def my_training(user):
+    rows = db.session.scalars(db.select(TrainingAssignment).filter(
+        TrainingAssignment.user_id == user.id, TrainingAssignment.completed_at.is_(None))
+        .order_by(TrainingAssignment.due_date.is_(None), TrainingAssignment.due_date, TrainingAssignment.id))
+    return [DueRow(a.plan.title, url_for("knowledge.assignment", assignment_id=a.id), a.due_date) for a in rows]
+
+
+@register_due("to-read", 14, _l("Pages to read and acknowledge"))
+def to_read(user):
+    acked = db.select(Acknowledgement.revision_id).filter(Acknowledgement.user_id == user.id)
+    rows = db.session.scalars(
+        db.select(Announcement).join(AnnouncementRecipient)
+        .filter(AnnouncementRecipient.user_id == user.id, Announcement.revision_id.not_in(acked))
+        .order_by(Announcement.due_date.is_(None), Announcement.due_date, Announcement.id)).unique().all()
+    return [DueRow(a.page.title, url_for("knowledge.view", slug=a.page.slug), a.due_date) for a in rows]
+
+
+# ---- manager ------------------------------------------------------------------------------------
+
+@register_due("escalations", 20, _l("Escalated inquiries"),
+              url=lambda user: url_for("complaints.inquiries", status="escalated", per_page=MAX_LISTED))
+def escalations(user):
+    if not _is(user, *MANAGERS):
+        return None
+    rows = db.session.scalars(db.select(Inquiry).filter(Inquiry.escalated_at.is_not(None),
+                                                        Inquiry.escalation_resolved_at.is_(None))
+                              .order_by(Inquiry.escalated_at))
+    return [DueRow(f"{i.ref} {i.subject}", url_for("complaints.inquiry_detail", inquiry_id=i.id), i.due_at,
+                   i.customer.code) for i in rows]
+
+
+@register_due("effectiveness", 21, _l("Complaints waiting for the effectiveness check"),
+              url=lambda user: url_for("complaints.index", state="awaiting_effectiveness", per_page=MAX_LISTED))
+def effectiveness(user):
+    if not _is(user, *MANAGERS):
+        return None
+    rows = db.session.scalars(Complaint.visible_to(user).filter(Complaint.state == "awaiting_effectiveness")
+                              .order_by(Complaint.received_at.desc()))
+    return [DueRow(f"{c.ref} {c.title}", url_for("complaints.detail", complaint_id=c.id)) for c in rows]
+
+
+@register_due("capa-this-week", 22, _l("CAPA actions due this week"))
+def capa_this_week(user):
+    """Every open action due by the end of this week (Sunday, local date), overdue ones included."""
+    if not _is(user, *MANAGERS):
+        return None
+    today = local_today()
+    sunday = today + timedelta(days=6 - today.weekday())
+    rows = db.session.scalars(db.select(CapaAction).filter(
+        CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= sunday)
+        .order_by(CapaAction.due_date, CapaAction.id))
+    return [DueRow(f"{a.complaint.ref} {a.description[:120]}",
+                   url_for("complaints.detail", complaint_id=a.complaint_id) + "#actions", a.due_date,
+                   a.owner.display_name if a.owner else "") for a in rows if a.complaint.can_view(user)]
+
+
+@register_due("batches-to-approve", 23, _l("Disposal batches to approve"))
+def batches_to_approve(user):
+    if not _is(user, "cs_manager", "admin"):
+        return None
+    rows = db.session.scalars(db.select(DisposalBatch).filter(DisposalBatch.status == "proposed",
+                                                              DisposalBatch.proposed_by_id != user.id)
+                              .order_by(DisposalBatch.proposed_at))
+    return [DueRow(b.number, url_for("archive.batch", batch_id=b.id), b.as_of) for b in rows]
+
+
+# ---- records officer ----------------------------------------------------------------------------
+
+@register_due("holds", 31, _l("Active legal holds"))
+def holds(user):
+    if not _is(user, "records_officer", "admin"):
+        return None
+    rows = db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None)).order_by(Hold.placed_at))
+    out = []
+    for h in rows:
+        if h.record is not None and not h.record.can_view(user):
+            out.append(DueRow(str(_l("(restricted record)")), None, None))
+        else:
+            out.append(DueRow(h.reason[:160], url_for("archive.holds"), h.placed_at))
+    return out

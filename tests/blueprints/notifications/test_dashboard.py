@@ -1,0 +1,44 @@
+"""The dashboard of the day's due work per role: every count links to a list showing exactly that many rows."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portal.blueprints.admin.demo import DEMO_USERS
+
+PASSWORDS = {name: password for name, _full, _roles, password, _dept in DEMO_USERS}
+ITEM = re.compile(r'<a href="([^"]+)" data-due="([a-z-]+)">.*?<span class="badge[^"]*due-count">(\d+)</span>', re.S)
+
+
+def _rows(html: str) -> int:
+    """Rows of the first table body on the page (0 when the list is empty)."""
+    m = re.search(r"<tbody>(.*?)</tbody>", html, re.S)
+    return 0 if m is None else len(re.findall(r"<tr[\s>]", m.group(1)))
+
+
+@pytest.mark.parametrize("username, expected", [
+    ("csr", {"my-inquiries", "my-complaints", "my-actions", "my-training", "to-read"}),
+    ("trainee", {"my-inquiries", "my-training", "to-read"}),
+    ("manager", {"escalations", "effectiveness", "capa-this-week", "batches-to-approve"}),
+    ("records", {"records-due", "holds"}),
+])
+def test_each_count_on_the_dashboard_matches_the_rows_of_its_list(demo_app, username, expected):
+    client = demo_app.test_client()
+    response = client.post("/auth/login", data={"username": username, "password": PASSWORDS[username]})
+    assert response.status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    items = {key: (href.replace("&amp;", "&"), int(count)) for href, key, count in ITEM.findall(page)}
+    assert expected <= set(items), sorted(items)
+    assert any(count for _href, count in items.values()), "the demo gives this role something to do"
+    for key, (href, count) in items.items():
+        listed = client.get(href)
+        assert listed.status_code == 200, (key, href)
+        assert _rows(listed.get_data(as_text=True)) == count, (key, href)
+
+
+def test_a_due_list_of_another_role_is_refused_and_an_unknown_one_is_not_found(app, client, login):
+    login("staff")
+    assert client.get("/due/escalations").status_code == 403
+    assert client.get("/due/no-such-list").status_code == 404
+    assert client.get("/due/to-read").status_code == 200
