@@ -179,7 +179,8 @@ def _campaign_page(campaign, **forms):
            "report_form": ReportForm(prefix="rep")}
     ctx.update(forms)
     return render("surveys/campaign.html", campaign=campaign, status=services.campaign_status(campaign),
-                  reminders=services.reminders_due(campaign), res=services.results(campaign), **ctx)
+                  reminders=services.reminders_due(campaign), res=services.results(campaign),
+                  to_send=services.invitations_to_send(campaign), **ctx)
 
 
 @bp.get("/campaigns/<int:campaign_id>")
@@ -200,6 +201,19 @@ def invite(campaign_id: int):
             flash(_("%(n)s contacts invited. Issue each one's personal link to copy it.", n=len(added)), "success")
             return redirect(url_for(".campaign", campaign_id=c.id))
     return _campaign_page(c, invite_form=form)
+
+
+@bp.post("/campaigns/<int:campaign_id>/send")
+@require(*CS)
+def send_invitations(campaign_id: int):
+    c = load_or_404(SurveyCampaign, campaign_id, action="edit")
+    if LinkForm().validate_on_submit():
+        with service_errors() as outcome:
+            sent = services.send_invitations(c, user=current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("%(n)s invitation e-mails queued.", n=len(sent)), "success")
+    return redirect(url_for(".campaign", campaign_id=c.id))
 
 
 @bp.post("/campaigns/<int:campaign_id>/invitations/<int:invitation_id>/link")

@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
+from ...outbox import path_for, queue_message, switched_off
 from ...services import NoFilerRegistered, ServiceError, file_record, register_customer_summary
 from ...timeutil import local_today, to_local, tz, utcnow
 from ..complaints.models import Complaint
@@ -261,12 +262,113 @@ def remind(invitation: SurveyInvitation, now: datetime | None = None) -> None:
     db.session.flush()
 
 
-def reminders_due(campaign: SurveyCampaign, today: date | None = None) -> list[SurveyInvitation]:
-    """Invitations not answered yet once the reminder date has come (and not reminded since)."""
+def reminder_dates(campaign: SurveyCampaign) -> list[date]:
+    """The campaign's reminder dates (one today; a list so a campaign may carry more later)."""
+    return [campaign.reminder_on] if campaign.reminder_on else []
+
+
+def _reminder_date(campaign: SurveyCampaign, today: date) -> date | None:
+    """The latest reminder date that has come by ``today`` while the campaign is still open."""
+    passed = [d for d in reminder_dates(campaign) if d <= today <= campaign.closes_on]
+    return max(passed) if passed else None
+
+
+def _reminded_for(invitation: SurveyInvitation, due: date) -> bool:
+    return invitation.reminded_at is not None and to_local(invitation.reminded_at).date() >= due
+
+
+def reminders_due(campaign: SurveyCampaign, today: date | None = None, now: datetime | None = None,
+                  ) -> list[SurveyInvitation]:
+    """Invitations not answered yet once a reminder date has come (and not reminded since that date)."""
     today = today or local_today()
-    if campaign.reminder_on is None or today < campaign.reminder_on or campaign_status(campaign) != "open":
+    due = _reminder_date(campaign, today)
+    if due is None or campaign_status(campaign, now) != "open":
         return []
-    return [i for i in campaign.invitations if not i.submitted and i.reminded_at is None]
+    return [i for i in campaign.invitations if not i.submitted and not _reminded_for(i, due)]
+
+
+# --- e-mail (through the portal's outbox) ----------------------------------------------------------
+
+NOTICE_KIND = "survey"  # the notice kind a contact (or the portal) can switch off: invitations and reminders
+
+
+def answer_link(campaign_id: int, token: str) -> str:
+    """The personal link as the contact opens it: ``BASE_URL`` in front of the answer page's path."""
+    from flask import has_request_context, url_for
+
+    base = str(current_app.config.get("BASE_URL") or "").rstrip("/")
+    if not base and has_request_context():
+        return url_for("surveys.answer", campaign_id=campaign_id, token=token, _external=True)
+    return base + path_for("surveys.answer", campaign_id=campaign_id, token=token)
+
+
+def _recipient(invitation: SurveyInvitation):
+    """The invited contact as an outbox recipient: its address, name, language and its own notice switches."""
+    from types import SimpleNamespace
+
+    contact = invitation.contact
+    return SimpleNamespace(email=invitation.email, name=invitation.contact_name,
+                           language="en" if invitation.language == "en" else "zh_Hans",
+                           notices_off=contact.notices_off if contact is not None else "")
+
+
+def mailable(invitation: SurveyInvitation) -> bool:
+    """Has an address and has not switched survey mail off (else the CSR copies the link)."""
+    return ("@" in (invitation.email or "")
+            and NOTICE_KIND not in switched_off(invitation.contact.notices_off if invitation.contact else ""))
+
+
+def _mail_context(invitation: SurveyInvitation, link: str) -> dict:
+    c = invitation.campaign
+    return {"campaign": c, "invitation": invitation, "link": link, "closes": c.closes_on,
+            "customer": invitation.customer.display_name(invitation.language == "zh")}
+
+
+def invitations_to_send(campaign: SurveyCampaign) -> list[SurveyInvitation]:
+    """Invited contacts not yet sent a link (neither e-mailed nor copied), not answered, who can get e-mail."""
+    return [i for i in campaign.invitations if i.link_issued_at is None and not i.submitted and mailable(i)]
+
+
+def send_invitations(campaign: SurveyCampaign, *, user, now: datetime | None = None) -> list[SurveyInvitation]:
+    """Issue each pending contact's personal link and queue the campaign's invitation text to them, in their
+    language, in the caller's transaction (flushes only). Contacts whose link was issued already (copied) keep it."""
+    if campaign_status(campaign, now) == "closed":
+        raise ServiceError(_l("The campaign is closed."))
+    sent = []
+    for inv in invitations_to_send(campaign):
+        link = answer_link(campaign.id, issue_link(inv, now))
+        text = invitation_text(inv, link)
+        queued = queue_message(_recipient(inv), "survey_invitation", {**_mail_context(inv, link), "text": text},
+                               kind=NOTICE_KIND, record=inv, user=user, dedupe_key=f"survey-invitation:{inv.id}")
+        if queued:
+            sent.append(inv)
+    return sent
+
+
+def send_reminders(today: date | None = None, now: datetime | None = None) -> list[SurveyInvitation]:
+    """Queue a reminder to each contact of an open campaign whose reminder date has come and who has not answered,
+    once per contact and reminder date (a second run finds them reminded). The reminder carries a new personal link
+    (only the link's fingerprint is kept, so the earlier one cannot be repeated; the new one replaces it)."""
+    now = now or utcnow()
+    today = today or to_local(now).date()
+    reminded = []
+    campaigns = db.session.scalars(db.select(SurveyCampaign).filter(SurveyCampaign.reminder_on.isnot(None),
+                                                                    SurveyCampaign.closes_on >= today)
+                                   .order_by(SurveyCampaign.id))
+    for campaign in campaigns:
+        due = _reminder_date(campaign, today)
+        if due is None:
+            continue
+        for inv in reminders_due(campaign, today, now):
+            if inv.link_issued_at is None or not mailable(inv):
+                continue  # never sent a link (nothing to remind of) or no e-mail: the CSR reminds by hand
+            link = answer_link(campaign.id, issue_link(inv, now))
+            queued = queue_message(_recipient(inv), "survey_reminder", _mail_context(inv, link), kind=NOTICE_KIND,
+                                   record=inv, dedupe_key=f"survey-reminder:{inv.id}:{due.isoformat()}")
+            remind(inv, now)
+            if queued:
+                reminded.append(inv)
+    return reminded
 
 
 # --- rate limiting of the open pages ----------------------------------------------------------------
