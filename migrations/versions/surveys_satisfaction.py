@@ -1,7 +1,7 @@
 """Surveys: questionnaires, campaigns, personal answer links, answers, follow-up; the complaint's source
 
 Revision ID: surveys_satisfaction
-Revises: archive_text_extraction
+Revises: notify_outbox_jobs
 Create Date: 2026-12-01 03:33:29.664789
 
 """
@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'surveys_satisfaction'
-down_revision = 'archive_text_extraction'
+down_revision = 'notify_outbox_jobs'  # the branch carries notify's outbox
 branch_labels = None
 depends_on = None
 
