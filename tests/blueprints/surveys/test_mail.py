@@ -67,6 +67,7 @@ def test_sending_queues_one_invitation_per_contact_in_their_language_with_a_work
         assert int(campaign_id) == campaign.id
         assert services.find_invitation(campaign.id, token).id == invs[name].id
         assert f'href="{BASE}/surveys/answer/{campaign.id}/{token}"' in message.body_html
+        assert "<br>" in message.body_html and "&lt;br&gt;" not in message.body_html
         client.get("/auth/logout")
         assert client.get(f"/surveys/answer/{campaign.id}/{token}").status_code == 200
         login("csr")
@@ -153,11 +154,13 @@ def test_the_reminder_job_queues_the_due_reminders_once_and_never_after_submissi
     assert len(_survey_mail("survey_reminder")) == 1
 
 
-def test_a_reminder_caught_up_after_the_date_goes_once_and_not_to_contacts_never_sent_a_link(
+def test_a_reminder_caught_up_after_the_date_goes_once_and_not_to_contacts_never_sent_a_link_or_switched_off(
         app, people, mailed, time_machine):
-    """The machine was off on the reminder date: the next run reminds; contacts never sent a link get nothing."""
+    """The machine was off on the reminder date: the next run reminds; contacts never sent a link, or who switched
+    survey mail off, get nothing."""
     campaign, invs = mailed
     link = services.issue_link(invs["王芳"])  # copied by the CSR, not e-mailed
+    services.issue_link(invs["李雷"])  # copied too, but 李雷 switched survey mail off
     db.session.commit()
     assert link
     later = datetime.combine(local_today() + timedelta(days=4), time(9), tzinfo=tz())
