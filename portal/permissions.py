@@ -10,7 +10,8 @@ from .extensions import db
 
 # Endpoints open without sign-in. Everything else needs a signed-in user. The language switch is
 # open so that the sign-in page can be shown in Chinese; it only stores the choice in the session.
-OPEN_ENDPOINTS = {"auth.login", "main.healthz", "static", "main.set_language"}
+# A customer contact's survey answer page is reached by its personal token (checked by the view).
+OPEN_ENDPOINTS = {"auth.login", "main.healthz", "static", "main.set_language", "surveys.answer"}
 
 
 def protect(bp: Blueprint) -> Blueprint:

@@ -76,3 +76,21 @@ def register_disposal_blocker(fn: DisposalBlocker) -> DisposalBlocker:
 def disposal_blockers() -> tuple[DisposalBlocker, ...]:
     """The registered blockers, in registration order."""
     return tuple(_BLOCKERS)
+
+
+CustomerSummary = Callable[[int], object]
+_SUMMARIES: dict[str, CustomerSummary] = {}
+
+
+def register_customer_summary(name: str, fn: CustomerSummary) -> CustomerSummary:
+    """Register ``fn(customer_id) -> dict | None``: what a domain says about a customer for other domains'
+    documents (e.g. ``"survey"``: the customer's latest satisfaction results, for the review meeting's
+    pre-read pack). Registering a name again replaces the function."""
+    _SUMMARIES[name] = fn
+    return fn
+
+
+def customer_summary(name: str, customer_id: int):
+    """The registered domain's summary of a customer, or None when no domain registered ``name``."""
+    fn = _SUMMARIES.get(name)
+    return fn(customer_id) if fn is not None else None

@@ -12,7 +12,7 @@ from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUI
 
 from portal.models import ROLES
 
-OPEN_ENDPOINTS = {"auth.login", "main.healthz", "static", "main.set_language"}
+OPEN_ENDPOINTS = {"auth.login", "main.healthz", "static", "main.set_language", "surveys.answer"}
 
 
 def _url(app, rule) -> str:
@@ -72,6 +72,20 @@ def test_the_sign_in_redirect_remembers_the_page(client):
     response = client.get("/customers/?q=abc")
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login?next=/customers/?q%3Dabc"
+
+
+def test_the_open_endpoints_are_exactly_these(app):
+    from portal.permissions import OPEN_ENDPOINTS as APP_OPEN
+
+    assert APP_OPEN == OPEN_ENDPOINTS
+
+
+def test_a_survey_answer_page_without_its_token_shows_nothing_else(client):
+    """The one open page of a domain: an unknown token gets the "not valid" page, with no portal link in it."""
+    response = client.get("/surveys/answer/1/x1")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "/customers" not in page and "/auth/login" not in page and "mainnav" not in page
 
 
 def test_open_endpoints_answer_anonymous_users(client):

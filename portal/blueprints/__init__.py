@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "complaints",
     "moc",
     "meetings",
+    "surveys",
     "archive",
     "department",
     "notifications",

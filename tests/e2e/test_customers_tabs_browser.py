@@ -16,7 +16,7 @@ def test_the_customer_tabs_swap_in_place(page, sign_in):
     page.locator("#customer-rows a", has_text="SINOCHEM").click()
     page.wait_for_url(re.compile(r"/customers/\d+$"))
     tabs = page.locator("nav.tabs a")
-    expect(tabs).to_have_count(5)
+    expect(tabs).to_have_count(6)
     expect(tabs.first).to_have_attribute("aria-current", "page")
 
     page.evaluate("window.__notReloaded = true")

@@ -1,10 +1,12 @@
 """Customer service forms: all validation of user input lives here."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -113,6 +115,8 @@ class ComplaintForm(FlaskForm):
     customer_request = TextAreaField(_l("What the customer asks for"), validators=[Optional(), Length(max=10000)])
     owner_id = SelectField(_l("Owner"), coerce=int, validators=[Optional()])
     restricted = BooleanField(_l("Restricted (only managers and the people named on it may see it)"))
+    # Where the complaint is raised from ("<kind>:<id>", e.g. "survey_answer:12"), kept on the complaint.
+    source = HiddenField()
 
     def __init__(self, *args, customer_choices=(), staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,6 +124,10 @@ class ComplaintForm(FlaskForm):
         self.owner_id.choices = list(staff_choices)
         if self.received_at.data is None and not self.is_submitted():
             self.received_at.data = local_now().replace(second=0, microsecond=0, tzinfo=None)
+
+    def validate_source(self, field):
+        """Anything but "<kind>:<id>" is dropped (the field is hidden, so nobody could correct it)."""
+        field.data = field.data if re.fullmatch(r"[a-z_]{1,40}:\d{1,12}", field.data or "") else ""
 
 
 class TransitionForm(FlaskForm):

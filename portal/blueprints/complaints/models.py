@@ -194,6 +194,7 @@ STATE_TONES = {
 
 class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "cs_complaint"
+    __audit_fields__ = {"source": _l("Raised from")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)
@@ -217,6 +218,8 @@ class Complaint(RestrictedMixin, TimestampMixin, CreatedByMixin, db.Model):
     lesson_summary: Mapped[str] = mapped_column(Text, default="", nullable=False)
     lesson_prevention: Mapped[str] = mapped_column(Text, default="", nullable=False)
     closed_without_report_reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # Where the complaint was raised from, as "<kind>:<id>" (e.g. "survey_answer:12"); empty when recorded directly.
+    source: Mapped[str] = mapped_column(String(60), default="", nullable=False)
 
     customer: Mapped[Customer] = relationship()
     owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...extensions import db
@@ -184,19 +185,54 @@ def index():
 def create():
     form = ComplaintForm(customer_choices=services.customer_choices(), staff_choices=services.staff_choices(cs_only=True))
     form.owner_id.description = InquiryForm.assigned_to_id.kwargs["description"]  # "—": the responsible CSR
-    if request.method == "GET" and arg_int("customer"):
-        form.customer_id.data = arg_int("customer")
+    if request.method == "GET":
+        if arg_int("customer"):
+            form.customer_id.data = arg_int("customer")
+        _prefill(form)
     if form.validate_on_submit():
         complaint = services.create_complaint(
             customer_id=form.customer_id.data, title=form.title.data, category=form.category.data,
             severity=form.severity.data, reference=form.reference.data, description=form.description.data,
             customer_request=form.customer_request.data, received_at=form.received_at.utc, language=form.language.data,
             restricted=form.restricted.data, owner_id=form.owner_id.data, user=current_user,
+            source=form.source.data or "",
         )
         db.session.commit()
         flash(_("Complaint %(ref)s recorded. Acknowledge it to the customer within one working day.", ref=complaint.ref), "success")
         return redirect(_detail_url(complaint.id))
     return render("complaints/form.html", form=form)
+
+
+def _prefill(form) -> None:
+    """Fill the new-complaint form from the query (links from a survey answer or an order event):
+    customer_id, title, description, category, source ("<kind>:<id>", kept on the complaint)."""
+    if arg_int("customer_id"):
+        form.customer_id.data = arg_int("customer_id")
+    for name, limit in (("title", 200), ("description", 20000)):
+        if request.args.get(name):
+            form[name].data = request.args[name][:limit]
+    if request.args.get("category") in CATEGORIES:
+        form.category.data = request.args["category"]
+    form.source.data = request.args.get("source", "")[:60]
+    form.validate_source(form.source)
+
+
+# Where a complaint may be raised from: source kind -> (endpoint, URL argument, words).
+SOURCE_LINKS = {
+    "survey_answer": ("surveys.answer_detail", "answer_id", _l("survey answer")),
+}
+
+
+def source_link(source: str) -> tuple[str, str | None] | None:
+    """(words, URL or None) naming where the complaint was raised from."""
+    from ...web import safe_url
+
+    kind, _sep, ident = (source or "").partition(":")
+    if not kind or not ident.isdigit():
+        return None
+    endpoint, arg, words = SOURCE_LINKS.get(kind, (None, None, kind.replace("_", " ")))
+    url = safe_url(endpoint, **{arg: int(ident)}) if endpoint else None
+    return f"{words} {ident}", url
 
 
 @bp.route("/<int:complaint_id>/edit", methods=["GET", "POST"])
@@ -473,4 +509,4 @@ def figures():
 def _template_helpers():
     from ...markdown import render_markdown
 
-    return {"render_markdown": render_markdown}
+    return {"render_markdown": render_markdown, "source_link": source_link}

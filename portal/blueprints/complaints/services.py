@@ -204,14 +204,14 @@ def list_complaints(user, *, state: str = "", category: str = "", customer_id: i
 def create_complaint(*, customer_id: int, title: str, category: str, description: str, user,
                      severity: str = "medium", reference: str = "", customer_request: str = "",
                      received_at: datetime | None = None, language: str = "zh", restricted: bool = False,
-                     owner_id: int | None = None) -> Complaint:
+                     owner_id: int | None = None, source: str = "") -> Complaint:
     received_at = received_at or utcnow()
     complaint = Complaint(
         customer_id=customer_id, title=title.strip(), category=category, severity=severity,
         description=description, reference=reference or "", customer_request=customer_request or "",
         received_at=received_at, ack_due_at=add_workdays(received_at, 1), language=language,
         restricted=restricted, owner_id=owner_id or _default_owner(customer_id) or getattr(user, "id", None), state="received",
-        created_by_id=getattr(user, "id", None),
+        created_by_id=getattr(user, "id", None), source=source or "",
     )
     db.session.add(complaint)
     db.session.flush()

@@ -117,6 +117,7 @@ def customer_tabs(customer: Customer, user) -> list[Tab]:
     from ..complaints.models import STATES, Complaint, Inquiry
     from ..meetings.models import MEETING_STATUSES, ReviewMeeting
     from ..moc.models import MOC_STATES, MocRequest
+    from ..surveys.models import SurveyCampaign, SurveyInvitation
 
     def rows(stmt):
         return _visible(db.session.scalars(stmt).unique().all(), user)
@@ -130,6 +131,8 @@ def customer_tabs(customer: Customer, user) -> list[Tab]:
     mocs = rows(db.select(MocRequest).outerjoin(Complaint, MocRequest.complaint_id == Complaint.id)
                 .filter(db.or_(MocRequest.customer_id == customer.id, Complaint.customer_id == customer.id))
                 .order_by(MocRequest.created_at.desc(), MocRequest.id.desc()))
+    surveys = rows(db.select(SurveyInvitation).filter_by(customer_id=customer.id).join(SurveyCampaign)
+                   .order_by(SurveyCampaign.opens_on.desc(), SurveyInvitation.id.desc()))
     records = rows(db.select(ArchiveRecord).filter_by(customer_id=customer.id)
                    .order_by(ArchiveRecord.record_date.desc(), ArchiveRecord.id.desc()))
 
@@ -151,6 +154,10 @@ def customer_tabs(customer: Customer, user) -> list[Tab]:
         Tab("mocs", _("MOCs"), [
             TabRow(m.created_at, m.ref, m.title, str(MOC_STATES.get(m.state, m.state)),
                    url("moc.detail", moc_id=m.id)) for m in mocs]),
+        Tab("surveys", _("Surveys"), [
+            TabRow(s.campaign.opens_on, s.campaign.ref, f"{s.campaign.title} · {s.contact_name}",
+                   _("answered") if s.submitted else _("not answered"),
+                   url("surveys.results", campaign_id=s.campaign_id, customer=customer.id)) for s in surveys]),
         Tab("records", _("Archived records"), [
             TabRow(r.record_date, r.reference, r.title,
                    {DESTROYED: _("destroyed"), TRANSFERRED: _("transferred")}.get(r.status, ""),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ...extensions import db
 from ...outbox import Attachment, queue_message, with_contacts
 from ...pdf import render_pdf_anywhere
-from ...services import NoFilerRegistered, ServiceError, file_record
+from ...services import NoFilerRegistered, ServiceError, customer_summary, file_record
 from ...storage import ContentStore
 from ...timeutil import from_local, local_today, to_local, utcnow
 from ..complaints.models import FINAL_STATES, STATES, Complaint, Inquiry, on_time
@@ -207,6 +207,7 @@ def preread(meeting: ReviewMeeting, user, *, now: datetime | None = None) -> dic
         "inquiry_sla_pct": pct(inquiry_on_time),
         "complaint_ack_pct": pct(complaint_acked),
         "open_actions": open_actions,
+        "survey": customer_summary("survey", meeting.customer_id),
         "on_time_pdf": ON_TIME_PDF,
         "state_label_pdf": state_label_pdf,
         "generated_at": to_local(now).strftime("%Y-%m-%d %H:%M"),

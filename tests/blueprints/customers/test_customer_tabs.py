@@ -65,7 +65,7 @@ def test_the_tabs_count_what_a_manager_may_see(client, login, acme, records):
     login("cs_manager")
     page = client.get(f"/customers/{acme.id}").get_data(as_text=True)
     assert _tab_counts(page) == {"Complaints": 2, "Inquiries": 1, "Review meetings": 1, "MOCs": 2,
-                                 "Archived records": 1}
+                                 "Surveys": 0, "Archived records": 1}
     # the first tab is open: newest first, the restricted one marked
     assert page.index("Driver misconduct at gate 3") < page.index("Short delivery on truck loading")
     assert "Someone else&#39;s complaint" not in page and "Someone else's complaint" not in page
