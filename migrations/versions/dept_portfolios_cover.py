@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'dept_portfolios_cover'
-down_revision = 'archive_text_extraction'
+down_revision = 'surveys_satisfaction'
 branch_labels = None
 depends_on = None
 

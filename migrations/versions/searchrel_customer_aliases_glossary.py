@@ -10,7 +10,7 @@ import portal.models
 
 
 revision = "searchrel_customer_aliases_glossary"
-down_revision = "archive_text_extraction"
+down_revision = "dept_portfolios_cover"
 branch_labels = None
 depends_on = None
 

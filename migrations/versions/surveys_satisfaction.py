@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'surveys_satisfaction'
-down_revision = 'notify_outbox_jobs'  # the branch carries notify's outbox
+down_revision = 'notify_outbox_jobs'
 branch_labels = None
 depends_on = None
 
