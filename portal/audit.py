@@ -527,6 +527,8 @@ def _field_labels() -> dict:
         "verification_note": _l("Verification note"), "version": _l("Version"), "visit_date": _l("Visit date"),
         "visit_id": _l("Visit"), "why_1": _l("Why 1"), "why_2": _l("Why 2"), "why_3": _l("Why 3"),
         "why_4": _l("Why 4"), "why_5": _l("Why 5"),
+        "aliases": _l("Former names and other names"), "english": _l("English term(s)"), "chinese": _l("Chinese term(s)"),
+        "abbreviations": _l("Abbreviations"),
     }
 
 

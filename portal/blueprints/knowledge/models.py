@@ -391,6 +391,7 @@ class GlossaryEntry(TimestampMixin, db.Model):
     language separated by semicolons."""
 
     __tablename__ = "kb_glossary_entry"
+    __audit_label__ = _l("Glossary term")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     english: Mapped[str] = mapped_column(String(500), default="", nullable=False)
