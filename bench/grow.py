@@ -7,7 +7,8 @@ the same work had been done, each copy moved back in time so the copies spread o
 Copies are made table by table from the models' metadata (never a hand-kept list, so a new module's
 tables grow too): integer keys and foreign keys are moved by a fixed offset per copy (a copied complaint
 points at the copied customer, its copied actions at it), unique text gets a suffix (``SINOCHEM-3``,
-``csr-3``), dates and times move back by ``copy * spread / copies`` days. Roles, departments and the
+``csr-3``; a table whose unique key has neither, such as one morning check per day, is left alone with
+the tables pointing at it), dates and times move back by ``copy * spread / copies`` days. Roles, departments and the
 archive's file plan are reference data and are not copied. Archived files are shared by their copies (the store is content
 addressed). The search index is not touched: run `flask search rebuild` afterwards.
 
@@ -39,6 +40,28 @@ def _unique_text_columns(table) -> set[str]:
         if index.unique:
             names.update(c.name for c in index.columns)
     return {n for n in names if _is_text(table.c[n])}
+
+
+def _unique_sets(table) -> list[set[str]]:
+    sets = [{c.name} for c in table.columns if c.unique and not c.primary_key]
+    sets += [{c.name for c in k.columns} for k in table.constraints if k.__class__.__name__ == "UniqueConstraint"]
+    sets += [{c.name for c in i.columns} for i in table.indexes if i.unique]
+    return sets
+
+
+def _uncopyable(tables) -> set:
+    """Tables a copy would collide in (a unique key of neither moved keys nor text, such as one morning
+    check per day), and every table pointing at them: left alone."""
+    out = {t for t in tables if any(not (cols & (_moved_columns(t) | _unique_text_columns(t)))
+                                    for cols in _unique_sets(t))}
+    grew = True
+    while grew:
+        grew = False
+        for t in tables:
+            if t not in out and any(fk.column.table in out for c in t.columns for fk in c.foreign_keys):
+                out.add(t)
+                grew = True
+    return out
 
 
 def _is_text(column) -> bool:
@@ -80,9 +103,10 @@ def grow(connection, metadata, copies: int, *, first: int = 1, spread_days: floa
     elif dialect == "postgresql":
         connection.execute(text("SET session_replication_role = replica"))  # foreign keys checked at the end
     originals = {}
+    skipped = _uncopyable(tables)
     for table in tables:
         moved = _moved_columns(table)
-        if not moved:
+        if not moved or table in skipped:
             continue  # no integer key of its own (nothing this copier can tell apart): left alone
         originals[table] = [dict(row._mapping) for row in connection.execute(select(table).where(
             *[table.c[name] < OFFSET for name in moved if table.c[name].primary_key]))]
