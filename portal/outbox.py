@@ -43,6 +43,7 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .delegation import stand_in
 from .extensions import db
 from .models import User, UTCDateTime
 from .storage import ContentStore, sanitise_filename
@@ -320,7 +321,10 @@ def queue_message(recipients, template: str, context: dict | None = None, *, kin
     now = utcnow()
     out: list[OutboxMessage] = []
     seen: set[str] = set()
+    customer_id = getattr(record, "customer_id", None)
     for value in recipients:
+        if isinstance(value, User):
+            value = stand_in(value, customer_id)  # the cover while the addressee is away
         rcpt = recipient_of(value, language)
         address = rcpt.address
         if not address or "@" not in address or address.lower() in seen:

@@ -415,3 +415,41 @@ def test_other_modules_add_their_open_work_to_my_customers(client, login, team):
         assert "Order: " in page and "ORD-2026-0012 Gasoil to T-12" in page
     finally:
         models.CUSTOMER_LINE_SOURCES.remove(orders)
+
+
+def test_mail_and_escalations_reach_the_cover_while_away_and_the_csr_after(team, absence):
+    """The outbox addresses a user through the cover while they are away (per customer when the absence
+    names one); the department's jobs escalate at due time and e-mail each notice to whom it reached."""
+    from portal.jobs import JOBS
+    from portal.outbox import OutboxMessage, queue_message
+
+    csr, csr2, csr3 = team["csr"], team["csr2"], team["csr3"]
+    for user in (csr, csr2, csr3):
+        user.email = f"{user.username}@terminal.example"
+    db.session.commit()
+    vitol, wilmar = absence["vitol"], absence["wilmar"]
+    with time_machine.travel(at(MONDAY), tick=False):
+        late = inquiry(wilmar, csr2, received=at(MONDAY))                  # due Tuesday 10:00
+    content = {"notice_text": lambda: "Tank T-204 ready", "path": "/"}
+
+    def to(record=None):
+        [message] = queue_message(csr2, "department_notice", content, kind="department", record=record)
+        return message.to_address
+
+    with time_machine.travel(at(MONDAY + timedelta(days=3), 11), tick=False):  # Thursday: csr2 away
+        assert to() == "csr@terminal.example"                               # the cover for all
+        assert to(late) == "csr3@terminal.example"                          # WILMAR's own cover
+        now = at(MONDAY + timedelta(days=3), 11)
+        JOBS["department.escalate_due"].fn(now)
+        JOBS["department.mail_notices"].fn(now)
+        db.session.commit()
+        mailed = list(db.session.scalars(db.select(OutboxMessage).filter_by(kind="department")
+                                         .filter(OutboxMessage.record_key == f"inquiry:{late.id}")))
+        assert [m.to_address for m in mailed] == ["csr3@terminal.example"]
+        assert late.ref in mailed[0].body_text and "past its due time" in mailed[0].body_text
+        JOBS["department.mail_notices"].fn(now)                              # each notice is mailed once
+        db.session.commit()
+        assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).filter(
+            OutboxMessage.record_key == f"inquiry:{late.id}")) == 1
+    with time_machine.travel(at(MONDAY + timedelta(days=7), 11), tick=False):  # back the next Monday
+        assert to() == "csr2@terminal.example" and to(late) == "csr2@terminal.example"
