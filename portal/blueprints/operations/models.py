@@ -57,6 +57,7 @@ PRODUCT_CLASSES = {
 
 class Product(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_product"
+    __audit_label__ = _l("Product")
     __audit_fields__ = {
         "product_class": _l("Product class"), "vcf_group": _l("Volume-correction group"), "un_number": _l("UN number"),
         "hazard_class": _l("Hazard class"), "density_min": _l("Density at 20 °C, from (kg/m³)"),
@@ -77,6 +78,9 @@ class Product(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     compatibility_group: Mapped[str] = mapped_column(String(30), default="", nullable=False)
     stock_tolerance_pct: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal("0.300"), nullable=False)
     retired: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+    def audit_title(self) -> str:
+        return f"{self.code} {self.name_zh} / {self.name_en}" if self.name_zh else f"{self.code} {self.name_en}"
 
     @property
     def density_typical(self) -> Optional[Decimal]:
@@ -110,6 +114,7 @@ TANK_STATUSES = {
 
 class Tank(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_tank"
+    __audit_label__ = _l("Tank")
     __audit_fields__ = {
         "area": _l("Area"), "nominal_m3": _l("Nominal capacity (m³)"), "safe_fill_m3": _l("Safe fill (m³)"),
         "heated": _l("Heated"), "bonded": _l("Bonded (customs supervised)"), "product_id": _l("Current product"),
@@ -129,6 +134,9 @@ class Tank(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     product: Mapped[Optional[Product]] = relationship()
     leases: Mapped[list["TankLease"]] = relationship(
         back_populates="tank", cascade="all, delete-orphan", order_by="TankLease.starts_on")
+
+    def audit_title(self) -> str:
+        return self.code
 
     @property
     def status_label(self) -> str:
@@ -150,6 +158,7 @@ class TankLease(_Viewable, TimestampMixin, db.Model):
     """A customer leases a tank for a period (a tank can be shared: several leases at once)."""
 
     __tablename__ = "ops_tank_lease"
+    __audit_label__ = _l("Tank lease")
     __audit_fields__ = {"tank_id": _l("Tank"), "contract_id": _l("Contract"), "starts_on": _l("From"),
                         "ends_on": _l("To")}
 
@@ -191,6 +200,7 @@ CURRENCIES = ("CNY", "USD")
 
 class Contract(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_contract"
+    __audit_label__ = _l("Contract")
     __audit_fields__ = {"number": _l("Contract number"), "starts_on": _l("From"), "ends_on": _l("To"),
                         "currency": _l("Currency")}
 
@@ -216,6 +226,7 @@ class Contract(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
 class RateItem(_Viewable, TimestampMixin, db.Model):
     __tablename__ = "ops_rate_item"
+    __audit_label__ = _l("Rate item")
     __audit_fields__ = {"contract_id": _l("Contract"), "kind": _l("Rate item"), "rate": _l("Rate"), "unit": _l("Unit")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,6 +286,7 @@ CUSTOMS_STATUSES = {"bonded": _l("bonded"), "duty_paid": _l("duty-paid")}
 
 class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_order"
+    __audit_label__ = _l("Order")
     __audit_fields__ = {
         "number": _l("Order"), "kind": _l("Kind of order"), "product_id": _l("Product"), "tank_id": _l("Tank"),
         "to_tank_id": _l("Receiving tank (transfers)"), "counterparty_id": _l("Receiving customer (transfer of ownership)"),
@@ -341,6 +353,9 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     events: Mapped[list["OrderEvent"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.occurred_at")
 
+    def audit_title(self) -> str:
+        return f"{self.number} {self.kind_label} ({self.customer.code if self.customer else ''})"
+
     @property
     def direction(self) -> str:
         return ORDER_DIRECTION[self.kind]
@@ -387,6 +402,7 @@ class OrderVersion(_Viewable, db.Model):
     """One version of an order: what changed against the previous one (an amendment after hand-over)."""
 
     __tablename__ = "ops_order_version"
+    __audit_label__ = _l("Order version")
     __audit_fields__ = {"order_id": _l("Order"), "version": _l("Version"), "by_id": _l("By"),
                         "reason": _l("Reason for the amendment"), "changes": _l("What changed")}
     __table_args__ = (UniqueConstraint("order_id", "version", name="uq_ops_order_version"),)
@@ -411,6 +427,7 @@ class Verification(_Viewable, db.Model):
     """A run of the verification rules on one version of an order, kept with every rule's result."""
 
     __tablename__ = "ops_verification"
+    __audit_label__ = _l("Order verification")
     __audit_fields__ = {"order_id": _l("Order"), "version": _l("Version"), "by_id": _l("By"), "passed": _l("Passed"),
                         "warning_reason": _l("Reason to pass the warnings")}
 
@@ -430,6 +447,7 @@ class Verification(_Viewable, db.Model):
 
 class VerificationResult(_Viewable, db.Model):
     __tablename__ = "ops_verification_result"
+    __audit_label__ = _l("Verification rule result")
     __audit_fields__ = {"verification_id": _l("Verification"), "rule": _l("Rule"), "outcome": _l("Outcome"),
                         "params": _l("Figures"), "message": _l("Message")}
 
@@ -446,6 +464,20 @@ class VerificationResult(_Viewable, db.Model):
     @property
     def param_map(self) -> dict:
         return json.loads(self.params or "{}")
+
+    @property
+    def shown_message(self) -> str:
+        """The message in the reader's language (the English text kept when it ran, for older rows)."""
+        from flask_babel import gettext
+
+        params = self.param_map
+        msgid = params.get("_msgid")
+        if not msgid:
+            return self.message
+        try:
+            return gettext(msgid, **params.get("_values", {}))
+        except (KeyError, ValueError, TypeError):
+            return self.message
 
 
 # ----------------------------------------------------------------------------------- abnormal events
@@ -471,6 +503,7 @@ class OrderEvent(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     """Something abnormal during an order: what, when, impact, and how the customer was told."""
 
     __tablename__ = "ops_order_event"
+    __audit_label__ = _l("Abnormal event")
     __audit_fields__ = {
         "order_id": _l("Order"), "kind": _l("What happened"), "occurred_at": _l("When"), "impact": _l("Impact"),
         "informed_at": _l("Customer informed at"), "informed_by_id": _l("Informed by"), "informed_how": _l("Informed how"),

@@ -425,8 +425,12 @@ def _record_verification(order: Order, results, user: User, *, warning_reason: s
     check = Verification(order=order, version=order.version, by_id=user.id, passed=passed,
                          warning_reason=warning_reason, at=utcnow())
     for r in results:
+        params = dict(r.params)
+        if hasattr(r.message, "_args") and r.message._args:  # the message itself, to show it in any language
+            params["_msgid"] = r.message._args[0]
+            params["_values"] = {k: str(v) for k, v in (r.message._kwargs or {}).items()}
         check.results.append(VerificationResult(rule=r.rule, outcome=r.outcome,
-                                                params=json.dumps(r.params, ensure_ascii=False, default=str),
+                                                params=json.dumps(params, ensure_ascii=False, default=str),
                                                 message=english(r.message)))
     db.session.add(check)
     db.session.flush()
@@ -597,4 +601,6 @@ def complaint_link(event: OrderEvent) -> str:
         description += f"\n\n{event.impact}"
     args = {"customer_id": order.customer_id, "title": f"{order.number}: {event.kind_label}"[:200],
             "description": description, "source": f"order:{order.id}"}
-    return "/complaints/new?" + urlencode(args)
+    from ...web import safe_url
+
+    return safe_url("complaints.create", **args) or "/complaints/new?" + urlencode(args)

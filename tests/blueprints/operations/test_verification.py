@@ -197,3 +197,20 @@ def test_errors_block_verification(terminal, make_order, request_ctx):
     failed = [r for r in result.results if r.outcome == "error"]
     assert [r.rule for r in failed] == ["stock_available"]
     assert "Not enough" in failed[0].message
+
+
+def test_kept_results_are_shown_in_the_readers_language(terminal, make_order, request_ctx):
+    order = make_order(quantity=Decimal("5"))
+    check = services.verify_order(order, terminal.csr)
+    db.session.commit()
+    failed = next(r for r in check.results if r.rule == "stock_available")
+    assert failed.message.startswith("Not enough duty-paid book stock of GASOIL")
+    assert failed.shown_message == failed.message
+    values = failed.param_map["_values"]
+    assert values["tank"] == "T-101" and values["needed"] == "5.000"
+    with force_locale("zh_Hans"):
+        shown = failed.shown_message
+        translated = get_translations().gettext(failed.param_map["_msgid"]) != failed.param_map["_msgid"]
+    assert "T-101" in shown
+    if translated:
+        assert shown != failed.message
