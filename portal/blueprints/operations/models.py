@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -284,8 +284,23 @@ UNITS = {"t": _l("t"), "m3": _l("m³ at 20 °C"), "bbl": _l("bbl")}
 CUSTOMS_STATUSES = {"bonded": _l("bonded"), "duty_paid": _l("duty-paid")}
 
 
+def _order_sort_at(context):
+    """Core inserts (bulk loads) without the sort time: the planned start, else the time received."""
+    params = context.get_current_parameters()
+    return params.get("planned_start") or params.get("received_at") or utcnow()
+
+
 class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "ops_order"
+    # The orders list filters on these and sorts on `sort_at`: one index per filter with the sort time.
+    __table_args__ = (
+        Index("ix_ops_order_customer_sort", "customer_id", "sort_at"),
+        Index("ix_ops_order_counterparty_sort", "counterparty_id", "sort_at"),
+        Index("ix_ops_order_product_sort", "product_id", "sort_at"),
+        Index("ix_ops_order_tank_sort", "tank_id", "sort_at"),
+        Index("ix_ops_order_state_sort", "state", "sort_at"),
+        Index("ix_ops_order_kind_sort", "kind", "sort_at"),
+    )
     __audit_label__ = _l("Order")
     __audit_fields__ = {
         "number": _l("Order"), "kind": _l("Kind of order"), "product_id": _l("Product"), "tank_id": _l("Tank"),
@@ -337,6 +352,8 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     actual_m3: Mapped[Optional[Decimal]] = mapped_column(Numeric(16, 3), nullable=True)
     density_20: Mapped[Optional[Decimal]] = mapped_column(Numeric(8, 4), nullable=True)
     completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # The list's order and date filter: the planned start, else the time received (kept by `_keep_sort_at`).
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=_order_sort_at, index=True)
 
     customer: Mapped[Customer] = relationship(foreign_keys=[customer_id])
     counterparty: Mapped[Optional[Customer]] = relationship(foreign_keys=[counterparty_id])
@@ -396,6 +413,12 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+@event.listens_for(Order, "before_insert")
+@event.listens_for(Order, "before_update")
+def _keep_sort_at(_mapper, _connection, order: Order) -> None:
+    order.sort_at = order.planned_start or order.received_at or utcnow()
 
 
 class OrderVersion(_Viewable, db.Model):

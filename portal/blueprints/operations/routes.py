@@ -336,7 +336,7 @@ def _order_filters() -> dict:
 def orders():
     filters = _order_filters()
     page, per_page = page_args()
-    pagination = db.paginate(services.list_orders(**filters), page=page, per_page=per_page, error_out=False)
+    pagination = services.paginate_orders(services.list_orders(**filters), page=page, per_page=per_page)
     return render("operations/orders.html", fragment="operations/_order_rows.html", pagination=pagination,
                   filters=filters, customers=customer_choices(active_only=False), products=services.product_choices(),
                   tanks=services.tank_choices(), states=ORDER_STATES, kinds=ORDER_KINDS)

@@ -285,8 +285,9 @@ def next_order_number(year: int | None = None) -> str:
 
 def list_orders(*, customer_id=None, product_id=None, tank_id=None, state: str = "", kind: str = "",
                 date_from: date | None = None, date_to: date | None = None, q: str = ""):
-    """Orders newest first, filtered; the dates filter on the planned start (else the day received)."""
-    stmt = db.select(Order).order_by(db.func.coalesce(Order.planned_start, Order.received_at).desc(), Order.id.desc())
+    """Orders newest first, filtered; the dates filter on the planned start (else the day received), kept in
+    the indexed `Order.sort_at`."""
+    stmt = db.select(Order).order_by(Order.sort_at.desc(), Order.id.desc())
     if customer_id:
         stmt = stmt.filter(db.or_(Order.customer_id == customer_id, Order.counterparty_id == customer_id))
     if product_id:
@@ -299,7 +300,7 @@ def list_orders(*, customer_id=None, product_id=None, tank_id=None, state: str =
         stmt = stmt.filter(Order.state == state)
     if kind:
         stmt = stmt.filter(Order.kind == kind)
-    when = db.func.coalesce(Order.planned_start, Order.received_at)
+    when = Order.sort_at
     if date_from:
         stmt = stmt.filter(when >= _local_midnight(date_from))
     if date_to:
@@ -310,6 +311,19 @@ def list_orders(*, customer_id=None, product_id=None, tank_id=None, state: str =
                                   Order.vessel_name.icontains(q, autoescape=True),
                                   Order.instruction_ref.icontains(q, autoescape=True)))
     return stmt
+
+
+def paginate_orders(stmt, *, page: int, per_page: int):
+    """One page of `list_orders(...)` with its rows' customers, products and tanks loaded at once; the total
+    is counted over the filtered ids alone (no ORDER BY, no joins)."""
+    from sqlalchemy.orm import selectinload
+
+    ids = stmt.order_by(None).with_only_columns(Order.id).subquery()
+    stmt = stmt.options(selectinload(Order.customer), selectinload(Order.counterparty), selectinload(Order.product),
+                        selectinload(Order.tank), selectinload(Order.to_tank))
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=False)
+    pagination.total = db.session.scalar(db.select(db.func.count()).select_from(ids))
+    return pagination
 
 
 def _local_midnight(day: date, plus_days: int = 0) -> datetime:

@@ -94,3 +94,32 @@ def test_procedure_verifying_an_order_links_to_working_pages(client, login, term
     login(terminal.csr)
     for link in links:
         assert client.get(link).status_code == 200, link
+
+
+def test_order_list_newest_first_by_planned_start_else_received(client, login, terminal, make_order, request_ctx):
+    from datetime import timedelta
+
+    from portal.timeutil import to_local, utcnow
+
+    now = utcnow()
+    unplanned = make_order(planned_start=None)  # sorts and filters by the time received (now)
+    later = make_order(planned_start=now + timedelta(days=10))
+    earlier = make_order(planned_start=now - timedelta(days=10))
+    login("staff")
+
+    def numbers(query: str = "") -> list[str]:
+        page = client.get(f"/operations/orders{query}").get_data(as_text=True)
+        found = [(page.find(f'data-order="{o.number}"'), o.number) for o in (unplanned, later, earlier)]
+        return [number for at, number in sorted(found) if at >= 0]
+
+    assert numbers() == [later.number, unplanned.number, earlier.number]
+    today = to_local(now).date()
+    assert numbers(f"?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}") == [unplanned.number]
+    # moving the planned start moves the order in the list and in the date filter
+    services.amend_order(earlier, {**_values(earlier), "planned_start": now + timedelta(days=20)}, terminal.csr)
+    db.session.commit()
+    assert numbers() == [earlier.number, later.number, unplanned.number]
+
+
+def _values(order) -> dict:
+    return {k: getattr(order, k) for k in services.ORDER_FIELDS}
