@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...permissions import load_child_or_404, load_or_404, require
@@ -65,7 +66,8 @@ def _helpers():
 @bp.get("/")
 def index():
     campaigns = list(reversed(services.yearly_campaigns()))
-    questionnaires = list(db.session.scalars(db.select(Questionnaire).order_by(Questionnaire.code)))
+    questionnaires = list(db.session.scalars(db.select(Questionnaire).options(selectinload(Questionnaire.versions))
+                                             .order_by(Questionnaire.code)))
     return render("surveys/index.html", campaigns=campaigns, questionnaires=questionnaires, now=utcnow())
 
 
@@ -318,7 +320,7 @@ def file_report(campaign_id: int):
 
 @bp.get("/trend")
 def trend():
-    tr = services.trend(services.yearly_campaigns())
+    tr = services.trend(services.yearly_campaigns(questions=True))
     lang = chartsets.page_lang()
     return render("surveys/trend.html", tr=tr, charts=chartsets.trend_charts(tr, lang=lang), lang=lang)
 

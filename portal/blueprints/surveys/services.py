@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ...extensions import db
 from ...outbox import path_for, queue_message, switched_off
@@ -125,8 +126,10 @@ def new_version(questionnaire: Questionnaire) -> QuestionnaireVersion:
 
 
 def frozen_versions() -> list[QuestionnaireVersion]:
-    return list(db.session.scalars(db.select(QuestionnaireVersion).order_by(QuestionnaireVersion.questionnaire_id,
-                                                                            QuestionnaireVersion.number)))
+    return list(db.session.scalars(db.select(QuestionnaireVersion)
+                                   .options(joinedload(QuestionnaireVersion.questionnaire),
+                                            selectinload(QuestionnaireVersion.questions))
+                                   .order_by(QuestionnaireVersion.questionnaire_id, QuestionnaireVersion.number)))
 
 
 # --- campaigns and links -------------------------------------------------------------------------
@@ -493,8 +496,9 @@ def current_values(response: SurveyResponse | None) -> dict[int, SurveyAnswer]:
 
 def _submitted_answers(campaign_ids: list[int]):
     return list(db.session.scalars(
-        db.select(SurveyAnswer).join(SurveyResponse).filter(SurveyResponse.campaign_id.in_(campaign_ids),
-                                                            SurveyResponse.submitted_at.is_not(None))
+        db.select(SurveyAnswer).join(SurveyAnswer.response).filter(SurveyResponse.campaign_id.in_(campaign_ids),
+                                                                   SurveyResponse.submitted_at.is_not(None))
+        .options(contains_eager(SurveyAnswer.response), selectinload(SurveyAnswer.question))
         .order_by(SurveyAnswer.id)))
 
 
@@ -645,8 +649,15 @@ def trend(campaigns: list[SurveyCampaign]) -> dict:
             "nps": nps_line}
 
 
-def yearly_campaigns() -> list[SurveyCampaign]:
-    return list(db.session.scalars(db.select(SurveyCampaign).order_by(SurveyCampaign.opens_on)))
+def yearly_campaigns(*, questions: bool = False) -> list[SurveyCampaign]:
+    """Every campaign, oldest first, with its version and questionnaire, its invitations and their responses
+    (and the version's questions when asked) loaded at once."""
+    version = selectinload(SurveyCampaign.version)
+    options = [version.joinedload(QuestionnaireVersion.questionnaire),
+               selectinload(SurveyCampaign.invitations).selectinload(SurveyInvitation.response)]
+    if questions:
+        options.append(version.selectinload(QuestionnaireVersion.questions))
+    return list(db.session.scalars(db.select(SurveyCampaign).options(*options).order_by(SurveyCampaign.opens_on)))
 
 
 def customer_history(customer_id: int) -> list[dict]:
