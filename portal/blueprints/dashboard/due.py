@@ -151,7 +151,8 @@ def batches_to_approve(user):
 def holds(user):
     if not _is(user, "records_officer", "admin"):
         return None
-    rows = db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None)).order_by(Hold.placed_at))
+    rows = db.session.scalars(db.select(Hold).options(selectinload(Hold.record)).filter(Hold.released_at.is_(None))
+                              .order_by(Hold.placed_at))
     out = []
     for h in rows:
         if h.record is not None and not h.record.can_view(user):
