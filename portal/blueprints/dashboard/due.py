@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...panels import DueRow, register_due
@@ -37,7 +38,8 @@ def _is(user, *roles) -> bool:
 def my_inquiries(user):
     if not _is(user, *CS):
         return None
-    rows = db.session.scalars(db.select(Inquiry).filter(Inquiry.assigned_to_id == user.id,
+    rows = db.session.scalars(db.select(Inquiry).options(selectinload(Inquiry.customer)).filter(
+        Inquiry.assigned_to_id == user.id,
                                                         Inquiry.answered_at.is_(None)).order_by(Inquiry.due_at))
     return [DueRow(f"{i.ref} {i.subject}", url_for("complaints.inquiry_detail", inquiry_id=i.id), i.due_at,
                    i.customer.code) for i in rows]
@@ -48,7 +50,7 @@ def my_complaints(user):
     """Open complaints I own: the acknowledgement due while not acknowledged, else the next open action's due date."""
     if not _is(user, *CS):
         return None
-    stmt = (Complaint.visible_to(user).filter(Complaint.owner_id == user.id, Complaint.state.not_in(FINAL_STATES))
+    stmt = (Complaint.visible_to(user).options(selectinload(Complaint.actions)).filter(Complaint.owner_id == user.id, Complaint.state.not_in(FINAL_STATES))
             .order_by(Complaint.acknowledged_at.is_not(None), Complaint.ack_due_at, Complaint.id))
     out = []
     for c in db.session.scalars(stmt):
@@ -66,7 +68,7 @@ def my_actions(user):
     if not _is(user, *CS):
         return None
     limit = local_today() + timedelta(days=7)
-    rows = db.session.scalars(db.select(CapaAction).filter(
+    rows = db.session.scalars(db.select(CapaAction).options(selectinload(CapaAction.complaint)).filter(
         CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= limit)
         .order_by(CapaAction.due_date, CapaAction.id))
     return [DueRow(f"{a.complaint.ref} {a.description[:120]}",
@@ -76,7 +78,7 @@ def my_actions(user):
 
 @register_due("my-training", 13, _l("My training to do"))
 def my_training(user):
-    rows = db.session.scalars(db.select(TrainingAssignment).filter(
+    rows = db.session.scalars(db.select(TrainingAssignment).options(selectinload(TrainingAssignment.plan)).filter(
         TrainingAssignment.user_id == user.id, TrainingAssignment.completed_at.is_(None))
         .order_by(TrainingAssignment.due_date.is_(None), TrainingAssignment.due_date, TrainingAssignment.id))
     return [DueRow(a.plan.title, url_for("knowledge.assignment", assignment_id=a.id), a.due_date) for a in rows]
@@ -86,7 +88,7 @@ def my_training(user):
 def to_read(user):
     acked = db.select(Acknowledgement.revision_id).filter(Acknowledgement.user_id == user.id)
     rows = db.session.scalars(
-        db.select(Announcement).join(AnnouncementRecipient)
+        db.select(Announcement).options(selectinload(Announcement.page)).join(AnnouncementRecipient)
         .filter(AnnouncementRecipient.user_id == user.id, Announcement.revision_id.not_in(acked))
         .order_by(Announcement.due_date.is_(None), Announcement.due_date, Announcement.id)).unique().all()
     return [DueRow(a.page.title, url_for("knowledge.view", slug=a.page.slug), a.due_date) for a in rows]
@@ -99,7 +101,8 @@ def to_read(user):
 def escalations(user):
     if not _is(user, *MANAGERS):
         return None
-    rows = db.session.scalars(db.select(Inquiry).filter(Inquiry.escalated_at.is_not(None),
+    rows = db.session.scalars(db.select(Inquiry).options(selectinload(Inquiry.customer)).filter(
+        Inquiry.escalated_at.is_not(None),
                                                         Inquiry.escalation_resolved_at.is_(None))
                               .order_by(Inquiry.escalated_at))
     return [DueRow(f"{i.ref} {i.subject}", url_for("complaints.inquiry_detail", inquiry_id=i.id), i.due_at,
@@ -123,7 +126,8 @@ def capa_this_week(user):
         return None
     today = local_today()
     sunday = today + timedelta(days=6 - today.weekday())
-    rows = db.session.scalars(db.select(CapaAction).filter(
+    rows = db.session.scalars(db.select(CapaAction).options(
+        selectinload(CapaAction.complaint), selectinload(CapaAction.owner)).filter(
         CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= sunday)
         .order_by(CapaAction.due_date, CapaAction.id))
     return [DueRow(f"{a.complaint.ref} {a.description[:120]}",
@@ -147,7 +151,8 @@ def batches_to_approve(user):
 def holds(user):
     if not _is(user, "records_officer", "admin"):
         return None
-    rows = db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None)).order_by(Hold.placed_at))
+    rows = db.session.scalars(db.select(Hold).options(selectinload(Hold.record)).filter(Hold.released_at.is_(None))
+                              .order_by(Hold.placed_at))
     out = []
     for h in rows:
         if h.record is not None and not h.record.can_view(user):

@@ -12,7 +12,7 @@ from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, event, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from ...delegation import register_cover_source, register_role_source
 from ...extensions import db
@@ -277,6 +277,17 @@ def register_customer_lines(fn):
     return fn
 
 
+def backup_csrs(customers) -> dict[int, User]:
+    """{customer id: backup CSR} of these customers at once (the latest open backup assignment of each)."""
+    ids = [c.id for c in customers]
+    if not ids:
+        return {}
+    rows = db.session.scalars(db.select(PortfolioAssignment).options(selectinload(PortfolioAssignment.user)).filter(
+        PortfolioAssignment.customer_id.in_(ids), PortfolioAssignment.kind == "backup",
+        PortfolioAssignment.ends_at.is_(None)).order_by(PortfolioAssignment.id))
+    return {row.customer_id: row.user for row in rows}
+
+
 def backup_csr(customer) -> User | None:
     row = db.session.scalar(db.select(PortfolioAssignment).filter_by(
         customer_id=customer.id, kind="backup", ends_at=None).order_by(PortfolioAssignment.id.desc()).limit(1))
@@ -334,8 +345,17 @@ def _acting_managers(now: datetime) -> dict:
     return out
 
 
-def absences_in_force(day: date, user_id: int | None = None) -> list[Absence]:
+def absence_loading():
+    """Load options for showing absences: who is away, the cover for all, each customer's cover."""
+    return (selectinload(Absence.user), selectinload(Absence.cover),
+            selectinload(Absence.covers).selectinload(AbsenceCover.customer),
+            selectinload(Absence.covers).selectinload(AbsenceCover.cover))
+
+
+def absences_in_force(day: date, user_id: int | None = None, *, loaded: bool = False) -> list[Absence]:
     stmt = db.select(Absence).filter(Absence.cancelled_at.is_(None), Absence.starts_on <= day, Absence.ends_on >= day)
+    if loaded:
+        stmt = stmt.options(*absence_loading())
     if user_id is not None:
         stmt = stmt.filter(Absence.user_id == user_id)
     return list(db.session.scalars(stmt.order_by(Absence.starts_on, Absence.id)))

@@ -1,5 +1,7 @@
 """Dashboard panels: covering for an absent colleague (with the handover note on the first day), notices,
 and the acting manager's period."""
+from sqlalchemy.orm import selectinload
+
 from ...panels import register_panel
 from ...timeutil import utcnow
 from . import services
@@ -29,6 +31,6 @@ def notices(user):
 def acting(user):
     """The acting manager sees that they hold the manager's approvals, and until when."""
     now = utcnow()
-    rows = list(db.session.scalars(db.select(ActingManager).filter(
+    rows = list(db.session.scalars(db.select(ActingManager).options(selectinload(ActingManager.manager)).filter(
         ActingManager.deputy_id == user.id, ActingManager.starts_at <= now, ActingManager.ends_at > now)))
     return {"rows": rows} if rows else None

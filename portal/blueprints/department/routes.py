@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import User
@@ -13,7 +14,7 @@ from ...web import arg_int, render, service_errors
 from ...xlsx import workbook_response
 from . import services
 from .forms import AbsenceForm, ActingForm, BackupForm, ConfirmForm, ReassignForm
-from .models import Absence, ActingManager, Customer, Handover, responsible_csr
+from .models import Absence, ActingManager, Customer, Handover, backup_csrs, responsible_csr
 
 bp = Blueprint("department", __name__, url_prefix="/department")
 
@@ -43,7 +44,8 @@ def index():
 @bp.route("/portfolios", methods=["GET", "POST"])
 @require("cs_manager")
 def portfolios():
-    customers = list(db.session.scalars(db.select(Customer).filter(Customer.active.is_(True)).order_by(Customer.code)))
+    customers = list(db.session.scalars(db.select(Customer).options(selectinload(Customer.csr))
+                                        .filter(Customer.active.is_(True)).order_by(Customer.code)))
     form = ReassignForm(customer_choices=[(c.id, f"{c.code} · {c.csr.display_name if c.csr else '—'}") for c in customers],
                         staff_choices=_staff())
     from_id = arg_int("from")
@@ -58,8 +60,11 @@ def portfolios():
             flash(_("Portfolio handed over: %(n)s item(s) of open work moved.",
                     n=sum(1 for i in handover.items if i.kind != "customer")), "success")
             return redirect(url_for(".handover", handover_id=handover.id))
-    rows = [(c, services.backup_csr(c)) for c in customers]
-    handovers = list(db.session.scalars(db.select(Handover).order_by(Handover.at.desc()).limit(20)))
+    backups = backup_csrs(customers)
+    rows = [(c, backups.get(c.id)) for c in customers]
+    handovers = list(db.session.scalars(db.select(Handover).options(selectinload(Handover.from_user),
+                                                                    selectinload(Handover.to_user))
+                                        .order_by(Handover.at.desc()).limit(20)))
     return render("department/portfolios.html", form=form, rows=rows, handovers=handovers, csrs=services.csrs())
 
 

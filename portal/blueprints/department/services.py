@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ...delegation import stand_in
 from ...extensions import db
@@ -27,6 +28,7 @@ from .models import (
     HandoverItem,
     Notice,
     PortfolioAssignment,
+    absence_loading,
     absences_in_force,
     backup_csr,
     local_day,
@@ -198,7 +200,8 @@ def customer_lines(customers, viewer, *, now: datetime | None = None) -> list[Cu
                                 .order_by(Inquiry.due_at)):
         out[i.customer_id].lines.append(Line("inquiry", i.ref, i.subject, i.due_at, now > i.due_at,
                                              "complaints.inquiry_detail", {"inquiry_id": i.id}))
-    for c in db.session.scalars(db.select(Complaint).filter(Complaint.customer_id.in_(ids),
+    for c in db.session.scalars(db.select(Complaint).options(selectinload(Complaint.actions))
+                                .filter(Complaint.customer_id.in_(ids),
                                                             Complaint.state.not_in(FINAL_STATES)).order_by(Complaint.id)):
         if not c.can_view(viewer):
             out[c.customer_id].hidden += 1 + len([a for a in c.actions if a.is_open])
@@ -216,16 +219,23 @@ def customer_lines(customers, viewer, *, now: datetime | None = None) -> list[Cu
                 out[row["customer_id"]].lines.append(Line(
                     str(row.get("label", "")), row.get("ref", ""), row.get("title", ""), row.get("due"),
                     bool(row.get("overdue")), row["endpoint"], dict(row.get("args") or {})))
-    for cadence in db.session.scalars(db.select(ReviewCadence).filter(ReviewCadence.customer_id.in_(ids),
-                                                                      ReviewCadence.active.is_(True))):
-        last = db.session.scalar(db.select(ReviewMeeting).filter(
-            ReviewMeeting.customer_id == cadence.customer_id, ReviewMeeting.meeting_date <= today)
-            .order_by(ReviewMeeting.meeting_date.desc()).limit(1))
-        planned = db.session.scalar(db.select(ReviewMeeting).filter(
-            ReviewMeeting.customer_id == cadence.customer_id, ReviewMeeting.meeting_date > today).limit(1))
-        if planned is not None:
+    cadences = list(db.session.scalars(db.select(ReviewCadence).filter(ReviewCadence.customer_id.in_(ids),
+                                                                       ReviewCadence.active.is_(True))))
+    cadence_ids = list({c.customer_id for c in cadences})
+    last_dates: dict[int, date] = {}
+    planned: set[int] = set()
+    if cadence_ids:
+        last_dates = dict(db.session.execute(
+            db.select(ReviewMeeting.customer_id, db.func.max(ReviewMeeting.meeting_date)).filter(
+                ReviewMeeting.customer_id.in_(cadence_ids), ReviewMeeting.meeting_date <= today)
+            .group_by(ReviewMeeting.customer_id)).all())
+        planned = set(db.session.scalars(db.select(ReviewMeeting.customer_id).filter(
+            ReviewMeeting.customer_id.in_(cadence_ids), ReviewMeeting.meeting_date > today).distinct()))
+    for cadence in cadences:
+        if cadence.customer_id in planned:
             continue
-        due = _add_months(last.meeting_date, cadence.interval_months) if last else today
+        last = last_dates.get(cadence.customer_id)
+        due = _add_months(last, cadence.interval_months) if last else today
         if due <= today + timedelta(days=30):
             out[cadence.customer_id].lines.append(Line("review_meeting", "", str(_l("Review meeting due")), due,
                                                        due < today, "meetings.index", {}))
@@ -303,7 +313,7 @@ def covering_for(user, *, now: datetime | None = None) -> list[Covering]:
     now = now or utcnow()
     today = local_day(now)
     out = []
-    for absence in absences_in_force(today):
+    for absence in absences_in_force(today, loaded=True):
         if user.id not in absence.cover_ids():
             continue
         customers = [c for c in portfolio(absence.user) if absence.cover_for(c.id) == user.id]
@@ -313,7 +323,8 @@ def covering_for(user, *, now: datetime | None = None) -> list[Covering]:
 
 def absences(*, user=None, include_past: bool = False, today: date | None = None) -> list[Absence]:
     today = today or local_today()
-    stmt = db.select(Absence).filter(Absence.cancelled_at.is_(None)).order_by(Absence.starts_on.desc(), Absence.id.desc())
+    stmt = (db.select(Absence).options(*absence_loading()).filter(Absence.cancelled_at.is_(None))
+            .order_by(Absence.starts_on.desc(), Absence.id.desc()))
     if not include_past:
         stmt = stmt.filter(Absence.ends_on >= today)
     if user is not None:
@@ -417,7 +428,8 @@ def notify(user, kind: str, params: dict, *, record_key: str = "", customer_id: 
 
 
 def unread_notices(user) -> list[Notice]:
-    return list(db.session.scalars(db.select(Notice).filter_by(user_id=user.id, read_at=None)
+    return list(db.session.scalars(db.select(Notice).options(selectinload(Notice.intended_for))
+                                   .filter_by(user_id=user.id, read_at=None)
                                    .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(50)))
 
 
@@ -495,29 +507,42 @@ class CsrLoad:
 
 def open_items(user_id: int, viewer, *, now: datetime) -> list[WorkItem]:
     """Every open item a CSR holds (restricted ones only by reference for who may not open them)."""
+    return open_items_of([user_id], viewer, now=now)[user_id]
+
+
+def open_items_of(user_ids, viewer, *, now: datetime) -> dict[int, list[WorkItem]]:
+    """{user id: open items} of these CSRs, three queries for all of them (see open_items)."""
     today = local_day(now)
-    items: list[WorkItem] = []
+    items: dict[int, list[WorkItem]] = {uid: [] for uid in user_ids}
+    if not items:
+        return items
+    ids = list(items)
 
     def age(since: datetime) -> int:
         return max(0, (today - local_day(since)).days)
 
-    for i in db.session.scalars(db.select(Inquiry).filter(Inquiry.assigned_to_id == user_id, Inquiry.answered_at.is_(None))
+    for i in db.session.scalars(db.select(Inquiry).options(selectinload(Inquiry.customer))
+                                .filter(Inquiry.assigned_to_id.in_(ids), Inquiry.answered_at.is_(None))
                                 .order_by(Inquiry.received_at)):
-        items.append(WorkItem("inquiry", i.ref, i.subject, i.customer.code, i.received_at, i.due_at, now > i.due_at,
-                              age(i.received_at), "complaints.inquiry_detail", {"inquiry_id": i.id}))
-    for c in db.session.scalars(db.select(Complaint).filter(Complaint.owner_id == user_id,
-                                                            Complaint.state.not_in(FINAL_STATES)).order_by(Complaint.received_at)):
+        items[i.assigned_to_id].append(WorkItem("inquiry", i.ref, i.subject, i.customer.code, i.received_at, i.due_at,
+                                                now > i.due_at, age(i.received_at), "complaints.inquiry_detail",
+                                                {"inquiry_id": i.id}))
+    for c in db.session.scalars(db.select(Complaint).options(selectinload(Complaint.customer))
+                                .filter(Complaint.owner_id.in_(ids), Complaint.state.not_in(FINAL_STATES))
+                                .order_by(Complaint.received_at)):
         due = c.ack_due_at if c.acknowledged_at is None else None
         title = c.title if c.can_view(viewer) else str(_l("(restricted record)"))
-        items.append(WorkItem("complaint", c.ref, title, c.customer.code, c.received_at, due, bool(due and now > due),
-                              age(c.received_at), "complaints.detail", {"complaint_id": c.id}))
-    for a in db.session.scalars(db.select(CapaAction).join(Complaint).filter(
-            CapaAction.owner_id == user_id, CapaAction.status.in_(OPEN_ACTION_STATUSES),
-            Complaint.state.not_in(FINAL_STATES)).order_by(CapaAction.created_at)):
+        items[c.owner_id].append(WorkItem("complaint", c.ref, title, c.customer.code, c.received_at, due,
+                                          bool(due and now > due), age(c.received_at), "complaints.detail",
+                                          {"complaint_id": c.id}))
+    for a in db.session.scalars(db.select(CapaAction).join(Complaint)
+                                .options(selectinload(CapaAction.complaint).selectinload(Complaint.customer))
+                                .filter(CapaAction.owner_id.in_(ids), CapaAction.status.in_(OPEN_ACTION_STATUSES),
+                                        Complaint.state.not_in(FINAL_STATES)).order_by(CapaAction.created_at)):
         title = a.description if a.complaint.can_view(viewer) else str(_l("(restricted record)"))
-        items.append(WorkItem("capa_action", f"{a.complaint.ref}/{a.id}", title, a.complaint.customer.code, a.created_at,
-                              a.due_date, a.is_overdue(today), age(a.created_at), "complaints.detail",
-                              {"complaint_id": a.complaint_id}))
+        items[a.owner_id].append(WorkItem("capa_action", f"{a.complaint.ref}/{a.id}", title, a.complaint.customer.code,
+                                          a.created_at, a.due_date, a.is_overdue(today), age(a.created_at),
+                                          "complaints.detail", {"complaint_id": a.complaint_id}))
     return items
 
 
@@ -528,32 +553,38 @@ def month_start_utc(now: datetime) -> datetime:
 
 def answered_this_month(user_id: int, *, now: datetime) -> tuple[int, int]:
     """(answered, answered within one working day of receipt) of the CSR's inquiries answered this month."""
-    rows = db.session.scalars(db.select(Inquiry).filter(Inquiry.assigned_to_id == user_id,
-                                                        Inquiry.answered_at >= month_start_utc(now),
-                                                        Inquiry.answered_at <= now))
-    answered = in_time = 0
-    for i in rows:
-        answered += 1
-        in_time += i.answered_at <= add_workdays(i.received_at, 1)
-    return answered, in_time
+    return answered_this_month_of([user_id], now=now)[user_id]
+
+
+def answered_this_month_of(user_ids, *, now: datetime) -> dict[int, tuple[int, int]]:
+    """{user id: (answered, answered in time)} of these CSRs in one query (see answered_this_month)."""
+    counts = {uid: [0, 0] for uid in user_ids}
+    if counts:
+        rows = db.session.scalars(db.select(Inquiry).filter(Inquiry.assigned_to_id.in_(list(counts)),
+                                                            Inquiry.answered_at >= month_start_utc(now),
+                                                            Inquiry.answered_at <= now))
+        for i in rows:
+            counts[i.assigned_to_id][0] += 1
+            counts[i.assigned_to_id][1] += i.answered_at <= add_workdays(i.received_at, 1)
+    return {uid: (answered, in_time) for uid, (answered, in_time) in counts.items()}
 
 
 def workload(viewer, *, now: datetime | None = None) -> list[CsrLoad]:
     now = now or utcnow()
     covers: dict[int, list[Absence]] = defaultdict(list)
-    for a in absences_in_force(local_day(now)):
+    for a in absences_in_force(local_day(now), loaded=True):
         covers[a.user_id].append(a)
-    out = []
-    for user in csrs():
-        answered, in_time = answered_this_month(user.id, now=now)
-        out.append(CsrLoad(user, open_items(user.id, viewer, now=now), answered, in_time, covers.get(user.id, [])))
-    return out
+    users = csrs()
+    ids = [u.id for u in users]
+    items = open_items_of(ids, viewer, now=now)
+    answered = answered_this_month_of(ids, now=now)
+    return [CsrLoad(u, items[u.id], *answered[u.id], covers.get(u.id, [])) for u in users]
 
 
 def _cover_text(load: CsrLoad) -> str:
     parts = []
     for a in load.cover:
-        names = sorted({u.display_name for u in db.session.scalars(db.select(User).filter(User.id.in_(a.cover_ids())))})
+        names = sorted({u.display_name for u in [a.cover] + [c.cover for c in a.covers] if u is not None})
         parts.append(f"{a.starts_on}–{a.ends_on}: {', '.join(names)}")
     return "; ".join(parts)
 
