@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....permissions import load_child_or_404, load_or_404, require
@@ -37,7 +38,7 @@ def _customers():
 
 
 def _tanks():
-    return list(db.session.scalars(db.select(Tank).order_by(Tank.code)))
+    return list(db.session.scalars(db.select(Tank).order_by(Tank.code).options(selectinload(Tank.product))))
 
 
 def _products():
@@ -139,7 +140,8 @@ def _adjustment_form(**kw):
 @bp.get("/adjustments")
 def adjustments():
     state = request.args.get("state", "")
-    stmt = db.select(StockAdjustment).order_by(StockAdjustment.id.desc())
+    stmt = db.select(StockAdjustment).order_by(StockAdjustment.id.desc()).options(
+        selectinload(StockAdjustment.customer), selectinload(StockAdjustment.tank), selectinload(StockAdjustment.product))
     if state in ("pending", "approved", "rejected"):
         stmt = stmt.where(StockAdjustment.state == state)
     page, per_page = page_args()
