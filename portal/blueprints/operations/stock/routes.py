@@ -26,7 +26,7 @@ from .forms import (
     ReverseForm,
     SignForm,
 )
-from .models import DailyReport, StockAdjustment, StockCheckLine, StockPosting
+from .models import DailyReport, StockAdjustment, StockCheckLine, StockMovement, StockPosting
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
@@ -99,6 +99,9 @@ def movements():
     start, end = arg_date("start"), arg_date("end")
     page, per_page = page_args(50)
     stmt = services.list_movements(customer_id=customer_id, tank_id=tank_id, product_id=product_id, start=start, end=end)
+    stmt = stmt.options(selectinload(StockMovement.posting).selectinload(StockPosting.order),
+                        selectinload(StockMovement.customer), selectinload(StockMovement.tank),
+                        selectinload(StockMovement.product))
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     return render("operations/stock/movements.html", fragment="operations/stock/_movement_rows.html",
                   pagination=pagination, customers=_customers(), tanks=_tanks(), products=_products(),
