@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...permissions import load_child_or_404, load_or_404, require
@@ -166,7 +167,8 @@ def _lease_form(tank: Tank, form: LeaseForm | None = None) -> LeaseForm:
 
 
 def _tank_page(tank: Tank, lease_form: LeaseForm | None = None):
-    orders = db.session.scalars(services.list_orders(tank_id=tank.id).limit(30)).all()
+    orders = db.session.scalars(services.list_orders(tank_id=tank.id).options(selectinload(Order.customer))
+                                .limit(30)).all()
     return render("operations/tank.html", tank=tank, lease_form=_lease_form(tank, lease_form), orders=orders,
                   stock=services.tank_stock_by_customer(tank), tank_total=services.book_stock(tank_id=tank.id),
                   today=to_local(utcnow()).date())

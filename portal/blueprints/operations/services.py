@@ -12,6 +12,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ...audit import _jsonable
 from ...extensions import db
@@ -130,7 +131,7 @@ TANK_FIELDS = ("code", "area", "nominal_m3", "safe_fill_m3", "heated", "bonded",
 
 def list_tanks(q: str = "", area: str = "", status: str = "", customer_id: int | None = None,
                product_id: int | None = None):
-    stmt = db.select(Tank).order_by(Tank.code)
+    stmt = db.select(Tank).order_by(Tank.code).options(selectinload(Tank.product))
     q = (q or "").strip()
     if q:
         stmt = stmt.filter(Tank.code.icontains(q, autoescape=True))
@@ -153,7 +154,8 @@ def tank_areas() -> list[str]:
 
 
 def tank_choices() -> list[tuple[int, str]]:
-    return [(t.id, t.choice_label) for t in db.session.scalars(db.select(Tank).order_by(Tank.code))]
+    return [(t.id, t.choice_label)
+            for t in db.session.scalars(db.select(Tank).order_by(Tank.code).options(selectinload(Tank.product)))]
 
 
 def save_tank(values: dict, tank: Tank | None, user: User) -> Tank:
@@ -206,8 +208,9 @@ def tank_stock_by_customer(tank: Tank) -> list[tuple[Customer, Decimal, Decimal]
     ids = {lease.customer_id for lease in tank.leases}
     ids |= {o.customer_id for o in db.session.scalars(db.select(Order).filter_by(tank_id=tank.id))}
     out = []
+    by_customer = stock.book_stock_by_customer(tank.id, ids)
     for customer in db.session.scalars(db.select(Customer).filter(Customer.id.in_(ids)).order_by(Customer.code)):
-        kg, m3 = book_stock(customer_id=customer.id, tank_id=tank.id)
+        kg, m3 = by_customer.get(customer.id, (ZERO, ZERO))
         if kg or m3:
             out.append((customer, kg, m3))
     return out
@@ -219,7 +222,8 @@ CONTRACT_FIELDS = ("customer_id", "number", "starts_on", "ends_on", "currency", 
 
 
 def list_contracts(customer_id: int | None = None):
-    stmt = db.select(Contract).order_by(Contract.starts_on.desc(), Contract.number)
+    stmt = (db.select(Contract).order_by(Contract.starts_on.desc(), Contract.number)
+            .options(selectinload(Contract.customer), selectinload(Contract.rate_items)))
     if customer_id:
         stmt = stmt.filter(Contract.customer_id == customer_id)
     return stmt

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....permissions import load_child_or_404, load_or_404, require
@@ -25,7 +26,7 @@ from .forms import (
     ReverseForm,
     SignForm,
 )
-from .models import DailyReport, StockAdjustment, StockCheckLine, StockPosting
+from .models import DailyReport, StockAdjustment, StockCheckLine, StockMovement, StockPosting
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
@@ -37,7 +38,7 @@ def _customers():
 
 
 def _tanks():
-    return list(db.session.scalars(db.select(Tank).order_by(Tank.code)))
+    return list(db.session.scalars(db.select(Tank).order_by(Tank.code).options(selectinload(Tank.product))))
 
 
 def _products():
@@ -98,6 +99,9 @@ def movements():
     start, end = arg_date("start"), arg_date("end")
     page, per_page = page_args(50)
     stmt = services.list_movements(customer_id=customer_id, tank_id=tank_id, product_id=product_id, start=start, end=end)
+    stmt = stmt.options(selectinload(StockMovement.posting).selectinload(StockPosting.order),
+                        selectinload(StockMovement.customer), selectinload(StockMovement.tank),
+                        selectinload(StockMovement.product))
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     return render("operations/stock/movements.html", fragment="operations/stock/_movement_rows.html",
                   pagination=pagination, customers=_customers(), tanks=_tanks(), products=_products(),
@@ -139,7 +143,8 @@ def _adjustment_form(**kw):
 @bp.get("/adjustments")
 def adjustments():
     state = request.args.get("state", "")
-    stmt = db.select(StockAdjustment).order_by(StockAdjustment.id.desc())
+    stmt = db.select(StockAdjustment).order_by(StockAdjustment.id.desc()).options(
+        selectinload(StockAdjustment.customer), selectinload(StockAdjustment.tank), selectinload(StockAdjustment.product))
     if state in ("pending", "approved", "rejected"):
         stmt = stmt.where(StockAdjustment.state == state)
     page, per_page = page_args()

@@ -161,6 +161,16 @@ def book_stock(customer_id=None, tank_id=None, product_id=None, customs_status=N
     return _q((prior[0] or ZERO) + (today[0] or ZERO)), _q((prior[1] or ZERO) + (today[1] or ZERO))
 
 
+def book_stock_by_customer(tank_id: int, customer_ids) -> dict[int, tuple[Decimal, Decimal]]:
+    """Book stock now (kg, m³ at 20 °C) of each of the customers in one tank, as book_stock gives it."""
+    if not customer_ids:
+        return {}
+    rows = db.session.execute(select(StockBalance.customer_id, func.sum(StockBalance.kg), func.sum(StockBalance.m3))
+                              .where(StockBalance.tank_id == tank_id, StockBalance.customer_id.in_(list(customer_ids)))
+                              .group_by(StockBalance.customer_id))
+    return {r[0]: (_q(r[1]), _q(r[2])) for r in rows}
+
+
 def stock_by_key(at: datetime | None = None, **filters) -> list[tuple[Key, Decimal, Decimal]]:
     """Book stock per key (non-zero only) at ``at`` (None: now), sorted by tank code, customer, product."""
     if at is None:
