@@ -302,6 +302,7 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
         Index("ix_ops_order_kind_sort", "kind", "sort_at"),
     )
     __audit_label__ = _l("Order")
+    __audit_exclude__ = {"sort_at"}  # derived from the planned start or the time received
     __audit_fields__ = {
         "number": _l("Order"), "kind": _l("Kind of order"), "product_id": _l("Product"), "tank_id": _l("Tank"),
         "to_tank_id": _l("Receiving tank (transfers)"), "counterparty_id": _l("Receiving customer (transfer of ownership)"),

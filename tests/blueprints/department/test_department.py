@@ -427,7 +427,7 @@ def test_mail_and_escalations_reach_the_cover_while_away_and_the_csr_after(team,
     for user in (csr, csr2, csr3):
         user.email = f"{user.username}@terminal.example"
     db.session.commit()
-    vitol, wilmar = absence["vitol"], absence["wilmar"]
+    wilmar = absence["wilmar"]
     with time_machine.travel(at(MONDAY), tick=False):
         late = inquiry(wilmar, csr2, received=at(MONDAY))                  # due Tuesday 10:00
     content = {"notice_text": lambda: "Tank T-204 ready", "path": "/"}
