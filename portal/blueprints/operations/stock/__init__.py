@@ -4,6 +4,7 @@ A nested blueprint ``stock`` on ``operations`` (endpoints ``operations.stock.*``
 ``/operations/stock/``).
 """
 from . import demo  # noqa: F401  (registers the demo loader)
+from . import jobs  # noqa: F401  (registers the daily report job)
 from . import models  # noqa: F401
 from . import panels  # noqa: F401  (registers the dashboard panel)
 from .routes import bp  # noqa: F401

@@ -270,6 +270,41 @@ def mark_sent(customer: Customer, day: date, user, *, recipients: list[str] | No
     return sent
 
 
+def report_dedupe_key(customer: Customer, day: date, version: int = 1) -> str:
+    """The outbox key of a report's e-mail: one per customer and day (a later version has its own)."""
+    key = f"daily-report:{customer.id}:{day.isoformat()}"
+    return key if version == 1 else f"{key}:v{version}"
+
+
+def send_report(customer: Customer, day: date, user, *, recipients: list[str] | None = None,
+                now: datetime | None = None) -> tuple[DailyReport, list]:
+    """Send the daily report: ``mark_sent`` records and files it, then one e-mail per recipient is queued.
+
+    Each message is in its recipient's language (a customer contact's, else the portal's) with the exact PDF
+    ``mark_sent`` kept and the XLSX of the same report attached; recipients who switched daily reports off
+    are left out (and not recorded). Flushes only; the caller commits both together.
+    """
+    from ....outbox import Attachment, queue_message, recipient_of, with_contacts
+
+    now = now or utcnow()
+    addresses = [r.strip() for r in (customer.recipients if recipients is None else recipients) if r.strip()]
+    contacts = list(customer.contacts)
+    wanted = [a for a, r in zip(addresses, with_contacts(addresses, contacts))
+              if "daily_report" not in recipient_of(r).notices_off]
+    if addresses and not wanted:
+        raise StockError(_l("Every recipient has switched daily stock reports off."), field="recipients")
+    sent = mark_sent(customer, day, user, recipients=wanted, now=now)
+    report = build(customer, day, now=now)
+    attachments = [Attachment.archived(sent.filename, sent.sha256, store="archive", mimetype="application/pdf"),
+                   Attachment.generated(f"{report.filename}-v{sent.version}.xlsx", render_xlsx(report),
+                                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+    queued = queue_message(with_contacts(sent.recipient_list, contacts), "daily_report",
+                           {"customer": customer, "day": day, "report": report, "version": sent.version},
+                           kind="daily_report", record=sent, user=user, attachments=attachments,
+                           dedupe_key=report_dedupe_key(customer, day, sent.version))
+    return sent, queued
+
+
 @dataclass
 class Status:
     customer: Customer

@@ -373,10 +373,11 @@ def report_sent(customer_id: int, day):
     form = MarkSentForm()
     if form.validate_on_submit():
         with service_errors(form, field="recipients") as outcome:
-            sent = reports.mark_sent(customer, day, current_user, recipients=form.recipient_list)
+            sent, queued = reports.send_report(customer, day, current_user, recipients=form.recipient_list)
             db.session.commit()
         if outcome.ok:
-            flash(_("Daily report version %(v)s recorded as sent and filed in the archive.", v=sent.version), "success")
+            flash(_("Daily report version %(v)s sent (%(n)s e-mail(s) queued) and filed in the archive.",
+                    v=sent.version, n=len(queued)), "success")
             return redirect(url_for("operations.stock.report", customer_id=customer.id, day=day))
     return _report_page(customer, day, form)
 
