@@ -158,7 +158,7 @@ class ImportForm(FlaskForm):
 class OrderForm(FlaskForm):
     kind = SelectField(_l("Kind of order"), choices=_choices(ORDER_KINDS))
     customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
-    owner_id = SelectField(_l("CSR in charge"), coerce=int, validators=[Optional()],
+    owner_id = SelectField(_l("Responsible CSR"), coerce=int, validators=[Optional()],
                            description=_l("Left at —: the customer's responsible CSR"))
     product_id = SelectField(_l("Product"), coerce=int, validators=[DataRequired(message=_l("Choose the product."))])
     tank_id = SelectField(_l("Tank"), coerce=int, validators=[DataRequired(message=_l("Choose the tank."))])

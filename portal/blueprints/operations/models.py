@@ -314,14 +314,14 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
         "acknowledged_at": _l("Acknowledged by operations at"), "acknowledged_by_id": _l("Acknowledged by"),
         "handed_over_at": _l("Handed over"), "handed_over_by_id": _l("Handed over by"), "closed_reason": _l("Reason"),
         "actual_kg": _l("Actual quantity (kg)"), "actual_m3": _l("Actual quantity (m³ at 20 °C)"),
-        "density_20": _l("Density at 20 °C (kg/m³)"), "owner_id": _l("CSR in charge"),
+        "density_20": _l("Density at 20 °C (kg/m³)"), "owner_id": _l("Responsible CSR"),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)
-    # The CSR in charge: the customer's responsible CSR unless chosen; moves with a portfolio handover.
+    # The CSR in charge of the order: the customer's responsible CSR unless chosen; moves with a portfolio handover.
     owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("ops_product.id"), nullable=False, index=True)
     tank_id: Mapped[int] = mapped_column(ForeignKey("ops_tank.id"), nullable=False, index=True)

@@ -291,7 +291,7 @@ def next_order_number(year: int | None = None) -> str:
 def list_orders(*, customer_id=None, product_id=None, tank_id=None, state: str = "", kind: str = "",
                 date_from: date | None = None, date_to: date | None = None, q: str = "", owner_id=None):
     """Orders newest first, filtered; the dates filter on the planned start (else the day received), kept in
-    the indexed `Order.sort_at`. ``owner_id``: the orders of that CSR in charge ("mine")."""
+    the indexed `Order.sort_at`. ``owner_id``: the orders that CSR is responsible for ("mine")."""
     stmt = db.select(Order).order_by(Order.sort_at.desc(), Order.id.desc())
     if owner_id:
         stmt = stmt.filter(Order.owner_id == owner_id)
@@ -360,7 +360,7 @@ def _clean(values: dict) -> dict:
 
 
 def _owner_id(owner_id) -> int | None:
-    """A CSR in charge chosen on the form (a CSR or CS manager), else None."""
+    """A responsible CSR chosen on the form (a CSR or CS manager), else None."""
     if not owner_id:
         return None
     owner = db.session.get(User, owner_id)
@@ -371,7 +371,7 @@ def _owner_id(owner_id) -> int | None:
 
 def create_order(values: dict, user: User, *, instruction_file: tuple[str, bytes] | None = None,
                  received_at: datetime | None = None) -> Order:
-    """A new order in state received; its CSR in charge is the one chosen, else the customer's responsible CSR."""
+    """A new order in state received; its responsible CSR is the one chosen, else the customer's responsible CSR."""
     owner_id = _owner_id(values.get("owner_id"))
     values = _clean(values)
     if owner_id is None:

@@ -34,7 +34,7 @@ def test_an_order_defaults_to_the_customers_responsible_csr(terminal, order_valu
     made = db.session.scalar(db.select(Order).order_by(Order.id.desc()).limit(1))
     assert made.owner_id == people["csr2"].id
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "CSR in charge" in detail and people["csr2"].display_name in detail
+    assert "Responsible CSR" in detail and people["csr2"].display_name in detail
     # The "mine" filter: only the orders I am in charge of.
     mine = client.get("/operations/orders?mine=1").get_data(as_text=True)
     assert chosen.number in mine and order.number not in mine and made.number not in mine
