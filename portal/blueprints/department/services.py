@@ -18,6 +18,8 @@ from ...workdays import add_workdays
 from ..complaints.models import FINAL_STATES, OPEN_ACTION_STATUSES, CapaAction, Complaint, Inquiry
 from ..customers.models import Customer
 from ..meetings.models import ReviewCadence, ReviewMeeting
+from ..operations.models import OPEN_STATES as OPEN_ORDER_STATES
+from ..operations.models import Order
 from .models import (
     CUSTOMER_LINE_SOURCES,
     REASONS,
@@ -141,6 +143,14 @@ def reassign(customers, to_user_id: int, *, user, note: str = "", now: datetime 
                 action.owner_id = to_user.id
                 handover.items.append(HandoverItem(kind="capa_action", record_id=action.id,
                                                    ref=f"{action.complaint.ref}/{action.id}"))
+        # open orders (received, verified, handed over, in execution) of the customer held by the previous CSR
+        # or by nobody; completed, cancelled and rejected ones stay with who was in charge
+        for order in db.session.scalars(db.select(Order).filter(
+                Order.customer_id == customer.id, Order.state.in_(OPEN_ORDER_STATES),
+                db.or_(Order.owner_id.is_(None), Order.owner_id == previous) if previous else Order.owner_id.is_(None))
+                .order_by(Order.id)):
+            order.owner_id = to_user.id
+            handover.items.append(HandoverItem(kind="order", record_id=order.id, ref=order.number))
         customer._dept_handover = handover
         customer.csr_id = to_user.id
         db.session.flush()

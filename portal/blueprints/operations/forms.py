@@ -158,6 +158,8 @@ class ImportForm(FlaskForm):
 class OrderForm(FlaskForm):
     kind = SelectField(_l("Kind of order"), choices=_choices(ORDER_KINDS))
     customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
+    owner_id = SelectField(_l("Responsible CSR"), coerce=int, validators=[Optional()],
+                           description=_l("Left at —: the customer's responsible CSR"))
     product_id = SelectField(_l("Product"), coerce=int, validators=[DataRequired(message=_l("Choose the product."))])
     tank_id = SelectField(_l("Tank"), coerce=int, validators=[DataRequired(message=_l("Choose the tank."))])
     to_tank_id = SelectField(_l("Receiving tank (transfers)"), coerce=int, validators=[Optional()])
@@ -179,9 +181,10 @@ class OrderForm(FlaskForm):
     reason = StringField(_l("Reason for the amendment"), validators=[Optional(), Length(max=400)],
                          description=_l("Required once the order is handed over: operations see it"))
 
-    def __init__(self, *args, customer_choices=(), product_choices=(), tank_choices=(), **kwargs):
+    def __init__(self, *args, customer_choices=(), product_choices=(), tank_choices=(), owner_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.customer_id.choices = [(0, "—")] + list(customer_choices)
+        self.owner_id.choices = [(0, "—")] + list(owner_choices)
         self.counterparty_id.choices = [(0, "—")] + list(customer_choices)
         self.product_id.choices = [(0, "—")] + list(product_choices)
         self.tank_id.choices = [(0, "—")] + list(tank_choices)
@@ -194,6 +197,7 @@ class OrderForm(FlaskForm):
     def values(self) -> dict:
         return {
             "kind": self.kind.data, "customer_id": self.customer_id.data, "product_id": self.product_id.data,
+            "owner_id": self.owner_id.data or None,
             "tank_id": self.tank_id.data, "to_tank_id": self.to_tank_id.data or None,
             "counterparty_id": self.counterparty_id.data or None, "quantity": self.quantity.data, "unit": self.unit.data,
             "customs_status": self.customs_status.data, "customs_released": bool(self.customs_released.data),

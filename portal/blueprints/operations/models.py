@@ -314,13 +314,15 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
         "acknowledged_at": _l("Acknowledged by operations at"), "acknowledged_by_id": _l("Acknowledged by"),
         "handed_over_at": _l("Handed over"), "handed_over_by_id": _l("Handed over by"), "closed_reason": _l("Reason"),
         "actual_kg": _l("Actual quantity (kg)"), "actual_m3": _l("Actual quantity (m³ at 20 °C)"),
-        "density_20": _l("Density at 20 °C (kg/m³)"),
+        "density_20": _l("Density at 20 °C (kg/m³)"), "owner_id": _l("Responsible CSR"),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False, index=True)
+    # The CSR in charge of the order: the customer's responsible CSR unless chosen; moves with a portfolio handover.
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("ops_product.id"), nullable=False, index=True)
     tank_id: Mapped[int] = mapped_column(ForeignKey("ops_tank.id"), nullable=False, index=True)
     to_tank_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ops_tank.id"), nullable=True, index=True)
@@ -361,6 +363,7 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     product: Mapped[Product] = relationship()
     tank: Mapped[Tank] = relationship(foreign_keys=[tank_id])
     to_tank: Mapped[Optional[Tank]] = relationship(foreign_keys=[to_tank_id])
+    owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
     verified_by: Mapped[Optional[User]] = relationship(foreign_keys=[verified_by_id])
     handed_over_by: Mapped[Optional[User]] = relationship(foreign_keys=[handed_over_by_id])
     acknowledged_by: Mapped[Optional[User]] = relationship(foreign_keys=[acknowledged_by_id])

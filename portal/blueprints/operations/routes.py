@@ -331,6 +331,7 @@ def _order_filters() -> dict:
         "state": state if state in ORDER_STATES or state == "open" else "",
         "kind": kind if kind in ORDER_KINDS else "",
         "date_from": arg_date("from"), "date_to": arg_date("to"), "q": request.args.get("q", "").strip()[:60],
+        "owner_id": current_user.id if request.args.get("mine") and current_user.is_authenticated else None,
     }
 
 
@@ -347,7 +348,8 @@ def orders():
 def _order_form(order: Order | None = None, **kwargs) -> OrderForm:
     return OrderForm(customer_choices=customer_choices(active_only=order is not None),
                      product_choices=services.product_choices(order.product_id if order else None),
-                     tank_choices=services.tank_choices(), **kwargs)
+                     tank_choices=services.tank_choices(), owner_choices=staff_choices(cs_only=True, blank=False),
+                     **kwargs)
 
 
 def _upload(form: OrderForm):
@@ -429,6 +431,7 @@ def order_edit(order_id: int):
         form.planned_end.data = to_local(order.planned_end).replace(tzinfo=None) if order.planned_end else None
         form.to_tank_id.data = order.to_tank_id or 0
         form.counterparty_id.data = order.counterparty_id or 0
+        form.owner_id.data = order.owner_id or 0
     if form.validate_on_submit():
         with service_errors(form) as outcome:
             changes = services.amend_order(order, form.values(), current_user, reason=form.reason.data or "")

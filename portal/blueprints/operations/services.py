@@ -20,6 +20,7 @@ from ...models import User
 from ...services import ServiceError, file_record
 from ...timeutil import local_today, to_local, utcnow
 from ..customers.models import Customer
+from ..department.models import responsible_csr
 from .stock import services as stock
 from .stock.quantities import to_kg_m3
 from .models import (
@@ -288,10 +289,12 @@ def next_order_number(year: int | None = None) -> str:
 
 
 def list_orders(*, customer_id=None, product_id=None, tank_id=None, state: str = "", kind: str = "",
-                date_from: date | None = None, date_to: date | None = None, q: str = ""):
+                date_from: date | None = None, date_to: date | None = None, q: str = "", owner_id=None):
     """Orders newest first, filtered; the dates filter on the planned start (else the day received), kept in
-    the indexed `Order.sort_at`."""
+    the indexed `Order.sort_at`. ``owner_id``: the orders that CSR is responsible for ("mine")."""
     stmt = db.select(Order).order_by(Order.sort_at.desc(), Order.id.desc())
+    if owner_id:
+        stmt = stmt.filter(Order.owner_id == owner_id)
     if customer_id:
         stmt = stmt.filter(db.or_(Order.customer_id == customer_id, Order.counterparty_id == customer_id))
     if product_id:
@@ -324,7 +327,7 @@ def paginate_orders(stmt, *, page: int, per_page: int):
 
     ids = stmt.order_by(None).with_only_columns(Order.id).subquery()
     stmt = stmt.options(selectinload(Order.customer), selectinload(Order.counterparty), selectinload(Order.product),
-                        selectinload(Order.tank), selectinload(Order.to_tank))
+                        selectinload(Order.tank), selectinload(Order.to_tank), selectinload(Order.owner))
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=False)
     pagination.total = db.session.scalar(db.select(db.func.count()).select_from(ids))
     return pagination
@@ -356,11 +359,26 @@ def _clean(values: dict) -> dict:
     return out
 
 
+def _owner_id(owner_id) -> int | None:
+    """A responsible CSR chosen on the form (a CSR or CS manager), else None."""
+    if not owner_id:
+        return None
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.active or not owner.has_role("csr", "cs_manager"):
+        raise OperationsError(_l("Choose a CSR."), field="owner_id")
+    return owner.id
+
+
 def create_order(values: dict, user: User, *, instruction_file: tuple[str, bytes] | None = None,
                  received_at: datetime | None = None) -> Order:
+    """A new order in state received; its responsible CSR is the one chosen, else the customer's responsible CSR."""
+    owner_id = _owner_id(values.get("owner_id"))
     values = _clean(values)
+    if owner_id is None:
+        owner = responsible_csr(values.get("customer_id"))
+        owner_id = owner.id if owner is not None else None
     order = Order(number=next_order_number(), state="received", version=1, created_by_id=user.id,
-                  received_at=received_at or utcnow(), **values)
+                  received_at=received_at or utcnow(), owner_id=owner_id, **values)
     db.session.add(order)
     db.session.flush()
     db.session.add(OrderVersion(order=order, version=1, by_id=user.id, reason="",
@@ -409,6 +427,9 @@ def amend_order(order: Order, values: dict, user: User, reason: str = "") -> dic
     acknowledge the new one. Returns the changes."""
     if order.state not in OPEN_STATES:
         raise OperationsError(_l("A %(state)s order cannot be changed.", state=order.state_label))
+    owner_id = _owner_id(values.get("owner_id"))
+    if owner_id is not None and owner_id != order.owner_id:  # who is in charge: no new version for operations
+        order.owner_id = owner_id
     values = _clean(values)
     changes = _changes(order, values)
     if not changes:
