@@ -42,7 +42,7 @@ def test_guessed_tokens_get_the_invalid_link_page_and_then_are_refused(app, clie
     for _ in range(5):
         response = client.get(f"/surveys/answer/{survey.campaign.id}/{secrets.token_urlsafe(32)}")
         assert response.status_code == 404
-        assert "not valid" in response.get_data(as_text=True)
+        assert "此调查链接无效" in response.get_data(as_text=True)  # no contact known: the portal's default language
     # after five wrong guesses from this address even the right link waits
     assert client.get(survey.url).status_code == 429
 
@@ -82,7 +82,7 @@ def test_after_submission_the_link_is_read_only(kit, client, survey):
     again = client.get(survey.url)
     html = again.get_data(as_text=True)
     assert again.status_code == 200
-    assert "已提交" in html or "can no longer be changed" in html
+    assert "提交，不能再修改" in html  # in the contact's language (王芳: Chinese)
     assert "<form" not in html
     client.post(survey.url, data={**kit.form_data(survey, order_handling="5", recommend="0"), "submit": "1"})
     db.session.expire_all()
