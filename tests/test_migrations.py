@@ -54,3 +54,17 @@ def test_upgrade_from_nothing_matches_models(empty_database, tmp_path):
                 with db.engine.begin() as conn:
                     conn.execute(text(statement))
         db.engine.dispose()
+
+
+def test_every_revision_id_fits_alembic_version_column():
+    """Alembic keeps the head in a VARCHAR(32): PostgreSQL refuses a longer id in the middle of an upgrade
+    (SQLite does not check), so the chain must hold only ids that fit, and one head."""
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
+    revisions = list(scripts.walk_revisions())
+    too_long = [r.revision for r in revisions if len(r.revision) > 32]
+    assert not too_long, too_long
+    assert len(scripts.get_heads()) == 1, scripts.get_heads()

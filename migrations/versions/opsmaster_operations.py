@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'opsmaster_operations'
-down_revision = 'searchrel_customer_aliases_glossary'
+down_revision = 'searchrel_aliases_glossary'
 branch_labels = None
 depends_on = None
 

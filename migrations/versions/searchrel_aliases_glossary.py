@@ -1,6 +1,6 @@
 """Search relevance: a customer's former names and other names; the glossary as a structured list
 
-Revision ID: searchrel_customer_aliases_glossary
+Revision ID: searchrel_aliases_glossary
 Revises: archive_text_extraction
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import portal.models
 
 
-revision = "searchrel_customer_aliases_glossary"
+revision = "searchrel_aliases_glossary"
 down_revision = "dept_portfolios_cover"
 branch_labels = None
 depends_on = None
