@@ -1,20 +1,13 @@
-"""A real SMTP server (aiosmtpd) on a free loopback port, and helpers to run `flask` commands as separate processes
-against the test's database."""
+"""A real SMTP server (aiosmtpd) on a free loopback port (`flask` processes: flask_processes.py)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import subprocess
-import sys
 import threading
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def free_port() -> int:
@@ -73,27 +66,3 @@ def app_config(request):
         return {"SMTP_HOST": box.host, "SMTP_PORT": box.port, "SMTP_SECURITY": "none",
                 "SMTP_SENDER": "csd@terminal.example"}
     return {}
-
-
-def flask_env(app, **extra) -> dict:
-    """The environment of a `flask` process on the test's database and folders."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update({
-        "FLASK_APP": "wsgi",
-        "PORTAL_DATABASE_URL": app.config["DATABASE_URL"],
-        "PORTAL_SECRET_KEY": "test-secret-key-for-subprocesses-only",
-        "PORTAL_ARCHIVE_DIR": app.config["ARCHIVE_DIR"],
-        "PORTAL_KNOWLEDGE_DIR": app.config["KNOWLEDGE_DIR"],
-        "PORTAL_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
-        "PORTAL_SEARCH_SYNC_ON_COMMIT": "0",
-    })
-    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_SENDER"):
-        if app.config.get(key):
-            env[f"PORTAL_{key}"] = str(app.config[key])
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-def start_flask(app, *args, **extra) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "flask", *args], cwd=ROOT, env=flask_env(app, **extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import start_flask
+from flask_processes import start_flask
 
 from portal import jobs
 from portal.extensions import db

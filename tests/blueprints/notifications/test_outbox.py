@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from conftest import start_flask
+from flask_processes import start_flask
 
 from portal import outbox
 from portal.extensions import db

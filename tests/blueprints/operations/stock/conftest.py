@@ -6,7 +6,7 @@ density and time set) and posted with ``stock.post_order``.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, time
+from datetime import time
 from decimal import Decimal
 
 import pytest
@@ -63,10 +63,6 @@ class Terminal:
         return order
 
 
-def at(day: str, hh: int = 12, mm: int = 0) -> datetime:
-    """A UTC time; 12:00 UTC is 20:00 in Shanghai, the same local day."""
-    y, m, d = (int(p) for p in day.split("-"))
-    return datetime(y, m, d, hh, mm, tzinfo=UTC)
 
 
 @pytest.fixture

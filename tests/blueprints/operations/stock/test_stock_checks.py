@@ -14,7 +14,7 @@ from portal.blueprints.operations.stock import services as stock
 from portal.blueprints.operations.stock.models import StockCheck, StockCheckLine
 from portal.extensions import db
 
-from conftest import at
+from stock_clock import at
 
 D = Decimal
 DAY = date(2026, 3, 3)

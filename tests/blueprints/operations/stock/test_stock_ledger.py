@@ -11,7 +11,7 @@ from portal.blueprints.operations.stock.models import MovementImmutable, StockDa
 from portal.blueprints.operations.stock.quantities import QuantityError, kg_to_t, to_kg_m3
 from portal.extensions import db
 
-from conftest import at
+from stock_clock import at
 
 D = Decimal
 

@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.jobs import JobState
 from portal.outbox import OutboxMessage, read_attachment
 
-from conftest import at
+from stock_clock import at
 
 DAY = date(2026, 3, 3)
 

@@ -8,7 +8,7 @@ from portal.blueprints.operations.stock import services as stock
 from portal.blueprints.operations.stock.models import StockAdjustment, StockPosting
 from portal.extensions import db
 
-from conftest import at
+from stock_clock import at
 
 
 def test_stock_pages_show_the_book(terminal, client, login):

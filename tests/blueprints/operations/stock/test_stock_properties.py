@@ -26,7 +26,7 @@ from portal.blueprints.operations.stock.models import StockAdjustment, StockDail
 from portal.blueprints.operations.stock.quantities import to_kg_m3
 from portal.extensions import db
 
-from conftest import at
+from stock_clock import at
 
 D = Decimal
 START = date(2026, 3, 1)

@@ -18,7 +18,7 @@ from portal.blueprints.operations.stock.models import DailyReport
 from portal.extensions import db
 from portal.i18n import fmt_decimal
 
-from conftest import at
+from stock_clock import at
 
 D = Decimal
 DAY = date(2026, 3, 3)
