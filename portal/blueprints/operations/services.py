@@ -91,20 +91,25 @@ def _check_density(values: dict) -> None:
         raise OperationsError(_l("The lowest density is above the highest."), field="density_min")
 
 
+def _save_master(model, row, values: dict, fields, user: User, key: str, used_message):
+    """Create or update a master-data row from the named fields; its key (code, number) must be free."""
+    existing = db.session.scalar(db.select(model).filter_by(**{key: values[key]}))
+    if existing is not None and existing is not row:
+        raise OperationsError(used_message, field=key)
+    if row is None:
+        row = model(created_by_id=user.id)
+        db.session.add(row)
+    for name in fields:
+        if name in values:
+            setattr(row, name, values[name])
+    db.session.flush()
+    return row
+
+
 def save_product(values: dict, product: Product | None, user: User) -> Product:
     _check_density(values)
-    code = values["code"]
-    existing = db.session.scalar(db.select(Product).filter_by(code=code))
-    if existing is not None and existing is not product:
-        raise OperationsError(_l("The code %(code)s is already used.", code=code), field="code")
-    if product is None:
-        product = Product(created_by_id=user.id)
-        db.session.add(product)
-    for key in PRODUCT_FIELDS:
-        if key in values:
-            setattr(product, key, values[key])
-    db.session.flush()
-    return product
+    return _save_master(Product, product, values, PRODUCT_FIELDS, user, "code",
+                        _l("The code %(code)s is already used.", code=values["code"]))
 
 
 def product_in_use(product: Product) -> bool:
@@ -160,20 +165,10 @@ def tank_choices() -> list[tuple[int, str]]:
 
 
 def save_tank(values: dict, tank: Tank | None, user: User) -> Tank:
-    code = values["code"]
-    existing = db.session.scalar(db.select(Tank).filter_by(code=code))
-    if existing is not None and existing is not tank:
-        raise OperationsError(_l("The code %(code)s is already used.", code=code), field="code")
     if values["safe_fill_m3"] > values["nominal_m3"]:
         raise OperationsError(_l("The safe fill cannot exceed the nominal capacity."), field="safe_fill_m3")
-    if tank is None:
-        tank = Tank(created_by_id=user.id)
-        db.session.add(tank)
-    for key in TANK_FIELDS:
-        if key in values:
-            setattr(tank, key, values[key])
-    db.session.flush()
-    return tank
+    return _save_master(Tank, tank, values, TANK_FIELDS, user, "code",
+                        _l("The code %(code)s is already used.", code=values["code"]))
 
 
 def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
@@ -238,17 +233,8 @@ def contract_choices(customer_id: int | None = None) -> list[tuple[int, str]]:
 def save_contract(values: dict, contract: Contract | None, user: User) -> Contract:
     if values.get("ends_on") and values["ends_on"] < values["starts_on"]:
         raise OperationsError(_l("The contract ends before it starts."), field="ends_on")
-    existing = db.session.scalar(db.select(Contract).filter_by(number=values["number"]))
-    if existing is not None and existing is not contract:
-        raise OperationsError(_l("The number %(number)s is already used.", number=values["number"]), field="number")
-    if contract is None:
-        contract = Contract(created_by_id=user.id)
-        db.session.add(contract)
-    for key in CONTRACT_FIELDS:
-        if key in values:
-            setattr(contract, key, values[key])
-    db.session.flush()
-    return contract
+    return _save_master(Contract, contract, values, CONTRACT_FIELDS, user, "number",
+                        _l("The number %(number)s is already used.", number=values["number"]))
 
 
 def add_rate_item(contract: Contract, kind: str, description: str, rate: Decimal, unit: str, user: User) -> RateItem:
