@@ -43,6 +43,18 @@ def test_density_range_must_be_in_order(client, login, terminal):
     assert db.session.scalar(db.select(Product).filter_by(code="STYRENE")) is None
 
 
+def test_a_used_code_is_refused_on_the_field_and_nothing_changes(client, login, terminal):
+    login(terminal.csr)
+    client.post("/operations/products/new", data=PRODUCT)
+    page = client.post("/operations/products/new", data={**PRODUCT, "name_en": "Second styrene"}).get_data(as_text=True)
+    assert "The code STYRENE is already used." in page
+    assert db.session.scalar(db.select(db.func.count(Product.id)).filter_by(code="STYRENE")) == 1
+    client.post("/operations/tanks/new", data=TANK)
+    page = client.post("/operations/tanks/new", data={**TANK, "area": "B"}).get_data(as_text=True)
+    assert "The code T-301 is already used." in page
+    assert db.session.scalar(db.select(Tank.area).filter_by(code="T-301")) == "C"
+
+
 def test_product_in_use_is_retired_not_deleted(client, login, terminal, make_order):
     login(terminal.csr)
     make_order()
