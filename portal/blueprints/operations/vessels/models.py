@@ -158,7 +158,8 @@ class Vessel(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
-    imo: Mapped[str] = mapped_column(String(7), unique=True, nullable=False)
+    # 7 digits; the column is wider so that copies of the data (bench/grow.py's suffixes) still fit.
+    imo: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
     flag: Mapped[str] = mapped_column(String(60), default="", nullable=False)
     loa_m: Mapped[Optional[Decimal]] = mapped_column(Numeric(6, 2), nullable=True)
     draught_m: Mapped[Optional[Decimal]] = mapped_column(Numeric(6, 2), nullable=True)

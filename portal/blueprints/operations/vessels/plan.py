@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....timeutil import from_local, to_local, utcnow
+from ...customers.models import Customer, CustomerContact
 from .models import Berth, CallParcel, VesselCall
 
 # The drawing's coordinates (SVG user units; the SVG scales to the page's width).
@@ -198,8 +199,10 @@ def calls_in_window(start: datetime, end: datetime, berth_ids: Optional[list[int
              .where(VesselCall.berth_id.isnot(None), VesselCall.plan_start < end, VesselCall.plan_end > start,
                     VesselCall.status != "cancelled")
              .options(selectinload(VesselCall.vessel),
+                      selectinload(VesselCall.agent).selectinload(CustomerContact.customer),
                       selectinload(VesselCall.parcels).selectinload(CallParcel.product),
-                      selectinload(VesselCall.parcels).selectinload(CallParcel.customer))
+                      selectinload(VesselCall.parcels).selectinload(CallParcel.customer)
+                      .selectinload(Customer.contacts))
              .order_by(VesselCall.berth_id, VesselCall.plan_start, VesselCall.id))
     if berth_ids is not None:
         query = query.where(VesselCall.berth_id.in_(berth_ids))

@@ -464,17 +464,23 @@ def plan_publish():
 @bp.get("/plan/versions")
 def plan_versions():
     page, per_page = page_args(25)
-    pagination = db.paginate(select(BerthPlanVersion).order_by(BerthPlanVersion.number.desc()), page=page,
-                             per_page=per_page, error_out=False)
+    pagination = db.paginate(select(BerthPlanVersion).order_by(BerthPlanVersion.number.desc())
+                             .options(selectinload(BerthPlanVersion.notices), selectinload(BerthPlanVersion.published_by)),
+                             page=page, per_page=per_page, error_out=False)
     return render("operations/vessels/plan_versions.html", pagination=pagination, behind=services.parties_behind(),
                   current=services.current_version())
 
 
-def _tell_form(version, formdata=None, port_email=""):
-    calls = db.session.scalars(select(VesselCall).where(VesselCall.id.in_(
-        [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]))).all()
+def _version_calls(version):
+    ids = [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]
+    return db.session.scalars(select(VesselCall).where(VesselCall.id.in_(ids)).options(
+        selectinload(VesselCall.agent).selectinload(CustomerContact.customer),
+        selectinload(VesselCall.parcels).selectinload(CallParcel.customer).selectinload(Customer.contacts))).all()
+
+
+def _tell_form(version, formdata=None):
     return TellForm(prefix="tell", formdata=formdata,
-                    party_choices=[(p.key, p.choice_label) for p in services.parties_for(calls, port_email)])
+                    party_choices=[(p.key, p.choice_label) for p in services.parties_for(_version_calls(version))])
 
 
 def _version_page(version, tell_form=None, status_code=200):
@@ -496,9 +502,7 @@ def plan_version_tell(version_id: int):
     form = _tell_form(version, formdata=request.form)
     if form.validate_on_submit():
         with service_errors(form) as outcome:
-            calls = db.session.scalars(select(VesselCall).where(VesselCall.id.in_(
-                [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]))).all()
-            by_key = {p.key: p for p in services.parties_for(calls, form.port_email.data or "")}
+            by_key = {p.key: p for p in services.parties_for(_version_calls(version), form.port_email.data or "")}
             services.tell_parties(version, [by_key[k] for k in form.parties.data if k in by_key], how=form.how.data,
                                   user=current_user)
             db.session.commit()

@@ -457,17 +457,14 @@ def parties_behind() -> list[dict]:
     current = current_version()
     if current is None:
         return []
-    rows = db.session.execute(
-        select(BerthPlanNotice.party_key, func.max(BerthPlanVersion.number))
-        .join(BerthPlanVersion, BerthPlanVersion.id == BerthPlanNotice.version_id)
-        .group_by(BerthPlanNotice.party_key)).all()
-    out = []
-    for key, latest in rows:
-        if latest < current.number:
-            notice = db.session.scalar(
-                select(BerthPlanNotice).join(BerthPlanVersion, BerthPlanVersion.id == BerthPlanNotice.version_id)
-                .where(BerthPlanNotice.party_key == key, BerthPlanVersion.number == latest).limit(1))
-            out.append({"key": key, "notice": notice, "number": latest, "current": current.number})
+    latest: dict[str, tuple[int, BerthPlanNotice]] = {}
+    rows = db.session.execute(select(BerthPlanNotice, BerthPlanVersion.number)
+                              .join(BerthPlanVersion, BerthPlanVersion.id == BerthPlanNotice.version_id)
+                              .order_by(BerthPlanVersion.number))
+    for notice, number in rows:
+        latest[notice.party_key] = (number, notice)
+    out = [{"key": key, "notice": notice, "number": number, "current": current.number}
+           for key, (number, notice) in latest.items() if number < current.number]
     out.sort(key=lambda r: (r["number"], r["notice"].party_kind, r["notice"].party_name))
     return out
 
