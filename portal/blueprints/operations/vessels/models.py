@@ -36,8 +36,10 @@ from ..models import Order, Product, Tank
 
 EDIT_ROLES = ("admin", "cs_manager", "csr")
 
-# A call without an ETB/ETD is drawn on the plan for this long after its start.
+# A call without an ETB/ETD is drawn on the plan for this long after its start; no bar is longer than
+# MAX_STAY (so the plan reads one berth's calls from the index on (berth, start) within a bounded range).
 DEFAULT_STAY = timedelta(hours=24)
+MAX_STAY = timedelta(days=30)
 
 CALL_STATUSES = {
     "announced": _l("announced"),
@@ -180,12 +182,12 @@ class Vessel(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
 def _plan_window(call) -> tuple[datetime, datetime]:
     """Where the call sits on the berth plan: from the berthing (actual, else planned, else the ETA) to
-    the departure (actual, else planned, else completion), at least DEFAULT_STAY when no end is known."""
+    the departure (actual, else planned, else completion), DEFAULT_STAY when no end is known, at most MAX_STAY."""
     start = call.all_fast_at or call.etb or call.eta or utcnow()
     end = call.departed_at or call.etd or call.etc
     if end is None or end <= start:
         end = start + DEFAULT_STAY if end is None else start
-    return start, end
+    return start, min(end, start + MAX_STAY)
 
 
 class VesselCall(_Viewable, TimestampMixin, CreatedByMixin, db.Model):

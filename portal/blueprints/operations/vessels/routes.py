@@ -428,24 +428,21 @@ def _party_choices(plan, port_email=""):
 def plan():
     start, end, note = _window()
     the_plan = berth_plan.build_plan(start, end)
-    form = None
-    if current_user.has_role("admin", *CS):
-        form = PublishForm(prefix="publish", party_choices=_party_choices(the_plan))
-    return _plan_page(the_plan, note, form)
-
-
-def _plan_page(the_plan, note, form, status_code=200):
-    start, end, days = the_plan.window_from, the_plan.window_to, timedelta(days=the_plan.days)
+    days = timedelta(days=the_plan.days)
     links = {"prev": (start - days, start - timedelta(days=1)), "next": (end + timedelta(days=1), end + days),
-             "d30": (start, start + timedelta(days=29)), "d90": (start, start + timedelta(days=89))}
-    return render("operations/vessels/plan.html", plan=the_plan, note=note, publish_form=form,
+             "d30": (start, start + timedelta(days=29)), "d90": (start, start + timedelta(days=89)),
+             "this": (start, end)}
+    return render("operations/vessels/plan.html", plan=the_plan, note=note,
+                  call_url=url_for("operations.vessels.call_detail", call_id=0)[:-1], tones=berth_plan.STATUS_TONES,
                   current=services.current_version(), behind=services.parties_behind(),
-                  links={k: {"from": a.isoformat(), "to": b.isoformat()} for k, (a, b) in links.items()}), status_code
+                  links={k: {"from": a.isoformat(), "to": b.isoformat()} for k, (a, b) in links.items()})
 
 
-@bp.post("/plan/publish")
+@bp.route("/plan/publish", methods=["GET", "POST"])
 @require(*CS)
 def plan_publish():
+    """Publish the window's plan as the next version, telling the parties chosen (the plan's customers and
+    agents, operations, the port)."""
     start, end, note = _window()
     the_plan = berth_plan.build_plan(start, end)
     form = PublishForm(prefix="publish", party_choices=_party_choices(the_plan))
@@ -458,7 +455,9 @@ def plan_publish():
         if outcome.ok:
             flash(_("Berth plan version %(number)s published.", number=version.number), "success")
             return redirect(url_for("operations.vessels.plan_version", version_id=version.id))
-    return _plan_page(the_plan, note, form, 422)
+    return render("operations/vessels/plan_publish.html", plan=the_plan, note=note, form=form,
+                  current=services.current_version(),
+                  window={"from": start.isoformat(), "to": end.isoformat()}), 422 if form.errors else 200
 
 
 @bp.get("/plan/versions")
@@ -473,9 +472,8 @@ def plan_versions():
 
 def _version_calls(version):
     ids = [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]
-    return db.session.scalars(select(VesselCall).where(VesselCall.id.in_(ids)).options(
-        selectinload(VesselCall.agent).selectinload(CustomerContact.customer),
-        selectinload(VesselCall.parcels).selectinload(CallParcel.customer).selectinload(Customer.contacts))).all()
+    return db.session.scalars(select(VesselCall).where(VesselCall.id.in_(ids))
+                              .options(selectinload(VesselCall.parcels))).all()
 
 
 def _tell_form(version, formdata=None):

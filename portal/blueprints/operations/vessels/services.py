@@ -330,21 +330,22 @@ class Party:
 def parties_for(calls: Iterable[VesselCall], port_email: str = "") -> list[Party]:
     """The parties of a plan: the customers and agents of its calls, operations staff, the port."""
     from ....outbox import users_with_role, with_contacts
+    from ...customers.models import Customer, CustomerContact
 
-    customers: dict[int, object] = {}
-    agents: dict[int, object] = {}
-    for call in calls:
-        for parcel in call.parcels:
-            if parcel.customer is not None:
-                customers.setdefault(parcel.customer_id, parcel.customer)
-        if call.agent is not None:
-            agents.setdefault(call.agent.id, call.agent)
+    calls = list(calls)
+    customer_ids = {p.customer_id for call in calls for p in call.parcels}
+    agent_ids = {call.agent_contact_id for call in calls if call.agent_contact_id}
+    customers = db.session.scalars(select(Customer).where(Customer.id.in_(customer_ids))
+                                   .options(selectinload(Customer.contacts)).order_by(Customer.code)) if customer_ids else []
+    agents = db.session.scalars(select(CustomerContact).where(CustomerContact.id.in_(agent_ids))
+                                .options(selectinload(CustomerContact.customer))
+                                .order_by(CustomerContact.name)) if agent_ids else []
     out = []
-    for customer in sorted(customers.values(), key=lambda c: c.code):
+    for customer in customers:
         contacts = [c for c in customer.contacts if (c.email or "").strip()]
         out.append(Party(f"customer:{customer.id}", "customer", f"{customer.code} {customer.name_en}",
                          with_contacts([c.email for c in contacts], contacts), customer=customer))
-    for agent in sorted(agents.values(), key=lambda c: c.name):
+    for agent in agents:
         out.append(Party(f"agent:{agent.id}", "agent", f"{agent.name} ({agent.customer.code})",
                          [agent] if (agent.email or "").strip() else [], contact=agent))
     out.append(Party("operations", "operations", str(_l("Operations staff")), users_with_role("staff")))

@@ -66,6 +66,8 @@ def test_publishing_numbers_versions_sends_the_pdf_and_lists_who_holds_an_older_
     call = harbour.announce(eta=T0, parcels=[(t.sino, t.gasoil, "9000")])
     make_user("opsdesk", "staff", email="opsdesk@terminal.example")
     login("csr")
+    form = client.get(f"{URL}/plan/publish?{WINDOW}").get_data(as_text=True)
+    assert 'id="publish-form"' in form and f'value="customer:{t.sino.id}"' in form and "v1" in form
     first = _publish(client, [f"customer:{t.sino.id}", f"agent:{harbour.agent.id}", "operations", "port"],
                      port_email="vts@port.example")
     assert first.status_code == 302
@@ -137,7 +139,8 @@ def test_only_csrs_and_managers_publish(client, login, harbour):
     harbour.announce(eta=T0)
     login("staff")
     page = client.get(f"{URL}/plan?{WINDOW}").get_data(as_text=True)
-    assert 'id="publish-form"' not in page
+    assert 'id="publish-link"' not in page
+    assert client.get(f"{URL}/plan/publish?{WINDOW}").status_code == 403
     assert _publish(client, ["port"], how="phone").status_code == 403
     assert db.session.scalar(db.select(db.func.count(BerthPlanVersion.id))) == 0
     assert client.get(f"{URL}/plan/versions").status_code == 200
