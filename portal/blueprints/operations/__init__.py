@@ -5,3 +5,5 @@ from . import search  # noqa: F401  (registers the searchable kinds)
 from .routes import bp  # noqa: F401
 from .stock import bp as stock_bp  # noqa: E402  (the stock book: nested blueprint operations.stock)
 bp.register_blueprint(stock_bp)
+from .vessels import bp as vessels_bp  # noqa: E402  (vessel calls and the berth plan: nested blueprint operations.vessels)
+bp.register_blueprint(vessels_bp)
