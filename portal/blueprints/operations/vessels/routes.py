@@ -1,6 +1,514 @@
 """Vessel calls and the berth plan: thin routes (load + authorise -> form -> service -> commit -> render)."""
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import timedelta
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ....extensions import db
+from ....models import User
+from ....permissions import load_child_or_404, load_or_404, require
+from ....timeutil import local_today, to_local
+from ....web import arg_date, arg_int, page_args, render, send_download, service_errors
+from ...admin.services import staff_choices
+from ...customers.models import Customer, CustomerContact
+from ...customers.services import customer_choices
+from ..models import OPEN_STATES, SHIP_KINDS, Order, Product, Tank
+from . import plan as berth_plan
+from . import services
+from .forms import (
+    BerthForm,
+    CallForm,
+    DetailsForm,
+    InformForm,
+    ParcelForm,
+    PublishForm,
+    StatusForm,
+    TellForm,
+    TimesForm,
+    VesselForm,
+)
+from .models import (
+    ACTUAL_TIMES,
+    CALL_STATUSES,
+    PLAN_TIMES,
+    TIME_LABELS,
+    Berth,
+    BerthPlanVersion,
+    CallParcel,
+    Vessel,
+    VesselCall,
+)
 
 bp = Blueprint("vessels", __name__, url_prefix="/vessels")
+
+CS = ("cs_manager", "csr")
+
+
+@bp.app_template_global("order_vessel_call")
+def order_vessel_call(order):
+    """The call carrying an order's parcel (for the order page), or None."""
+    return services.call_for_order(order)
+
+
+@bp.app_template_global("vessel_eta_revision")
+def vessel_eta_revision(call):
+    return services.eta_change_summary(call)
+
+
+@bp.app_template_global("vessel_customers_to_inform")
+def vessel_customers_to_inform(call):
+    return {c.id for c in services.customers_to_inform(call)}
+
+
+def _local(value):
+    return to_local(value).replace(tzinfo=None) if value else None
+
+
+# ------------------------------------------------------------------------------------------ choices
+
+def _vessel_choices():
+    return [(v.id, v.choice_label) for v in db.session.scalars(select(Vessel).order_by(Vessel.name))]
+
+
+def _agent_choices():
+    rows = db.session.execute(select(CustomerContact.id, CustomerContact.name, Customer.code)
+                              .join(Customer, Customer.id == CustomerContact.customer_id)
+                              .order_by(Customer.code, CustomerContact.name)).all()
+    return [(cid, f"{name} ({code})") for cid, name, code in rows]
+
+
+def _berth_choices(include_id=None):
+    return [(b.id, b.choice_label) for b in services.berths() if b.active or b.id == include_id]
+
+
+def _product_choices():
+    return [(p.id, p.choice_label) for p in db.session.scalars(select(Product).order_by(Product.code))]
+
+
+def _tank_choices():
+    return [(t.id, t.code) for t in db.session.scalars(select(Tank).order_by(Tank.code))]
+
+
+def _order_choices():
+    orders = db.session.scalars(select(Order).where(Order.kind.in_(SHIP_KINDS), Order.state.in_(OPEN_STATES))
+                                .options(selectinload(Order.customer), selectinload(Order.product))
+                                .order_by(Order.number.desc()).limit(500))
+    return [(o.id, f"{o.number} · {o.customer.code} · {o.product.code} · {o.quantity.normalize():f} {o.unit}")
+            for o in orders]
+
+
+def _owner_choices():
+    return staff_choices(cs_only=True, blank=False)
+
+
+# --------------------------------------------------------------------------------------------- calls
+
+@bp.get("/")
+def index():
+    status = request.args.get("status", "")
+    status = status if status in CALL_STATUSES else ""
+    berth_id = arg_int("berth")
+    q = request.args.get("q", "").strip()[:80]
+    day_from = arg_date("from")
+    day_to = arg_date("to")
+    query = (select(VesselCall).options(selectinload(VesselCall.vessel), selectinload(VesselCall.berth))
+             .order_by(VesselCall.eta.desc(), VesselCall.id.desc()))
+    if status:
+        query = query.where(VesselCall.status == status)
+    if berth_id:
+        query = query.where(VesselCall.berth_id == berth_id)
+    if q:
+        like = f"%{q}%"
+        query = query.join(Vessel, Vessel.id == VesselCall.vessel_id).where(
+            or_(VesselCall.number.ilike(like), Vessel.name.ilike(like), Vessel.imo.ilike(like)))
+    if day_from:
+        query = query.where(VesselCall.eta >= berth_plan.window_bounds(day_from, day_from)[0])
+    if day_to:
+        query = query.where(VesselCall.eta < berth_plan.window_bounds(day_to, day_to)[1])
+    page, per_page = page_args(50)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return render("operations/vessels/index.html", pagination=pagination, statuses=CALL_STATUSES, status=status,
+                  berths=services.berths(), berth_id=berth_id, q=q, day_from=day_from, day_to=day_to,
+                  to_tell=services.eta_changes_to_tell(limit=50))
+
+
+def _call_form(**kwargs):
+    return CallForm(vessel_choices=_vessel_choices(), agent_choices=_agent_choices(), owner_choices=_owner_choices(),
+                    berth_choices=_berth_choices(), **kwargs)
+
+
+@bp.route("/calls/new", methods=["GET", "POST"])
+@require(*CS)
+def call_new():
+    form = _call_form()
+    if request.method == "GET" and arg_int("vessel"):
+        form.vessel_id.data = arg_int("vessel")
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            vessel = load_or_404(Vessel, form.vessel_id.data)
+            agent = db.session.get(CustomerContact, form.agent_contact_id.data) if form.agent_contact_id.data else None
+            berth = db.session.get(Berth, form.berth_id.data) if form.berth_id.data else None
+            owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+            call = services.create_call(vessel, eta=form.eta.utc, etb=form.etb.utc, etc=form.etc.utc, etd=form.etd.utc,
+                                        berth=berth, agent=agent, last_port=(form.last_port.data or "").strip(),
+                                        next_port=(form.next_port.data or "").strip(), owner=owner,
+                                        remarks=form.remarks.data or "", user=current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Vessel call %(number)s announced.", number=call.number), "success")
+            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+    return render("operations/vessels/call_form.html", form=form, call=None)
+
+
+def _times_form(call: VesselCall, formdata=None) -> TimesForm:
+    form = TimesForm(prefix="times", formdata=formdata, berth_choices=_berth_choices(call.berth_id))
+    if formdata is None:
+        for name in PLAN_TIMES + ACTUAL_TIMES:
+            getattr(form, name).data = _local(getattr(call, name))
+        form.berth_id.data = call.berth_id or 0
+    return form
+
+
+def _status_form(call: VesselCall, formdata=None) -> StatusForm:
+    return StatusForm(prefix="status", formdata=formdata,
+                      status_choices=[(s, CALL_STATUSES[s]) for s in call.next_statuses])
+
+
+def _parcel_form(formdata=None) -> ParcelForm:
+    return ParcelForm(prefix="parcel", formdata=formdata, customer_choices=customer_choices(),
+                      order_choices=_order_choices(), product_choices=_product_choices(), tank_choices=_tank_choices())
+
+
+def _inform_form(call: VesselCall, formdata=None) -> InformForm:
+    return InformForm(prefix="inform", formdata=formdata,
+                      customer_choices=[(c.id, f"{c.code} {c.name_en}") for c in services.customers_to_inform(call)])
+
+
+def _detail(call: VesselCall, status_code: int = 200, **forms):
+    editing = call.can_edit(current_user)
+    ctx = {}
+    if editing:
+        ctx = {"times_form": _times_form(call), "status_form": _status_form(call), "parcel_form": _parcel_form(),
+               "inform_form": _inform_form(call)}
+        ctx.update(forms)
+    conflicts = berth_plan.find_conflicts([call] + (berth_plan.calls_in_window(call.plan_start, call.plan_end,
+                                                                               [call.berth_id]) if call.berth_id else []))
+    return render("operations/vessels/call.html", call=call, editing=editing, time_labels=TIME_LABELS,
+                  plan_times=PLAN_TIMES, actual_times=ACTUAL_TIMES, conflicts=conflicts.get(call.id, []),
+                  to_inform=services.customers_to_inform(call),
+                  latest_eta=services.latest_eta_revision(call), revision_items=services.revision_items,
+                  plan_from=to_local(call.plan_start).date(), **ctx), status_code
+
+
+@bp.get("/calls/<int:call_id>")
+def call_detail(call_id: int):
+    return _detail(load_or_404(VesselCall, call_id))
+
+
+@bp.route("/calls/<int:call_id>/edit", methods=["GET", "POST"])
+@require(*CS)
+def call_edit(call_id: int):
+    call = load_or_404(VesselCall, call_id, action="edit")
+    form = DetailsForm(obj=call, vessel_choices=_vessel_choices(), agent_choices=_agent_choices(),
+                       owner_choices=_owner_choices())
+    if request.method == "GET":
+        form.agent_contact_id.data = call.agent_contact_id or 0
+        form.owner_id.data = call.owner_id or 0
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            vessel = load_or_404(Vessel, form.vessel_id.data)
+            agent = db.session.get(CustomerContact, form.agent_contact_id.data) if form.agent_contact_id.data else None
+            owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+            services.update_details(call, vessel=vessel, agent=agent, owner=owner,
+                                    last_port=(form.last_port.data or "").strip(),
+                                    next_port=(form.next_port.data or "").strip(), remarks=form.remarks.data or "")
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Vessel call %(number)s saved.", number=call.number), "success")
+            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+    return render("operations/vessels/call_form.html", form=form, call=call)
+
+
+@bp.post("/calls/<int:call_id>/times")
+@require(*CS)
+def call_times(call_id: int):
+    call = load_or_404(VesselCall, call_id, action="edit")
+    form = _times_form(call, formdata=request.form)
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            revision = services.change_times(call, user=current_user, note=form.note.data or "", **form.values())
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Times and berth saved.") if revision else _("Nothing changed."), "success" if revision else "info")
+            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+    return _detail(call, 422, times_form=form)
+
+
+@bp.post("/calls/<int:call_id>/status")
+@require(*CS)
+def call_status(call_id: int):
+    call = load_or_404(VesselCall, call_id, action="edit")
+    form = _status_form(call, formdata=request.form)
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            services.set_status(call, form.status.data, user=current_user, reason=form.reason.data or "")
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Vessel call %(number)s is now %(status)s.", number=call.number, status=call.status_label), "success")
+            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+    return _detail(call, 422, status_form=form)
+
+
+@bp.post("/calls/<int:call_id>/parcels")
+@require(*CS)
+def parcel_add(call_id: int):
+    call = load_or_404(VesselCall, call_id, action="edit")
+    form = _parcel_form(formdata=request.form)
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            customer = load_or_404(Customer, form.customer_id.data)
+            product = load_or_404(Product, form.product_id.data)
+            order = load_or_404(Order, form.order_id.data) if form.order_id.data else None
+            tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
+            services.add_parcel(call, customer=customer, product=product, quantity=form.quantity.data,
+                                unit=form.unit.data, order=order, tank=tank)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Cargo parcel added."), "success")
+            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+    return _detail(call, 422, parcel_form=form)
+
+
+@bp.post("/calls/<int:call_id>/parcels/<int:parcel_id>/delete")
+@require(*CS)
+def parcel_delete(call_id: int, parcel_id: int):
+    call = load_or_404(VesselCall, call_id, action="edit")
+    parcel = load_child_or_404(CallParcel, parcel_id, parent=call, action="edit")
+    with service_errors() as outcome:
+        services.remove_parcel(parcel)
+        db.session.commit()
+    if outcome.ok:
+        flash(_("Cargo parcel removed."), "success")
+    return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+
+
+@bp.post("/calls/<int:call_id>/informed")
+@require(*CS)
+def call_informed(call_id: int):
+    call = load_or_404(VesselCall, call_id, action="edit")
+    form = _inform_form(call, formdata=request.form)
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            customer = load_or_404(Customer, form.customer_id.data)
+            services.mark_informed(call, customer, how=form.how.data, user=current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("%(customer)s marked as told of the new ETA.", customer=customer.code), "success")
+            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+    return _detail(call, 422, inform_form=form)
+
+
+@bp.get("/eta-changes")
+def eta_changes():
+    return render("operations/vessels/eta_changes.html", rows=services.eta_change_rows())
+
+
+# -------------------------------------------------------------------------------------------- berths
+
+@bp.get("/berths")
+def berths():
+    return render("operations/vessels/berths.html", berths=services.berths())
+
+
+def _berth_form(**kwargs):
+    return BerthForm(product_choices=_product_choices(), **kwargs)
+
+
+@bp.route("/berths/new", methods=["GET", "POST"])
+@require(*CS)
+def berth_new():
+    form = _berth_form()
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            products = db.session.scalars(select(Product).where(Product.id.in_(form.product_ids.data or []))).all()
+            berth = services.save_berth(None, form.values(), products, current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Berth %(code)s saved.", code=berth.code), "success")
+            return redirect(url_for("operations.vessels.berths"))
+    return render("operations/vessels/berth_form.html", form=form, berth=None)
+
+
+@bp.route("/berths/<int:berth_id>/edit", methods=["GET", "POST"])
+@require(*CS)
+def berth_edit(berth_id: int):
+    berth = load_or_404(Berth, berth_id, action="edit")
+    form = _berth_form(obj=berth)
+    if request.method == "GET":
+        form.product_ids.data = [p.id for p in berth.products]
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            products = db.session.scalars(select(Product).where(Product.id.in_(form.product_ids.data or []))).all()
+            services.save_berth(berth, form.values(), products, current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Berth %(code)s saved.", code=berth.code), "success")
+            return redirect(url_for("operations.vessels.berths"))
+    return render("operations/vessels/berth_form.html", form=form, berth=berth)
+
+
+# ------------------------------------------------------------------------------------------- vessels
+
+@bp.get("/ships")
+def ships():
+    q = request.args.get("q", "").strip()[:80]
+    query = select(Vessel).order_by(Vessel.name)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Vessel.name.ilike(like), Vessel.imo.ilike(like)))
+    page, per_page = page_args(50)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return render("operations/vessels/ships.html", pagination=pagination, q=q)
+
+
+@bp.route("/ships/new", methods=["GET", "POST"])
+@require(*CS)
+def ship_new():
+    form = VesselForm()
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            vessel = services.save_vessel(None, form.values(), current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Vessel %(name)s saved.", name=vessel.name), "success")
+            return redirect(url_for("operations.vessels.ships"))
+    return render("operations/vessels/ship_form.html", form=form, vessel=None)
+
+
+@bp.route("/ships/<int:vessel_id>/edit", methods=["GET", "POST"])
+@require(*CS)
+def ship_edit(vessel_id: int):
+    vessel = load_or_404(Vessel, vessel_id, action="edit")
+    form = VesselForm(obj=vessel)
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            services.save_vessel(vessel, form.values(), current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Vessel %(name)s saved.", name=vessel.name), "success")
+            return redirect(url_for("operations.vessels.ships"))
+    return render("operations/vessels/ship_form.html", form=form, vessel=vessel)
+
+
+# ---------------------------------------------------------------------------------------- berth plan
+
+def _window():
+    """The plan's window from ?from= and ?to= (local days, inclusive); 7 days from today by default."""
+    start = arg_date("from", local_today())
+    end = arg_date("to", start + timedelta(days=berth_plan.DEFAULT_DAYS - 1))
+    note = None
+    if end < start:
+        end, note = start + timedelta(days=berth_plan.DEFAULT_DAYS - 1), _("The end was before the start: showing 7 days.")
+    if (end - start).days + 1 > berth_plan.MAX_DAYS:
+        end = start + timedelta(days=berth_plan.MAX_DAYS - 1)
+        note = _("A plan shows at most %(days)s days.", days=berth_plan.MAX_DAYS)
+    return start, end, note
+
+
+def _party_choices(plan, port_email=""):
+    return [(p.key, p.choice_label) for p in services.parties_for([b.call for b in plan.bars], port_email)]
+
+
+@bp.get("/plan")
+def plan():
+    start, end, note = _window()
+    the_plan = berth_plan.build_plan(start, end)
+    form = None
+    if current_user.has_role("admin", *CS):
+        form = PublishForm(prefix="publish", party_choices=_party_choices(the_plan))
+    return _plan_page(the_plan, note, form)
+
+
+def _plan_page(the_plan, note, form, status_code=200):
+    start, end, days = the_plan.window_from, the_plan.window_to, timedelta(days=the_plan.days)
+    links = {"prev": (start - days, start - timedelta(days=1)), "next": (end + timedelta(days=1), end + days),
+             "d30": (start, start + timedelta(days=29)), "d90": (start, start + timedelta(days=89))}
+    return render("operations/vessels/plan.html", plan=the_plan, note=note, publish_form=form,
+                  current=services.current_version(), behind=services.parties_behind(),
+                  links={k: {"from": a.isoformat(), "to": b.isoformat()} for k, (a, b) in links.items()}), status_code
+
+
+@bp.post("/plan/publish")
+@require(*CS)
+def plan_publish():
+    start, end, note = _window()
+    the_plan = berth_plan.build_plan(start, end)
+    form = PublishForm(prefix="publish", party_choices=_party_choices(the_plan))
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            version = services.publish_plan(start, end, party_keys=form.parties.data, how=form.how.data,
+                                            note=form.note.data or "", port_email=form.port_email.data or "",
+                                            user=current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Berth plan version %(number)s published.", number=version.number), "success")
+            return redirect(url_for("operations.vessels.plan_version", version_id=version.id))
+    return _plan_page(the_plan, note, form, 422)
+
+
+@bp.get("/plan/versions")
+def plan_versions():
+    page, per_page = page_args(25)
+    pagination = db.paginate(select(BerthPlanVersion).order_by(BerthPlanVersion.number.desc()), page=page,
+                             per_page=per_page, error_out=False)
+    return render("operations/vessels/plan_versions.html", pagination=pagination, behind=services.parties_behind(),
+                  current=services.current_version())
+
+
+def _tell_form(version, formdata=None, port_email=""):
+    calls = db.session.scalars(select(VesselCall).where(VesselCall.id.in_(
+        [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]))).all()
+    return TellForm(prefix="tell", formdata=formdata,
+                    party_choices=[(p.key, p.choice_label) for p in services.parties_for(calls, port_email)])
+
+
+def _version_page(version, tell_form=None, status_code=200):
+    return render("operations/vessels/plan_version.html", version=version, content=version.content,
+                  current=services.current_version(), tell_form=tell_form if tell_form is not None else (
+                      _tell_form(version) if current_user.has_role("admin", *CS) else None),
+                  frozen_conflicts=berth_plan.frozen_conflicts, local_text=berth_plan.to_local_text), status_code
+
+
+@bp.get("/plan/versions/<int:version_id>")
+def plan_version(version_id: int):
+    return _version_page(load_or_404(BerthPlanVersion, version_id))
+
+
+@bp.post("/plan/versions/<int:version_id>/tell")
+@require(*CS)
+def plan_version_tell(version_id: int):
+    version = load_or_404(BerthPlanVersion, version_id, action="edit")
+    form = _tell_form(version, formdata=request.form)
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            calls = db.session.scalars(select(VesselCall).where(VesselCall.id.in_(
+                [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]))).all()
+            by_key = {p.key: p for p in services.parties_for(calls, form.port_email.data or "")}
+            services.tell_parties(version, [by_key[k] for k in form.parties.data if k in by_key], how=form.how.data,
+                                  user=current_user)
+            db.session.commit()
+        if outcome.ok:
+            flash(_("Recorded who was told of version %(number)s.", number=version.number), "success")
+            return redirect(url_for("operations.vessels.plan_version", version_id=version.id))
+    return _version_page(version, form, 422)
+
+
+@bp.get("/plan/versions/<int:version_id>/pdf")
+def plan_version_pdf(version_id: int):
+    version = load_or_404(BerthPlanVersion, version_id)
+    return send_download(services.plan_pdf(version), services.plan_pdf_name(version), "application/pdf")
