@@ -29,8 +29,8 @@ AUTHORITY_PREFIX = {"msa": "MSA-NB", "port_authority": "NBPA", "customs": "NBCUS
 def load():
     csr = db.session.scalar(select(User).filter_by(username="csr"))
     services.seed_types(csr)
-    if db.session.scalar(select(Application.id).limit(1)) is not None:
-        return
+    if db.session.scalar(select(Application.id).filter(Application.state != "draft").limit(1)) is not None:
+        return  # loaded before (declarations the call listener made during the vessels demo are still drafts)
     calls = list(db.session.scalars(select(VesselCall).order_by(VesselCall.eta, VesselCall.id)))
     if not calls:
         return
@@ -39,9 +39,8 @@ def load():
     for call in calls:
         if call.status == "cancelled":
             continue
-        created = _create(call, csr)
-        _replay_moves(call, created)
-        apps.extend(created)
+        _replay_moves(call, _create(call, csr))
+        apps.extend(services.for_call(call))
     _states(apps, now, csr)
     db.session.flush()
 
@@ -50,7 +49,7 @@ def _create(call: VesselCall, csr) -> list[Application]:
     if call.status not in ("departed",):
         return services.ensure_applications(call, csr)
     out = []
-    for app_type in services.active_types():  # a departed call's declarations were all made: history
+    for app_type in services.missing_types(call):  # a departed call's declarations were all made: history
         due, basis = services.compute_due(call, app_type)
         app = Application(call=call, type=app_type, state="draft", due_at=due, due_basis=basis,
                           created_by_id=getattr(csr, "id", None))
@@ -77,6 +76,8 @@ def _replay_moves(call: VesselCall, apps: list[Application]) -> None:
     revisions = list(db.session.scalars(select(CallRevision).filter(CallRevision.call_id == call.id)
                                         .order_by(CallRevision.at, CallRevision.id)))
     for app in apps:
+        if app.due_changes:
+            continue  # moved by the call listener itself
         for rev in revisions:
             pair = services._revision_changes(rev).get(app.due_basis)
             if not isinstance(pair, list) or len(pair) != 2:
@@ -97,6 +98,7 @@ def _number(app: Application, n: int, kind: str) -> str:
 
 
 def _states(apps: list[Application], now: datetime, csr) -> None:
+    apps = sorted(apps, key=lambda a: (a.due_at is None, a.due_at or now, a.id))
     past = [a for a in apps if a.due_at is not None and a.due_at < now]
     future = [a for a in apps if a.due_at is not None and a.due_at >= now]
     # The latest past one of a call still in port stays a draft: overdue.

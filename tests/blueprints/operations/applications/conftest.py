@@ -1,5 +1,5 @@
 """Fixtures of the government applications tests: the common application types, a vessel and its calls, and a
-helper that changes a call's times the way the vessel-call register does (a revision, then the call listeners)."""
+helper that changes a call's times through the vessel-call register (a revision, then the call listeners)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -9,7 +9,7 @@ import pytest
 from portal.blueprints.operations.applications import services
 from portal.blueprints.operations.applications.models import ApplicationType
 from portal.blueprints.operations.vessels import services as vessel_services
-from portal.blueprints.operations.vessels.models import CallRevision, Vessel, VesselCall
+from portal.blueprints.operations.vessels.models import Vessel, VesselCall
 from portal.extensions import db
 
 
@@ -35,19 +35,8 @@ def ga(app, people):
         return call
 
     def move(call, user=None, **times):
-        """Change the call's times as the register does: one revision of what changed, then the listeners."""
-        user = user or csr
-        changes = {}
-        for key, value in times.items():
-            old = getattr(call, key)
-            if old != value:
-                changes[key] = [old.isoformat() if old else None, value.isoformat() if value else None]
-                setattr(call, key, value)
-        revision = CallRevision(call_id=call.id, user_id=user.id, changes=changes)
-        db.session.add(revision)
-        db.session.flush()
-        for fn in vessel_services._call_listeners:
-            fn(call, revision)
+        """Change the call's times through the vessel-call register (a revision, then the call listeners)."""
+        revision = vessel_services.change_times(call, user=user or csr, **times)
         db.session.commit()
         return revision
 
