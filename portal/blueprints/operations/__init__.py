@@ -7,3 +7,5 @@ from .stock import bp as stock_bp  # noqa: E402  (the stock book: nested bluepri
 bp.register_blueprint(stock_bp)
 from .vessels import bp as vessels_bp  # noqa: E402  (vessel calls and the berth plan: nested blueprint operations.vessels)
 bp.register_blueprint(vessels_bp)
+from .applications import bp as applications_bp  # noqa: E402  (government applications: nested blueprint operations.applications)
+bp.register_blueprint(applications_bp)
