@@ -2,12 +2,17 @@
 downgrade carries them back)."""
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import date, datetime, timezone
 
+import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from portal import create_app
+from portal.config import normalise_database_url
 from portal.blueprints.complaints.models import CapaAction
 from portal.blueprints.customers.models import Customer, CustomerContact
 from portal.blueprints.surveys import services
@@ -16,6 +21,25 @@ from portal.extensions import db
 from portal.models import User
 
 BEFORE = "wire20_order_owner"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if PG_URL else []))
+def empty_database(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    base = make_url(normalise_database_url(PG_URL))
+    name = f"portal_capa_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _answers(user, kit):
@@ -33,8 +57,8 @@ def _answers(user, kit):
     return {a.question.key: a.id for a in db.session.scalars(db.select(SurveyAnswer))}
 
 
-def test_old_follow_ups_become_capa_actions_and_come_back_on_downgrade(tmp_path, kit):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'migrated.db'}",
+def test_old_follow_ups_become_capa_actions_and_come_back_on_downgrade(tmp_path, kit, empty_database):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": empty_database,
                       "INSTANCE_PATH": str(tmp_path / "instance"), "SEARCH_INDEX_DIR": str(tmp_path / "index"),
                       "ARCHIVE_DIR": str(tmp_path), "KNOWLEDGE_DIR": str(tmp_path), "WTF_CSRF_ENABLED": False})
     with app.app_context(), app.test_request_context():
