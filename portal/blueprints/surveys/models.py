@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ...audit import register_record_kind
 from ...extensions import db
 from ...models import CreatedByMixin, TimestampMixin, User, UTCDateTime
 from ...timeutil import utcnow
@@ -398,3 +399,7 @@ class SurveyRateCounter(db.Model):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+# The survey follow-ups became CAPA actions (migration capa18_action_source): their audit records still read by name.
+register_record_kind("sv_follow_up", _l("Survey follow-up"))

@@ -164,3 +164,21 @@ def test_a_staff_member_who_owns_the_action_may_update_it_but_not_another(client
     cancel = client.post(f"/complaints/actions/{action.id}", data={"status": "cancelled", "completion_note": "no"})
     assert cancel.status_code == 200 and db.session.get(CapaAction, action.id).status == "in_progress"
     assert client.post(f"/complaints/actions/{action.id}/verify", data={"ver-decision": "accept"}).status_code == 403
+
+
+def test_the_workload_counts_it_and_a_handover_moves_it(app, survey, kit, client, people, request_ctx):
+    from portal.blueprints.department import services as department
+    from portal.timeutil import utcnow
+
+    survey.customer.csr_id = people["csr"].id
+    db.session.commit()
+    _submit(client, survey, kit, order_handling="1", recommend="9")
+    action = services.raise_action(_answer(value=1), description="Phone about order delays", owner_id=people["csr"].id,
+                                   due_date=local_today() - timedelta(days=1), user=people["manager"])
+    db.session.commit()
+    items = department.open_items(people["csr"].id, people["manager"], now=utcnow())
+    mine = [i for i in items if i.kind == "capa_action"]
+    assert [(i.ref, i.title, i.overdue) for i in mine] == [(f"CAPA-{action.id:05d}", "Phone about order delays", True)]
+    department.reassign([survey.customer], people["csr2"].id, user=people["manager"])
+    db.session.commit()
+    assert db.session.get(CapaAction, action.id).owner_id == people["csr2"].id
