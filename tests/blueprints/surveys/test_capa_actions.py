@@ -182,3 +182,17 @@ def test_the_workload_counts_it_and_a_handover_moves_it(app, survey, kit, client
     department.reassign([survey.customer], people["csr2"].id, user=people["manager"])
     db.session.commit()
     assert db.session.get(CapaAction, action.id).owner_id == people["csr2"].id
+
+
+def test_other_users_see_the_action_on_the_answer_but_may_not_change_it(client, login, survey, kit, people):
+    _submit(client, survey, kit, order_handling="1", recommend="9")
+    answer = _answer(value=1)
+    login("csr")
+    _raise(client, answer, people["csr2"], description="Visit the customer with the operations manager")
+    action = db.session.scalar(db.select(CapaAction))
+    _switch(client, login, people["officer"])
+    page = client.get(f"/surveys/answers/{answer.id}").get_data(as_text=True)
+    assert "Visit the customer with the operations manager" in page and f"/complaints/actions/{action.id}" not in page
+    assert client.get(f"/complaints/actions/{action.id}").status_code == 403
+    assert client.post(f"/complaints/actions/{action.id}", data={"status": "done", "completion_note": "x"}).status_code == 403
+    assert db.session.get(CapaAction, action.id).status == "open"
