@@ -1,6 +1,6 @@
 """Browser test: a customer contact answers the satisfaction survey on a phone-sized window through the
 personal link (no sign-in), saving a draft first; then the CSR sees the answer in the results, flagged, and
-raises a corrective action from it."""
+raises a corrective action (a CAPA action) from it, marks it done, and a CS manager verifies it: the loop closes."""
 from __future__ import annotations
 
 import re
@@ -72,4 +72,31 @@ def test_a_contact_answers_on_a_phone_and_the_csr_acts_on_it(browser, live_app, 
     page.goto(f"/surveys/campaigns/{campaign_id}/results")
     row = page.locator("tr", has_text=contact).filter(has_text="How well are your orders").first
     assert "follow-up under way" in row.inner_text()
-    assert code in row.inner_text()
+    assert code in row.inner_text() and re.search(r"CAPA-\d+ · Open", row.inner_text())
+
+    # the action's own page (from the answer page): the CSR records it done
+    row.get_by_role("link", name="Follow up").click()
+    page.wait_for_url(re.compile(r"/surveys/answers/\d+$"))
+    answer_url = page.url
+    with page.expect_navigation():
+        page.locator("table.capa-actions a.update-link").first.click()
+    assert "Survey answer" in page.content() and "Call the customer about order handling" in page.content()
+    page.select_option("#status", "done")
+    page.fill("#completion_note", "Called the customer; a second order desk shift agreed")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
+    assert "Action updated" in page.content()  # back on the answer page
+    assert "Done, awaiting verification" in page.locator("table.capa-actions").inner_text()
+
+    # someone else verifies it: the loop is closed
+    other = browser.new_context(base_url=live_server, locale="en-GB")
+    manager = sign_in(other.new_page(), "manager")
+    manager.goto(answer_url)
+    with manager.expect_navigation():
+        manager.locator("table.capa-actions a.verify-link").first.click()
+    manager.select_option("#ver-decision", "accept")
+    manager.fill("#ver-note", "Confirmed with the customer")
+    with manager.expect_navigation():
+        manager.get_by_role("button", name="Record verification").click()
+    assert "Action verified" in manager.content() and "loop closed" in manager.content()
+    other.close()

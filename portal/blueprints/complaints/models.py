@@ -3,16 +3,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, exists, or_
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, exists, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
 from ...models import CreatedByMixin, Department, RestrictedMixin, TimestampMixin, User, UTCDateTime
 from ...timeutil import tz, utcnow
 from ..customers.models import Customer
+
+if TYPE_CHECKING:  # the surveys module's answer, named in a relationship by its class name
+    from ..surveys.models import SurveyAnswer
 
 CS_ROLES = ("admin", "cs_manager", "csr")
 
@@ -352,10 +355,23 @@ class Investigation(TimestampMixin, db.Model):
 
 
 class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
+    """A corrective, preventive or immediate action: owner, due date, done by its owner, verified by someone else.
+
+    The one action record of the portal. Its source is exactly one of: a complaint (the CAPA of the complaint's
+    investigation) or a survey answer (a low score, a detractor or a free-text complaint followed up without
+    opening a complaint)."""
+
     __tablename__ = "cs_capa_action"
+    __table_args__ = (
+        CheckConstraint("(complaint_id IS NULL) <> (survey_answer_id IS NULL)", name="one_source"),
+    )
+    __audit_fields__ = {"survey_answer_id": _l("Survey answer")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("cs_complaint.id", ondelete="CASCADE"), nullable=False, index=True)
+    complaint_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cs_complaint.id", ondelete="CASCADE"), nullable=True,
+                                                        index=True)
+    survey_answer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("sv_answer.id", ondelete="CASCADE"), nullable=True,
+                                                            index=True)
     kind: Mapped[str] = mapped_column(String(12), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
@@ -369,7 +385,8 @@ class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
     verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     verification_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
 
-    complaint: Mapped[Complaint] = relationship(back_populates="actions")
+    complaint: Mapped[Optional[Complaint]] = relationship(back_populates="actions")
+    survey_answer: Mapped[Optional["SurveyAnswer"]] = relationship("SurveyAnswer", back_populates="capa_actions")
     owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
     completed_by: Mapped[Optional[User]] = relationship(foreign_keys=[completed_by_id])
     verified_by: Mapped[Optional[User]] = relationship(foreign_keys=[verified_by_id])
@@ -385,6 +402,45 @@ class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
         return _label(ACTION_TYPES, code)
 
     @property
+    def ref(self) -> str:
+        """CMP-00012/34 for a complaint's action, CAPA-00034 for one raised from a survey answer."""
+        if self.complaint is not None:
+            return f"{self.complaint.ref}/{self.id}"
+        return f"CAPA-{self.id:05d}"
+
+    @property
+    def source_kind(self) -> str:
+        return "complaint" if self.complaint_id is not None or self.complaint is not None else "survey_answer"
+
+    @property
+    def customer(self) -> Customer | None:
+        if self.complaint is not None:
+            return self.complaint.customer
+        if self.survey_answer is not None:
+            return self.survey_answer.response.customer
+        return None
+
+    @property
+    def source_link(self) -> tuple[str, dict, str]:
+        """(endpoint, arguments, anchor) of the record the action belongs to: the complaint's actions, or the
+        survey answer it was raised from. Lists link there."""
+        if self.complaint_id is not None:
+            return "complaints.detail", {"complaint_id": self.complaint_id}, "actions"
+        return "surveys.answer_detail", {"answer_id": self.survey_answer_id}, "actions"
+
+    @property
+    def page_link(self) -> tuple[str, dict]:
+        """(endpoint, arguments) of the action's own page (progress and verification)."""
+        if self.complaint_id is not None:
+            return "complaints.update_action", {"complaint_id": self.complaint_id, "action_id": self.id}
+        return "complaints.action", {"action_id": self.id}
+
+    @property
+    def is_locked(self) -> bool:
+        """A finished complaint freezes its actions; an action raised from a survey answer has no such parent."""
+        return self.complaint is not None and self.complaint.is_final
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_ACTION_STATUSES
 
@@ -392,9 +448,15 @@ class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
     def awaiting_verification(self) -> bool:
         return self.status == "done"
 
+    def _source_visible(self, user) -> bool:
+        if self.complaint is not None:
+            return self.complaint.can_view(user)
+        # a survey answer is open to every signed-in user (surveys.models.SurveyAnswer.can_view)
+        return self.survey_answer is not None and self.survey_answer.can_view(user)
+
     def may_verify(self, user) -> bool:
         """CS staff other than the action's owner and other than who marked it done."""
-        if user is None or not _is_cs(user) or not self.complaint.can_view(user):
+        if user is None or not _is_cs(user) or not self._source_visible(user):
             return False
         return user.id not in {self.owner_id, self.completed_by_id}
 
@@ -402,10 +464,10 @@ class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
         return self.is_open and self.due_date is not None and self.due_date < today
 
     def can_view(self, user) -> bool:
-        return self.complaint.can_view(user)
+        return self._source_visible(user)
 
     def can_edit(self, user) -> bool:
-        if not self.complaint.can_view(user):
+        if not self._source_visible(user):
             return False
         return _is_cs(user) or (user is not None and user.id == self.owner_id)
 

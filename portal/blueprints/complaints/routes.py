@@ -1,7 +1,7 @@
 """Inquiries, complaints (ISO 10002 with CAPA), lessons shared: thin routes."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -358,16 +358,23 @@ def add_action(complaint_id: int):
     return _detail_page(complaint, action_form=form)
 
 
+def _action_back_url(action: CapaAction) -> str:
+    """Where an action's page returns: its complaint's actions, or the survey answer it was raised from."""
+    endpoint, args, anchor = action.source_link
+    return url_for(endpoint, **args) + f"#{anchor}"
+
+
 def _action_page(action, **forms):
     ctx = {"form": ActionUpdateForm(obj=action), "verify_form": ActionVerifyForm(prefix="ver")}
     ctx.update(forms)
-    return render("complaints/action_form.html", action=action, complaint=action.complaint, **ctx)
+    endpoint, args = action.page_link
+    verify_endpoint = "complaints.verify_action" if action.complaint_id else "complaints.verify_source_action"
+    return render("complaints/action_form.html", action=action, complaint=action.complaint,
+                  back_url=_action_back_url(action), form_url=url_for(endpoint, **args),
+                  verify_url=url_for(verify_endpoint, **args), **ctx)
 
 
-@bp.route("/<int:complaint_id>/actions/<int:action_id>", methods=["GET", "POST"])
-def update_action(complaint_id: int, action_id: int):
-    complaint = load_or_404(Complaint, complaint_id)
-    action = load_child_or_404(CapaAction, action_id, parent=complaint, action="edit")
+def _update_action(action: CapaAction):
     form = ActionUpdateForm(obj=action)
     if form.validate_on_submit():
         with service_errors(form, field="completion_note") as outcome:
@@ -375,15 +382,11 @@ def update_action(complaint_id: int, action_id: int):
             db.session.commit()
         if outcome.ok:
             flash(_("Action updated."), "success")
-            return redirect(_detail_url(complaint_id, "actions"))
+            return redirect(_action_back_url(action))
     return _action_page(action, form=form)
 
 
-@bp.post("/<int:complaint_id>/actions/<int:action_id>/verify")
-@require(*CS)
-def verify_action(complaint_id: int, action_id: int):
-    complaint = load_or_404(Complaint, complaint_id)
-    action = load_child_or_404(CapaAction, action_id, parent=complaint)
+def _verify_action(action: CapaAction):
     form = ActionVerifyForm(prefix="ver")
     if form.validate_on_submit():
         with service_errors(form, field="note") as outcome:
@@ -391,8 +394,44 @@ def verify_action(complaint_id: int, action_id: int):
             db.session.commit()
         if outcome.ok:
             flash(_("Action verified.") if action.status == "verified" else _("Action sent back to its owner."), "success")
-            return redirect(_detail_url(complaint_id, "actions"))
+            return redirect(_action_back_url(action))
     return _action_page(action, verify_form=form)
+
+
+@bp.route("/<int:complaint_id>/actions/<int:action_id>", methods=["GET", "POST"])
+def update_action(complaint_id: int, action_id: int):
+    complaint = load_or_404(Complaint, complaint_id)
+    return _update_action(load_child_or_404(CapaAction, action_id, parent=complaint, action="edit"))
+
+
+@bp.post("/<int:complaint_id>/actions/<int:action_id>/verify")
+@require(*CS)
+def verify_action(complaint_id: int, action_id: int):
+    complaint = load_or_404(Complaint, complaint_id)
+    return _verify_action(load_child_or_404(CapaAction, action_id, parent=complaint))
+
+
+def _source_action(action_id: int, action: str = "view") -> CapaAction:
+    """An action raised without a complaint (from a survey answer); a complaint's action lives under its complaint."""
+    row = load_or_404(CapaAction, action_id, action=action)
+    if row.complaint_id is not None:
+        abort(404)
+    return row
+
+
+@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
+def action(action_id: int):
+    """The page of an action raised from a survey answer: the owner's progress, then someone else's verification."""
+    row = load_or_404(CapaAction, action_id, action="edit")
+    if row.complaint_id is not None:
+        return redirect(url_for("complaints.update_action", complaint_id=row.complaint_id, action_id=row.id))
+    return _update_action(row)
+
+
+@bp.post("/actions/<int:action_id>/verify")
+@require(*CS)
+def verify_source_action(action_id: int):
+    return _verify_action(_source_action(action_id))
 
 
 @bp.post("/<int:complaint_id>/evaluate")

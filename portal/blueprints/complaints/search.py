@@ -49,7 +49,7 @@ register_kind("complaint", Complaint, document=_complaint,
               url=lambda c: url_for("complaints.detail", complaint_id=c.id), label=_l("Complaint"),
               acl=lambda c: c.acl_terms())
 register_child(Investigation, parents=lambda inv: [inv.complaint])
-register_child(CapaAction, parents=lambda a: [a.complaint])
+register_child(CapaAction, parents=lambda a: [a.complaint] if a.complaint is not None else [])
 register_child(ComplaintAttachment, parents=lambda a: [a.complaint])
 # their context holds the customer's names: renaming the customer re-indexes them
 register_dependents("customer", customer_dependents(Inquiry, Inquiry.customer_id))

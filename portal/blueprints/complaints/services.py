@@ -361,10 +361,21 @@ def add_action(complaint: Complaint, user, *, kind: str, description: str, owner
     return action
 
 
-def update_action(action: CapaAction, user, *, status: str, completion_note: str = "", now: datetime | None = None) -> None:
-    """The owner's progress: open, in progress, done (then someone else verifies it). Cancelling is not the owner's call."""
-    if action.complaint.is_final:
+def _refuse_locked(action: CapaAction) -> None:
+    if action.is_locked:
         raise ServiceError(_l("This complaint is finished and can no longer be changed."))
+
+
+def _touch_source(action: CapaAction) -> None:
+    """A complaint shows as changed when one of its actions moves (a survey answer has no such date)."""
+    if action.complaint is not None:
+        action.complaint.updated_at = utcnow()
+
+
+def update_action(action: CapaAction, user, *, status: str, completion_note: str = "", now: datetime | None = None) -> None:
+    """The owner's progress: open, in progress, done (then someone else verifies it). Cancelling is not the owner's call.
+    The same for a complaint's action and for one raised from a survey answer."""
+    _refuse_locked(action)
     if action.status == "verified":
         raise ServiceError(_l("This action has been verified and can no longer be changed."))
     if status not in ACTION_STATUSES:
@@ -380,14 +391,13 @@ def update_action(action: CapaAction, user, *, status: str, completion_note: str
     action.completed_at = (now or utcnow()) if status in ("done", "cancelled") else None
     action.verified_by_id = None
     action.verified_at = None
-    action.complaint.updated_at = utcnow()
+    _touch_source(action)
     db.session.flush()
 
 
 def verify_action(action: CapaAction, user, *, accept: bool, note: str = "", now: datetime | None = None) -> None:
     """Someone other than the owner (and other than who marked it done) verifies a done action, or sends it back."""
-    if action.complaint.is_final:
-        raise ServiceError(_l("This complaint is finished and can no longer be changed."))
+    _refuse_locked(action)
     if action.status != "done":
         raise ServiceError(_l("Only an action marked done can be verified."))
     if not action.may_verify(user):
@@ -403,7 +413,7 @@ def verify_action(action: CapaAction, user, *, accept: bool, note: str = "", now
         action.status = "in_progress"
         action.completed_at = None
         action.completed_by_id = None
-    action.complaint.updated_at = utcnow()
+    _touch_source(action)
     db.session.flush()
 
 
@@ -427,7 +437,7 @@ def due_actions(user, today: date, days: int = 7) -> list[CapaAction]:
                                      CapaAction.due_date <= today + timedelta(days=days))
         .order_by(CapaAction.due_date, CapaAction.id)
     )
-    return [a for a in rows if a.complaint.can_view(user)]
+    return [a for a in rows if a.can_view(user)]
 
 
 def own_open_complaints(user) -> list[Complaint]:

@@ -63,6 +63,12 @@ def my_complaints(user):
     return out
 
 
+def _action_url(action: CapaAction) -> str:
+    """A complaint's actions, or the survey answer an action was raised from (its actions section)."""
+    endpoint, args, anchor = action.source_link
+    return url_for(endpoint, **args) + f"#{anchor}"
+
+
 @register_due("my-actions", 12, _l("My CAPA actions due within 7 days"))
 def my_actions(user):
     if not _is(user, *CS):
@@ -71,9 +77,7 @@ def my_actions(user):
     rows = db.session.scalars(db.select(CapaAction).options(selectinload(CapaAction.complaint)).filter(
         CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= limit)
         .order_by(CapaAction.due_date, CapaAction.id))
-    return [DueRow(f"{a.complaint.ref} {a.description[:120]}",
-                   url_for("complaints.detail", complaint_id=a.complaint_id) + "#actions", a.due_date)
-            for a in rows if a.complaint.can_view(user)]
+    return [DueRow(f"{a.ref} {a.description[:120]}", _action_url(a), a.due_date) for a in rows if a.can_view(user)]
 
 
 @register_due("my-training", 13, _l("My training to do"))
@@ -130,9 +134,8 @@ def capa_this_week(user):
         selectinload(CapaAction.complaint), selectinload(CapaAction.owner)).filter(
         CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= sunday)
         .order_by(CapaAction.due_date, CapaAction.id))
-    return [DueRow(f"{a.complaint.ref} {a.description[:120]}",
-                   url_for("complaints.detail", complaint_id=a.complaint_id) + "#actions", a.due_date,
-                   a.owner.display_name if a.owner else "") for a in rows if a.complaint.can_view(user)]
+    return [DueRow(f"{a.ref} {a.description[:120]}", _action_url(a), a.due_date,
+                   a.owner.display_name if a.owner else "") for a in rows if a.can_view(user)]
 
 
 @register_due("batches-to-approve", 23, _l("Disposal batches to approve"))

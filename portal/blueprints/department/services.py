@@ -20,6 +20,7 @@ from ..customers.models import Customer
 from ..meetings.models import ReviewCadence, ReviewMeeting
 from ..operations.models import OPEN_STATES as OPEN_ORDER_STATES
 from ..operations.models import Order
+from ..surveys.models import SurveyAnswer, SurveyResponse
 from .models import (
     CUSTOMER_LINE_SOURCES,
     REASONS,
@@ -110,7 +111,12 @@ def open_work_of(user_id: int, customer_ids) -> dict[str, list]:
     actions = db.session.scalars(db.select(CapaAction).join(Complaint).filter(
         CapaAction.owner_id == user_id, CapaAction.status.in_(OPEN_ACTION_STATUSES),
         Complaint.state.not_in(FINAL_STATES), Complaint.customer_id.in_(customer_ids)).order_by(CapaAction.id))
-    return {"inquiry": list(inquiries), "complaint": list(complaints), "capa_action": list(actions)}
+    # actions raised from a survey answer of these customers (no complaint)
+    survey_actions = db.session.scalars(db.select(CapaAction).join(SurveyAnswer).join(SurveyResponse).filter(
+        CapaAction.owner_id == user_id, CapaAction.status.in_(OPEN_ACTION_STATUSES),
+        SurveyResponse.customer_id.in_(customer_ids)).order_by(CapaAction.id))
+    return {"inquiry": list(inquiries), "complaint": list(complaints),
+            "capa_action": list(actions) + list(survey_actions)}
 
 
 def reassign(customers, to_user_id: int, *, user, note: str = "", now: datetime | None = None) -> Handover:
@@ -141,8 +147,7 @@ def reassign(customers, to_user_id: int, *, user, note: str = "", now: datetime 
                 handover.items.append(HandoverItem(kind="complaint", record_id=complaint.id, ref=complaint.ref))
             for action in work["capa_action"]:
                 action.owner_id = to_user.id
-                handover.items.append(HandoverItem(kind="capa_action", record_id=action.id,
-                                                   ref=f"{action.complaint.ref}/{action.id}"))
+                handover.items.append(HandoverItem(kind="capa_action", record_id=action.id, ref=action.ref))
         # open orders (received, verified, handed over, in execution) of the customer held by the previous CSR
         # or by nobody; completed, cancelled and rejected ones stay with who was in charge
         for order in db.session.scalars(db.select(Order).filter(
@@ -545,14 +550,19 @@ def open_items_of(user_ids, viewer, *, now: datetime) -> dict[int, list[WorkItem
         items[c.owner_id].append(WorkItem("complaint", c.ref, title, c.customer.code, c.received_at, due,
                                           bool(due and now > due), age(c.received_at), "complaints.detail",
                                           {"complaint_id": c.id}))
-    for a in db.session.scalars(db.select(CapaAction).join(Complaint)
-                                .options(selectinload(CapaAction.complaint).selectinload(Complaint.customer))
+    # a complaint's open actions while the complaint is open, and open actions raised from a survey answer
+    for a in db.session.scalars(db.select(CapaAction).outerjoin(Complaint)
+                                .options(selectinload(CapaAction.complaint).selectinload(Complaint.customer),
+                                         selectinload(CapaAction.survey_answer).selectinload(SurveyAnswer.response)
+                                         .selectinload(SurveyResponse.customer))
                                 .filter(CapaAction.owner_id.in_(ids), CapaAction.status.in_(OPEN_ACTION_STATUSES),
-                                        Complaint.state.not_in(FINAL_STATES)).order_by(CapaAction.created_at)):
-        title = a.description if a.complaint.can_view(viewer) else str(_l("(restricted record)"))
-        items[a.owner_id].append(WorkItem("capa_action", f"{a.complaint.ref}/{a.id}", title, a.complaint.customer.code,
+                                        db.or_(CapaAction.complaint_id.is_(None), Complaint.state.not_in(FINAL_STATES)))
+                                .order_by(CapaAction.created_at)):
+        title = a.description if a.can_view(viewer) else str(_l("(restricted record)"))
+        endpoint, args, _anchor = a.source_link
+        items[a.owner_id].append(WorkItem("capa_action", a.ref, title, a.customer.code if a.customer else "",
                                           a.created_at, a.due_date, a.is_overdue(today), age(a.created_at),
-                                          "complaints.detail", {"complaint_id": a.complaint_id}))
+                                          endpoint, args))
     return items
 
 

@@ -120,11 +120,19 @@ def load():
             submit = not (current and k % 4 == 3)
             services.save_answers(inv, values, submit=submit, language=inv.language, now=when)
         if n == 1 and manager is not None:
-            # last year's low scores: some followed up to the end, one still open
+            # last year's low scores: CAPA actions, two verified (loop closed), one done awaiting verification,
+            # one still open
             flagged = [a for inv in campaign.invitations if inv.submitted for a in inv.response.answers if a.flagged]
             for j, answer in enumerate(flagged[:4]):
-                fu = services.add_follow_up(answer, description="Call the customer and agree an improvement plan / 回访客户并商定改进计划",
-                                            owner_id=csr.id, due_date=closes + timedelta(days=30), user=manager)
-                if j < 3:
-                    services.update_follow_up(fu, status="done", note="Agreed with the customer / 已与客户确认改进措施")
+                action = services.raise_action(
+                    answer, description="Call the customer and agree an improvement plan / 回访客户并商定改进计划",
+                    owner_id=csr.id, due_date=closes + timedelta(days=30), user=manager)
+                if j < 3:  # the owner's progress and the manager's verification, as the action's page records them
+                    done_at = datetime.combine(closes + timedelta(days=20 + j), time(3, 0), tzinfo=timezone.utc)
+                    action.status, action.completion_note = "done", "Agreed with the customer / 已与客户确认改进措施"
+                    action.completed_at, action.completed_by_id = done_at, csr.id
+                if j < 2:
+                    action.status, action.verified_by_id = "verified", manager.id
+                    action.verified_at = done_at + timedelta(days=7)
+                    action.verification_note = "Customer confirmed the plan / 客户已确认改进计划"
     db.session.flush()

@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..complaints.models import ACTION_TYPES
 from .models import CAMPAIGN_KINDS, CATEGORIES, MODES, NA_LABEL, QUESTION_KINDS, RATING_LABELS
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -129,6 +130,8 @@ class InviteForm(FlaskForm):
 
 
 class FollowUpForm(FlaskForm):
+    """A corrective action raised from an answer (a CAPA action like a complaint's): owner and due date required."""
+    kind = SelectField(_l("Type"), choices=_sc(list(ACTION_TYPES.items())), default="corrective")
     description = TextAreaField(_l("Corrective action"), validators=[DataRequired(), Length(max=4000)])
     owner_id = SelectField(_l("Owner"), coerce=int, validators=[Optional()])
     due_date = DateField(_l("Due date"), validators=[DataRequired(), in_range])
@@ -140,11 +143,6 @@ class FollowUpForm(FlaskForm):
     def validate_owner_id(self, field):
         if not field.data:
             raise ValidationError(_l("Name the owner."))
-
-
-class FollowUpUpdateForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=_sc([("open", _l("Open")), ("done", _l("Done")), ("cancelled", _l("Cancelled"))]))
-    note = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=4000)])
 
 
 class LinkForm(FlaskForm):

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ...audit import register_record_kind
 from ...extensions import db
 from ...models import CreatedByMixin, TimestampMixin, User, UTCDateTime
 from ...timeutil import utcnow
 from ..customers.models import Customer, CustomerContact
+
+if TYPE_CHECKING:
+    from ..complaints.models import CapaAction
 
 CS_ROLES = ("admin", "cs_manager", "csr")
 
@@ -54,7 +58,6 @@ RATING_LABELS = {
 NA_LABEL = ("不适用", "Not applicable")
 CAMPAIGN_KINDS = {"yearly": _l("Yearly"), "adhoc": _l("Ad hoc")}
 MODES = {"online": _l("Online (personal link)"), "paper": _l("Paper form"), "interview": _l("Interview")}
-FOLLOW_UP_STATES = {"open": _l("Open"), "done": _l("Done"), "cancelled": _l("Cancelled")}
 
 
 def _signed_in(user) -> bool:
@@ -357,8 +360,9 @@ class SurveyAnswer(db.Model):
 
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")
     question: Mapped[SurveyQuestion] = relationship()
-    follow_ups: Mapped[list["SurveyFollowUp"]] = relationship(back_populates="answer", cascade="all, delete-orphan",
-                                                              order_by="SurveyFollowUp.id")
+    # Corrective actions raised from this answer: the complaints module's CAPA actions (one action record).
+    capa_actions: Mapped[list["CapaAction"]] = relationship("CapaAction", back_populates="survey_answer",
+                                                            cascade="all, delete-orphan", order_by="CapaAction.id")
 
     @property
     def source_key(self) -> str:
@@ -386,44 +390,6 @@ class SurveyAnswer(db.Model):
         return _is_cs(user)
 
 
-class SurveyFollowUp(TimestampMixin, CreatedByMixin, db.Model):
-    """A corrective action raised from an answer: owner, due date, done with a note. (A complaint raised from
-    an answer is found by its ``source``, ``survey_answer:<id>``, on the complaint itself.)"""
-
-    __tablename__ = "sv_follow_up"
-    __audit_label__ = _l("Survey follow-up")
-    __audit_fields__ = {
-        "answer_id": _l("Survey answer"),
-    }
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    answer_id: Mapped[int] = mapped_column(ForeignKey("sv_answer.id", ondelete="CASCADE"), nullable=False, index=True)
-    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
-    due_date: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
-    status: Mapped[str] = mapped_column(String(10), default="open", nullable=False)
-    completion_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
-
-    answer: Mapped[SurveyAnswer] = relationship(back_populates="follow_ups")
-    owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
-
-    @property
-    def is_overdue(self) -> bool:
-        from ...timeutil import local_today
-
-        return self.status == "open" and self.due_date is not None and self.due_date < local_today()
-
-    def __str__(self) -> str:
-        return self.description[:80]
-
-    def can_view(self, user) -> bool:
-        return _signed_in(user)
-
-    def can_edit(self, user) -> bool:
-        return _is_cs(user) or (_signed_in(user) and user.id == self.owner_id)
-
-
 class SurveyRateCounter(db.Model):
     """Requests to the open answer pages per client address and window (shared by every worker and machine)."""
 
@@ -433,3 +399,7 @@ class SurveyRateCounter(db.Model):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+# The survey follow-ups became CAPA actions (migration capa18_action_source): their audit records still read by name.
+register_record_kind("sv_follow_up", _l("Survey follow-up"))

@@ -22,7 +22,6 @@ from . import chartsets, services
 from .forms import (
     CampaignForm,
     FollowUpForm,
-    FollowUpUpdateForm,
     InviteForm,
     LinkForm,
     QuestionForm,
@@ -42,7 +41,6 @@ from .models import (
     QuestionnaireVersion,
     SurveyAnswer,
     SurveyCampaign,
-    SurveyFollowUp,
     SurveyInvitation,
     SurveyQuestion,
 )
@@ -57,7 +55,8 @@ PUBLIC_ENDPOINTS = ("surveys.answer",)
 def _helpers():
     return {"CATEGORIES": CATEGORIES, "CATEGORIES_BI": CATEGORIES_BI, "QUESTION_KINDS": QUESTION_KINDS,
             "RATING_LABELS": RATING_LABELS, "NA_LABEL": NA_LABEL, "campaign_status": services.campaign_status,
-            "CAMPAIGN_STATUSES": services.CAMPAIGN_STATUSES, "LOOP_LABELS": services.LOOP_LABELS}
+            "CAMPAIGN_STATUSES": services.CAMPAIGN_STATUSES, "LOOP_LABELS": services.LOOP_LABELS,
+            "LOOP_TONES": services.LOOP_TONES}
 
 
 # --- staff pages ----------------------------------------------------------------------------------
@@ -326,13 +325,12 @@ def trend():
 
 
 def _answer_page(answer, **forms):
-    ctx = {"follow_up_form": FollowUpForm(prefix="fu", staff_choices=staff_choices(cs_only=False)),
-           "update_form": FollowUpUpdateForm(prefix="upd")}
+    ctx = {"follow_up_form": FollowUpForm(prefix="fu", staff_choices=staff_choices(cs_only=False))}
     ctx.update(forms)
     complaints = services.complaints_from([answer.id]).get(answer.id, [])
     prefill = services.complaint_prefill(answer)
     return render("surveys/answer_detail.html", answer=answer, complaints=complaints,
-                  loop=services.loop_status(answer, complaints),
+                  loop=services.loop_status(answer, complaints), today=local_today(),
                   complaint_url=url_for("complaints.create") + "?" + urlencode(prefill), **ctx)
 
 
@@ -344,32 +342,18 @@ def answer_detail(answer_id: int):
 @bp.post("/answers/<int:answer_id>/follow-up")
 @require(*CS)
 def add_follow_up(answer_id: int):
+    """Raise a corrective action (a CAPA action with the answer as its source) from the answer."""
     answer = load_or_404(SurveyAnswer, answer_id, action="edit")
     form = FollowUpForm(prefix="fu", staff_choices=staff_choices(cs_only=False))
     if form.validate_on_submit():
         with service_errors(form) as outcome:
-            services.add_follow_up(answer, description=form.description.data, owner_id=form.owner_id.data,
-                                   due_date=form.due_date.data, user=current_user)
+            services.raise_action(answer, description=form.description.data, owner_id=form.owner_id.data,
+                                  due_date=form.due_date.data, user=current_user, kind=form.kind.data)
             db.session.commit()
         if outcome.ok:
             flash(_("Corrective action raised."), "success")
-            return redirect(url_for(".answer_detail", answer_id=answer.id))
+            return redirect(url_for(".answer_detail", answer_id=answer.id) + "#actions")
     return _answer_page(answer, follow_up_form=form)
-
-
-@bp.post("/answers/<int:answer_id>/follow-up/<int:follow_up_id>")
-def update_follow_up(answer_id: int, follow_up_id: int):
-    answer = load_or_404(SurveyAnswer, answer_id)
-    fu = load_child_or_404(SurveyFollowUp, follow_up_id, parent=answer, action="edit")
-    form = FollowUpUpdateForm(prefix="upd")
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.update_follow_up(fu, status=form.status.data, note=form.note.data or "")
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Saved."), "success")
-            return redirect(url_for(".answer_detail", answer_id=answer.id))
-    return _answer_page(answer, update_form=form)
 
 
 # --- the open answer page -------------------------------------------------------------------------

@@ -15,10 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ...extensions import db
+from ...models import User
 from ...outbox import path_for, queue_message, switched_off
 from ...services import NoFilerRegistered, ServiceError, file_record, register_customer_summary
 from ...timeutil import local_today, to_local, tz, utcnow
-from ..complaints.models import Complaint
+from ..complaints.models import OPEN_ACTION_STATUSES, CapaAction, Complaint
 from ..customers.models import Customer, CustomerContact
 from . import analysis
 from .models import (
@@ -29,7 +30,6 @@ from .models import (
     QuestionnaireVersion,
     SurveyAnswer,
     SurveyCampaign,
-    SurveyFollowUp,
     SurveyInvitation,
     SurveyQuestion,
     SurveyRateCounter,
@@ -552,18 +552,32 @@ def complaints_from(answer_ids: list[int]) -> dict[int, list[Complaint]]:
     return out
 
 
+def _load_actions(answers: list[SurveyAnswer]) -> None:
+    """Load the CAPA actions of these answers in one statement (the loop status reads them)."""
+    ids = [a.id for a in answers]
+    for start in range(0, len(ids), 500):
+        db.session.scalars(db.select(SurveyAnswer).filter(SurveyAnswer.id.in_(ids[start:start + 500]))
+                           .options(selectinload(SurveyAnswer.capa_actions))).all()
+
+
 def loop_status(answer: SurveyAnswer, complaints: list[Complaint]) -> str:
-    """none (nothing done yet) / open (an action or complaint under way) / closed (done or closed)."""
-    items = [f.status for f in answer.follow_ups if f.status != "cancelled"] + [
-        "done" if c.state == "closed" else ("cancelled" if c.state in ("rejected", "withdrawn") else "open")
-        for c in complaints]
-    items = [i for i in items if i != "cancelled"]
+    """The follow-up of an answer, from its CAPA actions and the complaints raised from it (cancelled actions,
+    rejected and withdrawn complaints left out): none (nothing yet) / open (an action open or in progress, or a
+    complaint being handled) / verifying (every action done, some awaiting verification by someone other than
+    the owner) / closed (every action verified and every complaint closed)."""
+    items = [{"verified": "closed", "done": "verifying"}.get(a.status, "open")
+             for a in answer.capa_actions if a.status != "cancelled"]
+    items += ["closed" if c.state == "closed" else "open" for c in complaints if c.state not in ("rejected", "withdrawn")]
     if not items:
         return "none"
-    return "closed" if all(i == "done" for i in items) else "open"
+    if "open" in items:
+        return "open"
+    return "verifying" if "verifying" in items else "closed"
 
 
-LOOP_LABELS = {"none": _l("no follow-up yet"), "open": _l("follow-up under way"), "closed": _l("loop closed")}
+LOOP_LABELS = {"none": _l("no follow-up yet"), "open": _l("follow-up under way"),
+               "verifying": _l("done, awaiting verification"), "closed": _l("loop closed")}
+LOOP_TONES = {"none": "bad", "open": "warn", "verifying": "info", "closed": "ok"}
 
 
 def results(campaign: SurveyCampaign, user=None) -> dict:
@@ -585,6 +599,7 @@ def results(campaign: SurveyCampaign, user=None) -> dict:
     flagged = [a for a in answers if a.flagged]
     texts = [a for a in answers if a.question.kind == "text" and a.text]
     followed = complaints_from([a.id for a in flagged + texts])
+    _load_actions(flagged + texts)
     loops = {a.id: loop_status(a, followed.get(a.id, [])) for a in flagged + texts}
     closed = sum(1 for a in flagged if loops[a.id] == "closed")
     nps_stats = [s for s in stats if s["question"].kind == "nps"]
@@ -688,26 +703,34 @@ def latest_customer_results(customer_id: int) -> dict | None:
 # --- follow-up ------------------------------------------------------------------------------------
 
 
-def add_follow_up(answer: SurveyAnswer, *, description: str, owner_id: int | None, due_date: date | None,
-                  user) -> SurveyFollowUp:
+def raise_action(answer: SurveyAnswer, *, description: str, owner_id: int | None, due_date: date | None,
+                 user, kind: str = "corrective") -> CapaAction:
+    """A corrective action raised from an answer: the complaints module's CAPA action, with the answer as its
+    source (no complaint). Its owner marks it done on the action's page; someone else verifies it."""
     if answer.response.submitted_at is None:
         raise ServiceError(_l("Only submitted answers are followed up."))
-    fu = SurveyFollowUp(answer=answer, description=description.strip(), owner_id=owner_id or None, due_date=due_date,
-                        created_by_id=getattr(user, "id", None))
-    db.session.add(fu)
+    if not (description or "").strip():
+        raise ServiceError(_l("Describe the action."), field="description")
+    if not owner_id:
+        raise ServiceError(_l("Name the owner."), field="owner_id")
+    if due_date is None:
+        raise ServiceError(_l("Give a due date."), field="due_date")
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.active:
+        raise ServiceError(_l("Name the owner."), field="owner_id")
+    action = CapaAction(survey_answer=answer, kind=kind, description=description.strip(), owner_id=owner.id,
+                        due_date=due_date, status="open", created_by_id=getattr(user, "id", None))
+    db.session.add(action)
     db.session.flush()
-    return fu
+    return action
 
 
-def update_follow_up(fu: SurveyFollowUp, *, status: str, note: str = "", now: datetime | None = None) -> None:
-    if status not in ("open", "done", "cancelled"):
-        raise ServiceError(_l("Unknown status."), field="status")
-    if status == "done" and not note.strip():
-        raise ServiceError(_l("Say what was done."), field="note")
-    fu.status = status
-    fu.completion_note = note.strip()
-    fu.completed_at = (now or utcnow()) if status == "done" else None
-    db.session.flush()
+def open_actions_of(user) -> list[CapaAction]:
+    """The user's open actions raised from survey answers, soonest due first."""
+    return list(db.session.scalars(
+        db.select(CapaAction).filter(CapaAction.owner_id == user.id, CapaAction.survey_answer_id.is_not(None),
+                                     CapaAction.status.in_(OPEN_ACTION_STATUSES))
+        .order_by(CapaAction.due_date, CapaAction.id)))
 
 
 def complaint_prefill(answer: SurveyAnswer) -> dict:

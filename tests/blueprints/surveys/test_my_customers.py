@@ -9,20 +9,20 @@ from portal.extensions import db
 from portal.timeutil import local_today
 
 
-def test_my_customers_lists_open_survey_follow_ups(client, login, survey, kit, people):
+def test_my_customers_lists_open_survey_capa_actions(client, login, survey, kit, people):
     survey.customer.csr_id = people["csr"].id
     db.session.commit()
     response = client.post(survey.url, data={**kit.form_data(survey, order_handling="1", recommend="9"), "submit": "1"})
     assert response.status_code == 302
     answer = db.session.scalar(db.select(SurveyAnswer).filter(SurveyAnswer.value == 1))
-    fu = services.add_follow_up(answer, description="Call the terminal manager about order delays", owner_id=None,
-                                due_date=local_today() - timedelta(days=1), user=people["csr"])
+    action = services.raise_action(answer, description="Call the terminal manager about order delays",
+                                   owner_id=people["csr"].id, due_date=local_today() - timedelta(days=1), user=people["csr"])
     db.session.commit()
     login("csr")
     page = client.get("/department/").get_data(as_text=True)
     line = page.split("Survey follow-up: ", 1)[1].split("</li>", 1)[0]
     assert f"/surveys/answers/{answer.id}" in line and "Call the terminal manager about order delays" in line
     assert "overdue since" in line
-    services.update_follow_up(fu, status="done", note="Called on Monday")
+    action.status, action.completion_note = "done", "Called on Monday"  # done: no longer open work
     db.session.commit()
     assert "Survey follow-up: " not in client.get("/department/").get_data(as_text=True)

@@ -3,15 +3,14 @@ complaint raised from an answer, the customer's survey history and the review me
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 from openpyxl import load_workbook
 
 from portal.blueprints.complaints.models import Complaint
-from portal.blueprints.surveys.models import SurveyAnswer, SurveyCampaign, SurveyFollowUp
+from portal.blueprints.surveys.models import SurveyAnswer, SurveyCampaign
 from portal.extensions import db
-from portal.timeutil import local_today
 
 
 def _submit(client, survey, kit, **answers):
@@ -47,26 +46,6 @@ def test_the_results_report_is_filed_in_the_survey_series(client, login, survey,
     assert record.series.code == "CS-05" and record.kind == "survey"
     assert sorted(f.filename for f in record.files) == [f"{survey.campaign.ref}-answers.xlsx", f"{survey.campaign.ref}-results.pdf"]
     assert db.session.get(SurveyCampaign, survey.campaign.id).archive_record_id == record.id
-
-
-def test_a_flagged_answer_gets_an_action_and_the_loop_closes(client, login, survey, kit, people):
-    _submit(client, survey, kit, order_handling="2", recommend="9")
-    answer = db.session.scalar(db.select(SurveyAnswer).filter(SurveyAnswer.value == 2))
-    login("csr")
-    results = f"/surveys/campaigns/{survey.campaign.id}/results"
-    assert "no follow-up yet" in client.get(results).get_data(as_text=True)
-    owner = people["csr2"]
-    response = client.post(f"/surveys/answers/{answer.id}/follow-up", data={
-        "fu-description": "Review the order desk staffing", "fu-owner_id": owner.id,
-        "fu-due_date": (local_today() + timedelta(days=14)).isoformat()})
-    assert response.status_code == 302
-    fu = db.session.scalar(db.select(SurveyFollowUp))
-    assert "follow-up under way" in client.get(results).get_data(as_text=True)
-    refused = client.post(f"/surveys/answers/{answer.id}/follow-up/{fu.id}", data={"upd-status": "done", "upd-note": ""})
-    assert refused.status_code == 200 and db.session.get(SurveyFollowUp, fu.id).status == "open"
-    client.post(f"/surveys/answers/{answer.id}/follow-up/{fu.id}", data={"upd-status": "done", "upd-note": "Second desk shift"})
-    html = client.get(results).get_data(as_text=True)
-    assert "loop closed" in html and "100.0 %" in html
 
 
 def test_a_complaint_raised_from_an_answer_links_back(client, login, survey, kit):
