@@ -138,11 +138,43 @@ def _database_session(tmp_path_factory):
 def _truncate_all() -> None:
     """Empty the tables a test wrote to (rows, or a sequence it moved), their ids starting at 1 again.
 
-    Truncating only those is much cheaper than all of them: each truncated table is a new file on disk."""
+    Rows are deleted, all tables in one statement (the foreign keys are checked at its end, so the order and the
+    two cycles do not matter); only tables whose triggers refuse deletes (the audit trail, the stock movements)
+    are truncated. TRUNCATE makes new files for a table and its indexes and, with CASCADE, for every table
+    that refers to it (the users: most of them): measured, 2 to 4 s after a test that saved a user and a
+    customer, against some 50 ms for the deletes. Should the deletes fail, the tables are truncated as before."""
+    global _TRIGGER_TABLES
     db.session.rollback()
     names = [t.name for t in db.metadata.sorted_tables]
     probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names)
     dirty = set(db.session.execute(text(probe)).scalars())
+    moved = list(db.session.execute(text(
+        "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL")
+    ).scalars())
+    if _TRIGGER_TABLES is None:
+        _TRIGGER_TABLES = set(db.session.execute(text(
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal")).scalars())
+    try:
+        truncate = [name for name in names if name in dirty and name in _TRIGGER_TABLES]
+        if truncate:
+            db.session.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in truncate) + " CASCADE"))
+        delete = [name for name in reversed(names) if name in dirty and name not in _TRIGGER_TABLES]
+        if delete:
+            ctes = ", ".join(f'd{i} AS (DELETE FROM "{name}")' for i, name in enumerate(delete[:-1]))
+            db.session.execute(text((f"WITH {ctes} " if ctes else "") + f'DELETE FROM "{delete[-1]}"'))
+        for sequence in moved:
+            db.session.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - a table the deletes cannot empty: truncate everything the test wrote
+        db.session.rollback()
+        _truncate_dirty(names, dirty)
+
+
+_TRIGGER_TABLES: set[str] | None = None
+
+
+def _truncate_dirty(names: list[str], dirty: set[str]) -> None:
     sequences = {f"{t.name}_{c.name}_seq": t.name for t in db.metadata.sorted_tables for c in t.primary_key.columns}
     for sequence in db.session.execute(text(
             "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL")
