@@ -34,6 +34,7 @@ from .codec import field_lengths, numbers, read_postings, term_infos_from
 CACHE_POSTINGS = 2_000_000  # postings kept per searcher, as doc sets and weights (SEARCH_MEMO_POSTINGS)
 CACHE_SEGMENT_POSTINGS = 8_000_000  # postings kept per process, segment by segment, in arrays (8 bytes each)
 K1, B = 1.2, 0.75  # BM25, as Whoosh's default weighting
+_MISSING = 2 ** 64 - 1  # Whoosh's numeric column default for a document without the field
 
 
 class Postings:
@@ -85,6 +86,9 @@ class SizedCache:
                 _, old = self._items.popitem(last=False)
                 self._held -= _size(old)
         return value
+
+    def put(self, key, value) -> None:
+        self.get(key, lambda: value)
 
     def clear(self) -> None:
         with self._lock:
@@ -260,16 +264,27 @@ def _segment_stored(leaf, docs: list[int]):
         i = j + 1
 
 
-class DocSets:
-    """Memo of doc sets, term weights and facet columns for one searcher (one state of the index)."""
+RECENCY_SCALE = 2 ** 31  # above any document number: date * scale + doc orders newest first
+CARRY_SHARE = 0.25  # a memo is carried to the next searcher when at most this share of documents changed
 
-    def __init__(self, searcher):
+
+class DocSets:
+    """Memo of doc sets, term weights and facet columns for one searcher (one state of the index).
+
+    `previous`: the memo of the searcher this one replaces after a save (store.refreshed_searcher).
+    What it holds is carried over and patched instead of computed again: the segments before the
+    first one that changed are the same files at the same document numbers, so only the documents
+    the save deleted (an update deletes the record's old version) are taken out and the documents of
+    the new segments are added (read from their small segments)."""
+
+    def __init__(self, searcher, previous: "DocSets | None" = None):
         self.searcher = searcher
         self.reader = searcher.reader()
         self._leaves = []  # (reader, first doc number, segment key, deleted segment doc numbers)
         for leaf, offset in self.reader.leaf_readers():
             key = _segment_key(leaf)
             self._leaves.append((leaf, offset, key, leaf.deleted_docs_set if key else frozenset()))
+        self._size = self.reader.doc_count_all()  # documents, deleted ones included
         self._memo = SizedCache(CACHE_POSTINGS)
         self._allowed: dict[tuple[str, ...], frozenset] = {}
         self._columns: dict[str, tuple] = {}  # tuples, for the cycle collector (_segment_column)
@@ -277,6 +292,97 @@ class DocSets:
         self._avg: dict[str, float] = {}
         self._all: frozenset | None = None
         self._recent: tuple[int, ...] | None = None
+        self._phrases: dict[tuple, "PhraseText"] = {}  # the phrase of each ("ph", ...) memo key
+        if previous is not None:
+            self._carry(previous)
+
+    # ---- after a save: start from the previous searcher's memo
+    def _changes(self, prev: "DocSets"):
+        """(boundary, removed, added leaves) between prev and this memo, or None when too much changed
+        or a leaf is not one plain segment's. boundary: documents below it are in unchanged segments;
+        removed: document numbers (below boundary: newly deleted; at or above: prev's changed segments);
+        added: this memo's leaves from boundary on."""
+        if any(key is None for _l, _o, key, _d in self._leaves + prev._leaves):
+            return None
+        same = 0
+        for (_, o1, k1, _), (_, o2, k2, _) in zip(self._leaves, prev._leaves):
+            if (o1, k1) != (o2, k2):
+                break
+            same += 1
+        removed: set[int] = set()
+        for (_leaf, offset, _key, deleted), (_, _, _, before) in zip(self._leaves[:same], prev._leaves[:same]):
+            if deleted != before:
+                if not before <= deleted:  # deletions never go away in a segment: something else happened
+                    return None
+                removed.update(d + offset for d in deleted - before)
+        boundary = self._leaves[same][1] if same < len(self._leaves) else self._size
+        removed.update(range(boundary, prev._size))  # prev's segments from the first changed one on
+        added = self._leaves[same:]
+        total = max(self._size, 1)
+        if len(removed) + (total - boundary) > CARRY_SHARE * total:
+            return None
+        return boundary, removed, added
+
+    def _added_postings(self, added, field: str, text) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for leaf, offset, key, deleted in added:
+            ids, ws = _segment_postings(leaf, key, field, text)
+            out.update((i + offset, w) for i, w in zip(ids, ws) if i not in deleted)
+        return out
+
+    def _carry(self, prev: "DocSets") -> None:
+        changes = self._changes(prev)
+        if changes is None:
+            return
+        boundary, removed, added = changes
+        added_docs = frozenset(i + offset for leaf, offset, _k, deleted in added
+                               for i in range(leaf.doc_count_all()) if i not in deleted)
+        gone = frozenset(removed)
+        with prev._memo._lock:
+            items = list(prev._memo._items.items())
+        phrases = []
+        for mkey, value in items:
+            kind = mkey[0]
+            if kind == "t":
+                _, field, text = mkey
+                weights = dict(value.weights)
+                for d in removed:
+                    weights.pop(d, None)
+                weights.update(self._added_postings(added, field, text))
+                df = sum(len(_segment_postings(leaf, key, field, text)[0]) for leaf, _o, key, _d in self._leaves)
+                self._memo.put(mkey, Postings(weights, df))
+            elif kind == "p":
+                _, field, text = mkey
+                more = [i + offset for leaf, offset, key, deleted in added
+                        for i in _segment_prefix(leaf, key, field, text) if i not in deleted]
+                self._memo.put(mkey, (value - gone).union(more))
+            elif kind == "ph" and mkey in prev._phrases:
+                phrases.append((mkey, value, prev._phrases[mkey]))
+        for mkey, value, q in phrases:
+            found = self._phrase(q, only=added_docs) if added_docs else frozenset()
+            self._phrases[mkey] = q
+            self._memo.put(mkey, (value - gone) | found)
+        for acl, value in prev._allowed.items():
+            ids = set(value - gone)
+            for term in acl:
+                ids.update(self._added_postings(added, "acl", term))
+            self._allowed[acl] = frozenset(ids)
+        for name, col in prev._columns.items():
+            if name.endswith("#raw"):
+                continue
+            self._columns[name] = col[:boundary] + tuple(
+                v for leaf, _o, _k, _d in added for v in _segment_column(leaf, name, True))
+        for field, lengths in prev._lengths.items():
+            found = lengths[:boundary]
+            for leaf, _offset, _key, _deleted in added:
+                found.extend(_segment_lengths(leaf, field))
+            self._lengths[field] = found
+        if prev._all is not None:
+            self._all = (prev._all - gone) | added_docs
+        if prev._recent is not None:
+            dates = self._column_values_of(added, "date")
+            self._recent = prev._recent[:boundary] + tuple(
+                (-1 if v == _MISSING else v) * RECENCY_SCALE + d for d, v in enumerate(dates, boundary))
 
     # ---- building blocks
     def _remember(self, key, compute):
@@ -346,13 +452,20 @@ class DocSets:
             values.extend(_segment_column(leaf, name, translate))
         return tuple(values)
 
+    @staticmethod
+    def _column_values_of(leaves, name: str) -> list:
+        """The raw values of a numeric column in these leaves, one after the other."""
+        values: list = []
+        for leaf, _offset, _key, _deleted in leaves:
+            values.extend(_segment_column(leaf, name, False))
+        return values
+
     def sort_keys(self, name: str) -> tuple[int, ...]:
         """A numeric sortable field (a date) as raw integers per document; a missing value is -1."""
         key = f"{name}#raw"
         col = self._columns.get(key)
         if col is None:
-            missing = 2 ** 64 - 1  # Whoosh's column default for a document without the field
-            col = self._columns[key] = tuple(-1 if v == missing else v
+            col = self._columns[key] = tuple(-1 if v == _MISSING else v
                                              for v in self._column_values(name, translate=False))
         return col
 
@@ -361,8 +474,7 @@ class DocSets:
         the later document number."""
         if self._recent is None:
             dates = self.sort_keys("date")
-            n = len(dates) + 1
-            self._recent = tuple(date * n + d for d, date in enumerate(dates))
+            self._recent = tuple(date * RECENCY_SCALE + d for d, date in enumerate(dates))
         return self._recent
 
     def newest(self, ids, count: int) -> list[int]:
@@ -444,13 +556,17 @@ class DocSets:
                 out.update(self._phrase(sub, skip=out) if isinstance(sub, PhraseText) else self.docs(sub))
             return frozenset(out)
         if isinstance(q, PhraseText):
-            return self._remember(("ph", q.fieldname, q.text, q.exact), lambda: self._phrase(q))
+            key = ("ph", q.fieldname, q.text, q.exact)
+            self._phrases[key] = q
+            return self._remember(key, lambda: self._phrase(q))
         return frozenset(q.docs(self.searcher))  # date ranges and the like: Whoosh's own matcher
 
-    def _phrase(self, q: "PhraseText", skip=frozenset()) -> frozenset:
+    def _phrase(self, q: "PhraseText", skip=frozenset(), only=None) -> frozenset:
         """A phrase: the documents holding all its terms (set operations), then the phrase looked for
-        in the stored text of those candidates only."""
+        in the stored text of those candidates only (and of `only`'s, where given)."""
         candidates = self.docs(q.required) - skip
+        if only is not None:
+            candidates = candidates & only
         wanted = sequence(q.text, exact=q.exact)
         if not candidates or wanted == "\0":
             return frozenset()
@@ -524,7 +640,8 @@ def docsets(searcher) -> DocSets:
     """The memo that lives as long as this searcher."""
     memo = getattr(searcher, "_portal_docsets", None)
     if memo is None:
-        memo = DocSets(searcher)
+        previous = searcher.__dict__.pop("_portal_previous", None)
+        memo = DocSets(searcher, previous)
         searcher._portal_docsets = memo
     return memo
 

@@ -8,6 +8,7 @@ A rebuild builds a new generation aside and swaps CURRENT, so searches keep work
 """
 from __future__ import annotations
 
+import copy
 import fcntl
 import hashlib
 import json
@@ -30,6 +31,8 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence, Frequency
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 from whoosh.system import pack_uint
 
 from . import fastpath
@@ -60,6 +63,57 @@ def open_index(path):
     Whoosh copies each part of a segment into memory as it opens it: every new searcher, after every
     save, copied the whole index.)"""
     return FileStorage(str(path), supports_mmap=False).open_index()
+
+
+def _rebound(reader, segment, generation):
+    """A segment reader of the same segment for a later commit: the same open files (a segment's files
+    never change once written), the new commit's segment object, which holds its deletions.
+    Mirrors whoosh.reading.SegmentReader (deletions asked of its W3PerDocReader, which asks its
+    segment; `deleted_docs_set` is cached on the reader, so it is left behind)."""
+    if segment.deleted_count() == reader.segment().deleted_count() and \
+            set(segment.deleted_docs()) == set(reader.segment().deleted_docs()):
+        return reader
+    new = copy.copy(reader)
+    new.__dict__.pop("deleted_docs_set", None)
+    new._segment, new._gen = segment, generation
+    new._perdoc = copy.copy(reader._perdoc)
+    new._perdoc._segment = segment
+    return new
+
+
+def refreshed_searcher(ix, old):
+    """A searcher of the index's latest commit that keeps old's readers of the segments still in it
+    (closing those of segments merged away), or None where that cannot be done (the fast path off:
+    then a new searcher is opened, with Whoosh's public interface only).
+
+    Whoosh's own Searcher.refresh() / FileIndex.reader(reuse=...) keeps a reused reader's deletions
+    as they were when it was opened (a record deleted or updated by the save would still be found)
+    and adds back the segments a merge has removed; this takes the segments and their deletions
+    from the new commit's table of contents."""
+    if not fastpath.enabled():
+        return None
+    toc = ix._read_toc()
+    leaves = [r for r, _ in old.reader().leaf_readers()]
+    if not all(type(r) is SegmentReader and not r.is_closed for r in leaves):
+        return None
+    by_id = {r.segment().segment_id(): r for r in leaves}
+    readers = []
+    for segment in toc.segments:
+        found = by_id.pop(segment.segment_id(), None)
+        readers.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation) if found is None
+                       else _rebound(found, segment, toc.generation))
+    for r in by_id.values():  # segments merged away
+        r.close()
+    if not readers:
+        reader = EmptyReader(toc.schema)
+    elif len(readers) == 1:
+        reader = readers[0]
+        reader._gen = toc.generation
+    else:
+        reader = MultiReader(readers, generation=toc.generation)
+    fresh = Searcher(reader, fromindex=ix)
+    fresh._portal_previous = getattr(old, "_portal_docsets", None)  # the memo to start from
+    return fresh
 
 
 class BulkWriter:
@@ -461,10 +515,12 @@ class IndexStore:
 
     # ---- searcher reuse (per thread)
     def searcher(self):
-        """A searcher reused across calls in this thread, reopened when the index changed.
+        """A searcher reused across calls in this thread, renewed when the index changed.
 
-        (Whoosh's Searcher.refresh() reuses segment readers and then misses new deletions, so a
-        changed index gets a fresh searcher instead.)
+        After a save (a later commit of the same generation) the new searcher keeps the readers of the
+        segments that did not change, with the new commit's deletions (`refreshed_searcher`), and its
+        memo starts from the previous one (docsets.DocSets). A new generation (a rebuild) or a read
+        error opens everything again.
         """
         local = self._local
         current = self.current_dir()
@@ -473,8 +529,17 @@ class IndexStore:
             try:
                 if local.ix.latest_generation() == s.reader().generation():
                     return s
+                fresh = refreshed_searcher(local.ix, s)
             except Exception:  # noqa: BLE001
                 log.warning("search: reopening the index after a read error", exc_info=True)
+                fresh = None
+            if fresh is not None:
+                with self._lock:  # not closed: the new searcher reads through its segment readers
+                    if s in self._open_searchers:
+                        self._open_searchers.remove(s)
+                    self._open_searchers.append(fresh)
+                local.searcher = fresh
+                return fresh
         self.reset_searcher()
         ix = self.open()
         local.ix = ix

@@ -1,0 +1,132 @@
+"""The first search after a save: the new searcher keeps what did not change and sees every change.
+
+After a save the searcher of a thread is renewed from the previous one (store.refreshed_searcher):
+the readers of unchanged segments are kept with the new commit's deletions, and the memo of doc sets,
+weights and columns is carried over and patched (docsets.DocSets). These tests check that what a
+user gets is exactly what a searcher opened from scratch gives, save after save (deletions, updates,
+new records, merges of small segments), and that a deleted or updated record is gone at once.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+import pytest
+from whoosh import index as whoosh_index
+
+from portal import search
+from portal.extensions import db
+from portal.search.analysis import configure_jieba
+from portal.search.query import execute, parse
+from portal.search.store import BulkWriter, document_fields, make_schema, refreshed_searcher
+
+ZH = "储罐 仓储费 码头 泊位 阀门 泄漏 加热 计量 罐区 泵房 油品 船舶 靠泊 投诉".split()
+EN = "tank heating coil leak jetty berth valve pump survey invoice".split()
+QUERIES = ["tank", "储罐", "罐", "阀门泄漏", "heating 码头", "tank -leak", '"heating coil"', "罐 pump",
+           "kind:minutes valve", "customer:SINO berth", "date:2023 泄漏", "survey OR invoice"]
+ACLS = (["all", "role:cs_manager"], ["all"])
+
+
+def _doc(i: int, rng: random.Random, *, extra: str = "") -> dict:
+    words = [rng.choice(ZH) + rng.choice(ZH) if rng.random() < 0.5 else rng.choice(EN) for _ in range(12)]
+    return document_fields(
+        key=f"doc:{i}", kind=("complaint", "minutes")[i % 2], title=" ".join(words[:3]),
+        body=" ".join(words) + extra, customer=("SINO", "PETRO", "VITOL")[i % 3],
+        date=datetime(2020 + i % 5, 1 + i % 12, 1), acl=["all"] if i % 4 else ["role:cs_manager"])
+
+
+def _answer(searcher, text, acl, sort="relevance"):
+    found = execute(searcher, parse(text), acl, per_page=15, sort=sort)
+    return ([h.fields["key"] for h in found.hits], [round(h.score, 4) for h in found.hits], found.total,
+            {name: dict(c) for name, c in found.counts.items()})
+
+
+def _all_answers(searcher):
+    return {(q, tuple(acl), sort): _answer(searcher, q, acl, sort)
+            for q in QUERIES for acl in ACLS for sort in ("relevance", "date")}
+
+
+def _renew(ix, s):
+    fresh = refreshed_searcher(ix, s)
+    return fresh if fresh is not None else ix.searcher()
+
+
+def test_the_renewed_searcher_answers_as_a_new_one_save_after_save(tmp_path):
+    configure_jieba(tmp_path)
+    rng = random.Random(5)
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = BulkWriter(ix, procs=1, batch=40)  # a rebuild: three segments of 40
+    for i in range(120):
+        writer.add_document(**_doc(i, rng))
+    writer.commit()
+    s = ix.searcher()
+    _all_answers(s)  # the portal has been in use: the memo holds every query's sets and columns
+    next_id = 120
+    for save in range(12):  # each save: an update, a deletion and a new record; small segments merge
+        w = ix.writer()
+        updated, deleted = (f"doc:{n}" for n in rng.sample(range(next_id), 2))
+        w.update_document(**{**_doc(int(updated[4:]), rng, extra=f" zqupdated{save}"), "key": updated})
+        w.delete_by_term("key", deleted)
+        w.add_document(**_doc(next_id, rng, extra=" tank heating coil"))
+        next_id += 1
+        w.commit(merge=True)
+        s = _renew(ix, s)
+        with ix.searcher() as opened:
+            assert _all_answers(s) == _all_answers(opened), f"after save {save}"
+            assert s.reader().doc_count() == opened.reader().doc_count()
+        found = execute(s, parse(f"zqupdated{save}"), ACLS[0], per_page=5)
+        assert [h.fields["key"] for h in found.hits] == [updated]
+        assert deleted not in {h.fields["key"] for q in QUERIES for h in execute(s, parse(q), ACLS[0]).hits}
+    s.close()
+
+
+def test_unchanged_segments_are_not_opened_again_after_a_save(tmp_path, fast_path):
+    configure_jieba(tmp_path)
+    rng = random.Random(8)
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = BulkWriter(ix, procs=1, batch=30)
+    for i in range(60):
+        writer.add_document(**_doc(i, rng))
+    writer.commit()
+    s = ix.searcher()
+    execute(s, parse("tank"), ACLS[0])
+    before = {r.segment().segment_id(): r for r, _ in s.reader().leaf_readers()}
+    w = ix.writer()
+    w.delete_by_term("key", "doc:3")
+    w.add_document(**_doc(60, rng))
+    w.commit(merge=False)
+    fresh = refreshed_searcher(ix, s)
+    after = {r.segment().segment_id(): r for r, _ in fresh.reader().leaf_readers()}
+    assert set(before) < set(after)
+    untouched = [k for k in before if not after[k].segment().has_deletions()]
+    assert untouched and all(after[k] is before[k] for k in untouched)  # the same reader, not reopened
+    assert "doc:3" not in {h.fields["key"] for h in execute(fresh, parse("tank"), ACLS[0], per_page=100).hits}
+    fresh.close()
+
+
+@pytest.fixture
+def reader(make_user):
+    return make_user("reader", "staff")
+
+
+def _keys(user, text):
+    return [h.title for h in search.search(text, user=user, per_page=50).hits]
+
+
+def test_a_deleted_or_updated_record_is_gone_from_the_very_next_search(kit, reader):
+    docs = [kit.Doc(title=f"Berth report {i}", body=f"mooring lines jetty {i}") for i in range(6)]
+    db.session.add_all(docs)
+    db.session.commit()
+    assert len(_keys(reader, "mooring")) == 6  # this thread's searcher has served the word
+    assert len(_keys(reader, "jetty")) == 6
+    docs[0].body = "fender damage"
+    db.session.commit()
+    assert "Berth report 0" not in _keys(reader, "mooring")
+    assert _keys(reader, "fender") == ["Berth report 0"]
+    db.session.delete(docs[1])
+    db.session.commit()
+    assert sorted(_keys(reader, "jetty")) == [f"Berth report {i}" for i in range(2, 6)]
+    assert search.search("mooring", user=reader).total == 4
+    db.session.add(kit.Doc(title="Berth report 9", body="mooring lines"))
+    db.session.commit()
+    assert search.search("mooring", user=reader).total == 5
