@@ -67,8 +67,8 @@ class CustomsEntry(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
         "broker_contact_id": _l("Customs broker (contact)"), "broker_name": _l("Customs broker"),
         "order_id": _l("Parcel (order)"), "product_id": _l("Product"), "tank_id": _l("Tank"),
         "quantity": _l("Quantity"), "unit": _l("Unit"), "density_20": _l("Density at 20 °C (kg/m³)"),
-        "qty_kg": _l("Quantity (kg)"), "qty_m3": _l("Quantity (m³ at 20 °C)"), "lodged_on": _l("Lodged on"),
-        "released_at": _l("Released at"), "released_by_id": _l("Released by"), "closed_on": _l("Closed on"),
+        "qty_kg": _l("Quantity (kg)"), "qty_m3": _l("Quantity (m³ at 20 °C)"), "lodged_on": _l("Lodged with customs on"),
+        "released_at": _l("Released at"), "released_by_id": _l("Released by"), "closed_on": _l("Customs entry closed on"),
         "closed_by_id": _l("Closed by"), "posting_id": _l("Stock posting"), "remarks": _l("Remarks"),
     }
     __table_args__ = (
