@@ -7,5 +7,6 @@ A nested blueprint ``customs`` on ``operations`` (endpoints ``operations.customs
 """
 from . import demo  # noqa: F401  (registers the demo loader)
 from . import models  # noqa: F401
+from . import panels  # noqa: F401  (registers the dashboard due list)
 from . import search  # noqa: F401  (registers the searchable kind)
 from .routes import bp  # noqa: F401

@@ -26,6 +26,7 @@ from ....uploads import check_upload
 from ...customers.models import Customer, CustomerContact
 from ..models import ORDER_DIRECTION, Order, Product, Tank
 from ..stock import services as stock
+from ..stock.models import StockMovement
 from ..stock.quantities import ZERO, QuantityError, dec, kg_to_t, round_kg, round_m3, to_kg_m3
 from .models import ENTRY_KINDS, ENTRY_UNITS, CustomsDocument, CustomsEntry
 
@@ -409,27 +410,40 @@ class CheckList:
 def unused_releases(customer_id: int | None = None) -> list[Unused]:
     """Released duty-paid releases whose quantity is still (partly) in the customer's duty-paid stock.
 
-    Deliveries use duty-paid stock first in, first out: the duty-paid book stock of a key is made of its
-    latest releases, so a release is unused by as much of it as the stock still holds after the newer ones.
+    Duty-paid stock leaves first in, first out: of everything that came into a key's duty-paid stock (releases,
+    duty-paid receipts, transfers in), the oldest is used first by what has left it (all that came in less the
+    stock now). A release is unused by as much of it as lies beyond what has left, counted in time order.
     """
-    stmt = (select(CustomsEntry).where(CustomsEntry.kind == "release", CustomsEntry.status == "released")
+    stmt = (select(CustomsEntry).where(CustomsEntry.kind == "release", CustomsEntry.status == "released",
+                                       CustomsEntry.posting_id.is_not(None))
             .options(selectinload(CustomsEntry.customer), selectinload(CustomsEntry.tank),
-                     selectinload(CustomsEntry.product))
-            .order_by(CustomsEntry.released_at.desc(), CustomsEntry.id.desc()))
+                     selectinload(CustomsEntry.product)))
     if customer_id:
         stmt = stmt.where(CustomsEntry.customer_id == customer_id)
-    by_key: dict[tuple, list[CustomsEntry]] = defaultdict(list)
+    by_key: dict[tuple, dict[int, CustomsEntry]] = defaultdict(dict)
     for entry in db.session.scalars(stmt):
-        by_key[(entry.customer_id, entry.tank_id, entry.product_id)].append(entry)
+        by_key[(entry.customer_id, entry.tank_id, entry.product_id)][entry.posting_id] = entry
     out = []
-    for (cid, tid, pid), entries in by_key.items():
-        kg_left, m3_left = stock.book_stock(customer_id=cid, tank_id=tid, product_id=pid, customs_status="duty_paid")
-        for entry in entries:  # newest first
-            kg = max(min(entry.qty_kg, kg_left), ZERO)
-            m3 = max(min(entry.qty_m3, m3_left), ZERO)
-            kg_left, m3_left = kg_left - kg, m3_left - m3
-            if kg > 0:
-                out.append(Unused(entry, kg, m3))
+    m = StockMovement
+    for (cid, tid, pid), releases in by_key.items():
+        ins = list(db.session.execute(
+            select(m.posting_id, m.qty_kg, m.qty_m3)
+            .where(m.customer_id == cid, m.tank_id == tid, m.product_id == pid, m.customs_status == "duty_paid",
+                   m.qty_kg > 0)
+            .order_by(m.occurred_at, m.id)))
+        stock_kg, stock_m3 = stock.book_stock(customer_id=cid, tank_id=tid, product_id=pid, customs_status="duty_paid")
+        used_kg = sum((r.qty_kg for r in ins), ZERO) - stock_kg
+        used_m3 = sum((r.qty_m3 for r in ins), ZERO) - stock_m3
+        cum_kg = cum_m3 = ZERO
+        for posting_id, kg, m3 in ins:
+            cum_kg, cum_m3 = cum_kg + kg, cum_m3 + m3
+            entry = releases.get(posting_id)
+            if entry is None:
+                continue
+            left_kg = min(max(cum_kg - used_kg, ZERO), kg)
+            left_m3 = min(max(cum_m3 - used_m3, ZERO), m3)
+            if left_kg > 0:
+                out.append(Unused(entry, round_kg(left_kg), round_m3(left_m3)))
     out.sort(key=lambda u: (u.entry.released_at, u.entry.id))
     return out
 

@@ -194,3 +194,18 @@ def test_customs_entries_are_found_by_search(terminal, make_order, people, reque
     keys = [hit.key for hit in search("223320260000456789", user=staff, kinds=["customs_entry"]).hits]
     assert keys == [f"customs_entry:{entry.id}"]
     assert [hit.key for hit in search("Huayang", user=staff, kinds=["customs_entry"]).hits] == keys
+
+
+def test_duty_paid_stock_leaves_first_in_first_out(terminal, make_order, request_ctx):
+    """Duty-paid stock received after a release does not keep the release unused: the oldest goes first."""
+    completed_order(terminal, make_order, qty="1000", customs_status="bonded", at=utcnow() - 10 * HOUR)
+    release(terminal, lodge(terminal, declaration_no="R-FIRST", quantity=Decimal("100")), utcnow() - 8 * HOUR)
+    completed_order(terminal, make_order, qty="500", at=utcnow() - 6 * HOUR)  # duty-paid receipt
+    assert [u.entry.declaration_no for u in customs.check_list().unused] == ["R-FIRST"]
+    completed_order(terminal, make_order, kind="truck_loading", qty="100", at=utcnow() - 4 * HOUR)
+    assert customs.check_list().unused == []
+    later = release(terminal, lodge(terminal, declaration_no="R-LATER", quantity=Decimal("300")), utcnow() - 3 * HOUR)
+    completed_order(terminal, make_order, kind="truck_loading", qty="600", at=utcnow() - 2 * HOUR)
+    # 900 t in (100 + 500 + 300), 700 t out: the last 200 t of R-LATER are still there.
+    assert [(u.entry.id, u.unused_kg, u.fully_unused) for u in customs.check_list().unused] == \
+        [(later.id, 200 * T, False)]

@@ -140,3 +140,17 @@ def test_list_filters_and_unknown_urls(terminal, make_order, client, login):
     assert client.get("/operations/customs/stock?customer=999999").status_code == 404
     page = client.get("/operations/customs/check").get_data(as_text=True)
     assert "AAA-111" in page and "BBB-222" in page
+
+
+def test_dashboard_lists_entries_waiting_for_release(terminal, make_order, client, login):
+    completed_order(terminal, make_order, qty="100", customs_status="bonded")
+    entry = lodge(terminal, declaration_no="WAIT-0001")
+    login("csr")
+    page = client.get("/").get_data(as_text=True)
+    assert "Customs entries waiting for release" in page
+    listed = client.get("/operations/customs/?status=lodged&per_page=200").get_data(as_text=True)
+    assert "WAIT-0001" in listed
+    client.post("/auth/logout")
+    login("staff")
+    assert "Customs entries waiting for release" not in client.get("/").get_data(as_text=True)
+    assert entry.status == "lodged"
