@@ -9,3 +9,5 @@ from .vessels import bp as vessels_bp  # noqa: E402  (vessel calls and the berth
 bp.register_blueprint(vessels_bp)
 from .applications import bp as applications_bp  # noqa: E402  (government applications: nested blueprint operations.applications)
 bp.register_blueprint(applications_bp)
+from .customs import bp as customs_bp  # noqa: E402  (customs clearance: nested blueprint operations.customs)
+bp.register_blueprint(customs_bp)

@@ -300,11 +300,51 @@ def _customs_label(status: str):
     return CUSTOMS_STATUSES.get(status, status)
 
 
-@rule("customs_release", _l("Customs release of bonded stock"))
+@rule("customs_release", _l("Customs clearance of the delivery"))
 def customs_release(d) -> RuleResult:
-    if d.customs_status == "bonded" and _direction(d) == "out" and not d.customs_released:
-        return _error("customs_release", _l("Bonded stock cannot be delivered before customs release it."))
-    return _ok("customs_release")
+    """A delivery of duty-paid stock needs duty-paid book stock (customs releases) to cover it; bonded stock
+    leaves only as a re-export that released re-export entries of the order cover."""
+    qty = _qty(d)
+    if _direction(d) != "out" or qty is None or None in (d.customer, d.tank, d.product):
+        return _ok("customs_release")
+    from .customs import services as customs
+
+    by_mass = d.unit == "t"
+    fmt = _t if by_mass else _m3
+    unit = "t" if by_mass else "m³"
+    needed = qty[0] if by_mass else qty[1]
+    params = {"customer": d.customer.code, "tank": d.tank.code, "product": d.product.code, "needed": fmt(needed),
+              "unit": unit}
+    if d.customs_status == "bonded":
+        cover = customs.reexport_cover(d.id)
+        covered = cover.kg if by_mass else cover.m3
+        params["covered"] = fmt(covered)
+        if covered >= needed:
+            return _ok("customs_release", **params)
+        if cover.lodged:
+            params["entries"] = ", ".join(cover.lodged)
+            return _error("customs_release", _l(
+                "Bonded stock leaves only as a re-export released by customs: re-export entry %(entries)s is lodged but not yet released (%(covered)s of %(needed)s %(unit)s released).",
+                **params), **params)
+        return _error("customs_release", _l(
+            "Bonded stock leaves only as a re-export released by customs: released re-export entries of this order cover %(covered)s %(unit)s, %(needed)s %(unit)s needed.",
+            **params), **params)
+    kg, m3 = services.book_stock(customer_id=d.customer.id, tank_id=d.tank.id, product_id=d.product.id,
+                                 customs_status="duty_paid")
+    other_kg, other_m3 = services.committed_elsewhere(d, customer_id=d.customer.id, tank_id=d.tank.id,
+                                                      product_id=d.product.id, customs_status="duty_paid")
+    available = (kg - other_kg) if by_mass else (m3 - other_m3)
+    if needed <= available:
+        return _ok("customs_release", **params)
+    bonded_kg, bonded_m3 = services.book_stock(customer_id=d.customer.id, tank_id=d.tank.id, product_id=d.product.id,
+                                               customs_status="bonded")
+    bonded = bonded_kg if by_mass else bonded_m3
+    if bonded <= 0:  # nothing waits for customs: the stock rule reports the shortage
+        return _ok("customs_release", **params)
+    params.update(available=fmt(available), bonded=fmt(bonded))
+    return _error("customs_release", _l(
+        "Duty-paid stock of %(product)s for %(customer)s in %(tank)s covers %(available)s %(unit)s after other verified orders, %(needed)s %(unit)s needed; %(bonded)s %(unit)s is still bonded: customs must release it before it is delivered duty-paid.",
+        **params), **params)
 
 
 @rule("vessel_named", _l("Ship orders name a vessel"))

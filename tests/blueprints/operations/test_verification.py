@@ -137,10 +137,13 @@ def test_enough_book_stock_counting_other_verified_orders(terminal, receive, mak
 
 
 def test_customs_release_of_bonded_stock(terminal, request_ctx, check):
-    assert check(terminal, "customs_release", customs_status="bonded", customs_released=True).outcome == "ok"
+    # The order's own tick is not a release: bonded stock leaves only as a re-export customs released
+    # (tests/blueprints/operations/customs/ cover the entries).
+    assert_fails(check(terminal, "customs_release", customs_status="bonded", customs_released=True), "error",
+                 "Bonded stock leaves only as a re-export released by customs")
     assert check(terminal, "customs_release", customs_status="bonded", kind="tank_transfer").outcome == "ok"
     assert_fails(check(terminal, "customs_release", customs_status="bonded"), "error",
-                 "Bonded stock cannot be delivered before customs release")
+                 "Bonded stock leaves only as a re-export released by customs")
 
 
 def test_bonded_cargo_needs_a_bonded_tank(terminal, request_ctx, check):

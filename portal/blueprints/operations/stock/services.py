@@ -26,6 +26,8 @@ from ...customers.models import Customer
 from ..models import ORDER_DIRECTION, Order, Product, Tank
 from .models import (
     KIND_COLUMNS,
+    MOVEMENT_KINDS,
+    POSTING_KINDS,
     StockAdjustment,
     StockBalance,
     StockDaily,
@@ -36,6 +38,13 @@ from .quantities import ZERO, QuantityError, dec, kg_to_t, round_kg, round_m3, t
 
 CUSTOMS = ("bonded", "duty_paid")
 OUT_KINDS = frozenset({"delivery", "transfer_out", "ownership_out"})
+# A customs release moves a customer's stock from its bonded key to its duty-paid key on the same tank and
+# product: two movements of their own kinds, summed in the daily balances' ownership columns (the title
+# changes status, the stock stays in the tank); a transfer between bonded owners is an ownership transfer.
+CUSTOMS_DAILY_COLUMN = {"customs_out": "ownership_out", "customs_in": "ownership_in"}
+MOVEMENT_KINDS.setdefault("customs_out", _l("Customs release (bonded out)"))
+MOVEMENT_KINDS.setdefault("customs_in", _l("Customs release (duty-paid in)"))
+POSTING_KINDS.setdefault("customs", _l("Customs entry"))
 
 
 class StockError(ServiceError):
@@ -267,10 +276,17 @@ def _check_not_negative(leg: Leg, at: datetime, day: date, measure: str = "kg") 
             status=leg.key.customs_status, **_describe(leg.key)))
 
 
+def _daily_column(kind: str) -> str:
+    """The column of the daily balances a movement kind is summed in."""
+    if kind in KIND_COLUMNS:
+        return kind
+    return CUSTOMS_DAILY_COLUMN.get(kind, "adjustment")
+
+
 def _apply(leg: Leg, day: date) -> None:
     """Add one movement's quantity to the derived daily rows and the latest balance of its key."""
     key, kg, m3 = leg.key, leg.kg, leg.m3
-    column = leg.kind if leg.kind in KIND_COLUMNS else "adjustment"
+    column = _daily_column(leg.kind)
     col_kg, col_m3 = f"{column}_kg", f"{column}_m3"
     t = StockDaily.__table__.c
     result = db.session.execute(
@@ -382,6 +398,31 @@ def post_movement(*, customer_id: int, tank_id: int, product_id: int, customs_st
     leg = Leg(kind, Key(customer_id, tank_id, product_id, customs_status), dec(kg), dec(m3))
     posting = _post([leg], kind="opening", at=at or utcnow(), user=user, note=note)
     return posting.movements[0]
+
+
+def post_customs_release(*, customer_id: int, tank_id: int, product_id: int, kg, m3, at: datetime, user,
+                         note: str = "", measure: str = "kg") -> StockPosting:
+    """A customs release: ``kg``/``m3`` (positive) move from the customer's bonded key to its duty-paid
+    key on the tank and product at ``at``. Refused (StockError) beyond the bonded book stock."""
+    kg, m3 = dec(kg), dec(m3)
+    if kg <= 0 or m3 <= 0:
+        raise StockError(_l("The quantity must be positive."), field="quantity")
+    legs = [Leg("customs_out", Key(customer_id, tank_id, product_id, "bonded"), -kg, -m3),
+            Leg("customs_in", Key(customer_id, tank_id, product_id, "duty_paid"), kg, m3)]
+    return _post(legs, kind="customs", at=at, user=user, note=note, measure=measure)
+
+
+def post_bond_transfer(*, customer_id: int, to_customer_id: int, tank_id: int, product_id: int, kg, m3,
+                       at: datetime, user, note: str = "", measure: str = "kg") -> StockPosting:
+    """A transfer between bonded owners: bonded stock of the tank and product changes hands at ``at``."""
+    kg, m3 = dec(kg), dec(m3)
+    if kg <= 0 or m3 <= 0:
+        raise StockError(_l("The quantity must be positive."), field="quantity")
+    if not to_customer_id or to_customer_id == customer_id:
+        raise StockError(_l("A transfer of ownership needs another customer receiving the stock."))
+    legs = [Leg("ownership_out", Key(customer_id, tank_id, product_id, "bonded"), -kg, -m3),
+            Leg("ownership_in", Key(to_customer_id, tank_id, product_id, "bonded"), kg, m3)]
+    return _post(legs, kind="customs", at=at, user=user, note=note, measure=measure)
 
 
 def reverse_posting(posting: StockPosting, user, reason: str, at: datetime | None = None) -> StockPosting:
@@ -513,7 +554,7 @@ def rebuild_balances() -> int:
     for r in rows:
         key = (r[0], r[1], r[2], r[3])
         day_row = per_key[key].setdefault(r[4], {c: ZERO for k in KIND_COLUMNS for c in (f"{k}_kg", f"{k}_m3")})
-        kind = r[5] if r[5] in KIND_COLUMNS else "adjustment"
+        kind = _daily_column(r[5])
         day_row[f"{kind}_kg"] = _q(day_row[f"{kind}_kg"] + r[6])
         day_row[f"{kind}_m3"] = _q(day_row[f"{kind}_m3"] + r[7])
     daily, balances = [], []
