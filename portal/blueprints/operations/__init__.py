@@ -5,3 +5,6 @@ from . import search  # noqa: F401  (registers the searchable kinds)
 from .routes import bp  # noqa: F401
 from .stock import bp as stock_bp  # noqa: E402  (the stock book: nested blueprint operations.stock)
 bp.register_blueprint(stock_bp)
+from .measure import bp as measure_bp  # noqa: E402  (tank dips and quantities: nested blueprint operations.measure)
+bp.register_blueprint(measure_bp)
+from . import cli  # noqa: E402,F401  (the flask operations commands)
