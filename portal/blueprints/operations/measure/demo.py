@@ -81,11 +81,12 @@ def load():
         tank = tanks.get(code)
         if tank is None or tank.product is None:
             continue
-        for day, shift in ((month_end, D("0")), (today - timedelta(days=1), D("-215.0"))):
+        previous_end = month_end.replace(day=1) - timedelta(days=1)
+        for day, shift in ((previous_end, D("-215.0")), (month_end, D("0"))):
             for method, reading, water, temps, mode, density, density_t in entries:
                 reading_now = reading - shift if method == "ullage" else reading + shift
                 services.record_dip(tank, taken_at=from_local(datetime.combine(day, time(16, 30))), method=method,
                                     reading_mm=reading_now, water_mm=water, temperatures=temps, density_mode=mode,
                                     density=density, density_temperature=density_t,
-                                    remarks="Month-end dip with the customer's surveyor." if day == month_end else "",
+                                    remarks="Month-end dip with the customer's surveyor.",
                                     user=csr)
