@@ -189,8 +189,8 @@ def import_calibration(tank: Tank, *, certificate_number: str, certificate_date:
     if db.session.scalar(db.select(CalibrationTable.id).filter_by(tank_id=tank.id, certificate_number=number)):
         raise MeasureError(_l("Certificate %(number)s is already imported for this tank.", number=number),
                            field="certificate_number")
-    points = parse_table(*table_file, max_step)
-    fractions = parse_fractions(*fraction_file) if fraction_file else []
+    points = _on_field("table_file", parse_table, *table_file, max_step)
+    fractions = _on_field("fraction_file", parse_fractions, *fraction_file) if fraction_file else []
     table = CalibrationTable(tank_id=tank.id, certificate_number=number, certificate_date=certificate_date,
                              body=body.strip(), valid_from=valid_from, roof_correction=bool(roof_correction),
                              source_filename=table_file[0][:255], point_count=len(points), created_by=user)
@@ -202,14 +202,26 @@ def import_calibration(tank: Tank, *, certificate_number: str, certificate_date:
         db.session.execute(db.insert(CalibrationFraction), [
             {"table_id": table.id, "from_mm": lo, "to_mm": hi, "mm": mm, "volume_m3": v} for lo, hi, mm, v in fractions])
     if certificate_file:
-        record = file_record(
-            kind="certificate", title=f"Tank calibration certificate {tank.code} {number} / 油罐容积表检定证书",
+        record = _on_field(
+            "certificate_file", file_record, kind="certificate", title=f"Tank calibration certificate {tank.code} {number} / 油罐容积表检定证书",
             files=[certificate_file], user=user, event_date=certificate_date,
             source_key=f"ops-calibration:{tank.id}:{number}",
             description=f"{body.strip()}, {certificate_date.isoformat()}, in force from {valid_from.isoformat()}")
         table.archive_record_id = record.id
     db.session.flush()
     return table
+
+
+def _on_field(name: str, fn, *args, **kwargs):
+    """Run fn; a refused file (a ServiceError without a field or on "file") is shown on the form field `name`."""
+    try:
+        return fn(*args, **kwargs)
+    except ImportFailed:
+        raise
+    except ServiceError as exc:
+        if exc.field in (None, "file"):
+            exc.field = name
+        raise
 
 
 def table_in_force(tank: Tank, day: date) -> CalibrationTable | None:

@@ -202,7 +202,10 @@ def vcf_linear(coefficient, temperature, base=Decimal("20")) -> Decimal:
         raise VcfError(f"temperature {t} °C is outside -50 °C to 150 °C")
     if not Decimal("0") < beta < Decimal("0.01"):
         raise VcfError("the expansion coefficient must be between 0 and 0.01 per °C")
-    return (1 - beta * (t - Decimal(base))).quantize(FIVE, rounding=ROUND_HALF_UP)
+    factor = (1 - beta * (t - Decimal(base))).quantize(FIVE, rounding=ROUND_HALF_UP)
+    if factor <= Decimal("0.5"):
+        raise VcfError("the expansion coefficient and temperature give no sensible factor")
+    return factor
 
 
 def density_at_base(standard: str, group: str, observed_density, observed_temperature) -> Decimal:

@@ -110,3 +110,18 @@ def test_only_csrs_and_managers_import(terminal, client, login):
     login("staff")
     assert client.get(f"/operations/measure/tanks/{terminal.t1.id}/calibrations/new").status_code == 403
     assert client.get(f"/operations/measure/tanks/{terminal.t1.id}").status_code == 200
+
+
+def test_a_file_that_is_no_table_is_refused_on_its_field(terminal, client, login):
+    login("csr")
+    response = client.post(f"/operations/measure/tanks/{terminal.t1.id}/calibrations/new", data={
+        "certificate_number": "C-9", "certificate_date": "2024-03-01", "body": "NIM", "valid_from": "2024-03-01",
+        "table_file": (io.BytesIO(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), "table.pdf")},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Give a CSV or XLSX file." in page
+    assert db.session.scalar(db.select(db.func.count(CalibrationTable.id))) == 0
+    response = client.post(f"/operations/measure/tanks/{terminal.t1.id}/calibrations/new", data={
+        "certificate_number": "C-9", "certificate_date": "2024-03-01", "body": "NIM", "valid_from": "2024-02-01",
+        "table_file": (io.BytesIO(table_csv(straight_rows(500))), "t.csv")}, content_type="multipart/form-data")
+    assert "cannot be in force before its certificate date" in response.get_data(as_text=True)
