@@ -7,14 +7,14 @@ from . import services
 from .models import Dip
 
 STEP_LABELS = {
-    "innage": "液位高度 Innage",
-    "tov": "总观测体积 Total observed volume (TOV)",
+    "innage": "实高 Innage",
+    "tov": "总视体积 Total observed volume (TOV)",
     "water": "游离水 Free water (FW)",
     "temperature": "油品平均温度 Average product temperature",
     "density_observed": "视密度 Observed density",
     "density_base": "标准密度 Density at the base temperature",
     "roof": "浮顶修正 Floating-roof correction",
-    "gov": "毛观测体积 Gross observed volume (GOV)",
+    "gov": "毛视体积 Gross observed volume (GOV)",
     "vcf": "体积修正系数 Volume correction factor (VCF)",
     "gsv": "毛标准体积 Gross standard volume (GSV)",
     "mass_vacuum": "真空中质量 Mass in vacuum",

@@ -165,3 +165,21 @@ def test_gauging_form_saves_and_refuses_a_roof_without_mass(terminal, client, lo
     response = client.post(url, data={"reference_height_mm": "12500", "standard": "astm", "max_step_mm": "100"})
     assert response.status_code == 302
     assert services.gauging_for(terminal.t1).standard == "astm"
+
+
+def test_staff_do_not_set_coefficients(terminal, client, login):
+    login("staff")
+    assert client.get("/operations/measure/expansion").status_code == 403
+    response = client.post("/operations/measure/expansion", data={"product_id": terminal.methanol.id, "coefficient": "0.001"})
+    assert response.status_code == 403 and services.expansion_for(terminal.methanol) is None
+
+
+def test_the_expansion_coefficient_page(terminal, client, login):
+    login("csr")
+    response = client.post("/operations/measure/expansion", data={"product_id": terminal.methanol.id, "coefficient": "0.02"})
+    assert response.status_code == 200 and services.expansion_for(terminal.methanol) is None
+    response = client.post("/operations/measure/expansion", data={"product_id": terminal.methanol.id,
+                                                                  "coefficient": "0.00119"})
+    assert response.status_code == 302
+    assert services.expansion_for(terminal.methanol).coefficient == Decimal("0.00119")
+    assert "0.00119" in client.get("/operations/measure/").get_data(as_text=True)
