@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ....forms import choices
 from ....timeutil import from_local, utcnow
 from ..stock.forms import LocalDateTimeField
-from .models import DENSITY_MODES, METHODS, STANDARD_LABELS
+from .models import DENSITY_MODES, GROUP_LABELS, METHODS, STANDARD_LABELS
 
 HEIGHT = dict(min=Decimal("0"), max=Decimal("40000"))
 
@@ -86,3 +86,17 @@ class DipForm(FlaskForm):
     def validate_density_temperature(self, field):
         if self.density_mode.data == "observed" and field.data is None:
             raise ValidationError(_l("Give the temperature of the observed density."))
+
+
+class VcfForm(FlaskForm):
+    """The volume correction factor calculator (a GET form: nothing is saved)."""
+
+    class Meta:
+        csrf = False
+
+    standard = SelectField(_l("Volume correction standard"), choices=choices(STANDARD_LABELS.items()))
+    group = SelectField(_l("Commodity group"), choices=choices(GROUP_LABELS.items()))
+    density = DecimalField(_l("Density at the base temperature (kg/m³)"), places=1, validators=[
+        InputRequired(), NumberRange(min=Decimal("500"), max=Decimal("1500"))])
+    temperature = DecimalField(_l("Temperature (°C)"), places=2, validators=[
+        InputRequired(), NumberRange(min=Decimal("-50"), max=Decimal("150"))])

@@ -14,6 +14,8 @@ from ....models import CreatedByMixin, TimestampMixin, UTCDateTime
 from ..models import Product, Tank, _Viewable
 
 STANDARD_LABELS = {"gbt": _l("GB/T 1885 (20 °C)"), "astm": _l("ASTM D1250 / API MPMS 11.1 (15 °C)")}
+GROUP_LABELS = {"crude": _l("Crude oil (tables A)"), "products": _l("Refined products (tables B)"),
+                "lubricants": _l("Lubricating oils (tables D)")}
 METHODS = {"innage": _l("Innage"), "ullage": _l("Ullage")}
 DENSITY_MODES = {"lab20": _l("Laboratory density at the base temperature"),
                  "observed": _l("Observed density at a temperature")}

@@ -11,8 +11,8 @@ from ....permissions import load_child_or_404, load_or_404, require
 from ....timeutil import local_now
 from ....web import page_args, render, send_download, service_errors
 from ..models import Product, Tank
-from . import pdf, services
-from .forms import CalibrationForm, DipForm, ExpansionForm, GaugingForm
+from . import pdf, services, vcf
+from .forms import CalibrationForm, DipForm, ExpansionForm, GaugingForm, VcfForm
 from .models import CalibrationTable, Dip, ProductExpansion
 
 bp = Blueprint("measure", __name__, url_prefix="/measure")
@@ -158,3 +158,15 @@ def expansion():
             flash(_("Expansion coefficient of %(product)s saved.", product=product.code), "success")
             return redirect(url_for("operations.measure.index"))
     return render("operations/measure/expansion.html", form=form)
+
+
+@bp.get("/vcf")
+def vcf_calculator():
+    form = VcfForm(request.args)
+    factor = None
+    if request.args and form.validate():
+        try:
+            factor = vcf.vcf(form.standard.data, form.group.data, form.density.data, form.temperature.data)
+        except vcf.VcfError as exc:
+            form.density.errors.append(_("The tables do not cover this: %(reason)s", reason=str(exc)))
+    return render("operations/measure/vcf.html", form=form, factor=factor)

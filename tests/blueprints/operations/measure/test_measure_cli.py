@@ -57,3 +57,14 @@ def test_dip_explains_what_is_missing(terminal, runner):
     result = runner.invoke(args=["operations", "dip", "--tank", "T-101", "--innage-mm", "99999", "--temperature", "25",
                                  "--density20", "840"])
     assert result.exit_code == 1 and "outside the calibration table" in result.output
+
+
+def test_the_calculator_page(terminal, client, login):
+    login("staff")
+    page = client.get("/operations/measure/vcf?standard=astm&group=products&density=842.8&temperature=22.5")
+    assert page.status_code == 200 and 'id="vcf-result">0.99369<' in page.get_data(as_text=True)
+    page = client.get("/operations/measure/vcf?standard=astm&group=lubricants&density=700&temperature=20")
+    assert page.status_code == 200 and "do not cover" in page.get_data(as_text=True)
+    page = client.get("/operations/measure/vcf?standard=astm&group=crude&density=abc&temperature=20")
+    assert page.status_code == 200 and "vcf-result" not in page.get_data(as_text=True)
+    assert client.get("/operations/measure/vcf").status_code == 200
