@@ -11,3 +11,6 @@ from .applications import bp as applications_bp  # noqa: E402  (government appli
 bp.register_blueprint(applications_bp)
 from .customs import bp as customs_bp  # noqa: E402  (customs clearance: nested blueprint operations.customs)
 bp.register_blueprint(customs_bp)
+from .measure import bp as measure_bp  # noqa: E402  (tank dips and quantities: nested blueprint operations.measure)
+bp.register_blueprint(measure_bp)
+from . import cli  # noqa: E402,F401  (the flask operations commands)

@@ -1,0 +1,143 @@
+"""The volume correction factor module against figures printed in the standard and in published tables,
+and by property (factor 1 at the base, falling as temperature rises, 15 °C and 20 °C bases agreeing)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portal.blueprints.operations.measure import vcf
+
+WATER60 = 999.016  # kg/m³, API MPMS 11.1 §11.1.5.1 (density of water at 60 °F used for API/relative density)
+
+
+def api_to_kgm3(api: float) -> float:
+    return 141.5 * WATER60 / (131.5 + api)
+
+
+# API MPMS Chapter 11.1 (2004), §11.1.6.1 Examples 1 to 6 (base density at 60 °F, CTL to t °F), as printed in
+# the standard and quoted with all digits in the public test data of github.com/m2b/API11_1VCF
+# (API11_1VCF.Test/CTPLFromAPIDegFPsigTests.cs). Columns: group, rho60 (kg/m³), t (°F, ITS-90),
+# t* (°F, IPTS-68), rho* (kg/m³, IPTS-68), alpha60 (1/°F), CTL (unrounded).
+STANDARD_EXAMPLES = [
+    # Example 1: crude oil, 17.785 °API, -27.7 °F
+    ("crude", api_to_kgm3(17.785), -27.7, -27.712499233089, 946.921215770785, 0.000380407044, 1.033011591958),
+    # Example 2: crude oil, -10 °API, 301.93 °F
+    ("crude", api_to_kgm3(-10), 301.93, 301.993163042978, 1163.46509372, 0.000251982006, 0.938051116886),
+    # Example 3: refined products (fuel oils), 19.4 °API, 48.04 °F
+    ("products", api_to_kgm3(19.4), 48.04, 48.043878159606, 936.787006219757, 0.000406689168, 1.004858068990),
+    # Example 4: refined products (jet fuels), relative density 0.7943, 85 °F
+    ("products", 0.7943 * WATER60, 85.0, 85.013358222928, 793.521270459968, 0.000524557068, 0.986832406683),
+    # Example 5: refined products (transition zone), 48.0015 °API, 55.9 °F
+    ("products", api_to_kgm3(48.0015), 55.9, 55.905838569594, 787.521450184768, 0.000532585048, 1.002182725702),
+    # Example 6: refined products (gasolines), 657.3 kg/m³, 27.3 °F
+    ("products", 657.3, 27.3, 27.298898616759, 657.303689061482, 0.000816362130, 1.026475833518),
+]
+
+
+@pytest.mark.parametrize("group,rho60,t_f,t68,rho_star,alpha60,ctl", STANDARD_EXAMPLES)
+def test_the_standard_examples_to_the_last_printed_digit(group, rho60, t_f, t68, rho_star, alpha60, ctl):
+    result = vcf.ctl60(group, rho60, t_f)
+    assert result.t68_f == pytest.approx(t68, abs=1e-9)
+    assert result.rho_star == pytest.approx(rho_star, abs=1e-7)
+    assert result.alpha60 == pytest.approx(alpha60, abs=1e-12)
+    assert result.ctl == pytest.approx(ctl, abs=1e-11)
+
+
+@pytest.mark.parametrize("index,printed", [
+    (0, Decimal("1.03301")),  # Example 1, CTPL printed rounded (no pressure: CTPL = CTL)
+    (2, Decimal("1.00486")),  # Example 3, CTPL printed rounded (gauge pressure below 0: CPL = 1)
+])
+def test_the_standard_examples_rounded_to_five_decimals(index, printed):
+    group, rho60, t_f, *_rest = STANDARD_EXAMPLES[index]
+    assert vcf.round5(vcf.ctl60(group, rho60, t_f).ctl) == printed
+
+
+def test_the_constants_of_each_commodity_group():
+    # API MPMS 11.1 (2004) §11.1.2.4 / the K0, K1, K2 printed with the examples above
+    assert vcf.constants("crude", 900) == (341.0957, 0.0, 0.0)
+    assert vcf.constants("products", 700) == (192.4571, 0.2438, 0.0)
+    assert vcf.constants("products", 780) == (1489.0670, 0.0, -0.00186840)
+    assert vcf.constants("products", 800) == (330.3010, 0.0, 0.0)
+    assert vcf.constants("products", 900) == (103.8720, 0.2701, 0.0)
+    assert vcf.constants("lubricants", 900) == (0.0, 0.34878, 0.0)
+
+
+# Values read from the printed ASTM D1250 Table 54B (generalized products, base 15 °C, 4 decimals) and quoted:
+@pytest.mark.parametrize("density15,temperature,printed", [
+    # gasoline 0.7214 kg/L at 15 °C, 22.0 °C: "VCF = 0,9911 according to Table 54B" (geocaching.com GC1RNPT)
+    ("721.4", "22.0", Decimal("0.9911")),
+    # gasoil 0.8428 kg/L at 15 °C, 22.5 °C: "VCF = 0,9937 according to Table 54B" (geocaching.com GC1RNPT)
+    ("842.8", "22.5", Decimal("0.9937")),
+    # 0.884 at 15 °C, 26 °C: "referring to 'Table 54B', page 212 ... the V.C.F. is 0.9913"
+    # (scribd.com/doc/56046151 "Method of Calculating Oil Weight", M.T. New Jane, 2002)
+    ("884.0", "26", Decimal("0.9913")),
+])
+def test_table_54b_points(density15, temperature, printed):
+    factor = vcf.vcf("astm", "products", density15, temperature)
+    assert factor.quantize(Decimal("0.0001")) == printed
+    assert factor.as_tuple().exponent == -5
+
+
+def test_the_base_temperature_gives_one_for_every_group_and_both_standards():
+    for standard, base in (("astm", 15), ("gbt", 20)):
+        for group, density in (("crude", 870), ("products", 745), ("products", 840), ("lubricants", 880)):
+            assert vcf.vcf(standard, group, density, base) == Decimal("1.00000")
+
+
+def test_bad_input_is_refused_with_a_reason():
+    with pytest.raises(vcf.VcfError, match="outside"):
+        vcf.vcf("astm", "crude", 870, 151)
+    with pytest.raises(vcf.VcfError, match="outside"):
+        vcf.vcf("astm", "lubricants", 700, 20)
+    with pytest.raises(vcf.VcfError, match="standard"):
+        vcf.vcf("iso", "crude", 870, 20)
+    with pytest.raises(vcf.VcfError, match="group"):
+        vcf.vcf("astm", "chemicals", 870, 20)
+    with pytest.raises(vcf.VcfError):
+        vcf.vcf("astm", "crude", "abc", 20)
+
+
+def test_linear_coefficient_for_chemicals():
+    # methanol, beta = 0.00119 /°C at 20 °C: 30 °C -> 1 - 0.0119
+    assert vcf.vcf_linear("0.00119", "30") == Decimal("0.98810")
+    assert vcf.vcf_linear("0.00119", "20") == Decimal("1.00000")
+    assert vcf.vcf_linear("0.00119", "10") == Decimal("1.01190")
+    assert vcf.linear_density_at_base("0.00119", "780.7", "30") == Decimal("790.1")
+
+
+def test_observed_density_is_converted_to_the_base():
+    # a product whose density at 15 °C is 842.8 reads, at 22.5 °C, 842.8 x CTL(22.5) ~ 837.5; back again.
+    observed = Decimal("842.8") * vcf.vcf("astm", "products", "842.8", "22.5")
+    assert vcf.density_at_base("astm", "products", observed, "22.5") == Decimal("842.8")
+
+
+group_density = st.one_of(
+    st.tuples(st.just("crude"), st.integers(650, 1070)),
+    st.tuples(st.just("products"), st.integers(650, 1070)),
+    st.tuples(st.just("lubricants"), st.integers(830, 1070)),
+)
+temperature = st.integers(-400, 1200).map(lambda n: Decimal(n) / 10)  # -40.0 to 120.0 °C
+
+
+@settings(max_examples=150, deadline=None)
+@given(gd=group_density, standard=st.sampled_from(["astm", "gbt"]), t1=temperature, t2=temperature)
+def test_factor_decreases_as_temperature_rises(gd, standard, t1, t2):
+    group, density = gd
+    low, high = sorted((t1, t2))
+    if low == high:
+        return
+    assert vcf.ctl_unrounded(standard, group, density, low) > vcf.ctl_unrounded(standard, group, density, high)
+    assert vcf.vcf(standard, group, density, low) >= vcf.vcf(standard, group, density, high)
+
+
+@settings(max_examples=150, deadline=None)
+@given(gd=group_density, t=temperature)
+def test_the_20_and_15_degree_bases_agree_through_their_conversion(gd, t):
+    group, density15 = gd
+    # the density at 20 °C of this liquid is rho15 x CTL15(20); its VCF at base 20 must be CTL15(t) / CTL15(20)
+    density20 = Decimal(repr(density15 * vcf.ctl_unrounded("astm", group, density15, 20)))
+    expected = vcf.ctl_unrounded("astm", group, density15, t) / vcf.ctl_unrounded("astm", group, density15, 20)
+    assert float(vcf.vcf("gbt", group, density20, t)) == pytest.approx(expected, abs=2e-5)
