@@ -37,8 +37,9 @@ def load():
             services.prepare_run(customer, month, csr)
     sino = next((c for c in customers if c.code == "SINOCHEM"), customers[0])
     run = services.run_for(sino.id, older)
-    services.review_run(run, csr)
     agreed = from_local(datetime.combine(services.next_month(older) + timedelta(days=3), time(10, 30)))
+    run.prepared_at = agreed - timedelta(days=2)
+    services.review_run(run, csr, now=agreed - timedelta(days=1))
     services.record_agreement(run, manager, by_name="Ms. Li Na (finance, 李娜)", at=agreed, how="email",
                               note="Confirmed by reply to the billing statement e-mail.")
     services.export_run(run, csr, now=agreed + timedelta(hours=2))

@@ -151,7 +151,8 @@ class BillingLine(_CustomerService, db.Model):
     __audit_fields__ = {
         "run_id": _l("Billing run"), "position": _l("Line"), "kind": _l("Rate item"), "description": _l("Description"),
         "contract_id": _l("Contract"), "rate_item_id": _l("Rate item"), "tank_id": _l("Tank"), "product_id": _l("Product"),
-        "quantity": _l("Quantity"), "quantity_unit": _l("Unit"), "rate": _l("Rate"), "divisor": _l("Divisor"),
+        "quantity": _l("Quantity"), "quantity_unit": _l("Unit"), "rate": _l("Rate"), "rate_unit": _l("Rate unit"),
+        "divisor": _l("Divisor"),
         "amount": _l("Amount"), "corrects_id": _l("Corrects line"), "reason": _l("Reason"),
     }
 

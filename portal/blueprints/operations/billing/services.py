@@ -459,14 +459,14 @@ def prepare_run(customer: Customer, month: date, user, *, today: date | None = N
     return run
 
 
-def review_run(run: BillingRun, user) -> None:
+def review_run(run: BillingRun, user, *, now: datetime | None = None) -> None:
     """The CSR has checked the draft's lines."""
     if run.state != "draft":
         raise BillingError(_l("Only a draft is reviewed."))
     if run.prepared_at is None:
         raise BillingError(_l("Prepare the run before reviewing it."))
     run.state = "reviewed"
-    run.reviewed_at = utcnow()
+    run.reviewed_at = now or utcnow()
     run.reviewed_by_id = getattr(user, "id", None)
     db.session.flush()
 
