@@ -1,7 +1,7 @@
 """Billing records: monthly billing runs, their lines and sources, exported versions, chargeable services
 
 Revision ID: billing_runs
-Revises: wire20_order_owner
+Revises: measure_dips
 Create Date: 2026-12-01 07:08:01.711043
 
 """
@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'billing_runs'
-down_revision = 'wire20_order_owner'
+down_revision = 'measure_dips'
 branch_labels = None
 depends_on = None
 

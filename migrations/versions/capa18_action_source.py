@@ -2,7 +2,7 @@
 the survey follow-ups become CAPA actions
 
 Revision ID: capa18_action_source
-Revises: wire20_order_owner
+Revises: billing_runs
 
 """
 from alembic import op
@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'capa18_action_source'
-down_revision = 'wire20_order_owner'
+down_revision = 'billing_runs'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Customs clearance: customs entries and their documents
 
 Revision ID: customs_entries
-Revises: wire20_order_owner
+Revises: govapps_applications
 Create Date: 2026-12-01 07:07:11.731039
 
 """
@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'customs_entries'
-down_revision = 'wire20_order_owner'
+down_revision = 'govapps_applications'
 branch_labels = None
 depends_on = None
 

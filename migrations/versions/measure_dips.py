@@ -1,7 +1,7 @@
 """Tank dips: gauging data, calibration tables, dips
 
 Revision ID: measure_dips
-Revises: wire20_order_owner
+Revises: customs_entries
 Create Date: 2026-12-01 07:10:33.045997
 
 """
@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'measure_dips'
-down_revision = 'wire20_order_owner'
+down_revision = 'customs_entries'
 branch_labels = None
 depends_on = None
 
