@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import JSON, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -92,9 +92,13 @@ def describe_database(conn) -> dict:
         tables[name] = int(conn.scalar(text(f"SELECT count(*) FROM {_quote(conn, name)}")) or 0)
         for column in insp.get_columns(name):
             cname = column["name"].lower()
-            if "sha" not in cname and "checksum" not in cname:
+            # digests live in columns named *sha*/*checksum*, or inside JSON (the outbox's attachment references)
+            if "sha" not in cname and "checksum" not in cname and not isinstance(column["type"], JSON):
                 continue
-            rows = conn.execute(text(f"SELECT DISTINCT {_quote(conn, column['name'])} FROM {_quote(conn, name)}"))
+            selected = _quote(conn, column["name"])
+            if isinstance(column["type"], JSON):
+                selected = f"CAST({selected} AS TEXT)"  # PostgreSQL has no equality (DISTINCT) for json
+            rows = conn.execute(text(f"SELECT DISTINCT {selected} FROM {_quote(conn, name)}"))
             for (value,) in rows:
                 if isinstance(value, str):
                     referenced.update(_SHA_RE.findall(value.lower()))

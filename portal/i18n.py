@@ -70,10 +70,12 @@ def fmt_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
 
 
 def fmt_decimal(value: Decimal | None, places: int = 3) -> str:
+    """A quantity with thousands separators and ``places`` decimals; zero never prints as "-0.000"."""
     if value is None:
         return ""
     quant = Decimal(1).scaleb(-places)
-    return f"{Decimal(value).quantize(quant):,}"
+    shown = Decimal(value).quantize(quant)
+    return f"{abs(shown) if shown.is_zero() else shown:,}"
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,8 @@
 Print templates extend ``pdf/base.html`` and refer to static files by absolute path,
 ``/static/<path>``, which resolves against ``BASE_URL`` to a URL the fetcher serves.
 Every other URL (files, the network, the portal's own pages) is refused. Every PDF uses the one
-stylesheet ``static/css/print-pdf.css`` (linked by ``pdf/base.html``).
+stylesheet ``static/css/print-pdf.css``, parsed once per process (again when the file changes) with
+one font configuration, rather than fetched and parsed for every document.
 
 ``render_pdf_anywhere`` is the call for services: it works in a request and outside one (CLI, demo
 loader, jobs), where it pushes a request context for the locale selector and ``url_for``.
@@ -15,8 +16,12 @@ import mimetypes
 import os
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
+import threading
+from pathlib import Path
+
 from flask import current_app, has_request_context, render_template
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from .storage import UnsafePath, safe_path
@@ -24,6 +29,8 @@ from .storage import UnsafePath, safe_path
 BASE_URL = "https://portal.invalid/"
 _HOST = "portal.invalid"
 _STATIC_PREFIX = "/static/"
+STYLESHEET = "css/print-pdf.css"
+_parsed = threading.local()
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -77,11 +84,24 @@ class StaticOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
 
 
+def _stylesheet(fetcher: StaticOnlyFetcher) -> tuple[CSS, FontConfiguration]:
+    """The parsed print stylesheet and its font configuration, kept per thread until the file changes."""
+    path = Path(fetcher.static_folder or ".") / STYLESHEET
+    key = (str(path), path.stat().st_mtime_ns)
+    cached = getattr(_parsed, "value", None)
+    if cached is None or cached[0] != key:
+        fonts = FontConfiguration()
+        css = CSS(url=BASE_URL + "static/" + STYLESHEET, url_fetcher=fetcher, font_config=fonts)
+        cached = _parsed.value = (key, css, fonts)
+    return cached[1], cached[2]
+
+
 def render_pdf(template_name: str, **context: object) -> bytes:
     """Render ``template_name`` with Flask's Jinja environment and return the PDF bytes."""
     html = render_template(template_name, **context)
     fetcher = StaticOnlyFetcher(current_app.static_folder)
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+    css, fonts = _stylesheet(fetcher)
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf(stylesheets=[css], font_config=fonts)
 
 
 def render_pdf_anywhere(template_name: str, **context: object) -> bytes:

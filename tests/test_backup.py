@@ -506,3 +506,30 @@ def test_a_backup_inside_the_archive_folder_is_refused(tmp_path, make_app):
     assert result.exit_code == 1
     assert "inside ARCHIVE_DIR" in result.output
     assert not inside.exists()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_queued_messages_generated_attachment_is_backed_up_and_restored(tmp_path, backend, pg_databases, make_app):
+    # A report mailed later (or resent after a restore) needs its PDF: the outbox keeps it in ARCHIVE_DIR/outbox,
+    # referenced from the message's JSON, not from a *sha* column.
+    from portal.audit import acting_as
+    from portal.models import User
+    from portal.outbox import Attachment, OutboxMessage, queue_message, read_attachment
+
+    source = _installation(make_app, tmp_path / "source", pg_databases() if backend == "postgresql" else None)
+    _ok(source, "users", "create", "csr", "--role", "csr", "--password-stdin", input="a-long-password-1\n")
+    pdf = b"%PDF-1.7 daily stock report " + secrets.token_bytes(64)
+    with source.app_context(), acting_as(name="test"):
+        user = db.session.scalar(select(User).filter_by(username="csr"))
+        queue_message(["trader@example.com"], "announcement", {"title": "t", "body": "b", "path": "/"},
+                      kind="announcement", user=user, language="en",
+                      attachments=[Attachment.generated("DSR-2026-12-01.pdf", pdf)])
+        db.session.commit()
+    _ok(source, "backup", "create", str(tmp_path / "backups"))
+    folder = _only_backup(tmp_path / "backups")
+    assert any(name.startswith("archive/outbox/") for name in json.loads((folder / MANIFEST).read_text("utf-8"))["files"])
+    target = _app(make_app, tmp_path / "target", pg_databases() if backend == "postgresql" else None)
+    _ok(target, "backup", "restore", str(folder))
+    with target.app_context(), target.test_request_context():
+        message = db.session.scalar(select(OutboxMessage))
+        assert read_attachment(message.attachments[0]) == pdf

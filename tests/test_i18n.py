@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from portal.blueprints.customers.models import Customer
 from portal.extensions import db
-from portal.i18n import fmt_datetime, normalise_locale
+from portal.i18n import fmt_datetime, fmt_decimal, normalise_locale
 
 
 @pytest.fixture
@@ -91,3 +92,12 @@ def test_normalise_locale(value, expected):
 def test_times_are_shown_in_the_terminals_time_zone(app):
     with app.test_request_context():
         assert fmt_datetime(datetime(2026, 3, 1, 16, 30, tzinfo=UTC)) == "2026-03-02 00:30"
+
+
+@pytest.mark.parametrize("value, shown", [
+    (Decimal("-0.000"), "0.000"), (Decimal("-0.0004"), "0.000"), (Decimal("0"), "0.000"),
+    (Decimal("-1.5"), "-1.500"), (Decimal("12345.6785"), "12,345.678"), (None, ""),
+])
+def test_quantities_print_with_separators_and_never_as_minus_zero(value, shown):
+    # A delivery column of a day without deliveries is a negative zero in the ledger's arithmetic.
+    assert fmt_decimal(value) == shown
