@@ -26,7 +26,7 @@ from ....uploads import check_upload
 from ...customers.models import Customer, CustomerContact
 from ..models import ORDER_DIRECTION, Order, Product, Tank
 from ..stock import services as stock
-from ..stock.models import StockMovement
+from ..stock.models import StockBalance, StockMovement
 from ..stock.quantities import ZERO, QuantityError, dec, kg_to_t, round_kg, round_m3, to_kg_m3
 from .models import ENTRY_KINDS, ENTRY_UNITS, CustomsDocument, CustomsEntry
 
@@ -352,11 +352,11 @@ class StockRow:
         return self.total_kg == self.book_kg and self.total_m3 == self.book_m3
 
 
-def customs_stock(customer_id: int | None = None, at: datetime | None = None) -> list[StockRow]:
-    """Per customer, tank and product: bonded and duty-paid book stock (their sum is the book stock), and
-    what lodged releases would move."""
+def customs_stock(customer_id: int | None = None) -> list[StockRow]:
+    """Per customer, tank and product now: bonded and duty-paid book stock next to the stock book's total of
+    the three (they tie), and what lodged releases would move."""
     rows: dict[tuple, StockRow] = {}
-    keys = stock.stock_by_key(at=at, customer_id=customer_id)
+    keys = stock.stock_by_key(customer_id=customer_id)
     customers = _load(Customer, {k.customer_id for k, _a, _b in keys})
     tanks = _load(Tank, {k.tank_id for k, _a, _b in keys})
     products = _load(Product, {k.product_id for k, _a, _b in keys})
@@ -367,8 +367,16 @@ def customs_stock(customer_id: int | None = None, at: datetime | None = None) ->
             row.bonded_kg, row.bonded_m3 = kg, m3
         else:
             row.duty_paid_kg, row.duty_paid_m3 = kg, m3
-    for (cid, tid, pid), row in rows.items():
-        row.book_kg, row.book_m3 = stock.book_stock(customer_id=cid, tank_id=tid, product_id=pid, at=at)
+    # The stock book's own total of each customer x tank x product, all customs statuses (one statement).
+    bal = StockBalance
+    totals = select(bal.customer_id, bal.tank_id, bal.product_id, func.sum(bal.kg), func.sum(bal.m3)) \
+        .group_by(bal.customer_id, bal.tank_id, bal.product_id)
+    if customer_id:
+        totals = totals.where(bal.customer_id == customer_id)
+    for cid, tid, pid, kg, m3 in db.session.execute(totals):
+        row = rows.get((cid, tid, pid))
+        if row is not None:
+            row.book_kg, row.book_m3 = stock._q(kg), stock._q(m3)
     lodged = select(CustomsEntry).where(CustomsEntry.status == "lodged", CustomsEntry.kind.in_(POSTING_KINDS))
     if customer_id:
         lodged = lodged.where(CustomsEntry.customer_id == customer_id)
@@ -424,16 +432,27 @@ def unused_releases(customer_id: int | None = None) -> list[Unused]:
     for entry in db.session.scalars(stmt):
         by_key[(entry.customer_id, entry.tank_id, entry.product_id)][entry.posting_id] = entry
     out = []
-    m = StockMovement
-    for (cid, tid, pid), releases in by_key.items():
-        ins = list(db.session.execute(
-            select(m.posting_id, m.qty_kg, m.qty_m3)
-            .where(m.customer_id == cid, m.tank_id == tid, m.product_id == pid, m.customs_status == "duty_paid",
-                   m.qty_kg > 0)
-            .order_by(m.occurred_at, m.id)))
-        stock_kg, stock_m3 = stock.book_stock(customer_id=cid, tank_id=tid, product_id=pid, customs_status="duty_paid")
-        used_kg = sum((r.qty_kg for r in ins), ZERO) - stock_kg
-        used_m3 = sum((r.qty_m3 for r in ins), ZERO) - stock_m3
+    if not by_key:
+        return out
+    m, b = StockMovement, StockBalance
+    customers, tanks, products = ({k[i] for k in by_key} for i in range(3))
+    # Two statements for every key: the duty-paid movements in (time order) and the duty-paid stock now.
+    ins_by_key: dict[tuple, list] = defaultdict(list)
+    for row in db.session.execute(
+            select(m.customer_id, m.tank_id, m.product_id, m.posting_id, m.qty_kg, m.qty_m3)
+            .where(m.customer_id.in_(customers), m.tank_id.in_(tanks), m.product_id.in_(products),
+                   m.customs_status == "duty_paid", m.qty_kg > 0)
+            .order_by(m.occurred_at, m.id)):
+        ins_by_key[(row[0], row[1], row[2])].append((row[3], row[4], row[5]))
+    now = {(r[0], r[1], r[2]): (r[3], r[4]) for r in db.session.execute(
+        select(b.customer_id, b.tank_id, b.product_id, b.kg, b.m3)
+        .where(b.customer_id.in_(customers), b.tank_id.in_(tanks), b.product_id.in_(products),
+               b.customs_status == "duty_paid"))}
+    for key, releases in by_key.items():
+        ins = ins_by_key.get(key, [])
+        stock_kg, stock_m3 = now.get(key, (ZERO, ZERO))
+        used_kg = sum((r[1] for r in ins), ZERO) - stock_kg
+        used_m3 = sum((r[2] for r in ins), ZERO) - stock_m3
         cum_kg = cum_m3 = ZERO
         for posting_id, kg, m3 in ins:
             cum_kg, cum_m3 = cum_kg + kg, cum_m3 + m3
@@ -461,6 +480,7 @@ def check_list(day: date | None = None) -> CheckList:
         select(CustomsEntry).join(Order, CustomsEntry.order_id == Order.id)
         .where(CustomsEntry.kind == "re_export", CustomsEntry.status == "released",
                Order.state.notin_(("completed", "cancelled", "rejected")))
+        .options(selectinload(CustomsEntry.customer), selectinload(CustomsEntry.order))
         .order_by(CustomsEntry.released_at)))
     return CheckList(day, waiting, unused_releases(), reexports)
 

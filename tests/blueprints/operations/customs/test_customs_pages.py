@@ -154,3 +154,18 @@ def test_dashboard_lists_entries_waiting_for_release(terminal, make_order, clien
     login("staff")
     assert "Customs entries waiting for release" not in client.get("/").get_data(as_text=True)
     assert entry.status == "lodged"
+
+
+def test_csr_corrects_a_lodged_entry(terminal, make_order, client, login):
+    completed_order(terminal, make_order, qty="100", customs_status="bonded")
+    entry = lodge(terminal, declaration_no="EDIT-0001", quantity=Decimal("40"))
+    login("csr")
+    page = client.get(f"/operations/customs/{entry.id}/edit").get_data(as_text=True)
+    assert 'value="EDIT-0001"' in page and 'value="40.000"' in page
+    response = client.post(f"/operations/customs/{entry.id}/edit",
+                           data=_form(terminal, declaration_no="EDIT-0001", quantity="45.5"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert entry.quantity == Decimal("45.500") and entry.qty_kg == Decimal("45500")
+    response = client.post(f"/operations/customs/{entry.id}/edit", data=_form(terminal, declaration_no=""))
+    assert response.status_code == 200 and 'id="declaration_no-error"' in response.get_data(as_text=True)
