@@ -37,10 +37,15 @@ MOVEMENT_KINDS = {
     "transfer_out": _l("Transfer out"),
     "ownership_in": _l("Ownership transfer in"),
     "ownership_out": _l("Ownership transfer out"),
+    "customs_in": _l("Customs release (duty-paid in)"),
+    "customs_out": _l("Customs release (bonded out)"),
     "adjustment": _l("Adjustment"),
 }
-# The daily report's columns, and the bilingual labels its PDF prints.
-KIND_COLUMNS = ("receipt", "delivery", "transfer_in", "transfer_out", "ownership_in", "ownership_out", "adjustment")
+# The daily report's columns, and the bilingual labels its PDF prints. A customs release moves a customer's
+# stock from its bonded key to its duty-paid key on the same tank and product: columns of their own, so a
+# customer's report never shows a release as a change of owner.
+KIND_COLUMNS = ("receipt", "delivery", "transfer_in", "transfer_out", "ownership_in", "ownership_out",
+                "customs_in", "customs_out", "adjustment")
 POSTING_KINDS = {
     "order": _l("Order"),
     "adjustment": _l("Adjustment"),
@@ -203,6 +208,10 @@ class _Sums:
     ownership_in_m3: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
     ownership_out_kg: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
     ownership_out_m3: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
+    customs_in_kg: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
+    customs_in_m3: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
+    customs_out_kg: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
+    customs_out_m3: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
     adjustment_kg: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
     adjustment_m3: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), nullable=False)
 

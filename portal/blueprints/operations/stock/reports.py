@@ -36,7 +36,7 @@ from .quantities import ZERO, kg_to_t
 from .services import StockError, _q, closing_rows
 
 COLUMNS = ("opening",) + KIND_COLUMNS + ("closing",)
-OUT_COLUMNS = frozenset({"delivery", "transfer_out", "ownership_out"})
+OUT_COLUMNS = frozenset({"delivery", "transfer_out", "ownership_out", "customs_out"})
 COLUMN_LABELS = {
     "opening": _l("Opening"),
     "receipt": _l("Receipts"),
@@ -45,6 +45,8 @@ COLUMN_LABELS = {
     "transfer_out": _l("Transfers out"),
     "ownership_in": _l("Ownership in"),
     "ownership_out": _l("Ownership out"),
+    "customs_in": _l("Customs released in"),
+    "customs_out": _l("Customs released out"),
     "adjustment": _l("Adjustments"),
     "closing": _l("Closing"),
 }
@@ -57,6 +59,8 @@ COLUMN_BILINGUAL = {
     "transfer_out": "倒罐转出 Transfers out",
     "ownership_in": "货权转入 Ownership in",
     "ownership_out": "货权转出 Ownership out",
+    "customs_in": "海关放行转入 Customs released in",
+    "customs_out": "海关放行转出 Customs released out",
     "adjustment": "损溢调整 Adjustments",
     "closing": "期末 Closing",
 }
@@ -64,7 +68,8 @@ CUSTOMS_BILINGUAL = {"bonded": "保税 bonded", "duty_paid": "完税 duty-paid"}
 MOVEMENT_BILINGUAL = {
     "receipt": "进库 receipt", "delivery": "出库 delivery", "transfer_in": "倒罐转入 transfer in",
     "transfer_out": "倒罐转出 transfer out", "ownership_in": "货权转入 ownership in",
-    "ownership_out": "货权转出 ownership out", "adjustment": "损溢 adjustment",
+    "ownership_out": "货权转出 ownership out", "customs_in": "海关放行转入 customs released in",
+    "customs_out": "海关放行转出 customs released out", "adjustment": "损溢 adjustment",
 }
 
 

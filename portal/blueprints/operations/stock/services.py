@@ -37,13 +37,10 @@ from .models import (
 from .quantities import ZERO, QuantityError, dec, kg_to_t, round_kg, round_m3, to_kg_m3
 
 CUSTOMS = ("bonded", "duty_paid")
-OUT_KINDS = frozenset({"delivery", "transfer_out", "ownership_out"})
-# A customs release moves a customer's stock from its bonded key to its duty-paid key on the same tank and
-# product: two movements of their own kinds, summed in the daily balances' ownership columns (the title
-# changes status, the stock stays in the tank); a transfer between bonded owners is an ownership transfer.
-CUSTOMS_DAILY_COLUMN = {"customs_out": "ownership_out", "customs_in": "ownership_in"}
-MOVEMENT_KINDS.setdefault("customs_out", _l("Customs release (bonded out)"))
-MOVEMENT_KINDS.setdefault("customs_in", _l("Customs release (duty-paid in)"))
+OUT_KINDS = frozenset({"delivery", "transfer_out", "ownership_out", "customs_out"})
+# A customs release is two movements of their own kinds (customs_out of the bonded key, customs_in to the
+# duty-paid key: the stock stays in the tank), summed in columns of their own; a transfer between bonded
+# owners is an ownership transfer.
 POSTING_KINDS.setdefault("customs", _l("Customs entry"))
 
 
@@ -278,9 +275,7 @@ def _check_not_negative(leg: Leg, at: datetime, day: date, measure: str = "kg") 
 
 def _daily_column(kind: str) -> str:
     """The column of the daily balances a movement kind is summed in."""
-    if kind in KIND_COLUMNS:
-        return kind
-    return CUSTOMS_DAILY_COLUMN.get(kind, "adjustment")
+    return kind if kind in KIND_COLUMNS else "adjustment"
 
 
 def _apply(leg: Leg, day: date) -> None:
