@@ -26,7 +26,6 @@ from ...customers.models import Customer
 from ..models import ORDER_DIRECTION, Order, Product, Tank
 from .models import (
     KIND_COLUMNS,
-    MOVEMENT_KINDS,
     POSTING_KINDS,
     StockAdjustment,
     StockBalance,
