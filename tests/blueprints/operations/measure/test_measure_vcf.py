@@ -140,4 +140,9 @@ def test_the_20_and_15_degree_bases_agree_through_their_conversion(gd, t):
     # the density at 20 °C of this liquid is rho15 x CTL15(20); its VCF at base 20 must be CTL15(t) / CTL15(20)
     density20 = Decimal(repr(density15 * vcf.ctl_unrounded("astm", group, density15, 20)))
     expected = vcf.ctl_unrounded("astm", group, density15, t) / vcf.ctl_unrounded("astm", group, density15, 20)
-    assert float(vcf.vcf("gbt", group, density20, t)) == pytest.approx(expected, abs=2e-5)
+    # both sides round the density to 0.1 kg/m³ as the standard does (the 20 °C density here, the 15 °C one on
+    # the other side), and the factor to 5e-6: over -40..120 °C that moves the factor by up to 2.4e-5, and by up
+    # to 6e-5 in the transition zone (770-788 kg/m³), whose expansion coefficient changes fastest with density.
+    # A conversion left out (CTL15 used as CTL20) would be off by 4e-3 or more.
+    tolerance = 1e-4 if group == "products" and 765 <= density15 <= 792 else 3e-5
+    assert float(vcf.vcf("gbt", group, density20, t)) == pytest.approx(expected, abs=tolerance)
