@@ -111,10 +111,16 @@ def run(run_id: int):
     return _run_page(load_or_404(BillingRun, run_id))
 
 
+def _expired():
+    flash(_("The form has expired or was not sent from this site. Please try again."), "error")
+
+
 def _transition(run_id: int, action, done: str):
     run = load_or_404(BillingRun, run_id, action="edit")
     form = ConfirmForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        _expired()
+    else:
         with service_errors() as outcome:
             action(run)
             db.session.commit()
@@ -163,7 +169,9 @@ def agree(run_id: int):
 def export(run_id: int):
     run = load_or_404(BillingRun, run_id, action="edit")
     form = ConfirmForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        _expired()
+    else:
         with service_errors() as outcome:
             done = services.export_run(run, current_user)
             db.session.commit()
@@ -245,6 +253,7 @@ def service_new():
     if request.method == "GET":
         form.customer_id.data = arg_int("customer") or 0
         form.day.data = local_today()
+        form.order_number.data = request.args.get("order", "")[:20]
     if form.validate_on_submit():
         customer = load_or_404(Customer, form.customer_id.data)
         tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
@@ -264,7 +273,9 @@ def service_new():
 def service_delete(service_id: int):
     service = load_or_404(BillingService, service_id, action="edit")
     form = ConfirmForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        _expired()
+    else:
         with service_errors() as outcome:
             services.delete_service(service)
             db.session.commit()
