@@ -11,11 +11,11 @@ from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....permissions import load_child_or_404, load_or_404, require
-from ....timeutil import local_today
+from ....timeutil import local_today, to_local
 from ....web import arg_int, page_args, render, send_download, service_errors
 from ....xlsx import XLSX_MIMETYPE
 from ...customers.models import Customer
-from ..models import Tank
+from ..models import Order, Tank
 from . import services
 from .forms import AgreementForm, ConfirmForm, CorrectionForm, PrepareForm, ServiceForm
 from .models import LINE_KINDS, RUN_STATES, BillingExport, BillingLine, BillingRun, BillingService
@@ -225,8 +225,13 @@ def correct(line_id: int):
 
 def _service_form(**kw):
     tanks = db.session.scalars(db.select(Tank).order_by(Tank.code))
-    return ServiceForm(customer_choices=[(c.id, c.choice_label) for c in _customers()],
+    form = ServiceForm(customer_choices=[(c.id, c.choice_label) for c in _customers()],
                        tank_choices=[(t.id, t.code) for t in tanks], **kw)
+    number = (form.order_number.data or request.args.get("order", "")).strip()[:20]
+    order = db.session.scalar(db.select(Order).where(Order.number == number)) if number else None
+    if order is not None:  # the abnormal events of the order named on the form
+        form.event_id.choices += [(e.id, f"{to_local(e.occurred_at):%Y-%m-%d %H:%M} {e.kind_label}") for e in order.events]
+    return form
 
 
 @bp.get("/services")
@@ -254,13 +259,15 @@ def service_new():
         form.customer_id.data = arg_int("customer") or 0
         form.day.data = local_today()
         form.order_number.data = request.args.get("order", "")[:20]
+        form.event_id.data = arg_int("event") or 0
     if form.validate_on_submit():
         customer = load_or_404(Customer, form.customer_id.data)
         tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
         with service_errors(form) as outcome:
             services.record_service(customer=customer, day=form.day.data, kind=form.kind.data,
                                     description=form.description.data, quantity=form.quantity.data, unit=form.unit.data,
-                                    order_number=form.order_number.data or "", tank=tank, user=current_user)
+                                    order_number=form.order_number.data or "", event_id=form.event_id.data or None,
+                                    tank=tank, user=current_user)
             db.session.commit()
         if outcome.ok:
             flash(_("Chargeable service recorded: it is billed in the run of its month."), "success")
