@@ -77,8 +77,10 @@ class ServiceForm(FlaskForm):
     unit = SelectField(_l("Unit"), choices=choices(SERVICE_UNITS.items()))
     tank_id = SelectField(_l("Tank"), coerce=int, validators=[Optional()])
     order_number = StringField(_l("Order (optional)"), validators=[Optional(), Length(max=20)])
+    event_id = SelectField(_l("Abnormal event of the order (optional)"), coerce=int, validators=[Optional()])
 
     def __init__(self, *args, customer_choices=(), tank_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.customer_id.choices = [(0, "—")] + list(customer_choices)
         self.tank_id.choices = [(0, "—")] + list(tank_choices)
+        self.event_id.choices = [(0, "—")]

@@ -11,11 +11,11 @@ from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....permissions import load_child_or_404, load_or_404, require
-from ....timeutil import local_today
+from ....timeutil import local_today, to_local
 from ....web import arg_int, page_args, render, send_download, service_errors
 from ....xlsx import XLSX_MIMETYPE
 from ...customers.models import Customer
-from ..models import Tank
+from ..models import Order, Tank
 from . import services
 from .forms import AgreementForm, ConfirmForm, CorrectionForm, PrepareForm, ServiceForm
 from .models import LINE_KINDS, RUN_STATES, BillingExport, BillingLine, BillingRun, BillingService
@@ -111,10 +111,16 @@ def run(run_id: int):
     return _run_page(load_or_404(BillingRun, run_id))
 
 
+def _expired():
+    flash(_("The form has expired or was not sent from this site. Please try again."), "error")
+
+
 def _transition(run_id: int, action, done: str):
     run = load_or_404(BillingRun, run_id, action="edit")
     form = ConfirmForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        _expired()
+    else:
         with service_errors() as outcome:
             action(run)
             db.session.commit()
@@ -163,7 +169,9 @@ def agree(run_id: int):
 def export(run_id: int):
     run = load_or_404(BillingRun, run_id, action="edit")
     form = ConfirmForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        _expired()
+    else:
         with service_errors() as outcome:
             done = services.export_run(run, current_user)
             db.session.commit()
@@ -217,8 +225,13 @@ def correct(line_id: int):
 
 def _service_form(**kw):
     tanks = db.session.scalars(db.select(Tank).order_by(Tank.code))
-    return ServiceForm(customer_choices=[(c.id, c.choice_label) for c in _customers()],
+    form = ServiceForm(customer_choices=[(c.id, c.choice_label) for c in _customers()],
                        tank_choices=[(t.id, t.code) for t in tanks], **kw)
+    number = (form.order_number.data or request.args.get("order", "")).strip()[:20]
+    order = db.session.scalar(db.select(Order).where(Order.number == number)) if number else None
+    if order is not None:  # the abnormal events of the order named on the form
+        form.event_id.choices += [(e.id, f"{to_local(e.occurred_at):%Y-%m-%d %H:%M} {e.kind_label}") for e in order.events]
+    return form
 
 
 @bp.get("/services")
@@ -245,13 +258,16 @@ def service_new():
     if request.method == "GET":
         form.customer_id.data = arg_int("customer") or 0
         form.day.data = local_today()
+        form.order_number.data = request.args.get("order", "")[:20]
+        form.event_id.data = arg_int("event") or 0
     if form.validate_on_submit():
         customer = load_or_404(Customer, form.customer_id.data)
         tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
         with service_errors(form) as outcome:
             services.record_service(customer=customer, day=form.day.data, kind=form.kind.data,
                                     description=form.description.data, quantity=form.quantity.data, unit=form.unit.data,
-                                    order_number=form.order_number.data or "", tank=tank, user=current_user)
+                                    order_number=form.order_number.data or "", event_id=form.event_id.data or None,
+                                    tank=tank, user=current_user)
             db.session.commit()
         if outcome.ok:
             flash(_("Chargeable service recorded: it is billed in the run of its month."), "success")
@@ -264,7 +280,9 @@ def service_new():
 def service_delete(service_id: int):
     service = load_or_404(BillingService, service_id, action="edit")
     form = ConfirmForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        _expired()
+    else:
         with service_errors() as outcome:
             services.delete_service(service)
             db.session.commit()

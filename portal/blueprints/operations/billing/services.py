@@ -532,6 +532,12 @@ def _source_text(line: BillingLine) -> str:
     return ", ".join(parts)
 
 
+def plain(value) -> Decimal:
+    """A Decimal without trailing zeros and without an exponent (160000.000000 -> 160000)."""
+    value = Decimal(value).normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+
+
 def export_rows(run: BillingRun) -> list[list]:
     """The lines sheet of the export, one row per line in the run's order."""
     customer = run.customer
@@ -541,7 +547,7 @@ def export_rows(run: BillingRun) -> list[list]:
         rows.append([
             run.number, customer.code, name, run.month_label, line.position, line.kind, line.description,
             line.contract.number if line.contract else "", line.tank.code if line.tank else "",
-            line.product.code if line.product else "", Decimal(line.quantity).normalize() if line.quantity else Decimal(0),
+            line.product.code if line.product else "", plain(line.quantity),
             line.quantity_unit, Decimal(line.rate), line.rate_unit, line.divisor, Decimal(line.amount), run.currency,
             line.corrects.reference if line.corrects else "", line.reason, _source_text(line),
         ])

@@ -3,6 +3,7 @@ staff may not see billing; bad input answers field errors or 404, never a 500.""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -155,3 +156,29 @@ def test_recording_a_service_checks_its_order_and_month(bt, client, login, peopl
     page = client.post(f"/operations/billing/services/{service.id}/delete", follow_redirects=True)
     assert "no longer a draft" in page.get_data(as_text=True)
     assert db.session.get(BillingService, service.id) is not None
+
+
+def test_a_service_can_name_an_abnormal_event_of_its_order(bt, client, login):
+    from portal.blueprints.operations.models import OrderEvent
+
+    bt.march()
+    orders = list(db.session.scalars(db.select(Order).where(Order.customer_id == bt.a.id).order_by(Order.id)))
+    first, second = orders[0], orders[1]
+    event = OrderEvent(order_id=first.id, kind="equipment_failure", occurred_at=first.completed_at,
+                       description="Pump seal leak: product recovered and tank cleaned")
+    other = OrderEvent(order_id=second.id, kind="delay", occurred_at=second.completed_at, description="Late truck")
+    db.session.add_all([event, other])
+    db.session.commit()
+    login("csr")
+    page = client.get(f"/operations/billing/services/new?customer={bt.a.id}&order={first.number}&event={event.id}")
+    select = re.search(r'<select[^>]*name="event_id".*?</select>', page.get_data(as_text=True), re.S).group(0)
+    assert "Equipment failure" in select and "Delay" not in select  # only the named order's events
+    assert any(f'value="{event.id}"' in o and "selected" in o for o in re.findall(r"<option[^>]*>", select))
+    base = {"customer_id": bt.a.id, "day": "2026-03-25", "kind": "extra", "description": "Clean-up after the leak",
+            "quantity": "1", "unit": "job", "tank_id": 0, "order_number": first.number}
+    page = client.post("/operations/billing/services/new", data={**base, "event_id": other.id})
+    assert page.status_code == 200 and db.session.scalar(db.select(BillingService)) is None
+    assert client.post("/operations/billing/services/new", data={**base, "event_id": event.id}).status_code == 302
+    service = db.session.scalar(db.select(BillingService))
+    assert (service.order_id, service.event_id) == (first.id, event.id)
+    assert "Equipment failure" in client.get("/operations/billing/services").get_data(as_text=True)

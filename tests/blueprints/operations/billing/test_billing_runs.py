@@ -68,6 +68,11 @@ def test_the_export_reads_back_in_the_documented_layout_and_is_filed(bt, people)
     assert first["类别 Kind"] == "storage" and first["油罐 Tank"] == "T-101" and first["币种 Currency"] == "CNY"
     assert D(str(first["金额 Amount"])) == D("147096.77") and first["除数 Divisor"] == 31
     assert first["来源 Sources"] == "2026-03-01..2026-03-16"
+    assert first["数量 Quantity"] == 160000 and first["数量单位 Quantity unit"] == "m3_day"
+    assert D(str(first["费率 Rate"])) == D("28.50") and first["费率单位 Rate unit"] == "m3_month"
+    deliveries = next(dict(zip(billing.EXPORT_HEADER, r)) for r in rows[1:] if r[6] == "GO · 出库 deliveries")
+    assert D(str(deliveries["数量 Quantity"])) == D("1210.555") and deliveries["产品 Product"] == "GO"
+    assert deliveries["来源 Sources"].count("ORD-B-") == 2
     total = sum(D(str(r[15])) for r in rows[1:])
     assert total == run.total
     facts = {r[0]: r[1] for r in summary.iter_rows(min_row=2, values_only=True)}
