@@ -15,7 +15,7 @@ from ....extensions import db
 from ....models import User
 from ....timeutil import utcnow
 from ...customers.models import Customer, CustomerContact
-from ..models import SHIP_KINDS, Order, Product, TankLease
+from ..models import OPEN_STATES, SHIP_KINDS, Order, Product, TankLease
 from . import services
 from .models import Berth, Vessel
 
@@ -144,8 +144,8 @@ def load():
 def _link_orders(calls, now, csr):
     """The operations demo's open ship orders ride on announced calls of their vessel's name (placed where the
     berth is free)."""
-    orders = db.session.scalars(select(Order).where(Order.kind.in_(SHIP_KINDS), Order.vessel_name != "")
-                                .order_by(Order.id)).all()
+    orders = db.session.scalars(select(Order).where(Order.kind.in_(SHIP_KINDS), Order.vessel_name != "",
+                                                    Order.state.in_(OPEN_STATES)).order_by(Order.id)).all()
     for order in orders:
         vessel = db.session.scalar(select(Vessel).where(Vessel.name == order.vessel_name))
         if vessel is None:

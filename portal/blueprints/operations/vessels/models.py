@@ -331,6 +331,11 @@ class CallRevision(_Viewable, db.Model):
     def eta_changed(self) -> bool:
         return "eta" in (self.changes or {})
 
+    @property
+    def is_announcement(self) -> bool:
+        """The first revision of a call: its times and berth as announced (each from none)."""
+        return all(old is None for old, _new in (self.changes or {}).values())
+
 
 class CallCustomerInformed(_Viewable, db.Model):
     """A customer of the call was told of its times up to this revision (by whom, when, how)."""

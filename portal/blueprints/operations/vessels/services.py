@@ -144,6 +144,16 @@ def create_call(vessel: Vessel, *, eta: datetime, user, berth: Optional[Berth] =
                       owner=owner or signed, remarks=remarks, status="announced", created_by=signed)
     db.session.add(call)
     db.session.flush()
+    # The announcement is the call's first revision (each time from none to its value): the listeners see
+    # the new call's times at once (the due times of its declarations, for one).
+    first = {k: [None, _as_text(v)] for k, v in call_times(call).items() if v is not None}
+    if call.berth_id is not None:
+        first["berth_id"] = [None, call.berth_id]
+    revision = CallRevision(call=call, at=now, changes=first, note=str(_l("Announced")), user_id=getattr(signed, "id", None))
+    db.session.add(revision)
+    db.session.flush()
+    for fn in list(_call_listeners):
+        fn(call, revision)
     return call
 
 
@@ -261,8 +271,9 @@ def call_for_order(order: Order) -> Optional[VesselCall]:
 # ------------------------------------------------------------------------------ ETA changes to tell
 
 def latest_eta_revision(call: VesselCall) -> Optional[CallRevision]:
+    """The call's latest change of its ETA (the announcement, from no ETA to one, is not a change to tell)."""
     for revision in reversed(call.revisions):
-        if revision.eta_changed:
+        if revision.eta_changed and revision.changes["eta"][0] is not None:
             return revision
     return None
 

@@ -75,7 +75,7 @@ def test_a_time_change_is_a_revision_on_the_call_page_and_listeners_see_it(clien
         assert response.status_code == 302
     finally:
         services._call_listeners.remove(listener)
-    revision = db.session.scalar(db.select(CallRevision))
+    revision = db.session.scalar(db.select(CallRevision).order_by(CallRevision.id.desc()).limit(1))
     assert revision.user_id is not None and set(revision.changes) == {"eta"}
     assert seen == [(call.number, revision.id, revision.changes, T0 + timedelta(hours=1))]
     page = client.get(f"{URL}/calls/{call.id}").get_data(as_text=True)
@@ -83,7 +83,21 @@ def test_a_time_change_is_a_revision_on_the_call_page_and_listeners_see_it(clien
     assert "Agent: fog at Shengsi" in page
     # the same values again: nothing changed, no revision
     client.post(f"{URL}/calls/{call.id}/times", data=_times(call, eta="2026-03-02T13:00"))
-    assert db.session.scalar(db.select(db.func.count(CallRevision.id))) == 1
+    assert db.session.scalar(db.select(db.func.count(CallRevision.id))) == 2  # the announcement and the change
+
+
+def test_announcing_a_call_is_its_first_revision_and_listeners_see_it(harbour):
+    seen = []
+    services.register_call_listener(lambda c, r: seen.append((c.number, dict(r.changes))))
+    try:
+        call = harbour.announce()
+    finally:
+        services._call_listeners.pop()
+    assert seen == [(call.number, {"eta": [None, T0.isoformat()], "etb": [None, (T0 + timedelta(hours=2)).isoformat()],
+                                   "etd": [None, (T0 + timedelta(hours=26)).isoformat()],
+                                   "berth_id": [None, harbour.b1.id]})]
+    # the announcement is no ETA change to tell anyone
+    assert services.latest_eta_revision(call) is None
 
 
 def test_a_failing_listener_undoes_the_change(harbour, request_ctx):
@@ -101,7 +115,7 @@ def test_a_failing_listener_undoes_the_change(harbour, request_ctx):
         services._call_listeners.remove(refuse)
     db.session.expire_all()
     assert db.session.get(VesselCall, call.id).eta == T0
-    assert db.session.scalar(db.select(db.func.count(CallRevision.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(CallRevision.id))) == 1  # the announcement only
 
 
 def test_a_berth_change_is_a_revision_too(client, login, harbour):
