@@ -9,7 +9,10 @@ balances rebuilt from the ledger, as `flask operations` would), then measures:
   * book stock of a random customer x tank at a random time (``stock.book_stock``): p50/p95/p99;
   * the daily stock reports of every customer for one day: the HTML page and the XLSX through the
     portal (a signed-in test client), in total, and each report's PDF;
-  * the orders list with filters (customer, state, kind, dates) through the portal: p50/p95/p99.
+  * the orders list with filters (customer, state, kind, dates) through the portal: p50/p95/p99;
+  * the berth plan over ``--years`` of vessel calls (``--calls-per-year``, four berths): the plan page
+    for a 7-day and a 90-day window through the portal (targets p95 <= 80 ms and <= 300 ms).
+    ``--only-berth-plan`` seeds the calls on a small terminal and measures the berth plan alone.
 
 Timings are printed, never asserted.
 """
@@ -148,7 +151,12 @@ def main():
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--pdfs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--calls-per-year", type=int, default=1000)
+    parser.add_argument("--plan-queries", type=int, default=100)
+    parser.add_argument("--only-berth-plan", action="store_true")
     args = parser.parse_args()
+    if args.only_berth_plan:
+        args.movements = min(args.movements, 2000)
     rnd = random.Random(args.seed)
 
     from portal import create_app
@@ -165,7 +173,9 @@ def main():
         with app.app_context():
             db.create_all()
             customers, tanks, keys, start = seed(args, db, rnd)
-            run(app, db, rnd, args, customers, keys, start)
+            if not args.only_berth_plan:
+                run(app, db, rnd, args, customers, keys, start)
+            berth_plan(app, db, rnd, args, customers)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -231,6 +241,98 @@ def run(app, db, rnd, args, customers, keys, start):
         print(f"orders list with filters (first page): {ms(times)}")
     else:
         print("orders list: the operations.orders page is not there")
+
+
+
+# ------------------------------------------------------------------------------------------ berth plan
+
+BERTHS = [("B1", D("250"), D("14.5"), ["GASOIL", "GASOLINE", "JET", "NAPHTHA"]),
+          ("B2", D("200"), D("12.0"), ["GASOIL", "JET", "FO380", "PALMOIL"]),
+          ("B3", D("160"), D("10.0"), ["METHANOL", "ETHANOL", "MEG", "STYRENE"]),
+          ("B4", D("110"), D("7.0"), ["GASOIL", "FO380", "METHANOL", "PALMOIL"])]
+
+
+def seed_calls(db, rnd, args, customers):
+    """``--years`` of calls, about ``--calls-per-year`` a year over four berths, each with one or two parcels
+    (bulk inserts; the plan window columns filled as the model's listener would)."""
+    from sqlalchemy import insert, select
+
+    from portal.blueprints.operations.models import Product
+    from portal.blueprints.operations.vessels.models import Berth, CallParcel, Vessel, VesselCall
+    from portal.blueprints.operations.vessels.services import imo_valid
+
+    products = {p.code: p for p in db.session.scalars(select(Product))}
+    berths = []
+    for code, loa, draught, served in BERTHS:
+        berth = Berth(code=code, name_en=f"Berth {code}", name_zh=f"{code}泊位", max_loa_m=loa, max_draught_m=draught)
+        berth.products = [products[c] for c in served if c in products]
+        berths.append(berth)
+    db.session.add_all(berths)
+    vessels, number = [], 9100000
+    while len(vessels) < 200:
+        number += 1
+        imo = str(number)
+        if imo_valid(imo):
+            vessels.append(Vessel(name=f"MT Bench {len(vessels):03d}", imo=imo, flag="Panama",
+                                  loa_m=D(rnd.randint(80, 240)), draught_m=D(rnd.randint(50, 140)) / 10,
+                                  dwt=rnd.randint(3000, 100000)))
+    db.session.add_all(vessels)
+    db.session.flush()
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    first = now - timedelta(days=365 * args.years)
+    total = args.calls_per_year * args.years
+    step = (now + timedelta(days=60) - first) / total
+    calls, parcels = [], []
+    next_free = {b.id: first for b in berths}
+    for n in range(total):
+        berth = berths[n % len(berths)]
+        eta = max(first + step * n, next_free[berth.id] - timedelta(hours=4))
+        etb = max(eta + timedelta(hours=rnd.choice((2, 4, 8))), next_free[berth.id] + timedelta(hours=1))
+        # now and then one berths too early: a conflict on the plan
+        if rnd.random() < 0.03:
+            etb = next_free[berth.id] - timedelta(hours=5)
+            eta = min(eta, etb)
+        etd = etb + timedelta(hours=rnd.choice((18, 24, 30, 36)))
+        next_free[berth.id] = max(next_free[berth.id], etd)
+        status = "departed" if etd < now else ("berthed" if etb < now else "announced")
+        calls.append({"number": f"VC-{eta.year}-{n + 1:05d}", "vessel_id": rnd.choice(vessels).id,
+                      "berth_id": berth.id, "status": status, "eta": eta, "etb": etb, "etc": etd - timedelta(hours=3),
+                      "etd": etd, "last_port": "Singapore", "next_port": "Qingdao", "remarks": "", "cancel_reason": "",
+                      "plan_start": etb, "plan_end": etd, "created_at": eta, "updated_at": eta})
+    ids = list(db.session.execute(insert(VesselCall).returning(VesselCall.id, sort_by_parameter_order=True),
+                                  calls).scalars())
+    served = {b.id: [p.id for p in b.products] for b in berths}
+    for cid, call in zip(ids, calls):
+        for _ in range(rnd.choice((1, 1, 2))):
+            parcels.append({"call_id": cid, "customer_id": rnd.choice(customers).id,
+                            "product_id": rnd.choice(served[call["berth_id"]]), "quantity": D(rnd.randrange(500, 30000)),
+                            "unit": "t", "created_at": call["eta"], "updated_at": call["eta"]})
+    db.session.execute(insert(CallParcel), parcels)
+    db.session.commit()
+    return len(calls), len(parcels), first, now
+
+
+def berth_plan(app, db, rnd, args, customers):
+    if "operations.vessels.plan" not in app.view_functions:
+        print("berth plan: the operations.vessels.plan page is not there")
+        return
+    t0 = time.perf_counter()
+    count, parcels, first, now = seed_calls(db, rnd, args, customers)
+    print(f"\nberth plan: {count:,} calls with {parcels:,} parcels over {args.years} years on 4 berths "
+          f"(seeded in {time.perf_counter() - t0:.1f} s)")
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "bench", "password": "bench-password-123"})
+    span = (now.date() - first.date()).days
+    for days, target in ((7, 80), (90, 300)):
+        times = []
+        for _ in range(args.plan_queries):
+            d1 = first.date() + timedelta(days=rnd.randrange(span - days))
+            query = {"from": d1.isoformat(), "to": (d1 + timedelta(days=days - 1)).isoformat()}
+            t1 = time.perf_counter()
+            response = client.get("/operations/vessels/plan", query_string=query)
+            times.append(time.perf_counter() - t1)
+            assert response.status_code == 200, response.status_code
+        print(f"berth plan, {days}-day window (target p95 <= {target} ms): {ms(times)}")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def upgrade():
     op.create_table('ops_vessel',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('imo', sa.String(length=7), nullable=False),
+    sa.Column('imo', sa.String(length=20), nullable=False),
     sa.Column('flag', sa.String(length=60), nullable=False),
     sa.Column('loa_m', sa.Numeric(precision=6, scale=2), nullable=True),
     sa.Column('draught_m', sa.Numeric(precision=6, scale=2), nullable=True),

@@ -15,7 +15,7 @@ from ....extensions import db
 from ....models import User
 from ....timeutil import utcnow
 from ...customers.models import Customer, CustomerContact
-from ..models import SHIP_KINDS, Order, Product, TankLease
+from ..models import OPEN_STATES, SHIP_KINDS, Order, Product, TankLease
 from . import services
 from .models import Berth, Vessel
 
@@ -52,6 +52,21 @@ PORTS = ["Singapore", "Ulsan", "Kaohsiung", "Qingdao", "Dalian", "Port Klang", "
 
 def _vessel_fits(vessel: Vessel, berth: Berth) -> bool:
     return vessel.loa_m <= berth.max_loa_m and vessel.draught_m <= berth.max_draught_m
+
+
+def _window(call):
+    return call.all_fast_at or call.etb or call.eta, call.departed_at or call.etd or call.etc
+
+
+def _free(calls, berth_id, start, end, but=None) -> bool:
+    """No other call on the berth overlaps [start, end)."""
+    for other in calls:
+        if other is but or other.berth_id != berth_id or other.status == "cancelled":
+            continue
+        a, b = _window(other)
+        if start < b and a < end:
+            return False
+    return True
 
 
 @register(62, "vessel calls")
@@ -118,17 +133,19 @@ def load():
         calls.append(call)
     _link_orders(calls, now, csr)
     future = [c for c in calls if c.status == "announced" and c.eta > now + timedelta(days=2)]
-    _eta_changes(future, csr, now)
-    _conflict(future, csr)
+    _eta_changes(future, calls, csr, now)
+    db.session.flush()
+    _conflict(future, calls, csr)
     db.session.flush()
     _plan_versions(csr, now)
     db.session.flush()
 
 
 def _link_orders(calls, now, csr):
-    """The operations demo's open ship orders ride on announced calls of their vessel's name."""
-    orders = db.session.scalars(select(Order).where(Order.kind.in_(SHIP_KINDS), Order.vessel_name != "")
-                                .order_by(Order.id)).all()
+    """The operations demo's open ship orders ride on announced calls of their vessel's name (placed where the
+    berth is free)."""
+    orders = db.session.scalars(select(Order).where(Order.kind.in_(SHIP_KINDS), Order.vessel_name != "",
+                                                    Order.state.in_(OPEN_STATES)).order_by(Order.id)).all()
     for order in orders:
         vessel = db.session.scalar(select(Vessel).where(Vessel.name == order.vessel_name))
         if vessel is None:
@@ -136,37 +153,48 @@ def _link_orders(calls, now, csr):
         berth = next((b for b in services.berths() if b.serves(order.product_id) and _vessel_fits(vessel, b)), None)
         if berth is None:
             continue
-        eta = (order.planned_start or now) - timedelta(hours=6)
-        call = services.create_call(vessel, eta=eta, etb=eta + timedelta(hours=4),
-                                    etc=(order.planned_end or eta + timedelta(hours=28)),
-                                    etd=(order.planned_end or eta + timedelta(hours=28)) + timedelta(hours=3),
-                                    berth=berth, last_port="Singapore", next_port="Qingdao", owner=csr, user=csr)
+        etb = (order.planned_start or now) - timedelta(hours=2)
+        stay = timedelta(hours=30)
+        while not _free(calls, berth.id, etb, etb + stay):
+            etb += timedelta(hours=6)
+        call = services.create_call(vessel, eta=etb - timedelta(hours=4), etb=etb, etc=etb + stay - timedelta(hours=3),
+                                    etd=etb + stay, berth=berth, last_port="Singapore", next_port="Qingdao",
+                                    owner=csr, user=csr)
         services.add_parcel(call, customer=order.customer, product=order.product, quantity=order.quantity,
                             unit=order.unit, order=order)
         calls.append(call)
 
 
-def _eta_changes(future, csr, now):
-    """A few ETAs moved by the agents; the first two told to the customers, the others not yet."""
-    for n, call in enumerate(future[:5]):
-        delay = timedelta(hours=(6, 14, -4, 20, 9)[n])
+def _eta_changes(future, calls, csr, now):
+    """A few ETAs moved by the agents (where the berth stays free); the first two told to the customers."""
+    moved = 0
+    for call in future:
+        delay = timedelta(hours=(6, 14, -4, 20, 9)[moved])
+        start, end = _window(call)
+        if not call.customers or not _free(calls, call.berth_id, start + delay, end + delay, but=call):
+            continue
         times = services.call_times(call)
         services.change_times(call, user=csr, note="Agent's ETA notice by e-mail",
                               **{k: v + delay for k, v in times.items() if v is not None})
-        if n < 2:
+        if moved < 2:
             for customer in call.customers:
-                services.mark_informed(call, customer, how="phone" if n else "email", user=csr)
-
-
-def _conflict(future, csr):
-    """One clash on the plan: a call moved onto a berth where another call is still alongside."""
-    for a in future[5:]:
-        b = next((c for c in future[5:] if c.berth_id == a.berth_id and c.id != a.id and c.etb > a.etb), None)
-        if b is not None:
-            shift = (a.etd - b.etb) - timedelta(hours=8)
-            services.change_times(b, user=csr, note="Agent asked for earlier berthing",
-                                  etb=b.etb + shift, eta=min(b.eta, b.etb + shift))
+                services.mark_informed(call, customer, how="phone" if moved else "email", user=csr)
+        moved += 1
+        if moved == 5:
             return
+
+
+def _conflict(future, calls, csr):
+    """One clash on the plan: the next call on a berth asks to berth while the one before is still alongside."""
+    for a in future[8:]:
+        later = [c for c in calls if c.berth_id == a.berth_id and c is not a and c.etb > a.etb]
+        b = min(later, key=lambda c: c.etb, default=None)
+        if b is None or b.status != "announced" or not b.customers:
+            continue
+        new_etb = a.etd - timedelta(hours=8)
+        services.change_times(b, user=csr, note="Agent asked for earlier berthing", eta=min(b.eta, new_etb),
+                              etb=new_etb)
+        return
 
 
 def _plan_versions(csr, now):

@@ -36,8 +36,10 @@ from ..models import Order, Product, Tank
 
 EDIT_ROLES = ("admin", "cs_manager", "csr")
 
-# A call without an ETB/ETD is drawn on the plan for this long after its start.
+# A call without an ETB/ETD is drawn on the plan for this long after its start; no bar is longer than
+# MAX_STAY (so the plan reads one berth's calls from the index on (berth, start) within a bounded range).
 DEFAULT_STAY = timedelta(hours=24)
+MAX_STAY = timedelta(days=30)
 
 CALL_STATUSES = {
     "announced": _l("announced"),
@@ -158,7 +160,8 @@ class Vessel(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
-    imo: Mapped[str] = mapped_column(String(7), unique=True, nullable=False)
+    # 7 digits; the column is wider so that copies of the data (bench/grow.py's suffixes) still fit.
+    imo: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
     flag: Mapped[str] = mapped_column(String(60), default="", nullable=False)
     loa_m: Mapped[Optional[Decimal]] = mapped_column(Numeric(6, 2), nullable=True)
     draught_m: Mapped[Optional[Decimal]] = mapped_column(Numeric(6, 2), nullable=True)
@@ -179,12 +182,12 @@ class Vessel(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
 def _plan_window(call) -> tuple[datetime, datetime]:
     """Where the call sits on the berth plan: from the berthing (actual, else planned, else the ETA) to
-    the departure (actual, else planned, else completion), at least DEFAULT_STAY when no end is known."""
+    the departure (actual, else planned, else completion), DEFAULT_STAY when no end is known, at most MAX_STAY."""
     start = call.all_fast_at or call.etb or call.eta or utcnow()
     end = call.departed_at or call.etd or call.etc
     if end is None or end <= start:
         end = start + DEFAULT_STAY if end is None else start
-    return start, end
+    return start, min(end, start + MAX_STAY)
 
 
 class VesselCall(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
@@ -327,6 +330,11 @@ class CallRevision(_Viewable, db.Model):
     @property
     def eta_changed(self) -> bool:
         return "eta" in (self.changes or {})
+
+    @property
+    def is_announcement(self) -> bool:
+        """The first revision of a call: its times and berth as announced (each from none)."""
+        return all(old is None for old, _new in (self.changes or {}).values())
 
 
 class CallCustomerInformed(_Viewable, db.Model):

@@ -16,7 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....timeutil import from_local, to_local, utcnow
-from .models import Berth, CallParcel, VesselCall
+from ..models import Product
+from .models import MAX_STAY, Berth, VesselCall
 
 # The drawing's coordinates (SVG user units; the SVG scales to the page's width).
 WIDTH = 1200
@@ -129,6 +130,10 @@ class Bar:
     def text_x(self) -> float:
         return round(self.x + 4, 1)
 
+    def when(self, name: str) -> str:
+        """A time of the call as local text (the plan prints many: strftime, not the locale's formatter)."""
+        return local_text(getattr(self.call, name))
+
     @property
     def text_y(self) -> float:
         return round(self.y + BAR_H / 2 + 4, 1)
@@ -185,6 +190,14 @@ class Plan:
         return [bar for bar in self.bars if bar.conflicts]
 
 
+STATUS_TONES = {"announced": "info", "arrived": "info", "berthed": "info", "operating": "warn", "completed": "ok",
+                "departed": "muted", "cancelled": "muted"}
+
+
+def local_text(value: Optional[datetime]) -> str:
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
 def window_bounds(window_from: date, window_to: date) -> tuple[datetime, datetime]:
     """The window's local days as UTC instants: from the first day's midnight to the day after the last."""
     start = from_local(datetime.combine(window_from, time()))
@@ -193,16 +206,18 @@ def window_bounds(window_from: date, window_to: date) -> tuple[datetime, datetim
 
 
 def calls_in_window(start: datetime, end: datetime, berth_ids: Optional[list[int]] = None) -> list[VesselCall]:
-    """Calls with a berth whose bar crosses the window (cancelled ones left out); reads the berth/start index."""
+    """Calls with a berth whose bar crosses the window (cancelled ones left out). A bar is at most MAX_STAY long, so
+    the calls start between ``start - MAX_STAY`` and ``end``: a range on the index (berth_id, plan_start) per berth."""
+    if berth_ids is None:
+        berth_ids = list(db.session.scalars(select(Berth.id)))
+    if not berth_ids:
+        return []
     query = (select(VesselCall)
-             .where(VesselCall.berth_id.isnot(None), VesselCall.plan_start < end, VesselCall.plan_end > start,
+             .where(VesselCall.berth_id.in_(berth_ids), VesselCall.plan_start < end,
+                    VesselCall.plan_start >= start - MAX_STAY, VesselCall.plan_end > start,
                     VesselCall.status != "cancelled")
-             .options(selectinload(VesselCall.vessel),
-                      selectinload(VesselCall.parcels).selectinload(CallParcel.product),
-                      selectinload(VesselCall.parcels).selectinload(CallParcel.customer))
+             .options(selectinload(VesselCall.vessel), selectinload(VesselCall.parcels))
              .order_by(VesselCall.berth_id, VesselCall.plan_start, VesselCall.id))
-    if berth_ids is not None:
-        query = query.where(VesselCall.berth_id.in_(berth_ids))
     return list(db.session.scalars(query))
 
 
@@ -239,7 +254,8 @@ def build_plan(window_from: date, window_to: date, *, now: Optional[datetime] = 
     span = (end - start).total_seconds()
     scale = (WIDTH - LABEL_W) / span
     all_berths = list(db.session.scalars(select(Berth).options(selectinload(Berth.products)).order_by(Berth.code)))
-    calls = calls_in_window(start, end)
+    db.session.scalars(select(Product)).all()  # the parcels' products then come from the session, not one by one
+    calls = calls_in_window(start, end, [b.id for b in all_berths])
     conflicts = find_conflicts(calls)
     by_berth: dict[int, list[VesselCall]] = {}
     for call in calls:

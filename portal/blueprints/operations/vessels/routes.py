@@ -428,24 +428,21 @@ def _party_choices(plan, port_email=""):
 def plan():
     start, end, note = _window()
     the_plan = berth_plan.build_plan(start, end)
-    form = None
-    if current_user.has_role("admin", *CS):
-        form = PublishForm(prefix="publish", party_choices=_party_choices(the_plan))
-    return _plan_page(the_plan, note, form)
-
-
-def _plan_page(the_plan, note, form, status_code=200):
-    start, end, days = the_plan.window_from, the_plan.window_to, timedelta(days=the_plan.days)
+    days = timedelta(days=the_plan.days)
     links = {"prev": (start - days, start - timedelta(days=1)), "next": (end + timedelta(days=1), end + days),
-             "d30": (start, start + timedelta(days=29)), "d90": (start, start + timedelta(days=89))}
-    return render("operations/vessels/plan.html", plan=the_plan, note=note, publish_form=form,
+             "d30": (start, start + timedelta(days=29)), "d90": (start, start + timedelta(days=89)),
+             "this": (start, end)}
+    return render("operations/vessels/plan.html", plan=the_plan, note=note,
+                  call_url=url_for("operations.vessels.call_detail", call_id=0)[:-1], tones=berth_plan.STATUS_TONES,
                   current=services.current_version(), behind=services.parties_behind(),
-                  links={k: {"from": a.isoformat(), "to": b.isoformat()} for k, (a, b) in links.items()}), status_code
+                  links={k: {"from": a.isoformat(), "to": b.isoformat()} for k, (a, b) in links.items()})
 
 
-@bp.post("/plan/publish")
+@bp.route("/plan/publish", methods=["GET", "POST"])
 @require(*CS)
 def plan_publish():
+    """Publish the window's plan as the next version, telling the parties chosen (the plan's customers and
+    agents, operations, the port)."""
     start, end, note = _window()
     the_plan = berth_plan.build_plan(start, end)
     form = PublishForm(prefix="publish", party_choices=_party_choices(the_plan))
@@ -458,23 +455,30 @@ def plan_publish():
         if outcome.ok:
             flash(_("Berth plan version %(number)s published.", number=version.number), "success")
             return redirect(url_for("operations.vessels.plan_version", version_id=version.id))
-    return _plan_page(the_plan, note, form, 422)
+    return render("operations/vessels/plan_publish.html", plan=the_plan, note=note, form=form,
+                  current=services.current_version(),
+                  window={"from": start.isoformat(), "to": end.isoformat()}), 422 if form.errors else 200
 
 
 @bp.get("/plan/versions")
 def plan_versions():
     page, per_page = page_args(25)
-    pagination = db.paginate(select(BerthPlanVersion).order_by(BerthPlanVersion.number.desc()), page=page,
-                             per_page=per_page, error_out=False)
+    pagination = db.paginate(select(BerthPlanVersion).order_by(BerthPlanVersion.number.desc())
+                             .options(selectinload(BerthPlanVersion.notices), selectinload(BerthPlanVersion.published_by)),
+                             page=page, per_page=per_page, error_out=False)
     return render("operations/vessels/plan_versions.html", pagination=pagination, behind=services.parties_behind(),
                   current=services.current_version())
 
 
-def _tell_form(version, formdata=None, port_email=""):
-    calls = db.session.scalars(select(VesselCall).where(VesselCall.id.in_(
-        [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]))).all()
+def _version_calls(version):
+    ids = [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]
+    return db.session.scalars(select(VesselCall).where(VesselCall.id.in_(ids))
+                              .options(selectinload(VesselCall.parcels))).all()
+
+
+def _tell_form(version, formdata=None):
     return TellForm(prefix="tell", formdata=formdata,
-                    party_choices=[(p.key, p.choice_label) for p in services.parties_for(calls, port_email)])
+                    party_choices=[(p.key, p.choice_label) for p in services.parties_for(_version_calls(version))])
 
 
 def _version_page(version, tell_form=None, status_code=200):
@@ -496,9 +500,7 @@ def plan_version_tell(version_id: int):
     form = _tell_form(version, formdata=request.form)
     if form.validate_on_submit():
         with service_errors(form) as outcome:
-            calls = db.session.scalars(select(VesselCall).where(VesselCall.id.in_(
-                [c["id"] for b in version.content.get("berths", []) for c in b.get("calls", [])]))).all()
-            by_key = {p.key: p for p in services.parties_for(calls, form.port_email.data or "")}
+            by_key = {p.key: p for p in services.parties_for(_version_calls(version), form.port_email.data or "")}
             services.tell_parties(version, [by_key[k] for k in form.parties.data if k in by_key], how=form.how.data,
                                   user=current_user)
             db.session.commit()

@@ -144,6 +144,16 @@ def create_call(vessel: Vessel, *, eta: datetime, user, berth: Optional[Berth] =
                       owner=owner or signed, remarks=remarks, status="announced", created_by=signed)
     db.session.add(call)
     db.session.flush()
+    # The announcement is the call's first revision (each time from none to its value): the listeners see
+    # the new call's times at once (the due times of its declarations, for one).
+    first = {k: [None, _as_text(v)] for k, v in call_times(call).items() if v is not None}
+    if call.berth_id is not None:
+        first["berth_id"] = [None, call.berth_id]
+    revision = CallRevision(call=call, at=now, changes=first, note=str(_l("Announced")), user_id=getattr(signed, "id", None))
+    db.session.add(revision)
+    db.session.flush()
+    for fn in list(_call_listeners):
+        fn(call, revision)
     return call
 
 
@@ -261,8 +271,9 @@ def call_for_order(order: Order) -> Optional[VesselCall]:
 # ------------------------------------------------------------------------------ ETA changes to tell
 
 def latest_eta_revision(call: VesselCall) -> Optional[CallRevision]:
+    """The call's latest change of its ETA (the announcement, from no ETA to one, is not a change to tell)."""
     for revision in reversed(call.revisions):
-        if revision.eta_changed:
+        if revision.eta_changed and revision.changes["eta"][0] is not None:
             return revision
     return None
 
@@ -330,21 +341,22 @@ class Party:
 def parties_for(calls: Iterable[VesselCall], port_email: str = "") -> list[Party]:
     """The parties of a plan: the customers and agents of its calls, operations staff, the port."""
     from ....outbox import users_with_role, with_contacts
+    from ...customers.models import Customer, CustomerContact
 
-    customers: dict[int, object] = {}
-    agents: dict[int, object] = {}
-    for call in calls:
-        for parcel in call.parcels:
-            if parcel.customer is not None:
-                customers.setdefault(parcel.customer_id, parcel.customer)
-        if call.agent is not None:
-            agents.setdefault(call.agent.id, call.agent)
+    calls = list(calls)
+    customer_ids = {p.customer_id for call in calls for p in call.parcels}
+    agent_ids = {call.agent_contact_id for call in calls if call.agent_contact_id}
+    customers = db.session.scalars(select(Customer).where(Customer.id.in_(customer_ids))
+                                   .options(selectinload(Customer.contacts)).order_by(Customer.code)) if customer_ids else []
+    agents = db.session.scalars(select(CustomerContact).where(CustomerContact.id.in_(agent_ids))
+                                .options(selectinload(CustomerContact.customer))
+                                .order_by(CustomerContact.name)) if agent_ids else []
     out = []
-    for customer in sorted(customers.values(), key=lambda c: c.code):
+    for customer in customers:
         contacts = [c for c in customer.contacts if (c.email or "").strip()]
         out.append(Party(f"customer:{customer.id}", "customer", f"{customer.code} {customer.name_en}",
                          with_contacts([c.email for c in contacts], contacts), customer=customer))
-    for agent in sorted(agents.values(), key=lambda c: c.name):
+    for agent in agents:
         out.append(Party(f"agent:{agent.id}", "agent", f"{agent.name} ({agent.customer.code})",
                          [agent] if (agent.email or "").strip() else [], contact=agent))
     out.append(Party("operations", "operations", str(_l("Operations staff")), users_with_role("staff")))
@@ -457,17 +469,14 @@ def parties_behind() -> list[dict]:
     current = current_version()
     if current is None:
         return []
-    rows = db.session.execute(
-        select(BerthPlanNotice.party_key, func.max(BerthPlanVersion.number))
-        .join(BerthPlanVersion, BerthPlanVersion.id == BerthPlanNotice.version_id)
-        .group_by(BerthPlanNotice.party_key)).all()
-    out = []
-    for key, latest in rows:
-        if latest < current.number:
-            notice = db.session.scalar(
-                select(BerthPlanNotice).join(BerthPlanVersion, BerthPlanVersion.id == BerthPlanNotice.version_id)
-                .where(BerthPlanNotice.party_key == key, BerthPlanVersion.number == latest).limit(1))
-            out.append({"key": key, "notice": notice, "number": latest, "current": current.number})
+    latest: dict[str, tuple[int, BerthPlanNotice]] = {}
+    rows = db.session.execute(select(BerthPlanNotice, BerthPlanVersion.number)
+                              .join(BerthPlanVersion, BerthPlanVersion.id == BerthPlanNotice.version_id)
+                              .order_by(BerthPlanVersion.number))
+    for notice, number in rows:
+        latest[notice.party_key] = (number, notice)
+    out = [{"key": key, "notice": notice, "number": number, "current": current.number}
+           for key, (number, notice) in latest.items() if number < current.number]
     out.sort(key=lambda r: (r["number"], r["notice"].party_kind, r["notice"].party_name))
     return out
 

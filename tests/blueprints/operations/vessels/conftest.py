@@ -2,7 +2,7 @@
 vessels with real IMO numbers, a ship's agent (a customer contact), and a helper that announces a call."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -12,9 +12,9 @@ from portal.blueprints.customers.models import CustomerContact
 from portal.blueprints.operations.vessels import services
 from portal.extensions import db
 
+from vessels_clock import T0
+
 D = Decimal
-# A fixed Monday noon (UTC) the tests place their calls around.
-T0 = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -32,8 +32,7 @@ def harbour(terminal):
     huge = services.save_vessel(None, {"name": "MT Golden Crane", "imo": "9143518", "flag": "Liberia", "loa_m": D("244"),
                                        "draught_m": D("14.2"), "dwt": 105000}, csr)
     agent = CustomerContact(customer=terminal.vitol, name="Penavico agent desk", email="agent@penavico.example")
-    terminal.sino.contacts.append(CustomerContact(name="Sino ops", email="ops@sinochem.example"))
-    db.session.add(agent)
+    db.session.add_all([agent, CustomerContact(customer=terminal.sino, name="Sino ops", email="ops@sinochem.example")])
     db.session.commit()
 
     def announce(vessel=None, berth=b1, eta=T0, hours=24, parcels=(), **kw):
