@@ -61,6 +61,9 @@ def test_csr_moves_an_eta_and_sees_the_plan_the_applications_and_the_order_chang
     page.get_by_text("Times and berth saved.").wait_for()
     assert local(new_eta) in page.locator('#call-times td[data-time="eta"]').inner_text()
     assert f"{local(eta)} → {local(new_eta)}" in page.locator("#call-revisions").inner_text()
+    # The call's own applications section shows the moved due time.
+    section = page.locator(f'#call-applications tr[data-application="{app_id}"]')
+    assert local(new_due) in section.inner_text() and section.locator("del").inner_text() == local(old_due)
 
     # The berth plan: the call's bar starts earlier.
     page.goto("/operations/vessels/plan")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from ....extensions import db
 from ....services import ServiceError, file_record
 from ....timeutil import to_local, utcnow
-from ....uploads import check_upload
+from ....uploads import UploadRejected, check_upload
 from ..vessels.models import Vessel, VesselCall
 from ..vessels.services import call_times, register_call_listener
 from .models import (
@@ -382,17 +382,23 @@ def file_document(app: Application, kind: str, filename: str, data: bytes, *, us
         raise ApplicationError(_l("The approval document is filed once the approval is recorded."), field="document")
     if kind == "receipt" and app.state == "draft":
         raise ApplicationError(_l("A receipt is filed once the application is submitted."), field="document")
-    name, _mime = check_upload(filename, data)
+    try:
+        name, _mime = check_upload(filename, data)
+    except UploadRejected as exc:
+        raise ApplicationError(exc.message, field="document") from exc
     call = app.call
     vessel = call.vessel.name if getattr(call, "vessel", None) is not None else ""
     number = app.approval_no if kind == "approval" else app.reference_no
     title = (f"{call.number} {vessel} — {app.type.name_en} / {app.type.name_zh}: "
              f"{'approval' if kind == 'approval' else 'receipt'} {number}").strip()
     when = app.approved_at if kind == "approval" else app.submitted_at
-    record = file_record(ARCHIVE_KIND, title[:300], [(name, data)], user,
-                         source_key=f"application:{app.id}:{kind}",
-                         event_date=to_local(when or utcnow()).date(),
-                         description=f"{app.type.authority_label} · {call.number} · {app.type.code}")
+    try:
+        record = file_record(ARCHIVE_KIND, title[:300], [(name, data)], user,
+                             source_key=f"application:{app.id}:{kind}",
+                             event_date=to_local(when or utcnow()).date(),
+                             description=f"{app.type.authority_label} · {call.number} · {app.type.code}")
+    except UploadRejected as exc:  # the archive's own checks (e.g. a file it already holds elsewhere)
+        raise ApplicationError(exc.message, field="document") from exc
     if kind == "approval":
         app.approval_record_id = record.id
     else:

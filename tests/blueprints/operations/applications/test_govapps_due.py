@@ -138,3 +138,16 @@ def test_due_now_lists_overdue_and_next_24_hours_only(ga):
     assert not any(a.call_id == later.id for a in due)
     overdue = [a for a in due if a.is_overdue(now)]
     assert {a.call_id for a in overdue if a.type.code == "MSA-DG-ARR"} == {late.id}
+
+
+def test_a_call_announced_in_the_register_has_its_declarations_at_once(ga):
+    from portal.blueprints.operations.vessels import services as vessels
+
+    call = vessels.create_call(ga.vessel, eta=utc(2026, 5, 10, 2, 0), etb=utc(2026, 5, 10, 8, 0), user=ga.csr)
+    db.session.commit()
+    apps = _apps(call)
+    assert set(apps) == {"MSA-DG-ARR", "PORT-OPS", "MSA-DEP"}
+    assert apps["PORT-OPS"].due_at == utc(2026, 5, 9, 20, 0)
+    assert apps["MSA-DEP"].due_basis == "etb"  # no ETD or ETC yet: from the ETB, and said so
+    assert all(a.due_changes == [] for a in apps.values())  # the announcement is not a move
+    assert [a for a in services.due_now(utc(2026, 5, 9, 12, 0)) if a.call_id == call.id]
