@@ -19,7 +19,7 @@ from ...models import User
 from ...outbox import path_for, queue_message, switched_off
 from ...services import NoFilerRegistered, ServiceError, file_record, register_customer_summary
 from ...timeutil import local_today, to_local, tz, utcnow
-from ..complaints.models import OPEN_ACTION_STATUSES, CapaAction, Complaint
+from ..complaints.models import ACTION_TYPES, OPEN_ACTION_STATUSES, CapaAction, Complaint
 from ..customers.models import Customer, CustomerContact
 from . import analysis
 from .models import (
@@ -709,6 +709,8 @@ def raise_action(answer: SurveyAnswer, *, description: str, owner_id: int | None
     source (no complaint). Its owner marks it done on the action's page; someone else verifies it."""
     if answer.response.submitted_at is None:
         raise ServiceError(_l("Only submitted answers are followed up."))
+    if kind not in ACTION_TYPES:
+        raise ServiceError(_l("Choose the type of action."), field="kind")
     if not (description or "").strip():
         raise ServiceError(_l("Describe the action."), field="description")
     if not owner_id:

@@ -196,3 +196,18 @@ def test_other_users_see_the_action_on_the_answer_but_may_not_change_it(client, 
     assert client.get(f"/complaints/actions/{action.id}").status_code == 403
     assert client.post(f"/complaints/actions/{action.id}", data={"status": "done", "completion_note": "x"}).status_code == 403
     assert db.session.get(CapaAction, action.id).status == "open"
+
+
+def test_the_service_refuses_an_action_without_owner_due_date_or_type(app, survey, kit, client, people, request_ctx):
+    from portal.services import ServiceError
+
+    _submit(client, survey, kit, order_handling="1", recommend="9")
+    answer = _answer(value=1)
+    good = dict(description="Call", owner_id=people["csr"].id, due_date=local_today(), user=people["csr"])
+    for change, field in (({"owner_id": None}, "owner_id"), ({"owner_id": 999999}, "owner_id"),
+                          ({"due_date": None}, "due_date"), ({"description": "  "}, "description"),
+                          ({"kind": "whatever"}, "kind")):
+        with pytest.raises(ServiceError) as refused:
+            services.raise_action(answer, **{**good, **change})
+        assert refused.value.field == field
+    assert db.session.scalar(db.select(db.func.count(CapaAction.id))) == 0
