@@ -54,13 +54,15 @@ lint: $(VENV)/.installed-test
 
 # Two lanes side by side, one core each: the whole suite on SQLite and (TEST_DATABASE_URL set) the database tests
 # again on PostgreSQL; tests/search with Whoosh's own code runs after whichever lane ends first. The SQLite lane
-# prints as it goes; the output of the other two follows when all are done.
+# prints as it goes; the output of the other two follows when all are done. (Lanes started with & ignore Ctrl-C:
+# the trap stops them.)
 test: system-deps-test $(VENV)/.installed-test translations lint
 	@out=$$(mktemp -d); status=0; lanes="sqlite whoosh"; \
 	whoosh() { env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search \
 	  >"$$out/whoosh.log" 2>&1; echo $$? >"$$out/whoosh.rc"; }; \
 	if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  lanes="$$lanes postgresql"; \
+	  trap 'trap "" INT TERM; kill 0; rm -rf "$$out"; exit 130' INT TERM; \
 	  echo "== the database tests on PostgreSQL ($$TEST_DATABASE_URL) run beside the SQLite suite"; \
 	  { $(BIN)/pytest -m "not e2e" -p no:cacheprovider >"$$out/postgresql.log" 2>&1; echo $$? >"$$out/postgresql.rc"; } & \
 	  { env -u TEST_DATABASE_URL $(BIN)/pytest; echo $$? >"$$out/sqlite.rc"; } & \
