@@ -52,22 +52,29 @@ run: system-deps-run $(VENV)/.installed-run translations db demo index
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check portal tests
 
-# Two lanes side by side, one core each: the SQLite suite then tests/search with Whoosh's own code, and
-# (TEST_DATABASE_URL set) the database tests again on PostgreSQL, whose output follows when both are done.
+# Two lanes side by side, one core each: the whole suite on SQLite and (TEST_DATABASE_URL set) the database tests
+# again on PostgreSQL; tests/search with Whoosh's own code runs after whichever lane ends first. The SQLite lane
+# prints as it goes; the output of the other two follows when all are done. (Lanes started with & ignore Ctrl-C:
+# the trap stops them.)
 test: system-deps-test $(VENV)/.installed-test translations lint
-	@pg_pid=; pg_log=$$(mktemp); \
+	@out=$$(mktemp -d); status=0; lanes="sqlite whoosh"; \
+	whoosh() { env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search \
+	  >"$$out/whoosh.log" 2>&1; echo $$? >"$$out/whoosh.rc"; }; \
 	if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  lanes="$$lanes postgresql"; \
+	  trap 'trap "" INT TERM; kill 0; rm -rf "$$out"; exit 130' INT TERM; \
 	  echo "== the database tests on PostgreSQL ($$TEST_DATABASE_URL) run beside the SQLite suite"; \
-	  $(BIN)/pytest -m "not e2e" -p no:cacheprovider >"$$pg_log" 2>&1 & pg_pid=$$!; \
+	  { $(BIN)/pytest -m "not e2e" -p no:cacheprovider >"$$out/postgresql.log" 2>&1; echo $$? >"$$out/postgresql.rc"; } & \
+	  { env -u TEST_DATABASE_URL $(BIN)/pytest; echo $$? >"$$out/sqlite.rc"; } & \
+	  wait -n; whoosh; wait; \
+	else \
+	  env -u TEST_DATABASE_URL $(BIN)/pytest; echo $$? >"$$out/sqlite.rc"; whoosh; \
 	fi; \
-	status=0; \
-	env -u TEST_DATABASE_URL $(BIN)/pytest || status=1; \
-	env -u TEST_DATABASE_URL PORTAL_SEARCH_FAST_PATH=0 $(BIN)/pytest -p no:cacheprovider tests/search || status=1; \
-	if [ -n "$$pg_pid" ]; then \
-	  wait $$pg_pid || status=1; \
-	  echo "== the database tests on PostgreSQL ($$TEST_DATABASE_URL)"; cat "$$pg_log"; \
-	fi; \
-	rm -f "$$pg_log"; exit $$status
+	echo "== tests/search again with PORTAL_SEARCH_FAST_PATH=0 (Whoosh's own writer and readers)"; cat "$$out/whoosh.log"; \
+	if [ -n "$$TEST_DATABASE_URL" ]; then echo "== the database tests on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  cat "$$out/postgresql.log"; fi; \
+	for lane in $$lanes; do [ "$$(cat "$$out/$$lane.rc" 2>/dev/null)" = 0 ] || { status=1; echo "== $$lane: FAILED"; }; done; \
+	rm -rf "$$out"; exit $$status
 
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/search_bench.py

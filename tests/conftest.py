@@ -26,6 +26,7 @@ from flask import Flask
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from werkzeug.routing import rules as werkzeug_rules
 
 from portal import create_app
 from portal.extensions import db
@@ -72,6 +73,33 @@ class _TemplateCache(BytecodeCache):
 
 
 Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _TemplateCache()}
+
+
+def _share_url_builders() -> None:
+    """Werkzeug writes and compiles Python source for each URL rule's builder, for each app: over half of
+    create_app, made once or more per test. The code depends only on the rule's text and parts (the rule is
+    passed in when it is called), so the run's apps share it; rules with a default inside the URL (baked into
+    the code by the rule's converter) are compiled each time as before."""
+    compile_builder = getattr(werkzeug_rules.Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "shared", False):
+        return
+    builders: dict = {}
+
+    def shared_builder(self, append_unknown=True):
+        defaults = self.defaults or {}
+        if any(dynamic and part in defaults for dynamic, part in self._trace):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), append_unknown, tuple(sorted(map(str, defaults))))
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = compile_builder(self, append_unknown)
+        return builder
+
+    shared_builder.shared = True
+    werkzeug_rules.Rule._compile_builder = shared_builder
+
+
+_share_url_builders()
 
 
 def pytest_collection_finish(session) -> None:
