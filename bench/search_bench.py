@@ -338,8 +338,28 @@ def _mark_formatter():
     return MarkFormatter()
 
 
+def _save_one(ix, rng) -> None:
+    """What a save does to the index: one record updated (its old version deleted, the new one added as
+    a small segment) through the portal's writer, small segments merged as the portal's sync does."""
+    from portal.search.store import META_KEY, document_fields, _writer_codec
+
+    with ix.searcher() as s:
+        while True:
+            doc = rng.randrange(s.doc_count_all())
+            if s.reader().is_deleted(doc):
+                continue
+            fields = s.stored_fields(doc)
+            if fields.get("key") and fields["key"] != META_KEY:
+                break
+    writer = ix.writer(**_writer_codec())
+    writer.update_document(**document_fields(
+        key=fields["key"], kind=fields["kind"], title=fields.get("title"), body=fields.get("content", "") + " 已更新 edited",
+        customer=fields.get("customer"), date=fields.get("date"), acl=(fields.get("acl") or "all").split()))
+    writer.commit(merge=True)
+
+
 def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True, per_page: int = 20,
-                 warm: list[str] | None = None) -> dict:
+                 warm: list[str] | None = None, saves: bool = False) -> dict:
     """The portal's own query path (portal.search.query.execute: acl filter, total, facet counts, the
     first page) and, where stated, a marked snippet for every hit on the page, as the search page shows:
     "ours" cuts it from the stored text (the portal); "pinpoint" and "default" are Whoosh's highlighters
@@ -351,7 +371,7 @@ def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True
     from portal.search.docsets import DocList, clear_segment_cache, docsets, runnable
     from portal.search.highlight import Marks, snippet
     from portal.search.query import execute, parse
-    from portal.search.store import open_index
+    from portal.search.store import open_index, refreshed_searcher
 
     ix = open_index(path)
     user_terms = ["all", "user:3", "role:csr"]
@@ -364,8 +384,13 @@ def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True
         # memo) filled, as in a portal that has been running
         execute(searcher, parse(q), user_terms, per_page=per_page)
     times, hits_found = [], 0
+    rng = random.Random(7)
     for q in queries:
+        if saves:  # a save before each query (not timed); the query renews the searcher as the portal does
+            _save_one(ix, rng)
         t0 = time.perf_counter()
+        if saves:
+            searcher = refreshed_searcher(ix, searcher) or ix.searcher()
         s = searcher if reuse else ix.searcher()
         p = parse(q)
         found = execute(s, p, user_terms, per_page=per_page)
@@ -615,8 +640,10 @@ def main() -> None:
                                                                           warm=other)),
         ("Whoosh, portal snippets, after these same queries", query_whoosh(index_dir, queries, mode="ours",
                                                                            warm=queries)),
-        ("Whoosh, portal snippets, new searcher (as after a save)",
+        ("Whoosh, portal snippets, searcher opened anew per query",
          query_whoosh(index_dir, queries, mode="ours", reuse=False, warm=queries)),
+        ("Whoosh, portal snippets, new searcher after each save",  # last: the saves change the index
+         query_whoosh(index_dir, queries, mode="ours", warm=queries, saves=True)),
         ("SQLite FTS5 trigram, snippets", query_fts(str(work / "fts-trigram.db"), queries, "trigram")),
         ("SQLite FTS5 jieba-segmented, snippets", query_fts(str(work / "fts-jieba.db"), queries, "jieba")),
     ]

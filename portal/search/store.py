@@ -81,6 +81,11 @@ def _rebound(reader, segment, generation):
     return new
 
 
+def _writer_codec() -> dict:
+    """The codec argument of the portal's writers: PortalCodec, or Whoosh's own with the fast path off."""
+    return {"codec": PortalCodec()} if fastpath.enabled() else {}
+
+
 def refreshed_searcher(ix, old):
     """A searcher of the index's latest commit that keeps old's readers of the segments still in it
     (closing those of segments merged away), or None where that cannot be done (the fast path off:
@@ -808,9 +813,7 @@ class IndexStore:
         """A writer of the index (through the portal's codec), waiting at most timeout seconds for the
         lock (the store's writer timeout by default)."""
         timeout = self.writer_timeout if timeout is None else timeout
-        if not fastpath.enabled():
-            return ix.writer(timeout=timeout)  # Whoosh's own codec and writer
-        return ix.writer(timeout=timeout, codec=PortalCodec())
+        return ix.writer(timeout=timeout, **_writer_codec())
 
     def optimize(self) -> None:
         """Merge the index's segments into one."""
