@@ -334,7 +334,9 @@ class DocSets:
         out: dict[int, float] = {}
         for leaf, offset, key, deleted in added:
             ids, ws = _segment_postings(leaf, key, field, text)
-            out.update((i + offset, w) for i, w in zip(ids, ws) if i not in deleted)
+            out.update(zip([i + offset for i in ids], ws))
+            for d in deleted:
+                out.pop(d + offset, None)
         return out
 
     def _start_from(self, prev: "DocSets") -> None:
@@ -413,12 +415,12 @@ class DocSets:
             df += len(ids) if key is not None else leaf.doc_frequency(field, text)
             if not ids:
                 continue
-            if deleted:
-                weights.update((i + offset, w) for i, w in zip(ids, ws) if i not in deleted)
-            elif offset:
+            if offset:
                 weights.update(zip([i + offset for i in ids], ws))
             else:
                 weights.update(zip(ids, ws))
+            for d in deleted:  # a few, where a save deleted or updated records: taken out again
+                weights.pop(d + offset, None)
         return Postings(weights, df)
 
     def postings(self, field: str, text) -> Postings:
@@ -435,10 +437,9 @@ class DocSets:
             out: set[int] = set()
             for leaf, offset, key, deleted in self._leaves:
                 ids = _segment_prefix(leaf, key, field, text)
+                out.update([i + offset for i in ids] if offset else ids)
                 if deleted:
-                    out.update(i + offset for i in ids if i not in deleted)
-                else:
-                    out.update([i + offset for i in ids] if offset else ids)
+                    out.difference_update([d + offset for d in deleted])
             return frozenset(out)
 
         def compute():
