@@ -190,6 +190,51 @@ def make_corpus(n: int, seed: int) -> list[dict]:
     return docs
 
 
+CORPUS_DIR = Path(os.environ.get("PORTAL_CORPUS_DIR") or ROOT.parent / "shared" / "corpus")
+LONG_MIN, LONG_MAX = 20_000, 300_000  # characters of a long document (an archived PDF's text, a regulation)
+
+
+def make_long_documents(count: int, seed: int, start: int = 0) -> list[dict]:
+    """count long records (archived PDFs' extracted text and regulations) of 20,000 to 300,000
+    characters, made from the public regulation texts of the corpus: their paragraphs drawn in another
+    order for each document, with a document number, a customer and a few words of the generated
+    vocabulary in each paragraph, so no two are the same. Kind `archive`."""
+    vocab = vocabulary(seed)
+    rng = random.Random(seed * 31 + 17)
+    paragraphs = []
+    for folder in ("regulations-zh", "regulations-en"):
+        for path in sorted((CORPUS_DIR / folder).glob("*.md")):
+            paragraphs += [p.strip() for p in path.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 40]
+    if not paragraphs:
+        raise SystemExit(f"no regulation texts in {CORPUS_DIR} for the long documents")
+    docs = []
+    for i in range(start, start + count):
+        target = rng.randint(LONG_MIN, LONG_MAX)
+        number = f"AR-{rng.choice((2022, 2023, 2024, 2025))}-{i + 1:05d}"
+        parts, size = [], 0
+        while size < target:
+            para = rng.choice(paragraphs)
+            extra = " ".join(vocab.zh_word(rng) if rng.random() < 0.5 else vocab.en_word(rng) for _ in range(4))
+            parts.append(f"{para} {extra}")
+            size += len(parts[-1]) + 2
+        body = "\n\n".join(parts)[:target]
+        year = rng.choice((2022, 2023, 2024, 2025))
+        docs.append({
+            "key": f"archive:{i + 1}", "kind": "archive", "title": f"{number} {parts[0][:40]}", "body": body,
+            "refs": number, "customer": rng.choice(CUSTOMERS), "year": year, "month": rng.randint(1, 12),
+            "acl": "all",
+        })
+    return docs
+
+
+def bench_corpus(n: int, seed: int) -> list[dict]:
+    """The benchmark's corpus: n short records and, with SEARCH_BENCH_LONG set (--long), that many long
+    documents after them."""
+    docs = make_corpus(n, seed)
+    long = int(os.environ.get("SEARCH_BENCH_LONG") or 0)
+    return docs + make_long_documents(long, seed) if long else docs
+
+
 def make_queries(count: int, seed: int, draw: int = 1) -> list[str]:
     """What staff type: glossary terms, less common words, codes, two-word and mixed queries, one character.
     Over the corpus of `seed`; another `draw` gives other queries of the same kinds."""
@@ -269,7 +314,7 @@ def build_whoosh(args) -> dict:
 
     analysis.configure_jieba(cache_dir)
     analysis.load_jieba()
-    docs = make_corpus(n, seed)
+    docs = bench_corpus(n, seed)
     schema = make_schema()
     if chars:  # character offsets in the index, for Whoosh's pinpoint highlights
         from whoosh.fields import TEXT
@@ -292,8 +337,8 @@ def build_whoosh(args) -> dict:
     writer.commit()
     elapsed = time.perf_counter() - t0
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"rate": n / elapsed, "seconds": elapsed, "size_mb": dir_size(Path(path)) / 1e6,
-            "peak_mb": max(peak_mb(), children), "base_mb": rss_before}
+    return {"rate": len(docs) / elapsed, "seconds": elapsed, "size_mb": dir_size(Path(path)) / 1e6,
+            "peak_mb": max(peak_mb(), children), "base_mb": rss_before, "chars_per_s": sum(len(d["body"]) for d in docs) / elapsed}
 
 
 def _child(fn, args, queue):
@@ -338,8 +383,28 @@ def _mark_formatter():
     return MarkFormatter()
 
 
+def _save_one(ix, rng) -> None:
+    """What a save does to the index: one record updated (its old version deleted, the new one added as
+    a small segment) through the portal's writer, small segments merged as the portal's sync does."""
+    from portal.search.store import META_KEY, document_fields, _writer_codec
+
+    with ix.searcher() as s:
+        while True:
+            doc = rng.randrange(s.doc_count_all())
+            if s.reader().is_deleted(doc):
+                continue
+            fields = s.stored_fields(doc)
+            if fields.get("key") and fields["key"] != META_KEY:
+                break
+    writer = ix.writer(**_writer_codec())
+    writer.update_document(**document_fields(
+        key=fields["key"], kind=fields["kind"], title=fields.get("title"), body=fields.get("content", "") + " 已更新 edited",
+        customer=fields.get("customer"), date=fields.get("date"), acl=(fields.get("acl") or "all").split()))
+    writer.commit(merge=True)
+
+
 def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True, per_page: int = 20,
-                 warm: list[str] | None = None) -> dict:
+                 warm: list[str] | None = None, saves: bool = False) -> dict:
     """The portal's own query path (portal.search.query.execute: acl filter, total, facet counts, the
     first page) and, where stated, a marked snippet for every hit on the page, as the search page shows:
     "ours" cuts it from the stored text (the portal); "pinpoint" and "default" are Whoosh's highlighters
@@ -351,7 +416,7 @@ def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True
     from portal.search.docsets import DocList, clear_segment_cache, docsets, runnable
     from portal.search.highlight import Marks, snippet
     from portal.search.query import execute, parse
-    from portal.search.store import open_index
+    from portal.search.store import open_index, refreshed_searcher
 
     ix = open_index(path)
     user_terms = ["all", "user:3", "role:csr"]
@@ -364,8 +429,13 @@ def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True
         # memo) filled, as in a portal that has been running
         execute(searcher, parse(q), user_terms, per_page=per_page)
     times, hits_found = [], 0
+    rng = random.Random(7)
     for q in queries:
+        if saves:  # a save before each query (not timed); the query renews the searcher as the portal does
+            _save_one(ix, rng)
         t0 = time.perf_counter()
+        if saves:
+            searcher = refreshed_searcher(ix, searcher) or ix.searcher()
         s = searcher if reuse else ix.searcher()
         p = parse(q)
         found = execute(s, p, user_terms, per_page=per_page)
@@ -388,6 +458,43 @@ def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True
     return {"p50": pct(times, 50), "p95": pct(times, 95), "p99": pct(times, 99), "with_hits": hits_found}
 
 
+def _rss_mb() -> tuple[float, float]:
+    """(resident now, resident at its highest) of this process, MB, from /proc/self/status."""
+    found = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                found[line[:5]] = int(line.split()[1]) / 1024
+    return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
+
+
+def search_memory(args) -> dict:
+    """In a fresh process, as a portal worker: the analyzer loaded, then the index opened and the query
+    mix run (the queries, 240 others, then the queries again with snippets; saves between the last
+    ones renew the searcher): resident memory before opening the index, after, and at its highest."""
+    path, queries, other, cache_dir = args
+    from portal.search import analysis
+    from portal.search.highlight import Marks, snippet
+    from portal.search.query import execute, parse
+    from portal.search.store import open_index
+
+    analysis.configure_jieba(cache_dir)
+    analysis.load_jieba()
+    gc.freeze()
+    base, _ = _rss_mb()
+    ix = open_index(path)
+    s = ix.searcher()
+    for q in list(queries) + list(other) + list(queries):
+        p = parse(q)
+        found = execute(s, p, ["all", "user:3", "role:csr"], per_page=20)
+        marks = Marks.from_query(p.text, p.phrases)
+        for hit in found.hits:
+            snippet(hit.fields["content"], marks)
+    now, high = _rss_mb()
+    s.close()
+    return {"base_mb": base, "after_mb": now, "peak_mb": high}
+
+
 # ---------------------------------------------------------------- SQLite FTS5
 def _jieba_text(text: str) -> str:
     from portal.search.analysis import CJK_CLASS, segment
@@ -402,7 +509,7 @@ def build_fts(args) -> dict:
 
     analysis.configure_jieba(cache_dir)
     analysis.load_jieba()
-    docs = make_corpus(n, seed)
+    docs = bench_corpus(n, seed)
     con = sqlite3.connect(path)
     tokenize = "trigram" if mode == "trigram" else "unicode61"
     con.execute(f"CREATE VIRTUAL TABLE docs USING fts5(title, body, refs, tokenize='{tokenize}')")
@@ -418,7 +525,7 @@ def build_fts(args) -> dict:
         con.execute("CREATE INDEX meta_acl ON meta(acl)")
     elapsed = time.perf_counter() - t0
     con.close()
-    return {"rate": n / elapsed, "seconds": elapsed, "size_mb": os.path.getsize(path) / 1e6, "peak_mb": peak_mb()}
+    return {"rate": len(docs) / elapsed, "seconds": elapsed, "size_mb": os.path.getsize(path) / 1e6, "peak_mb": peak_mb()}
 
 
 def fts_match(q: str, mode: str) -> str | None:
@@ -559,11 +666,15 @@ def main() -> None:
     ap.add_argument("--skip-app", action="store_true", help="skip the save-to-findable measurement")
     ap.add_argument("--skip-variants", action="store_true", help="skip the one-writer and every-character builds")
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--long", type=int, default=0,
+                    help="add this many long documents (20,000 to 300,000 characters) beside the records")
     ap.add_argument("--no-fast-path", action="store_true",
                     help="Whoosh's own writer and readers only (as with PORTAL_SEARCH_FAST_PATH=0)")
     args = ap.parse_args()
     if args.no_fast_path:
         os.environ["PORTAL_SEARCH_FAST_PATH"] = "0"  # before the search layer loads, here and in every process
+    if args.long:
+        os.environ["SEARCH_BENCH_LONG"] = str(args.long)  # read by bench_corpus, here and in every process
     work = Path(args.workdir or tempfile.mkdtemp(prefix="search-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     cache_dir = str(work / "instance")
@@ -571,7 +682,8 @@ def main() -> None:
     n = args.records
     queries = make_queries(args.queries, args.seed)
     other = make_queries(args.queries, args.seed, draw=2)  # what a running portal served before
-    print(f"search benchmark: {n} records, {len(queries)} queries, seed {args.seed}, {os.cpu_count()} CPU(s)")
+    print(f"search benchmark: {n} records and {args.long} long documents, {len(queries)} queries, seed {args.seed}, "
+          f"{os.cpu_count()} CPU(s)")
     print(f"work dir: {work}")
     sample = make_corpus(min(n, 200), args.seed)
     avg_chars = statistics.mean(len(d["body"]) for d in sample)
@@ -598,6 +710,13 @@ def main() -> None:
     print(f"{'engine':60} {'records/s':>10} {'seconds':>8} {'size MB':>8} {'peak MB':>8}")
     for name, r in rows:
         print(f"{name:60} {r['rate']:10.0f} {r['seconds']:8.1f} {r['size_mb']:8.1f} {r['peak_mb']:8.0f}")
+    print(f"index size ours / FTS5 over jieba: {ours['size_mb'] / jb['size_mb']:.2f}x; "
+          f"ours indexed {ours['chars_per_s'] / 1000:.0f}k characters/s")
+    mem = in_fresh_process(search_memory, (str(work / "whoosh"), queries, other, cache_dir))
+    print(f"memory of one portal process (resident, /proc/self/status): {mem['base_mb']:.0f} MB before opening "
+          f"the index, {mem['after_mb']:.0f} MB after {3 * len(queries)} queries with snippets, peak "
+          f"{mem['peak_mb']:.0f} MB; search's share {mem['peak_mb'] - mem['base_mb']:.0f} MB, four workers "
+          f"{4 * (mem['peak_mb'] - mem['base_mb']):.0f} MB")
 
     from portal.search import analysis
 
@@ -615,8 +734,10 @@ def main() -> None:
                                                                           warm=other)),
         ("Whoosh, portal snippets, after these same queries", query_whoosh(index_dir, queries, mode="ours",
                                                                            warm=queries)),
-        ("Whoosh, portal snippets, new searcher (as after a save)",
+        ("Whoosh, portal snippets, searcher opened anew per query",
          query_whoosh(index_dir, queries, mode="ours", reuse=False, warm=queries)),
+        ("Whoosh, portal snippets, new searcher after each save",  # last: the saves change the index
+         query_whoosh(index_dir, queries, mode="ours", warm=queries, saves=True)),
         ("SQLite FTS5 trigram, snippets", query_fts(str(work / "fts-trigram.db"), queries, "trigram")),
         ("SQLite FTS5 jieba-segmented, snippets", query_fts(str(work / "fts-jieba.db"), queries, "jieba")),
     ]

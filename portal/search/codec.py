@@ -177,7 +177,10 @@ class _FieldWriter(W3FieldWriter):
                         max(0, max(raw)), ids[0], ids[-1])
                 # a value for every posting, empty ones too: Whoosh's reader of inlined postings gives
                 # a str, not bytes, where there are none, which its merge then refuses
-                tail = dumps((ids, tuple(weights), tuple(v or emptybytes for v in values)), 2)
+                # (pickle protocol 4: protocol 2 writes each bytes value as a call of _codecs.encode, about
+                # 35 bytes for a term of one record; Whoosh's reader unpickles any protocol)
+                kept = tuple(v or emptybytes for v in values) if fixed != 0 else (emptybytes,) * count
+                tail = dumps((ids, tuple(weights), kept), 4)
             else:
                 start = postfile.tell()
                 chunks = [WHOOSH3_HEADER_MAGIC]

@@ -87,8 +87,13 @@ class SizedCache:
                 self._held -= _size(old)
         return value
 
-    def put(self, key, value) -> None:
-        self.get(key, lambda: value)
+    def pop(self, key):
+        """The value kept under key, no longer kept (None: none)."""
+        with self._lock:
+            found = self._items.pop(key, None)
+            if found is not None:
+                self._held -= _size(found)
+        return found
 
     def clear(self) -> None:
         with self._lock:
@@ -293,8 +298,10 @@ class DocSets:
         self._all: frozenset | None = None
         self._recent: tuple[int, ...] | None = None
         self._phrases: dict[tuple, "PhraseText"] = {}  # the phrase of each ("ph", ...) memo key
+        self._prev: DocSets | None = None  # the memo this one patches what it asks for from
+        self._delta = None  # (boundary, removed, removed as a set, added leaves, added documents)
         if previous is not None:
-            self._carry(previous)
+            self._start_from(previous)
 
     # ---- after a save: start from the previous searcher's memo
     def _changes(self, prev: "DocSets"):
@@ -327,62 +334,71 @@ class DocSets:
         out: dict[int, float] = {}
         for leaf, offset, key, deleted in added:
             ids, ws = _segment_postings(leaf, key, field, text)
-            out.update((i + offset, w) for i, w in zip(ids, ws) if i not in deleted)
+            out.update(zip([i + offset for i in ids], ws))
+            for d in deleted:
+                out.pop(d + offset, None)
         return out
 
-    def _carry(self, prev: "DocSets") -> None:
+    def _start_from(self, prev: "DocSets") -> None:
+        """Keep prev (retired: its own predecessor is let go) to patch what it holds when asked."""
+        prev._prev = prev._delta = None
         changes = self._changes(prev)
         if changes is None:
             return
         boundary, removed, added = changes
         added_docs = frozenset(i + offset for leaf, offset, _k, deleted in added
                                for i in range(leaf.doc_count_all()) if i not in deleted)
-        gone = frozenset(removed)
-        with prev._memo._lock:
-            items = list(prev._memo._items.items())
-        phrases = []
-        for mkey, value in items:
-            kind = mkey[0]
-            if kind == "t":
-                _, field, text = mkey
-                weights = dict(value.weights)
-                for d in removed:
-                    weights.pop(d, None)
-                weights.update(self._added_postings(added, field, text))
-                df = sum(len(_segment_postings(leaf, key, field, text)[0]) for leaf, _o, key, _d in self._leaves)
-                self._memo.put(mkey, Postings(weights, df))
-            elif kind == "p":
-                _, field, text = mkey
-                more = [i + offset for leaf, offset, key, deleted in added
-                        for i in _segment_prefix(leaf, key, field, text) if i not in deleted]
-                self._memo.put(mkey, (value - gone).union(more))
-            elif kind == "ph" and mkey in prev._phrases:
-                phrases.append((mkey, value, prev._phrases[mkey]))
-        for mkey, value, q in phrases:
-            found = self._phrase(q, only=added_docs) if added_docs else frozenset()
-            self._phrases[mkey] = q
-            self._memo.put(mkey, (value - gone) | found)
-        for acl, value in prev._allowed.items():
-            ids = set(value - gone)
-            for term in acl:
-                ids.update(self._added_postings(added, "acl", term))
-            self._allowed[acl] = frozenset(ids)
-        for name, col in prev._columns.items():
-            if name.endswith("#raw"):
-                continue
-            self._columns[name] = col[:boundary] + tuple(
-                v for leaf, _o, _k, _d in added for v in _segment_column(leaf, name, True))
-        for field, lengths in prev._lengths.items():
-            found = lengths[:boundary]
-            for leaf, _offset, _key, _deleted in added:
-                found.extend(_segment_lengths(leaf, field))
-            self._lengths[field] = found
-        if prev._all is not None:
-            self._all = (prev._all - gone) | added_docs
-        if prev._recent is not None:
-            dates = self._column_values_of(added, "date")
-            self._recent = prev._recent[:boundary] + tuple(
-                (-1 if v == _MISSING else v) * RECENCY_SCALE + d for d, v in enumerate(dates, boundary))
+        self._prev = prev
+        self._delta = (boundary, removed, frozenset(removed), added, added_docs)
+
+    def _carried(self, mkey):
+        """What the previous searcher's memo holds under mkey (None: nothing), taken out of it: the two
+        memos together hold about what one does."""
+        prev = self._prev
+        if prev is None:
+            return None
+        return prev._memo.pop(mkey)
+
+    def _patched_postings(self, field: str, text) -> Postings | None:
+        old = self._carried(("t", field, text))
+        if old is None:
+            return None
+        _boundary, removed, _gone, added, _docs = self._delta
+        weights = dict(old.weights)
+        for d in removed:
+            weights.pop(d, None)
+        weights.update(self._added_postings(added, field, text))
+        df = sum(len(_segment_postings(leaf, key, field, text)[0]) for leaf, _o, key, _d in self._leaves)
+        return Postings(weights, df)
+
+    def _patched_prefix(self, field: str, text: str) -> frozenset | None:
+        old = self._carried(("p", field, text))
+        if old is None:
+            return None
+        _boundary, _removed, gone, added, _docs = self._delta
+        return (old - gone).union([i + offset for leaf, offset, key, deleted in added
+                                   for i in _segment_prefix(leaf, key, field, text) if i not in deleted])
+
+    def _patched_phrase(self, mkey, q: "PhraseText") -> frozenset | None:
+        old = self._carried(mkey)
+        if old is None:
+            return None
+        _boundary, _removed, gone, _added, added_docs = self._delta
+        return (old - gone) | (self._phrase(q, only=added_docs) if added_docs else frozenset())
+
+    def _patched_column(self, name: str, raw: bool):
+        """A column (facet values, or raw numbers) carried over: unchanged segments' part, then the new."""
+        prev = self._prev
+        old = None if prev is None else prev._columns.get(f"{name}#raw" if raw else name)
+        if old is None:
+            return None
+        boundary, _removed, _gone, added, _docs = self._delta
+        more = []
+        for leaf, _offset, _key, _deleted in added:
+            more.extend(_segment_column(leaf, name, not raw))
+        if raw:
+            more = [-1 if v == _MISSING else v for v in more]
+        return old[:boundary] + tuple(more)
 
     # ---- building blocks
     def _remember(self, key, compute):
@@ -399,16 +415,17 @@ class DocSets:
             df += len(ids) if key is not None else leaf.doc_frequency(field, text)
             if not ids:
                 continue
-            if deleted:
-                weights.update((i + offset, w) for i, w in zip(ids, ws) if i not in deleted)
-            elif offset:
+            if offset:
                 weights.update(zip([i + offset for i in ids], ws))
             else:
                 weights.update(zip(ids, ws))
+            for d in deleted:  # a few, where a save deleted or updated records: taken out again
+                weights.pop(d + offset, None)
         return Postings(weights, df)
 
     def postings(self, field: str, text) -> Postings:
-        return self._remember(("t", field, text), lambda: self._read(field, text))
+        return self._remember(("t", field, text),
+                              lambda: self._patched_postings(field, text) or self._read(field, text))
 
     def term(self, field: str, text) -> AbstractSet[int]:
         return self.postings(field, text).ids
@@ -420,27 +437,38 @@ class DocSets:
             out: set[int] = set()
             for leaf, offset, key, deleted in self._leaves:
                 ids = _segment_prefix(leaf, key, field, text)
+                out.update([i + offset for i in ids] if offset else ids)
                 if deleted:
-                    out.update(i + offset for i in ids if i not in deleted)
-                else:
-                    out.update([i + offset for i in ids] if offset else ids)
+                    out.difference_update([d + offset for d in deleted])
             return frozenset(out)
 
-        return self._remember(("p", field, text), union)
+        def compute():
+            found = self._patched_prefix(field, text)
+            return union() if found is None else found
+
+        return self._remember(("p", field, text), compute)
 
     def prefix_sorted(self, field: str, text: str) -> list[int]:
         return self._remember(("ps", field, text), lambda: sorted(self.prefix(field, text)))
 
     def all_docs(self) -> frozenset:
         if self._all is None:
-            self._all = frozenset(self.reader.all_doc_ids())
+            prev = self._prev
+            if prev is not None and prev._all is not None:
+                _boundary, _removed, gone, _added, added_docs = self._delta
+                self._all = (prev._all - gone) | added_docs
+            else:
+                self._all = frozenset(self.reader.all_doc_ids())
         return self._all
 
     def column(self, name: str) -> tuple:
         """The value of a sortable field for every document number."""
         col = self._columns.get(name)
         if col is None:
-            col = self._columns[name] = self._column_values(name, translate=True)
+            col = self._patched_column(name, raw=False)
+            if col is None:
+                col = self._column_values(name, translate=True)
+            self._columns[name] = col
         return col
 
     def _column_values(self, name: str, *, translate: bool) -> tuple:
@@ -452,21 +480,15 @@ class DocSets:
             values.extend(_segment_column(leaf, name, translate))
         return tuple(values)
 
-    @staticmethod
-    def _column_values_of(leaves, name: str) -> list:
-        """The raw values of a numeric column in these leaves, one after the other."""
-        values: list = []
-        for leaf, _offset, _key, _deleted in leaves:
-            values.extend(_segment_column(leaf, name, False))
-        return values
-
     def sort_keys(self, name: str) -> tuple[int, ...]:
         """A numeric sortable field (a date) as raw integers per document; a missing value is -1."""
         key = f"{name}#raw"
         col = self._columns.get(key)
         if col is None:
-            col = self._columns[key] = tuple(-1 if v == _MISSING else v
-                                             for v in self._column_values(name, translate=False))
+            col = self._patched_column(name, raw=True)
+            if col is None:
+                col = tuple(-1 if v == _MISSING else v for v in self._column_values(name, translate=False))
+            self._columns[key] = col
         return col
 
     def recency(self) -> tuple[int, ...]:
@@ -474,7 +496,14 @@ class DocSets:
         the later document number."""
         if self._recent is None:
             dates = self.sort_keys("date")
-            self._recent = tuple(date * RECENCY_SCALE + d for d, date in enumerate(dates))
+            prev = self._prev
+            start = 0
+            if prev is not None and prev._recent is not None:  # the unchanged segments' part
+                start = self._delta[0]
+                self._recent = prev._recent[:start]
+            else:
+                self._recent = ()
+            self._recent += tuple(dates[d] * RECENCY_SCALE + d for d in range(start, len(dates)))
         return self._recent
 
     def newest(self, ids, count: int) -> list[int]:
@@ -488,8 +517,15 @@ class DocSets:
         """The field's length in every document."""
         found = self._lengths.get(field)
         if found is None:
-            found = array("i")
-            for leaf, _offset, _key, _deleted in self._leaves:
+            prev = self._prev
+            old = None if prev is None else prev._lengths.get(field)
+            leaves = self._leaves
+            if old is not None:  # the unchanged segments' part, then the new segments'
+                boundary, _removed, _gone, leaves, _docs = self._delta
+                found = old[:boundary]
+            else:
+                found = array("i")
+            for leaf, _offset, _key, _deleted in leaves:
                 found.extend(_segment_lengths(leaf, field))
             self._lengths[field] = found
         return found
@@ -558,7 +594,12 @@ class DocSets:
         if isinstance(q, PhraseText):
             key = ("ph", q.fieldname, q.text, q.exact)
             self._phrases[key] = q
-            return self._remember(key, lambda: self._phrase(q))
+
+            def compute():
+                found = self._patched_phrase(key, q)
+                return self._phrase(q) if found is None else found
+
+            return self._remember(key, compute)
         return frozenset(q.docs(self.searcher))  # date ranges and the like: Whoosh's own matcher
 
     def _phrase(self, q: "PhraseText", skip=frozenset(), only=None) -> frozenset:
@@ -599,9 +640,17 @@ class DocSets:
         key = tuple(sorted(set(acl_terms)))
         found = self._allowed.get(key)
         if found is None:
-            ids: set[int] = set()
-            for term in key:
-                ids.update(self.term("acl", term))
+            prev = self._prev
+            old = None if prev is None else prev._allowed.get(key)
+            if old is not None:  # carried over: less what the save deleted, plus its new documents
+                _boundary, _removed, gone, added, _docs = self._delta
+                ids = set(old - gone)
+                for term in key:
+                    ids.update(self._added_postings(added, "acl", term))
+            else:
+                ids = set()
+                for term in key:
+                    ids.update(self.term("acl", term))
             found = self._allowed[key] = frozenset(ids)
         return found
 

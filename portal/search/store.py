@@ -43,7 +43,8 @@ from .registry import CHILDREN, KINDS, Kind, dependents_of
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "7"  # 7: record context field, customs/customer apart, British spellings, numbers unpadded
+SCHEMA_VERSION = "8"  # 8: no posting values, compressed posting blocks; 7: record context field, customs/customer
+# apart, British spellings, numbers unpadded
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
@@ -79,6 +80,11 @@ def _rebound(reader, segment, generation):
     new._perdoc = copy.copy(reader._perdoc)
     new._perdoc._segment = segment
     return new
+
+
+def _writer_codec() -> dict:
+    """The codec argument of the portal's writers: PortalCodec, or Whoosh's own with the fast path off."""
+    return {"codec": PortalCodec()} if fastpath.enabled() else {}
 
 
 def refreshed_searcher(ix, old):
@@ -121,8 +127,9 @@ class BulkWriter:
 
     With several processes, each writes its own segment of a batch (Whoosh's multi-process writer).
     Batches keep each writer's postings in memory: one writer per process for the whole index spilled
-    to disk and merged its runs, and ran at less than two thirds of the rate. Posting blocks are left
-    uncompressed (faster to write and to read back; the index grows by half).
+    to disk and merged its runs, and ran at less than two thirds of the rate. Posting blocks are
+    compressed (zlib level 3, as every later save writes them): uncompressed, the index was half as
+    large again.
     """
 
     def __init__(self, ix, *, procs: int = 1, limitmb: int = REBUILD_LIMITMB, batch: int = REBUILD_BATCH):
@@ -134,7 +141,7 @@ class BulkWriter:
     def _open(self):
         kwargs = {"limitmb": self.limitmb}
         if fastpath.enabled():
-            kwargs["codec"] = PortalCodec(compression=0)
+            kwargs["codec"] = PortalCodec()
         if self.procs > 1:
             kwargs.update(procs=self.procs, multisegment=True)
         self.writer = self.ix.writer(**kwargs)
@@ -169,9 +176,14 @@ SPELL = FieldType(Existence(), RegexTokenizer(r"[A-Za-z]{3,}") | LowercaseFilter
 
 
 class TermCounts(Frequency):
-    """Whoosh's term-frequency format (the same postings), counting the terms of an analyzer that can
-    list them (`BilingualTokenizer.terms`) in one go instead of a token at a time. Mirrors
-    whoosh.formats.Frequency.word_values (one Token object per word); with the fast path off, that."""
+    """Whoosh's term-frequency format, counting the terms of an analyzer that can list them
+    (`BilingualTokenizer.terms`) in one go instead of a token at a time. Mirrors
+    whoosh.formats.Frequency.word_values (one Token object per word); with the fast path off, that.
+
+    No value is written with a posting (Frequency writes the count again, four bytes, beside the weight,
+    which is the count times the field's boost): only weights are read, by BM25 and the memo."""
+
+    posting_size = 0
 
     def word_values(self, value, analyzer, **kwargs):
         terms = getattr(analyzer, "terms", None)
@@ -808,9 +820,7 @@ class IndexStore:
         """A writer of the index (through the portal's codec), waiting at most timeout seconds for the
         lock (the store's writer timeout by default)."""
         timeout = self.writer_timeout if timeout is None else timeout
-        if not fastpath.enabled():
-            return ix.writer(timeout=timeout)  # Whoosh's own codec and writer
-        return ix.writer(timeout=timeout, codec=PortalCodec())
+        return ix.writer(timeout=timeout, **_writer_codec())
 
     def optimize(self) -> None:
         """Merge the index's segments into one."""

@@ -56,6 +56,14 @@ def _segment_file(ix, ext) -> bytes:
         f.close()
 
 
+def _weights(m):
+    """(document, weight) of a matcher, as Whoosh's matchers read them from the posting blocks (the
+    text fields keep no per-posting value to decode them from)."""
+    while m.is_active():
+        yield m.id(), m.weight()
+        m.next()
+
+
 def _everything(ix):
     """Every term with its statistics and postings (by record key), as Whoosh's own reader gives them."""
     reader = ix.reader()
@@ -63,7 +71,7 @@ def _everything(ix):
     out = {}
     for field, text in reader.all_terms():
         info = reader.term_info(field, text)
-        postings = sorted((keys[d], w) for d, w in reader.postings(field, text).items_as("weight"))
+        postings = sorted((keys[d], w) for d, w in _weights(reader.postings(field, text)))
         out[(field, text)] = ((info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
                                info.max_weight()), postings)
     return out
