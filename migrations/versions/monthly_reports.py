@@ -1,7 +1,7 @@
 """Monthly reports: safety figures, issued versions, government statistics exports
 
 Revision ID: monthly_reports
-Revises: stockcustoms_daily_columns
+Revises: monthend_reconciliation
 Create Date: 2026-12-01 08:13:29.618658
 
 """
@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'monthly_reports'
-down_revision = 'stockcustoms_daily_columns'
+down_revision = 'monthend_reconciliation'
 branch_labels = None
 depends_on = None
 

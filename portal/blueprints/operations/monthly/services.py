@@ -12,7 +12,7 @@ Flushes, never commits. Figures of a month (local calendar month of the portal's
 - average waiting time: NOR tendered (else arrival ETA) → all fast, of calls made fast in the month.
 - order on-time rate: orders completed in the month with a planned end, completed by it.
 - complaints (acknowledged by the due time) and inquiries (answered by the due time): opened, closed, on time.
-- stock variances: month-end reconciliation's ``variances(month)`` once that exists, else "not reconciled yet".
+- stock variances: the month-end reconciliation's ``variances(month)``; "not reconciled yet" while the month has none.
 - safety: the figures the manager entered.
 """
 from __future__ import annotations
@@ -320,15 +320,16 @@ def service_figures(month: date, customer_id: int | None = None) -> dict:
 # ------------------------------------------------------------------------------------ stock variances
 
 def stock_variances(month: date, customer_id: int | None = None) -> list | None:
-    """The month-end reconciliation's variances, or None while there is no reconciliation of the month."""
-    try:
-        from ..monthend import services as monthend  # the sibling sub-package, once it exists
-        rows = list(monthend.variances(month))
-    except (ImportError, AttributeError):
+    """The month-end reconciliation's variances (per tank x customer x product), or None while the month has
+    no reconciliation (shown as "not reconciled yet")."""
+    from ..monthend import services as monthend
+
+    if monthend.period_for(month) is None:
         return None
+    rows = monthend.variances(month)
     if customer_id:
-        rows = [r for r in rows if getattr(r, "customer_id", customer_id) == customer_id]
-    return rows or None
+        rows = [r for r in rows if r.customer_id == customer_id]
+    return sorted(rows, key=lambda r: (r.tank_code, r.customer_code or "", r.product_code))
 
 
 # --------------------------------------------------------------------------------------------- safety
@@ -445,6 +446,11 @@ def xlsx_sheets(report: Report) -> list:
         ("船舶 Vessel calls", ["船期 Call", "船名 Vessel", "泊位 Berth", "上一港 Last port", "NOR",
                               "靠妥 All fast", "离泊 Departed"], calls),
     ]
+    if report.variances is not None:
+        sheets.append(("库存差异 Stock variances", ["油罐 Tank", "客户 Customer", "产品 Product", "实测吨 Physical (t)",
+                                                 "账面吨 Book (t)", "差异吨 Variance (t)", "差异 Variance (%)", "超差 Over tolerance"],
+                       [[v.tank_code, v.customer_code or "", v.product_code, v.physical_t, v.book_t, v.variance_t,
+                         v.variance_pct, "是 yes" if v.over_tolerance else "否 no"] for v in report.variances]))
     if report.customer is None:
         sheets.append(("泊位 Berths", ["泊位 Berth", "小时 Hours", "占用率 Occupancy (%)"],
                        [[b["berth"].code, b["hours"], b["pct"]] for b in report.berths]))

@@ -170,3 +170,21 @@ def test_the_direction_rule():
     assert monthly.direction_of("delivery", "ship", "bonded", None) == "export"
     assert monthly.direction_of("delivery", "truck", "bonded", None) == "domestic"
     assert monthly.parse_month("2026-02") == date(2026, 2, 1) and monthly.parse_month("2026-00") is None
+
+
+def test_stock_variances_show_once_the_month_end_reconciliation_exists(mm, client, login):
+    from portal.blueprints.operations.monthend import services as monthend
+
+    mm.march()
+    assert monthly.build_report(MARCH).variances is None
+    monthend.get_or_create_period(MARCH)
+    db.session.commit()
+    rows = monthly.build_report(MARCH).variances
+    book = {(v.customer_code, v.product_code): v.book_t for v in rows}
+    assert book[("SINOCHEM", "GO")] == D("1700.000") and book[("VITOL", "GO")] == D("500.000")
+    assert [v.customer_code for v in monthly.build_report(MARCH, mm.b).variances] == ["VITOL"]
+    login("staff")
+    page = client.get(f"/operations/monthly/2026-03?customer={mm.b.id}").get_data(as_text=True)
+    assert "Not reconciled yet" not in page and "500.000" in page
+    wb = openpyxl.load_workbook(io.BytesIO(client.get("/operations/monthly/2026-03/report.xlsx").data))
+    assert len(list(wb["库存差异 Stock variances"].iter_rows())) == 3
