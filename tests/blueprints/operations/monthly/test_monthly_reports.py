@@ -188,3 +188,16 @@ def test_stock_variances_show_once_the_month_end_reconciliation_exists(mm, clien
     assert "Not reconciled yet" not in page and "500.000" in page
     wb = openpyxl.load_workbook(io.BytesIO(client.get("/operations/monthly/2026-03/report.xlsx").data))
     assert len(list(wb["库存差异 Stock variances"].iter_rows())) == 3
+
+
+def test_the_demo_enters_safety_figures_and_issues_last_month_once(mm, make_user):
+    from portal.blueprints.operations.monthly import demo
+
+    make_user("manager", "cs_manager")
+    mm.march()
+    demo.load()
+    demo.load()
+    db.session.commit()
+    last = monthly.last_closed_month()
+    assert monthly.safety_for(last) is not None
+    assert [(i.month, i.customer_id, i.version) for i in db.session.scalars(db.select(MonthlyReportIssue))] == [(last, None, 1)]
