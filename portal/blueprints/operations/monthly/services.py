@@ -43,8 +43,6 @@ from .models import GovStatExport, MonthlyReportIssue, MonthlySafety
 ZERO = Decimal(0)
 T = Decimal("0.001")
 _MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})")
-MODES = {"ship": _l("Ship"), "truck": _l("Truck"), "pipeline": _l("Pipeline"), "other": _l("Other")}
-DIRECTIONS = {"import": _l("Import"), "export": _l("Export"), "domestic": _l("Domestic")}
 # Bilingual words of the files (the PDF, the XLSX and the statistics are read by Chinese authorities).
 MODE_BILINGUAL = {"ship": "船舶 Ship", "truck": "汽车 Truck", "pipeline": "管道 Pipeline", "other": "其他 Other"}
 DIRECTION_BILINGUAL = {"import": "进口 Import", "export": "出口 Export", "domestic": "内贸 Domestic"}
