@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....pdf import render_pdf_anywhere
@@ -235,6 +236,7 @@ def _calls(month: date, customer_id: int | None = None) -> list[VesselCall]:
     stmt = select(VesselCall).where(VesselCall.status != "cancelled", berthed >= start, berthed < end)
     if customer_id:
         stmt = stmt.where(VesselCall.id.in_(select(CallParcel.call_id).where(CallParcel.customer_id == customer_id)))
+    stmt = stmt.options(selectinload(VesselCall.vessel), selectinload(VesselCall.berth))
     return list(db.session.scalars(stmt.order_by(berthed)))
 
 
@@ -277,10 +279,11 @@ def waiting_hours(calls: list[VesselCall]) -> Decimal | None:
 
 def order_figures(month: date, customer_id: int | None = None) -> dict:
     start, end = bounds(month)
-    stmt = select(Order).where(Order.state == "completed", Order.completed_at >= start, Order.completed_at < end)
+    stmt = select(Order.kind, Order.planned_end, Order.completed_at, Order.actual_kg).where(
+        Order.state == "completed", Order.completed_at >= start, Order.completed_at < end)
     if customer_id:
         stmt = stmt.where(Order.customer_id == customer_id)
-    orders = list(db.session.scalars(stmt))
+    orders = db.session.execute(stmt).all()
     planned = [o for o in orders if o.planned_end is not None]
     on_time = [o for o in planned if o.completed_at <= o.planned_end]
     trucks = [o for o in orders if o.kind == "truck_loading"]
