@@ -12,7 +12,9 @@ balances rebuilt from the ledger, as `flask operations` would), then measures:
   * the orders list with filters (customer, state, kind, dates) through the portal: p50/p95/p99;
   * the berth plan over ``--years`` of vessel calls (``--calls-per-year``, four berths): the plan page
     for a 7-day and a 90-day window through the portal (targets p95 <= 80 ms and <= 300 ms).
-    ``--only-berth-plan`` seeds the calls on a small terminal and measures the berth plan alone.
+    ``--only-berth-plan`` seeds the calls on a small terminal and measures the berth plan alone;
+  * the monthly management report PDF of the last closed month (build + render, ``--report-pdfs`` times;
+    target <= 3 s for ~20 pages). ``--only-monthly-report`` seeds one year and measures it alone.
 
 Timings are printed, never asserted.
 """
@@ -154,9 +156,14 @@ def main():
     parser.add_argument("--calls-per-year", type=int, default=1000)
     parser.add_argument("--plan-queries", type=int, default=100)
     parser.add_argument("--only-berth-plan", action="store_true")
+    parser.add_argument("--report-pdfs", type=int, default=3)
+    parser.add_argument("--only-monthly-report", action="store_true",
+                        help="seed one year and measure the monthly management report PDF alone")
     args = parser.parse_args()
     if args.only_berth_plan:
         args.movements = min(args.movements, 2000)
+    if args.only_monthly_report:
+        args.years, args.movements = 1, min(args.movements, 60_000)
     rnd = random.Random(args.seed)
 
     from portal import create_app
@@ -173,9 +180,14 @@ def main():
         with app.app_context():
             db.create_all()
             customers, tanks, keys, start = seed(args, db, rnd)
+            if args.only_monthly_report:
+                seed_calls(db, rnd, args, customers)
+                monthly_report(app, args)
+                return
             if not args.only_berth_plan:
                 run(app, db, rnd, args, customers, keys, start)
             berth_plan(app, db, rnd, args, customers)
+            monthly_report(app, args)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -333,6 +345,31 @@ def berth_plan(app, db, rnd, args, customers):
             times.append(time.perf_counter() - t1)
             assert response.status_code == 200, response.status_code
         print(f"berth plan, {days}-day window (target p95 <= {target} ms): {ms(times)}")
+
+
+def monthly_report(app, args):
+    """The monthly management report PDF of the last closed month (every customer x product's throughput,
+    the month's vessel calls, berth occupancy, the charts): target <= 3 s for a report of ~20 pages."""
+    import io
+
+    import pypdf
+
+    from portal.blueprints.operations.monthly import services as monthly
+
+    month = monthly.last_closed_month()
+    times, builds, pages = [], [], 0
+    with app.test_request_context():
+        for _ in range(max(args.report_pdfs, 1)):
+            t0 = time.perf_counter()
+            report = monthly.build_report(month)
+            builds.append(time.perf_counter() - t0)
+            data = monthly.render_pdf(report)
+            times.append(time.perf_counter() - t0)
+            pages = len(pypdf.PdfReader(io.BytesIO(data)).pages)
+    print(f"\nmonthly management report {month:%Y-%m}: {len(report.throughput['rows'])} customer x product rows, "
+          f"{len(report.calls)} calls, {pages} pages")
+    print(f"monthly report figures alone: {ms(builds)}")
+    print(f"monthly report PDF (figures + PDF, target <= 3 s): {ms(times)}")
 
 
 if __name__ == "__main__":

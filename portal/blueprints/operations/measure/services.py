@@ -16,6 +16,7 @@ from ....services import ServiceError, file_record
 from ....timeutil import to_local
 from ..imports import ImportFailed, LineError, read_rows
 from ..models import Product, Tank
+from ..periods import check_open
 from . import vcf as vcfmod
 from .models import (
     CalibrationFraction,
@@ -439,6 +440,7 @@ def record_dip(tank: Tank, *, taken_at: datetime, method: str, reading_mm: Decim
     if product is None:
         raise MeasureError(_l("The tank has no product: set its product first."))
     day = to_local(taken_at).date()
+    check_open(day, field="taken_at")  # a signed-off month takes no dip (operations/periods.py)
     table = table_in_force(tank, day)
     if table is None:
         raise MeasureError(_l("Tank %(tank)s has no calibration table in force on %(day)s.", tank=tank.code, day=day))

@@ -24,6 +24,7 @@ from ....services import ServiceError
 from ....timeutil import from_local, to_local, utcnow
 from ...customers.models import Customer
 from ..models import ORDER_DIRECTION, Order, Product, Tank
+from ..periods import check_open
 from .models import (
     KIND_COLUMNS,
     POSTING_KINDS,
@@ -322,6 +323,7 @@ def _post(legs: list[Leg], *, kind: str, at: datetime, user, order=None, adjustm
             raise StockError(_l("Unknown customs status %(value)s.", value=leg.key.customs_status))
         leg.kg, leg.m3 = round_kg(leg.kg), round_m3(leg.m3)
     day = local_day(at)
+    check_open(day)  # a signed-off month takes no posting (operations/periods.py)
     _lock_tanks(leg.key.tank_id for leg in legs)
     # Out legs first: an in leg of the same posting never makes room for its own out leg.
     for leg in legs:
@@ -463,6 +465,7 @@ def request_adjustment(*, customer_id: int, tank_id: int, product_id: int, custo
         raise StockError(_l("Give the reason for the adjustment."), field="reason")
     if occurred_at > now:
         raise StockError(_l("This time is in the future."), field="occurred_at")
+    check_open(local_day(occurred_at), field="occurred_at")
     try:
         quantity = dec(quantity)
         if quantity <= 0:
