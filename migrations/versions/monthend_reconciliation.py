@@ -1,7 +1,7 @@
 """Month-end reconciliation: months, imported figures, investigations, corrections
 
 Revision ID: monthend_reconciliation
-Revises: capa18_action_source
+Revises: stockcustoms_daily_columns
 Create Date: 2026-12-01 08:10:18.268311
 
 """
@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'monthend_reconciliation'
-down_revision = 'capa18_action_source'
+down_revision = 'stockcustoms_daily_columns'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Monthly reports: safety figures, issued versions, government statistics exports
 
 Revision ID: monthly_reports
-Revises: monthend_reconciliation, stockcustoms_daily_columns
+Revises: monthend_reconciliation
 Create Date: 2026-12-01 08:13:29.618658
 
 """
@@ -13,7 +13,7 @@ import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'monthly_reports'
-down_revision = ('monthend_reconciliation', 'stockcustoms_daily_columns')  # also joins the two heads of int + monthend
+down_revision = 'monthend_reconciliation'
 branch_labels = None
 depends_on = None
 
