@@ -98,6 +98,7 @@ class GovStatExport(_Monthly, db.Model):
     __audit_fields__ = {
         "month": _l("Month"), "filename": _l("File name"), "size": _l("Size"), "exported_at": _l("Exported at"),
         "exported_by_id": _l("Exported by"), "archive_record_id": _l("Archived record"),
+        "figures": _l("Figures as exported"), "corrections": _l("Corrections of earlier months"),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
