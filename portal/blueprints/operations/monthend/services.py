@@ -522,7 +522,7 @@ def sign_off(period: MonthEnd, user, *, note: str = "", report_files=None) -> Mo
     if report_files:
         from ....services import file_record
 
-        record = file_record("report", str(_l("Month-end reconciliation %(month)s", month=period.month.strftime("%Y-%m"))),
+        record = file_record("monthly_report", str(_l("Month-end reconciliation %(month)s", month=period.month.strftime("%Y-%m"))),
                              report_files, user, record_date=last_day(period.month), event_date=last_day(period.month),
                              source_key=f"monthend:{period.month:%Y-%m}")
         period.archive_record_id = getattr(record, "id", None)
