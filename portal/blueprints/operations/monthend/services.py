@@ -28,7 +28,7 @@ from ..imports import ImportFailed, LineError, read_rows
 from ..measure.models import Dip
 from ..models import Product, Tank
 from ..periods import register_month_lock
-from ..stock.models import StockAdjustment, StockDaily, StockMovement
+from ..stock.models import StockAdjustment, StockMovement
 from .models import CLOSED_INVESTIGATION, VarianceInvestigation, MonthCorrection, MonthEnd, MonthFigure
 
 ZERO = Decimal("0")
@@ -165,25 +165,19 @@ def pct(variance: Decimal, book: Decimal) -> Decimal | None:
 
 
 def _book_from_stock(month: date) -> tuple[dict, dict]:
-    """{(tank, customer, product): [kg, m3]} of all stock and of bonded stock at the end of the month."""
-    day = last_day(month)
-    m = StockDaily.__table__.c
-    latest = (select(m.customer_id, m.tank_id, m.product_id, m.customs_status, func.max(m.day).label("day"))
-              .where(m.day <= day).group_by(m.customer_id, m.tank_id, m.product_id, m.customs_status).subquery())
-    rows = db.session.execute(
-        select(m.tank_id, m.customer_id, m.product_id, m.customs_status, m.closing_kg, m.closing_m3)
-        .join(latest, (m.customer_id == latest.c.customer_id) & (m.tank_id == latest.c.tank_id)
-              & (m.product_id == latest.c.product_id) & (m.customs_status == latest.c.customs_status)
-              & (m.day == latest.c.day)))
+    """{(tank, customer, product): [kg, m3]} of all stock and of bonded stock at the end of the month, from the
+    stock book (``stock.services.stock_by_key`` at the month's last instant)."""
+    from ..stock.services import stock_by_key
+
     book: dict = defaultdict(lambda: [ZERO, ZERO])
     bonded: dict = defaultdict(lambda: [ZERO, ZERO])
-    for tank_id, customer_id, product_id, status, kg, m3 in rows:
-        key = (tank_id, customer_id, product_id)
-        book[key][0] += Decimal(kg or 0)
-        book[key][1] += Decimal(m3 or 0)
-        if status == "bonded":
-            bonded[key][0] += Decimal(kg or 0)
-            bonded[key][1] += Decimal(m3 or 0)
+    for key, kg, m3 in stock_by_key(at=month_end_at(month)):
+        k = (key.tank_id, key.customer_id, key.product_id)
+        book[k][0] += kg
+        book[k][1] += m3
+        if key.customs_status == "bonded":
+            bonded[k][0] += kg
+            bonded[k][1] += m3
     return book, bonded
 
 
