@@ -202,6 +202,20 @@ def month_end_dips(month: date) -> dict[int, Dip]:
     return dips
 
 
+@dataclass
+class _DipFigures:
+    product_id: int
+    v20_m3: Decimal
+    mass_air_kg: Decimal
+
+
+def _dip_figures(month: date) -> dict[int, _DipFigures]:
+    """The month-end dip's figures per tank (the latest dip of the last day), read as columns only."""
+    rows = db.session.execute(select(Dip.tank_id, Dip.product_id, Dip.v20_m3, Dip.mass_air_kg)
+                              .where(Dip.day == last_day(month)).order_by(Dip.taken_at, Dip.id))
+    return {r[0]: _DipFigures(r[1], r[2], r[3]) for r in rows}
+
+
 def book_figures(month: date, period: MonthEnd | None = None) -> tuple[dict, dict | None]:
     period = period if period is not None else period_for(month)
     stock_book, bonded = _book_from_stock(month)
@@ -218,7 +232,7 @@ def variances(month: date) -> list[Variance]:
     month = month_of(month)
     period = period_for(month)
     book, customs = book_figures(month, period)
-    dips = month_end_dips(month)
+    dips = _dip_figures(month)
     keys = {k for k, v in book.items() if v[0] or v[1]} | {k for k, v in customs.items() if v[0] or v[1]}
     tank_ids = {k[0] for k in keys}
     for tank_id, dip in dips.items():
