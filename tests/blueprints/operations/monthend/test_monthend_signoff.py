@@ -198,3 +198,20 @@ def test_roles_and_bad_input_on_the_pages(month_over, app, login):
     assert page.status_code == 422 and "Missing columns" in page.get_data(as_text=True)
     assert client.post("/operations/month-end/", data={"month": "2026-3x"}).status_code == 200
     assert client.get("/operations/month-end/investigations/99999").status_code == 404
+
+
+def test_an_xlsx_customs_import_with_a_bad_row_names_its_line(month_over):
+    from portal.xlsx import workbook_bytes
+
+    t = month_over
+    header = ["tank_code", "customer_code", "product_code", "kg", "m3"]
+    bad = workbook_bytes([("customs", header, [["T-101", "SINOCHEM", "GASOIL", 3355600, 4000],
+                                               ["T-101", "SINOCHEM", "GASOIL", 1, 1]])])
+    with pytest.raises(ImportFailed) as caught:
+        services.import_figures(MONTH, "customs", "customs.xlsx", bad, t.csr)
+    assert [str(e) for e in caught.value.errors] == [
+        "Line 3: the same tank, customer and product as line 2"]
+    good = workbook_bytes([("customs", header, [["T-101", "SINOCHEM", "GASOIL", 3355600, 3990.5]])])
+    assert services.import_figures(MONTH, "customs", "customs.xlsx", good, t.csr) == 1
+    [row] = services.variances(MONTH)
+    assert row.customs_m3 == Decimal("3990.500") and row.book_m3 == Decimal("4000.000")
