@@ -14,7 +14,9 @@ balances rebuilt from the ledger, as `flask operations` would), then measures:
     for a 7-day and a 90-day window through the portal (targets p95 <= 80 ms and <= 300 ms).
     ``--only-berth-plan`` seeds the calls on a small terminal and measures the berth plan alone;
   * the monthly management report PDF of the last closed month (build + render, ``--report-pdfs`` times;
-    target <= 3 s for ~20 pages). ``--only-monthly-report`` seeds one year and measures it alone.
+    target <= 3 s for ~20 pages). ``--only-monthly-report`` seeds one year and measures it alone;
+  * the month-end reconciliation page of last month with every tank dipped on the month's last day
+    (target p95 <= 200 ms); ``--only-monthend`` seeds a small ledger and measures that page alone.
 
 Timings are printed, never asserted.
 """
@@ -159,8 +161,10 @@ def main():
     parser.add_argument("--report-pdfs", type=int, default=3)
     parser.add_argument("--only-monthly-report", action="store_true",
                         help="seed one year and measure the monthly management report PDF alone")
+    parser.add_argument("--only-monthend", action="store_true")
+    parser.add_argument("--monthend-queries", type=int, default=50)
     args = parser.parse_args()
-    if args.only_berth_plan:
+    if args.only_berth_plan or args.only_monthend:
         args.movements = min(args.movements, 2000)
     if args.only_monthly_report:
         args.years, args.movements = 1, min(args.movements, 60_000)
@@ -184,10 +188,14 @@ def main():
                 seed_calls(db, rnd, args, customers)
                 monthly_report(app, args)
                 return
+            if args.only_monthend:
+                monthend(app, db, rnd, args, tanks)
+                return
             if not args.only_berth_plan:
                 run(app, db, rnd, args, customers, keys, start)
             berth_plan(app, db, rnd, args, customers)
             monthly_report(app, args)
+            monthend(app, db, rnd, args, tanks)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -370,6 +378,61 @@ def monthly_report(app, args):
           f"{len(report.calls)} calls, {pages} pages")
     print(f"monthly report figures alone: {ms(builds)}")
     print(f"monthly report PDF (figures + PDF, target <= 3 s): {ms(times)}")
+# ------------------------------------------------------------------------------------------ month end
+
+def monthend(app, db, rnd, args, tanks):
+    """Every tank dipped on the last day of last month (one calibration table each, bulk inserts), then the
+    month-end reconciliation page of that month through the portal."""
+    if "operations.monthend.month" not in app.view_functions:
+        print("month-end reconciliation: the operations.monthend.month page is not there")
+        return
+    from sqlalchemy import insert, select
+
+    from portal.blueprints.operations.measure.models import CalibrationTable, Dip
+    from portal.blueprints.operations.monthend import services as monthend_services
+    from portal.models import User
+    from portal.timeutil import from_local, local_today
+
+    month = monthend_services.month_of(monthend_services.month_of(local_today()) - timedelta(days=1))
+    day = monthend_services.last_day(month)
+    user_id = db.session.scalar(select(User.id).filter_by(username="bench"))
+    db.session.execute(insert(CalibrationTable), [
+        {"tank_id": t.id, "certificate_number": f"C-{t.code}", "certificate_date": date(2020, 1, 1), "body": "bench",
+         "valid_from": date(2020, 1, 1), "roof_correction": False, "point_count": 2, "source_filename": "",
+         "created_by_id": user_id} for t in tanks])
+    tables = {r[0]: r[1] for r in db.session.execute(select(CalibrationTable.tank_id, CalibrationTable.id))}
+    book = monthend_services.book_figures(month)[0]
+    per_tank = defaultdict(lambda: [D(0), D(0)])
+    for (tank_id, _c, _p), (kg, m3) in book.items():
+        per_tank[tank_id][0] += kg
+        per_tank[tank_id][1] += m3
+    at = from_local(datetime.combine(day, datetime.min.time()) + timedelta(hours=16, minutes=30))
+    rows = []
+    for t in tanks:
+        kg, m3 = per_tank[t.id]
+        factor = D(1) + D(rnd.randint(-60, 60)) / 10000  # within ±0.6 %: some lines over tolerance
+        v20, mass = (m3 * factor).quantize(D("0.001")), (kg * factor).quantize(D(1))
+        density = (mass / v20).quantize(D("0.1")) if v20 else D("840.0")
+        rows.append({"tank_id": t.id, "product_id": t.product_id, "calibration_id": tables[t.id], "taken_at": at,
+                     "day": day, "method": "innage", "reading_mm": D(1000), "innage_mm": D(1000), "water_mm": D(0),
+                     "temperatures": "20.0", "temperature": D(20), "density_mode": "lab20", "density_input": density,
+                     "standard": "gbt", "vcf_group": "products", "density_base": density, "tov_m3": v20,
+                     "water_m3": D(0), "roof_m3": D(0), "gov_m3": v20, "vcf": D(1), "gsv_m3": v20,
+                     "mass_vacuum_kg": mass, "mass_air_kg": mass, "density_20": density, "v20_m3": v20, "remarks": "",
+                     "created_by_id": user_id})
+    db.session.execute(insert(Dip), rows)
+    db.session.commit()
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "bench", "password": "bench-password-123"})
+    times = []
+    for _ in range(args.monthend_queries):
+        t0 = time.perf_counter()
+        response = client.get(f"/operations/month-end/{month:%Y-%m}")
+        times.append(time.perf_counter() - t0)
+        assert response.status_code == 200, response.status_code
+    lines = len(monthend_services.variances(month))
+    print(f"\nmonth-end reconciliation page, {len(tanks)} tanks dipped, {lines} lines "
+          f"(target p95 <= 200 ms): {ms(times)}")
 
 
 if __name__ == "__main__":

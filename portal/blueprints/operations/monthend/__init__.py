@@ -4,6 +4,7 @@ A nested blueprint ``monthend`` on ``operations`` (endpoints ``operations.monthe
 ``/operations/month-end/``). ``services.month_locked(month)`` says whether the terminal's month is signed
 off; ``services.variances(month)`` gives the reconciliation per tank x customer x product.
 """
+from . import demo  # noqa: F401  (registers the demo loader)
 from . import models  # noqa: F401
 from . import panels  # noqa: F401  (registers the dashboard due lists)
 from . import services

@@ -32,8 +32,9 @@ class MonthEnd(_Viewable, TimestampMixin, db.Model):
     __audit_fields__ = {
         "month": _l("Month"), "state": _l("State"), "book_source": _l("Book stock from"),
         "customs_source": _l("Customs stock from"), "book_filename": _l("Imported book stock file"),
-        "customs_filename": _l("Imported customs stock file"), "prepared_by_id": _l("Prepared by"),
-        "prepared_at": _l("Prepared at"), "signed_off_by_id": _l("Signed off by"), "signed_off_at": _l("Signed off at"),
+        "customs_filename": _l("Imported customs stock file"), "prepared_by_id": _l("Reconciliation prepared by"),
+        "prepared_at": _l("Reconciliation prepared at"), "signed_off_by_id": _l("Month signed off by"),
+        "signed_off_at": _l("Month signed off at"),
         "sign_off_note": _l("Sign-off note"), "archive_record_id": _l("Filed report"),
     }
 
@@ -90,8 +91,8 @@ class VarianceInvestigation(_Viewable, TimestampMixin, db.Model):
     __audit_fields__ = {
         "period_id": _l("Month"), "tank_id": _l("Tank"), "customer_id": _l("Customer"), "product_id": _l("Product"),
         "variance_m3": _l("Variance (m³ at 20 °C)"), "variance_kg": _l("Variance (kg)"),
-        "variance_pct": _l("Variance (%)"), "state": _l("State"), "owner_id": _l("Owner"), "cause": _l("Cause"),
-        "resolution": _l("Resolution"), "proposed_by_id": _l("Proposed by"), "accepted_reason": _l("Reason for accepting"),
+        "variance_pct": _l("Variance (%)"), "state": _l("State"), "owner_id": _l("Owner"), "cause": _l("Cause of the variance"),
+        "resolution": _l("Resolution of the variance"), "proposed_by_id": _l("Proposed by"), "accepted_reason": _l("Reason for accepting"),
         "approved_by_id": _l("Approved by"), "approved_at": _l("Approved at"),
     }
 

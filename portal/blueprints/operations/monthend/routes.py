@@ -28,7 +28,7 @@ from .forms import (
     SignOffForm,
     UseStockBookForm,
 )
-from .models import VarianceInvestigation, MonthEnd
+from .models import INVESTIGATION_STATES, MonthEnd, VarianceInvestigation
 
 bp = Blueprint("monthend", __name__, url_prefix="/month-end")
 
@@ -75,7 +75,7 @@ def _month_page(month, *, import_form=None, sign_form=None, import_errors=(), st
                   corrections=services.corrections(period) if period else [],
                   import_form=import_form or ImportFiguresForm(), book_form=UseStockBookForm(),
                   prepare_form=PrepareForm(), sign_form=sign_form or SignOffForm(), import_errors=import_errors,
-                  columns=services.IMPORT_COLUMNS, import_errors_count=len(import_errors)), status
+                  columns=services.IMPORT_COLUMNS, inv_labels={k: str(v) for k, v in INVESTIGATION_STATES.items()}), status
 
 
 @bp.get("/<string:month>")

@@ -28,7 +28,7 @@ from ..imports import ImportFailed, LineError, read_rows
 from ..measure.models import Dip
 from ..models import Product, Tank
 from ..periods import register_month_lock
-from ..stock.models import StockAdjustment, StockDaily, StockMovement
+from ..stock.models import StockAdjustment, StockMovement
 from .models import CLOSED_INVESTIGATION, VarianceInvestigation, MonthCorrection, MonthEnd, MonthFigure
 
 ZERO = Decimal("0")
@@ -165,25 +165,19 @@ def pct(variance: Decimal, book: Decimal) -> Decimal | None:
 
 
 def _book_from_stock(month: date) -> tuple[dict, dict]:
-    """{(tank, customer, product): [kg, m3]} of all stock and of bonded stock at the end of the month."""
-    day = last_day(month)
-    m = StockDaily.__table__.c
-    latest = (select(m.customer_id, m.tank_id, m.product_id, m.customs_status, func.max(m.day).label("day"))
-              .where(m.day <= day).group_by(m.customer_id, m.tank_id, m.product_id, m.customs_status).subquery())
-    rows = db.session.execute(
-        select(m.tank_id, m.customer_id, m.product_id, m.customs_status, m.closing_kg, m.closing_m3)
-        .join(latest, (m.customer_id == latest.c.customer_id) & (m.tank_id == latest.c.tank_id)
-              & (m.product_id == latest.c.product_id) & (m.customs_status == latest.c.customs_status)
-              & (m.day == latest.c.day)))
+    """{(tank, customer, product): [kg, m3]} of all stock and of bonded stock at the end of the month, from the
+    stock book (``stock.services.stock_by_key`` at the month's last instant)."""
+    from ..stock.services import stock_by_key
+
     book: dict = defaultdict(lambda: [ZERO, ZERO])
     bonded: dict = defaultdict(lambda: [ZERO, ZERO])
-    for tank_id, customer_id, product_id, status, kg, m3 in rows:
-        key = (tank_id, customer_id, product_id)
-        book[key][0] += Decimal(kg or 0)
-        book[key][1] += Decimal(m3 or 0)
-        if status == "bonded":
-            bonded[key][0] += Decimal(kg or 0)
-            bonded[key][1] += Decimal(m3 or 0)
+    for key, kg, m3 in stock_by_key(at=month_end_at(month)):
+        k = (key.tank_id, key.customer_id, key.product_id)
+        book[k][0] += kg
+        book[k][1] += m3
+        if key.customs_status == "bonded":
+            bonded[k][0] += kg
+            bonded[k][1] += m3
     return book, bonded
 
 
@@ -208,6 +202,20 @@ def month_end_dips(month: date) -> dict[int, Dip]:
     return dips
 
 
+@dataclass
+class _DipFigures:
+    product_id: int
+    v20_m3: Decimal
+    mass_air_kg: Decimal
+
+
+def _dip_figures(month: date) -> dict[int, _DipFigures]:
+    """The month-end dip's figures per tank (the latest dip of the last day), read as columns only."""
+    rows = db.session.execute(select(Dip.tank_id, Dip.product_id, Dip.v20_m3, Dip.mass_air_kg)
+                              .where(Dip.day == last_day(month)).order_by(Dip.taken_at, Dip.id))
+    return {r[0]: _DipFigures(r[1], r[2], r[3]) for r in rows}
+
+
 def book_figures(month: date, period: MonthEnd | None = None) -> tuple[dict, dict | None]:
     period = period if period is not None else period_for(month)
     stock_book, bonded = _book_from_stock(month)
@@ -224,7 +232,7 @@ def variances(month: date) -> list[Variance]:
     month = month_of(month)
     period = period_for(month)
     book, customs = book_figures(month, period)
-    dips = month_end_dips(month)
+    dips = _dip_figures(month)
     keys = {k for k, v in book.items() if v[0] or v[1]} | {k for k, v in customs.items() if v[0] or v[1]}
     tank_ids = {k[0] for k in keys}
     for tank_id, dip in dips.items():
@@ -522,7 +530,7 @@ def sign_off(period: MonthEnd, user, *, note: str = "", report_files=None) -> Mo
     if report_files:
         from ....services import file_record
 
-        record = file_record("report", str(_l("Month-end reconciliation %(month)s", month=period.month.strftime("%Y-%m"))),
+        record = file_record("monthly_report", str(_l("Month-end reconciliation %(month)s", month=period.month.strftime("%Y-%m"))),
                              report_files, user, record_date=last_day(period.month), event_date=last_day(period.month),
                              source_key=f"monthend:{period.month:%Y-%m}")
         period.archive_record_id = getattr(record, "id", None)
