@@ -23,6 +23,7 @@ Timings are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import shutil
 import statistics
@@ -184,6 +185,11 @@ def main():
         with app.app_context():
             db.create_all()
             customers, tanks, keys, start = seed(args, db, rnd)
+            # As wsgi.py does for a worker: what lives as long as the process (here also the seeding's leftovers)
+            # is kept out of the cycle collector's full collections, which would otherwise walk it all during the
+            # measured requests.
+            gc.collect()
+            gc.freeze()
             if args.only_monthly_report:
                 seed_calls(db, rnd, args, customers)
                 monthly_report(app, args)
@@ -235,6 +241,9 @@ def run(app, db, rnd, args, customers, keys, start):
     total = time.perf_counter() - t0
     print(f"daily reports of all {len(customers)} customers for {day} (HTML page and XLSX): {total:.2f} s in total "
           f"(HTML {ms(html_times)}; XLSX {ms(xlsx_times)})")
+    from portal.pdf import warm_up
+
+    warm_up()  # as each gunicorn worker does when it starts (deploy/gunicorn.conf.py): the fonts are loaded
     pdf_times = []
     for c in customers[:args.pdfs]:
         report = reports.build(c, day)
@@ -338,6 +347,8 @@ def berth_plan(app, db, rnd, args, customers):
         return
     t0 = time.perf_counter()
     count, parcels, first, now = seed_calls(db, rnd, args, customers)
+    gc.collect()
+    gc.freeze()  # the seeding's leftovers, as after the first seeding
     print(f"\nberth plan: {count:,} calls with {parcels:,} parcels over {args.years} years on 4 berths "
           f"(seeded in {time.perf_counter() - t0:.1f} s)")
     client = app.test_client()

@@ -45,3 +45,15 @@ proc_name = "csd-portal"
 # Gunicorn 24+ opens a control socket in the user's home by default; the unit reloads with HUP and the
 # home folder is read-only under systemd's ProtectHome, so it stays off (older versions ignore this).
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Load the PDF fonts before the worker takes requests (a worker's first PDFs are otherwise slow)."""
+    try:
+        from portal.pdf import warm_up
+
+        with worker.wsgi.app_context():
+            warm_up()
+    except Exception:  # noqa: BLE001  (a worker that cannot print still serves every other page)
+        worker.log.exception("PDF warm-up failed")
+

@@ -110,3 +110,11 @@ def render_pdf_anywhere(template_name: str, **context: object) -> bytes:
         return render_pdf(template_name, **context)
     with current_app.test_request_context():
         return render_pdf(template_name, **context)
+
+
+def warm_up() -> bytes:
+    """Render a small bilingual PDF and return it. A process's first PDFs load the CJK faces (regular and bold)
+    and fill WeasyPrint's font caches, several times the cost of a later one: gunicorn workers call this when
+    they start (deploy/gunicorn.conf.py), so that no user waits for it."""
+    return render_pdf_anywhere("pdf/warm_up.html")
+

@@ -188,3 +188,17 @@ def test_render_pdf_with_the_portal_app(app):
     assert "Terminal CSD" in pages[0]
     assert "Page 1 of 2" in pages[0]
     assert "纠正措施" in pages[1]
+
+
+def test_warm_up_renders_chinese_in_the_cjk_faces(app):
+    """What a gunicorn worker renders when it starts (deploy/gunicorn.conf.py): regular and bold CJK text."""
+    from portal.pdf import warm_up
+
+    with app.app_context():
+        data = warm_up()
+    reader = PdfReader(io.BytesIO(data))
+    assert "储罐" in reader.pages[0].extract_text()
+    fonts = {str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert any("CJK" in name and "Bold" in name for name in fonts), fonts
+    assert any("CJK" in name and "Bold" not in name for name in fonts), fonts
+
