@@ -144,6 +144,7 @@ def records_query(user, *, q: str = "", series_id: int = 0, customer_id: int = 0
 
 def series_records_query(series: Series, user):
     return (visible_records(db.select(ArchiveRecord), user).filter(ArchiveRecord.series_id == series.id)
+            .options(selectinload(ArchiveRecord.customer))
             .order_by(ArchiveRecord.record_date.desc(), ArchiveRecord.id.desc()))
 
 

@@ -74,7 +74,8 @@ def my_actions(user):
     if not _is(user, *CS):
         return None
     limit = local_today() + timedelta(days=7)
-    rows = db.session.scalars(db.select(CapaAction).options(selectinload(CapaAction.complaint)).filter(
+    rows = db.session.scalars(db.select(CapaAction).options(selectinload(CapaAction.complaint),
+                                                            selectinload(CapaAction.survey_answer)).filter(
         CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= limit)
         .order_by(CapaAction.due_date, CapaAction.id))
     return [DueRow(f"{a.ref} {a.description[:120]}", _action_url(a), a.due_date) for a in rows if a.can_view(user)]
@@ -131,7 +132,7 @@ def capa_this_week(user):
     today = local_today()
     sunday = today + timedelta(days=6 - today.weekday())
     rows = db.session.scalars(db.select(CapaAction).options(
-        selectinload(CapaAction.complaint), selectinload(CapaAction.owner)).filter(
+        selectinload(CapaAction.complaint), selectinload(CapaAction.survey_answer), selectinload(CapaAction.owner)).filter(
         CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= sunday)
         .order_by(CapaAction.due_date, CapaAction.id))
     return [DueRow(f"{a.ref} {a.description[:120]}", _action_url(a), a.due_date,

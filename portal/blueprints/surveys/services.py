@@ -732,6 +732,7 @@ def open_actions_of(user) -> list[CapaAction]:
     return list(db.session.scalars(
         db.select(CapaAction).filter(CapaAction.owner_id == user.id, CapaAction.survey_answer_id.is_not(None),
                                      CapaAction.status.in_(OPEN_ACTION_STATUSES))
+        .options(selectinload(CapaAction.survey_answer))
         .order_by(CapaAction.due_date, CapaAction.id)))
 
 

@@ -14,7 +14,7 @@ MAX_LISTED = 100
 
 
 @register_due("monthend-signoff", 45, _l("Months awaiting the month-end sign-off"),
-              url=lambda user: url_for("operations.monthend.index"))
+              url=lambda user: url_for("operations.monthend.index", awaiting=1))
 def months_awaiting(user):
     """Managers sign months off; CSRs prepare them: every month reconciled or started but not signed off."""
     if not user.has_role("csr", "cs_manager", "admin"):
@@ -26,7 +26,7 @@ def months_awaiting(user):
 
 
 @register_due("monthend-investigations", 46, _l("Open variance investigations"),
-              url=lambda user: url_for("operations.monthend.index"))
+              url=lambda user: url_for("operations.monthend.investigations"))
 def investigations(user):
     if not user.has_role("csr", "cs_manager", "admin"):
         return None

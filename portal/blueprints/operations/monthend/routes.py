@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....models import User
@@ -52,10 +53,21 @@ def index():
     form = MonthForm()
     if form.validate_on_submit():
         return redirect(_url(services.parse_month(form.month.data)))
-    periods = list(db.session.scalars(select(MonthEnd).order_by(MonthEnd.month.desc()).limit(36)))
+    stmt = select(MonthEnd).options(selectinload(MonthEnd.prepared_by), selectinload(MonthEnd.signed_off_by))
+    awaiting = request.args.get("awaiting") == "1"  # the dashboard's "months awaiting sign-off"
+    if awaiting:
+        stmt = stmt.where(MonthEnd.state != "signed_off")
+    periods = list(db.session.scalars(stmt.order_by(MonthEnd.month.desc()).limit(36)))
     previous = services.month_of(services.month_of(local_today()) - timedelta(days=1))
     return render("operations/monthend/index.html", form=form, periods=periods, previous=previous,
-                  investigations=services.open_investigations())
+                  awaiting=awaiting, investigations=services.open_investigations())
+
+
+@bp.get("/investigations")
+@require(*CS)
+def investigations():
+    """Open variance investigations of every month (the dashboard's list)."""
+    return render("operations/monthend/investigations.html", investigations=services.open_investigations())
 
 
 def _user_choices():

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ....delegation import refuse_own
 from ....extensions import db
@@ -490,8 +491,15 @@ def accept(inv: VarianceInvestigation, reason: str, user) -> VarianceInvestigati
     return inv
 
 
+def _with_keys(stmt):
+    """Investigations with their month, tank, customer and product loaded in one query each."""
+    return stmt.options(selectinload(VarianceInvestigation.period), selectinload(VarianceInvestigation.tank),
+                        selectinload(VarianceInvestigation.customer), selectinload(VarianceInvestigation.product),
+                        selectinload(VarianceInvestigation.owner))
+
+
 def open_investigations(period: MonthEnd | None = None) -> list[VarianceInvestigation]:
-    stmt = select(VarianceInvestigation).where(VarianceInvestigation.state.not_in(CLOSED_INVESTIGATION))
+    stmt = _with_keys(select(VarianceInvestigation).where(VarianceInvestigation.state.not_in(CLOSED_INVESTIGATION)))
     if period is not None:
         stmt = stmt.where(VarianceInvestigation.period_id == period.id)
     return list(db.session.scalars(stmt.order_by(VarianceInvestigation.id)))
@@ -601,8 +609,9 @@ def investigation_rows(period: MonthEnd) -> list[list]:
     from .models import INVESTIGATION_STATES
 
     out = []
-    for inv in db.session.scalars(select(VarianceInvestigation).where(VarianceInvestigation.period_id == period.id)
-                                  .order_by(VarianceInvestigation.id)):
+    for inv in db.session.scalars(_with_keys(select(VarianceInvestigation)
+                                             .where(VarianceInvestigation.period_id == period.id)
+                                             .order_by(VarianceInvestigation.id))):
         out.append([inv.tank.code, inv.customer.code, inv.product.code,
                     str(INVESTIGATION_STATES.get(inv.state, inv.state)), inv.cause, inv.resolution, inv.accepted_reason])
     return out
