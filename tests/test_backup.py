@@ -217,7 +217,8 @@ SAVER = textwrap.dedent("""
                                f"note-{saved}.txt")
                 db.session.commit()
                 saved += 1
-                progress.write_text(str(saved))
+                (progress.parent / "progress.tmp").write_text(str(saved))
+                (progress.parent / "progress.tmp").replace(progress)  # never seen half written
             except Exception as exc:  # a locked SQLite file: try again
                 db.session.rollback()
                 print("retry", exc, file=sys.stderr)
@@ -259,7 +260,7 @@ def test_backup_taken_while_another_process_saves_restores_to_a_sound_state(tmp_
     try:
         _wait_for(progress, 3, proc)
         _ok(source, "backup", "create", str(tmp_path / "backups"))
-        done = _wait_for(progress, int(progress.read_text()) + 3, proc)  # saves went on after the snapshot
+        done = _wait_for(progress, _wait_for(progress, 0, proc) + 3, proc)  # saves went on after the snapshot
     finally:
         stop.write_text("stop")
         proc.wait(timeout=60)
