@@ -45,6 +45,10 @@ LINK = {
     "customer": re.compile(r'href="(/customers/\d+)"'),
     "archive": re.compile(r'href="(/archive/records/\d+)"'),
     "knowledge": re.compile(r'href="(/knowledge/p/[^"/?#]+)"'),
+    "order": re.compile(r'href="(/operations/orders/\d+)"'),
+    "tank": re.compile(r'href="(/operations/tanks/\d+)"'),
+    "daily": re.compile(r'href="(/operations/stock/reports/\d+/\d{4}-\d\d-\d\d)"'),
+    "call": re.compile(r'href="(/operations/vessels/calls/\d+)"'),
 }
 SEARCHES = ("diesel", "柴油", "tank 12", "calibration", "投诉", "short delivery", "SINOCHEM", "罐", "report", "MOC")
 USERS = (("csr", "csr-demo-2026"), ("csr2", "csr2-demo-2026"), ("manager", "manager-demo-2026"),
@@ -167,6 +171,7 @@ class User:
 # ---- the day's mix ------------------------------------------------------------------------------
 
 SAVERS = {"csr", "csr2", "manager"}
+ORDER_KINDS = ("ship_discharge", "ship_loading", "truck_loading", "tank_transfer")
 
 
 def _option(page: str, select_name: str) -> str:
@@ -214,6 +219,15 @@ MIX = [  # (kind, weight, what the user does)
     ("record", 5, lambda u: u.request("GET", u.record("customer", "/customers/"))[0]),
     ("record", 4, lambda u: u.request("GET", u.record("archive", "/archive/"))[0]),
     ("record", 4, lambda u: u.request("GET", u.record("knowledge", "/knowledge/"))[0]),
+    ("list", 6, lambda u: u.request("GET", "/operations/orders?state=verified")[0]),
+    ("list", 3, lambda u: u.request("GET", f"/operations/orders?kind={random.choice(ORDER_KINDS)}")[0]),
+    ("list", 3, lambda u: u.request("GET", "/operations/stock/reports")[0]),
+    ("list", 2, lambda u: u.request("GET", "/operations/vessels/plan")[0]),
+    ("list", 2, lambda u: u.request("GET", "/operations/applications/")[0]),
+    ("record", 6, lambda u: u.request("GET", u.record("order", "/operations/orders"))[0]),
+    ("record", 3, lambda u: u.request("GET", u.record("tank", "/operations/tanks"))[0]),
+    ("record", 3, lambda u: u.request("GET", u.record("daily", "/operations/stock/reports"))[0]),
+    ("record", 2, lambda u: u.request("GET", u.record("call", "/operations/vessels/"))[0]),
     ("search", 10, lambda u: u.request("GET", "/search/?" + urlencode({"q": random.choice(SEARCHES)}))[0]),
     ("save", 4, _save_inquiry),
     ("save", 3, _complaint_action),
@@ -263,7 +277,8 @@ def run_users(port: int, users: int, seconds: float, think: tuple[float, float] 
     pdf_due, pdf_lock = [time.monotonic() + 5], threading.Lock()
     people = [User(port, *USERS[i % len(USERS)]) for i in range(users)]
     for person in people:  # every user has opened the lists once, to know some records
-        for path in ("/complaints/", "/complaints/inquiries", "/customers/", "/archive/", "/knowledge/"):
+        for path in ("/complaints/", "/complaints/inquiries", "/customers/", "/archive/", "/knowledge/",
+                     "/operations/orders", "/operations/tanks", "/operations/stock/reports", "/operations/vessels/"):
             person.request("GET", path)
     stop = time.monotonic() + seconds
 
