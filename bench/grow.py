@@ -32,14 +32,15 @@ BATCH = 500
 
 
 def _unique_text_columns(table) -> set[str]:
-    names = {c.name for c in table.columns if c.unique}
-    for constraint in table.constraints:
-        if constraint.__class__.__name__ == "UniqueConstraint":
-            names.update(c.name for c in constraint.columns)
-    for index in table.indexes:
-        if index.unique:
-            names.update(c.name for c in index.columns)
-    return {n for n in names if _is_text(table.c[n])}
+    """Text columns of unique keys that no moved key already tells apart: these get the copy's suffix."""
+    moved = _moved_columns(table)
+    return {n for cols in _unique_sets(table) if not cols & moved for n in cols if _is_text(table.c[n])}
+
+
+def _suffixed(column, value: str, k: int) -> str:
+    suffix = f"-{k}"
+    length = getattr(column.type, "length", None)
+    return (value[:length - len(suffix)] if length else value) + suffix
 
 
 def _unique_sets(table) -> list[set[str]]:
@@ -123,7 +124,7 @@ def grow(connection, metadata, copies: int, *, first: int = 1, spread_days: floa
                         new[name] = new[name] + k * OFFSET
                 for name in unique:
                     if new[name] is not None:
-                        new[name] = f"{new[name]}-{k}"
+                        new[name] = _suffixed(table.c[name], new[name], k)
                 for name in dated:
                     new[name] = _move_time(new[name], days)
                 batch.append(new)
