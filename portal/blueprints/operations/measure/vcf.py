@@ -36,6 +36,20 @@ Rounding (§11.1.5): inputs are rounded before use (temperature to 0.05 °C, den
 intermediate values are kept unrounded (double precision, as the standard specifies) and the factor is
 rounded to 5 decimals, half away from zero.
 
+The printed tables (ASTM D1250-80 / IP 200 Tables 54A/54B/54D at 15 °C, 60A/60B/60D at 20 °C, which
+GB/T 1885-1998 adopts as its 表60A/60B/60D) give the factor to 4 decimals for temperatures in steps of
+0.25 °C, and GB/T 1885-1998 reads them at the nearest tabulated temperature, without interpolating.
+`vcf_as_printed` gives that figure (the equations at the nearest 0.25 °C, 4 decimals half up), for a CSR
+who compares with a surveyor's paper calculation; the quantity itself uses the 5-decimal `vcf`. Within the
+tables' range both agree with every published table value in the tests (`vcf_as_printed` exactly, `vcf`
+to one unit of the 4th decimal, the difference coming from the 0.25 °C reading only).
+
+Glass hydrometers (density tables 53x at 15 °C, 59x at 20 °C): the glass expands with temperature, so a
+reading at t is first multiplied by the hydrometer correction of API MPMS 11.1-2004 (in °F
+1 − 0.00001278 (t − 60) − 0.0000000062 (t − 60)²), in °C about the hydrometer's reference temperature tr
+(the standard's base: 15 °C, or 20 °C for GB/T 1884 hydrometers): 1 − 0.000023 (t − tr) − 0.00000002 (t − tr)².
+The printed 59A/59B values in the tests are met to their 0.1 kg/m³ only with this correction.
+
 Chemicals and vegetable oils (no petroleum correlation): a linear expansion coefficient beta (1/°C)
 per product, VCF = 1 - beta (t - Tb), rounded to 5 decimals.
 """
@@ -64,6 +78,9 @@ RHO60_MAX = 1163.5
 T_MIN, T_MAX = Decimal("-50"), Decimal("150")
 
 FIVE = Decimal("0.00001")
+FOUR = Decimal("0.0001")
+PRINTED_STEP = Decimal("0.25")  # °C, temperature step of the printed 54x/60x tables
+HYDROMETER = (0.000023, 0.00000002)  # glass hydrometer correction per °C and per °C² (API MPMS 11.1-2004)
 
 
 class VcfError(ValueError):
@@ -208,14 +225,38 @@ def vcf_linear(coefficient, temperature, base=Decimal("20")) -> Decimal:
     return factor
 
 
-def density_at_base(standard: str, group: str, observed_density, observed_temperature) -> Decimal:
+def vcf_as_printed(standard: str, group: str, density, temperature) -> Decimal:
+    """The factor as the printed tables give it: 4 decimals, read at the nearest tabulated temperature
+    (0.25 °C steps, as GB/T 1885-1998 prescribes for reading its tables)."""
+    try:
+        t = (Decimal(str(temperature)) / PRINTED_STEP).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * PRINTED_STEP
+    except ArithmeticError as exc:
+        raise VcfError("density and temperature must be numbers") from exc
+    value = ctl_unrounded(standard, group, density, t)
+    return Decimal(repr(value)).quantize(FOUR, rounding=ROUND_HALF_UP)
+
+
+def hydrometer_correction(temperature: float, reference: float) -> float:
+    """The factor a glass hydrometer reading at `temperature` is multiplied by (reference temperature of the
+    hydrometer `reference`, °C): 1 − 0.000023 Δt − 0.00000002 Δt²."""
+    dt = temperature - reference
+    return 1.0 - HYDROMETER[0] * dt - HYDROMETER[1] * dt * dt
+
+
+def density_at_base(standard: str, group: str, observed_density, observed_temperature,
+                    glass_hydrometer: bool = False) -> Decimal:
     """The density at the standard's base temperature of a sample whose density at `observed_temperature` is
-    `observed_density` (kg/m³, hydrometer corrections already applied), to 0.1 kg/m³."""
+    `observed_density` (kg/m³), to 0.1 kg/m³. With `glass_hydrometer` the density is a glass hydrometer
+    reading (calibrated at the standard's base temperature) and is corrected for the glass first, as the
+    printed density tables 53x/59x do; without it, it is a density already corrected (e.g. an oscillating
+    U-tube meter)."""
     rho, t = _inputs(observed_density, observed_temperature)
     if group not in GROUPS:
         raise VcfError(f"unknown commodity group {group!r}")
-    rho60 = rho60_from(group, rho, t)
     base = float(base_temperature(standard))
+    if glass_hydrometer:
+        rho *= hydrometer_correction(t, base)
+    rho60 = rho60_from(group, rho, t)
     rho_base = rho60 * ctl60(group, rho60, _f(base)).ctl
     return Decimal(repr(rho_base)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 

@@ -87,6 +87,10 @@ PUBLISHED_POINTS = [
     # HFO 0.9920 at 15 °C, 36 °C: "taken from the ASTM Petroleum Measurement Table 54B ... 0.9857"
     # ("bunk-cal", fr.scribd.com/document/370250180/bunk-cal, HFO tank no. 1, 161.28 m³ x 0.9857 x 0.9909)
     pytest.param("54B", "astm", "products", "992.0", "36", "0.9857", id="54B-hfo-992.0-36"),
+    # GB/T 1885-1998 (20 °C): gasoline, density at 20 °C 718.4 kg/m³, 21.3 °C: "查表得 P20=718.4 kg/m3
+    # VCF=0.9984" (石油计量员 exam, question 三, flowmeter delivery of 20 t of gasoline; zjtcn.com/zhishi/jiliangyuan).
+    # The table is read at 21.25 °C, the nearest tabulated temperature (equations there: 0.99840; at 21.3 °C: 0.99833)
+    pytest.param("60B", "gbt", "products", "718.4", "21.3", "0.9984", id="60B-gasoline-718.4-21.3"),
 ]
 
 
@@ -96,6 +100,8 @@ def test_published_table_points(table, standard, group, density, temperature, pr
     assert factor.as_tuple().exponent == -5  # the factor is given to five decimals (API MPMS 11.1-2004)
     at_printed_precision = factor.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     assert abs(at_printed_precision - Decimal(printed)) <= Decimal("0.0001"), (table, factor, printed)
+    # read as the printed table is read (nearest 0.25 °C, 4 decimals), the figure is the printed one exactly
+    assert vcf.vcf_as_printed(standard, group, density, temperature) == Decimal(printed)
 
 
 def test_every_published_point_names_a_printed_table_of_its_base():
@@ -104,6 +110,43 @@ def test_every_published_point_names_a_printed_table_of_its_base():
         table, standard, group = point.values[:3]
         assert {"54": "astm", "60": "gbt"}[table[:2]] == standard
         assert vcf.group_for(table) == group
+
+
+# Density tables (glass hydrometer readings to the density at 20 °C, GB/T 1885-1998 表59A/59B, 0.1 kg/m³): they
+# test the base-density conversion of the crude and products groups at the 20 °C base, and the glass correction.
+# Columns: printed table, group, hydrometer reading (kg/m³), test temperature (°C), printed density at 20 °C.
+PUBLISHED_DENSITIES = [
+    # crude, reading 804.0 and 806.0 at 40 °C: "查59A表视密度804.0kg/m3和806.0kg/m3所对应的标准密度818.7kg/m3、
+    # 820.6kg/m3" (油品计量工(高级+技师)技能鉴定考试题库, single choice 5; bubsandbeans.com/paper/264055852.html)
+    pytest.param("59A", "crude", "804.0", "40", "818.7", id="59A-crude-804.0-40"),
+    pytest.param("59A", "crude", "806.0", "40", "820.6", id="59A-crude-806.0-40"),
+    # product, readings 803.0 and 805.0 at 24.75 °C: "查表8-5得24.75 ℃视密度为803.0及805.0时20℃的密度分别为806.4及
+    # 808.4" (worked example of the 20 °C density table; cqjxzn.com/sshow.php?id=42a16f7a505fce92)
+    pytest.param("59B", "products", "803.0", "24.75", "806.4", id="59B-product-803.0-24.75"),
+    pytest.param("59B", "products", "805.0", "24.75", "808.4", id="59B-product-805.0-24.75"),
+    # gasoline, reading 718.6 at 19.8 °C: "查表得 P20=718.4 kg/m3" (zjtcn.com/zhishi/jiliangyuan, question 三)
+    pytest.param("59B", "products", "718.6", "19.8", "718.4", id="59B-gasoline-718.6-19.8"),
+]
+
+
+@pytest.mark.parametrize("table,group,reading,temperature,printed", PUBLISHED_DENSITIES)
+def test_published_density_table_points(table, group, reading, temperature, printed):
+    assert vcf.group_for(table) == group
+    assert vcf.density_at_base("gbt", group, reading, temperature, glass_hydrometer=True) == Decimal(printed)
+
+
+def test_the_glass_hydrometer_correction_is_what_the_density_tables_include():
+    # without the correction for the glass the 59A value at 40 °C comes out 0.3 kg/m³ high
+    assert vcf.density_at_base("gbt", "crude", "804.0", "40") == Decimal("819.0")
+    assert vcf.hydrometer_correction(20.0, 20.0) == 1.0
+    assert vcf.density_at_base("gbt", "crude", "804.0", "20", glass_hydrometer=True) == Decimal("804.0")
+
+
+def test_the_printed_reading_rounds_the_temperature_to_the_table_step():
+    assert vcf.vcf_as_printed("gbt", "products", "718.4", "21.3") == vcf.vcf_as_printed("gbt", "products", "718.4", "21.25")
+    assert vcf.vcf_as_printed("astm", "crude", "870", "15.1") == Decimal("1.0000")
+    with pytest.raises(vcf.VcfError):
+        vcf.vcf_as_printed("gbt", "products", "718.4", "warm")
 
 
 def test_the_base_temperature_gives_one_for_every_group_and_both_standards():
