@@ -6,8 +6,10 @@ imported figures, or the portal's own stock book), and the customs stock (an imp
 bonded stock of the stock book), in m³ at 20 °C and t; variance = physical − book, and its percentage of
 the book. The customs stock is checked on its own too: physical vs customs and book vs customs, of the
 key's bonded part (the physical and book quantities times the key's bonded share of the stock book; the whole
-quantity for a key that is all bonded), variance and its percentage of the customs figure. Each of the three
-comparisons beyond the product's tolerance opens an investigation (of that comparison) that blocks the
+quantity for a key that is all bonded), variance and its percentage of the customs figure, whenever the book or
+the customs figures are imported (when both come from the stock book, the customs comparisons only repeat
+physical vs book and are shown without a check of their own). Each of the three comparisons beyond the
+product's tolerance opens an investigation (of that comparison) that blocks the
 sign-off until it is resolved (approved by a manager) or accepted with a reason. The manager's sign-off locks the month:
 ``month_locked(day)`` is registered with the operations month lock (``operations/periods.py``), which the
 stock book's posting and the recording of dips call, and with billing's period lock.
@@ -151,6 +153,9 @@ class Variance:
     # the customs side: of the key's bonded part (bonded_share_pct: the stock book's bonded share, None when all
     # of it is bonded); None where the key has no customs figure and no bonded stock (or no dip, for physical)
     customs_compared: bool = False
+    # False when book and customs both come from the portal's stock book: the customs comparisons then only repeat
+    # physical vs book (book − customs is nil by construction): shown, but no tolerance check of their own
+    customs_own: bool = True
     bonded_share_pct: Decimal | None = None
     pc_variance_m3: Decimal | None = None
     pc_variance_t: Decimal | None = None
@@ -170,6 +175,8 @@ class Variance:
     def comparison_figures(self) -> dict[str, tuple[bool, Decimal | None, Decimal | None, Decimal | None]]:
         """comparison -> (over tolerance, variance m³, variance t, variance %), for the comparisons made."""
         out = {"book": (self.over_tolerance, self.variance_m3, self.variance_t, self.variance_pct)}
+        if not self.customs_own:
+            return out
         if self.pc_variance_m3 is not None:
             out["physical_customs"] = (self.pc_over, self.pc_variance_m3, self.pc_variance_t, self.pc_pct)
         if self.bc_variance_m3 is not None:
@@ -291,6 +298,7 @@ def variances(month: date) -> list[Variance]:
     period = period_for(month)
     book, customs, stock_book, bonded = _all_figures(month, period)
     customs_imported = period is not None and period.customs_source == "import"
+    customs_own = customs_imported or (period is not None and period.book_source == "import")
     dips = _dip_figures(month)
     keys = {k for k, v in book.items() if v[0] or v[1]} | {k for k, v in customs.items() if v[0] or v[1]}
     tank_ids = {k[0] for k in keys}
@@ -352,17 +360,19 @@ def variances(month: date) -> list[Variance]:
             c_kg, c_m3 = (Decimal(c[0]), Decimal(c[1])) if c is not None else (ZERO, ZERO)
             sb = stock_book[key] if key in stock_book else (ZERO, ZERO)
             share_kg, share_m3 = _share(bd[0], sb[0]), _share(bd[1], sb[1])
-            side["customs_compared"] = True
+            side["customs_compared"], side["customs_own"] = True, customs_own
             if share_m3 != 1:
                 side["bonded_share_pct"] = (share_m3 * 100).quantize(PCT)
             bc_m3 = (Decimal(b_m3) * share_m3).quantize(M3) - c_m3.quantize(M3)
             bc_kg = (Decimal(b_kg) * share_kg).quantize(KG) - c_kg.quantize(KG)
             side["bc_over"], side["bc_pct"] = _over((bc_m3, bc_kg), (c_m3, c_kg), tol)
+            side["bc_over"] = side["bc_over"] and customs_own
             side["bc_variance_m3"], side["bc_variance_t"] = bc_m3, _t(bc_kg)
             if dip is not None and dipped and (dip.product_id == product_id):
                 pc_m3v = (Decimal(p_m3).quantize(M3) * share_m3).quantize(M3) - c_m3.quantize(M3)
                 pc_kgv = (Decimal(p_kg).quantize(KG) * share_kg).quantize(KG) - c_kg.quantize(KG)
                 side["pc_over"], side["pc_pct"] = _over((pc_m3v, pc_kgv), (c_m3, c_kg), tol)
+                side["pc_over"] = side["pc_over"] and customs_own
                 side["pc_variance_m3"], side["pc_variance_t"] = pc_m3v, _t(pc_kgv)
         out.append(Variance(
             tank_id=tank_id, tank_code=tanks[tank_id].code if tank_id in tanks else "", customer_id=customer_id,

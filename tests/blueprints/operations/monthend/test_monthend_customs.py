@@ -103,7 +103,24 @@ def test_a_key_with_duty_paid_stock_is_compared_on_its_bonded_part(terminal):
     db.session.commit()
     [row] = services.variances(MONTH)
     assert row.pc_variance_m3 == Decimal("-30.000")  # 3960 x 75 % − 3000
-    assert row.comparisons_over == ["book", "physical_customs"]
+    # customs taken from the stock book only repeats physical vs book: no check (nor investigation) of its own
+    assert not row.customs_own and not row.pc_over and row.comparisons_over == ["book"]
+    name, data = customs_file([("T-102", "SINOCHEM", "GASOIL", "2516700", "3000.000")])
+    services.import_figures(MONTH, "customs", name, data, terminal.csr)
+    [row] = services.variances(MONTH)
+    assert row.customs_own and row.comparisons_over == ["book", "physical_customs"]
+
+
+def test_customs_from_the_stock_book_opens_no_second_investigation(bonded_tank, client, login):
+    """Book and customs both from the stock book: a physical shortage is one investigation (physical vs book)."""
+    dip(bonded_tank.t2, "3960.0", at=datetime(2026, 3, 31, 9, 0, tzinfo=UTC))
+    db.session.commit()
+    period = services.prepare(MONTH, bonded_tank.csr)
+    db.session.commit()
+    assert [i.comparison for i in services.open_investigations(period)] == ["book"]
+    login("staff")
+    html = client.get("/operations/month-end/2026-03").get_data(as_text=True)
+    assert 'id="customs-from-book"' in html and 'data-over="book"' in html
 
 
 def test_a_duty_paid_key_has_no_customs_comparison(terminal):
@@ -177,7 +194,7 @@ def test_customs_variance_is_physical_minus_customs_of_the_bonded_part(terminal,
     if row.customs_m3:
         assert row.pc_pct == (row.pc_variance_m3 * 100 / row.customs_m3).quantize(Decimal("0.001"))
         by_mass = (row.pc_variance_t * 100 / row.customs_t).quantize(Decimal("0.001")) if row.customs_t else None
-        assert row.pc_over == (abs(row.pc_pct) > row.tolerance_pct or
-                               (by_mass is not None and abs(by_mass) > row.tolerance_pct) or
-                               (by_mass is None and row.pc_variance_t != 0))
+        over = (abs(row.pc_pct) > row.tolerance_pct or (by_mass is not None and abs(by_mass) > row.tolerance_pct)
+                or (by_mass is None and row.pc_variance_t != 0))
+        assert row.pc_over == (over and imported is not None)  # checked on its own only with imported figures
     db.session.rollback()
