@@ -167,7 +167,6 @@ class OrderForm(FlaskForm):
     quantity = DecimalField(_l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=Decimal("0.001"), max=Decimal(10**9))])
     unit = SelectField(_l("Unit"), choices=_choices(UNITS))
     customs_status = SelectField(_l("Customs status"), choices=_choices(CUSTOMS_STATUSES), default="duty_paid")
-    customs_released = BooleanField(_l("Customs release received"))
     planned_start = LocalDateTimeField(_l("Planned start"), validators=[Optional()])
     planned_end = LocalDateTimeField(_l("Planned end"), validators=[Optional()])
     vessel_name = StringField(_l("Vessel"), validators=[Optional(), Length(max=120)])
@@ -200,7 +199,7 @@ class OrderForm(FlaskForm):
             "owner_id": self.owner_id.data or None,
             "tank_id": self.tank_id.data, "to_tank_id": self.to_tank_id.data or None,
             "counterparty_id": self.counterparty_id.data or None, "quantity": self.quantity.data, "unit": self.unit.data,
-            "customs_status": self.customs_status.data, "customs_released": bool(self.customs_released.data),
+            "customs_status": self.customs_status.data,
             "planned_start": self.planned_start.utc, "planned_end": self.planned_end.utc,
             "vessel_name": self.vessel_name.data or "", "truck_plates": self.truck_plates.data or "",
             "instruction_ref": self.instruction_ref.data or "", "remarks": self.remarks.data or "",
@@ -225,7 +224,7 @@ class OrderForm(FlaskForm):
             "kind": self.kind.data, "customer_id": num(self.customer_id), "product_id": num(self.product_id),
             "tank_id": num(self.tank_id), "to_tank_id": num(self.to_tank_id), "counterparty_id": num(self.counterparty_id),
             "quantity": dec(self.quantity), "unit": self.unit.data, "customs_status": self.customs_status.data,
-            "customs_released": bool(self.customs_released.data), "planned_start": from_local(start) if start else None,
+            "planned_start": from_local(start) if start else None,
             "vessel_name": self.vessel_name.data or "",
         }
 

@@ -400,9 +400,22 @@ def _detail(order: Order, **forms):
     }
     ctx.update(forms)
     return render("operations/order.html", order=order, event_kinds=EVENT_KINDS, rule_labels=verification.RULE_LABELS,
-                  field_labels={name: getattr(OrderForm, name).args[0] for name in services.ORDER_FIELDS},
+                  field_labels={name: getattr(OrderForm, name).args[0] if hasattr(OrderForm, name)
+                                else Order.__audit_fields__.get(name, name) for name in services.ORDER_FIELDS},
                   live=verification.run_rules(verification.draft_from_order(order)) if order.is_open else None,
                   complaint_link=services.complaint_link, **ctx)
+
+
+@bp.app_template_global("order_customs_entries")
+def order_customs_entries(order) -> list:
+    """The customs entries of this order's parcel, oldest first: the order page and form show its customs
+    release from them (a released entry, not a tick on the order, is what verification looks at)."""
+    from .customs.models import CustomsEntry
+
+    if order is None or getattr(order, "id", None) is None:
+        return []
+    return list(db.session.scalars(db.select(CustomsEntry).where(CustomsEntry.order_id == order.id)
+                                   .order_by(CustomsEntry.lodged_on, CustomsEntry.id)))
 
 
 def _complete_form(order: Order, formdata=None) -> CompleteForm:

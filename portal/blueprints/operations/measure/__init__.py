@@ -6,4 +6,5 @@ latest dip of a day to the other parts of the operations register.
 """
 from . import demo  # noqa: F401  (registers the demo loader)
 from . import models  # noqa: F401
+from . import search  # noqa: F401  (registers the searchable kind)
 from .routes import bp  # noqa: F401

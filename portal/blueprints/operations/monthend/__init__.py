@@ -7,6 +7,7 @@ off; ``services.variances(month)`` gives the reconciliation per tank x customer 
 from . import demo  # noqa: F401  (registers the demo loader)
 from . import models  # noqa: F401
 from . import panels  # noqa: F401  (registers the dashboard due lists)
+from . import search  # noqa: F401  (registers the searchable kind)
 from . import services
 from .routes import bp  # noqa: F401
 

@@ -22,6 +22,13 @@ INVESTIGATION_STATES = {
     "accepted": _l("Accepted with a reason"),
 }
 CLOSED_INVESTIGATION = ("resolved", "accepted")
+# What an investigation compares: the three-way reconciliation's three comparisons, each with its own tolerance check.
+COMPARISONS = {
+    "book": _l("Physical vs book"), "physical_customs": _l("Physical vs customs"), "book_customs": _l("Book vs customs"),
+}
+# the same in both languages, for the bilingual PDF and XLSX whatever the reader's language
+COMPARISON_WORDS = {"book": "实测/账面 Physical vs book", "physical_customs": "实测/海关 Physical vs customs",
+                    "book_customs": "账面/海关 Book vs customs"}
 
 
 class MonthEnd(_Viewable, TimestampMixin, db.Model):
@@ -85,12 +92,12 @@ class VarianceInvestigation(_Viewable, TimestampMixin, db.Model):
     """A variance over tolerance of a tank x customer x product: owner, cause, resolution, the manager's approval."""
 
     __tablename__ = "ops_monthend_investigation"
-    __table_args__ = (UniqueConstraint("period_id", "tank_id", "customer_id", "product_id",
-                                       name="uq_ops_monthend_investigation_key"),)
+    __table_args__ = (UniqueConstraint("period_id", "tank_id", "customer_id", "product_id", "comparison",
+                                       name="uq_ops_monthend_investigation_comparison"),)
     __audit_label__ = _l("Variance investigation")
     __audit_fields__ = {
         "period_id": _l("Month"), "tank_id": _l("Tank"), "customer_id": _l("Customer"), "product_id": _l("Product"),
-        "variance_m3": _l("Variance (m³ at 20 °C)"), "variance_kg": _l("Variance (kg)"),
+        "comparison": _l("Comparison"), "variance_m3": _l("Variance (m³ at 20 °C)"), "variance_kg": _l("Variance (kg)"),
         "variance_pct": _l("Variance (%)"), "state": _l("State"), "owner_id": _l("Owner"), "cause": _l("Cause of the variance"),
         "resolution": _l("Resolution of the variance"), "proposed_by_id": _l("Proposed by"), "accepted_reason": _l("Reason for accepting"),
         "approved_by_id": _l("Approved by"), "approved_at": _l("Approved at"),
@@ -102,6 +109,7 @@ class VarianceInvestigation(_Viewable, TimestampMixin, db.Model):
     tank_id: Mapped[int] = mapped_column(ForeignKey("ops_tank.id"), nullable=False)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), nullable=False)
     product_id: Mapped[int] = mapped_column(ForeignKey("ops_product.id"), nullable=False)
+    comparison: Mapped[str] = mapped_column(String(16), default="book", server_default="book", nullable=False)
     variance_m3: Mapped[Decimal] = mapped_column(Numeric(14, 3), nullable=False)
     variance_kg: Mapped[Decimal] = mapped_column(Numeric(16, 0), nullable=False)
     variance_pct: Mapped[Optional[Decimal]] = mapped_column(Numeric(10, 3), nullable=True)
@@ -128,6 +136,10 @@ class VarianceInvestigation(_Viewable, TimestampMixin, db.Model):
     @property
     def state_label(self) -> str:
         return str(INVESTIGATION_STATES.get(self.state, self.state))
+
+    @property
+    def comparison_label(self) -> str:
+        return str(COMPARISONS.get(self.comparison, self.comparison))
 
 
 class MonthCorrection(_Viewable, TimestampMixin, db.Model):

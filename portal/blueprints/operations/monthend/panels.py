@@ -34,6 +34,6 @@ def investigations(user):
                               .options(selectinload(VarianceInvestigation.tank), selectinload(VarianceInvestigation.customer),
                                        selectinload(VarianceInvestigation.period))
                               .order_by(VarianceInvestigation.id).limit(MAX_LISTED))
-    return [DueRow(f"{i.period.month:%Y-%m} {i.tank.code} {i.customer.code} {i.state_label}",
+    return [DueRow(f"{i.period.month:%Y-%m} {i.tank.code} {i.customer.code} {i.comparison_label} {i.state_label}",
                    url_for("operations.monthend.investigation", inv_id=i.id), i.period.month, i.customer.code)
             for i in rows]

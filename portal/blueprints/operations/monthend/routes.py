@@ -29,7 +29,7 @@ from .forms import (
     SignOffForm,
     UseStockBookForm,
 )
-from .models import INVESTIGATION_STATES, MonthEnd, VarianceInvestigation
+from .models import COMPARISONS, INVESTIGATION_STATES, MonthEnd, VarianceInvestigation
 
 bp = Blueprint("monthend", __name__, url_prefix="/month-end")
 
@@ -87,7 +87,8 @@ def _month_page(month, *, import_form=None, sign_form=None, import_errors=(), st
                   corrections=services.corrections(period) if period else [],
                   import_form=import_form or ImportFiguresForm(), book_form=UseStockBookForm(),
                   prepare_form=PrepareForm(), sign_form=sign_form or SignOffForm(), import_errors=import_errors,
-                  columns=services.IMPORT_COLUMNS, inv_labels={k: str(v) for k, v in INVESTIGATION_STATES.items()}), status
+                  columns=services.IMPORT_COLUMNS, inv_labels={k: str(v) for k, v in INVESTIGATION_STATES.items()},
+                  comparison_names=list(COMPARISONS), comparison_labels={k: str(v) for k, v in COMPARISONS.items()}), status
 
 
 @bp.get("/<string:month>")

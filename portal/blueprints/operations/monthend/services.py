@@ -4,15 +4,20 @@ Per tank x customer x product at the end of a month: the physical quantity from 
 (a tank shared by customers is split by their book share), the book stock (the terminal system's (PEPI)
 imported figures, or the portal's own stock book), and the customs stock (an imported customs file, or the
 bonded stock of the stock book), in m³ at 20 °C and t; variance = physical − book, and its percentage of
-the book. A variance beyond the product's tolerance opens an investigation that blocks the sign-off until
-it is resolved (approved by a manager) or accepted with a reason. The manager's sign-off locks the month:
+the book. The customs stock is checked on its own too: physical vs customs and book vs customs, of the
+key's bonded part (the physical and book quantities times the key's bonded share of the stock book; the whole
+quantity for a key that is all bonded), variance and its percentage of the customs figure, whenever the book or
+the customs figures are imported (when both come from the stock book, the customs comparisons only repeat
+physical vs book and are shown without a check of their own). Each of the three comparisons beyond the
+product's tolerance opens an investigation (of that comparison) that blocks the
+sign-off until it is resolved (approved by a manager) or accepted with a reason. The manager's sign-off locks the month:
 ``month_locked(day)`` is registered with the operations month lock (``operations/periods.py``), which the
 stock book's posting and the recording of dips call, and with billing's period lock.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -145,14 +150,54 @@ class Variance:
     over_tolerance: bool
     investigation_id: int | None = None
     investigation_state: str | None = None
+    # the customs side: of the key's bonded part (bonded_share_pct: the stock book's bonded share, None when all
+    # of it is bonded); None where the key has no customs figure and no bonded stock (or no dip, for physical)
+    customs_compared: bool = False
+    # False when book and customs both come from the portal's stock book: the customs comparisons then only repeat
+    # physical vs book (book − customs is nil by construction): shown, but no tolerance check of their own
+    customs_own: bool = True
+    bonded_share_pct: Decimal | None = None
+    pc_variance_m3: Decimal | None = None
+    pc_variance_t: Decimal | None = None
+    pc_pct: Decimal | None = None
+    pc_over: bool = False
+    bc_variance_m3: Decimal | None = None
+    bc_variance_t: Decimal | None = None
+    bc_pct: Decimal | None = None
+    bc_over: bool = False
+    # comparison -> (investigation id, state), for every comparison that has an investigation
+    investigations: dict = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[int, int, int]:
         return (self.tank_id, self.customer_id, self.product_id)
 
+    def comparison_figures(self) -> dict[str, tuple[bool, Decimal | None, Decimal | None, Decimal | None]]:
+        """comparison -> (over tolerance, variance m³, variance t, variance %), for the comparisons made."""
+        out = {"book": (self.over_tolerance, self.variance_m3, self.variance_t, self.variance_pct)}
+        if not self.customs_own:
+            return out
+        if self.pc_variance_m3 is not None:
+            out["physical_customs"] = (self.pc_over, self.pc_variance_m3, self.pc_variance_t, self.pc_pct)
+        if self.bc_variance_m3 is not None:
+            out["book_customs"] = (self.bc_over, self.bc_variance_m3, self.bc_variance_t, self.bc_pct)
+        return out
+
+    @property
+    def comparisons_over(self) -> list[str]:
+        return [name for name, figures in self.comparison_figures().items() if figures[0]]
+
+    @property
+    def over_any(self) -> bool:
+        return bool(self.comparisons_over)
+
     @property
     def blocking(self) -> bool:
-        return self.over_tolerance and self.investigation_state not in CLOSED_INVESTIGATION
+        return any(self.investigations.get(name, (None, None))[1] not in CLOSED_INVESTIGATION
+                   for name in self.comparisons_over)
+
+    def investigation_for(self, comparison: str) -> tuple[int | None, str | None]:
+        return self.investigations.get(comparison, (None, None))
 
 
 def _t(kg: Decimal) -> Decimal:
@@ -218,21 +263,42 @@ def _dip_figures(month: date) -> dict[int, _DipFigures]:
 
 
 def book_figures(month: date, period: MonthEnd | None = None) -> tuple[dict, dict | None]:
-    period = period if period is not None else period_for(month)
+    book, customs, _stock_book, _bonded = _all_figures(month, period if period is not None else period_for(month))
+    return book, customs
+
+
+def _all_figures(month: date, period: MonthEnd | None) -> tuple[dict, dict, dict, dict]:
+    """The book and customs figures used, and the stock book's own (all statuses and bonded) for the shares."""
     stock_book, bonded = _book_from_stock(month)
     book = _figures(period, "pepi") if period is not None and period.book_source == "import" else stock_book
     if period is not None and period.customs_source == "import":
         customs = _figures(period, "customs")
     else:
         customs = bonded
-    return book, customs
+    return book, customs, stock_book, bonded
+
+
+def _share(part: Decimal, whole: Decimal) -> Decimal:
+    """The bonded share of a key in the stock book: 1 when the book has nothing of it (all is customs' then)."""
+    return Decimal(part) / Decimal(whole) if whole else Decimal(1)
+
+
+def _over(variances: tuple, bases: tuple, tol: Decimal) -> tuple[bool, Decimal | None]:
+    """(over tolerance, % of the first base) of a comparison: % in m³ or t beyond the tolerance, or a variance
+    where the base is zero."""
+    pcts = [pct(v, b) for v, b in zip(variances, bases)]
+    over = any(p is not None and abs(p) > tol for p in pcts) or \
+        (all(b == 0 for b in bases) and any(v != 0 for v in variances))
+    return over, pcts[0]
 
 
 def variances(month: date) -> list[Variance]:
     """Per tank x customer x product at the end of ``month``: physical, book, customs, variance and %."""
     month = month_of(month)
     period = period_for(month)
-    book, customs = book_figures(month, period)
+    book, customs, stock_book, bonded = _all_figures(month, period)
+    customs_imported = period is not None and period.customs_source == "import"
+    customs_own = customs_imported or (period is not None and period.book_source == "import")
     dips = _dip_figures(month)
     keys = {k for k, v in book.items() if v[0] or v[1]} | {k for k, v in customs.items() if v[0] or v[1]}
     tank_ids = {k[0] for k in keys}
@@ -252,8 +318,11 @@ def variances(month: date) -> list[Variance]:
             tank_book[k[0]][2] += 1
     invs = {}
     if period is not None:
-        invs = {(i.tank_id, i.customer_id, i.product_id): i for i in db.session.scalars(
-            select(VarianceInvestigation).where(VarianceInvestigation.period_id == period.id))}
+        for i in db.session.execute(select(VarianceInvestigation.tank_id, VarianceInvestigation.customer_id,
+                                           VarianceInvestigation.product_id, VarianceInvestigation.comparison,
+                                           VarianceInvestigation.id, VarianceInvestigation.state)
+                                    .where(VarianceInvestigation.period_id == period.id)):
+            invs.setdefault((i[0], i[1], i[2]), {})[i[3]] = (i[4], i[5])
     out: list[Variance] = []
     for key in keys:
         tank_id, customer_id, product_id = key
@@ -282,8 +351,29 @@ def variances(month: date) -> list[Variance]:
         pc_kg = pct(v_kg, Decimal(b_kg))
         over = any(p is not None and abs(p) > tol for p in (pc_m3, pc_kg)) or \
             ((b_m3 == 0 and b_kg == 0) and (v_m3 != 0 or v_kg != 0))
-        c = customs.get(key) if customs is not None else None
-        inv = invs.get(key)
+        c = customs.get(key) if customs is not None and key in customs else None
+        inv = invs.get(key, {})
+        side = {}
+        bd = bonded[key] if key in bonded else (ZERO, ZERO)
+        has_customs = (c is not None and (customs_imported or c[0] or c[1])) or bool(bd[0] or bd[1])
+        if customer_id and has_customs:
+            c_kg, c_m3 = (Decimal(c[0]), Decimal(c[1])) if c is not None else (ZERO, ZERO)
+            sb = stock_book[key] if key in stock_book else (ZERO, ZERO)
+            share_kg, share_m3 = _share(bd[0], sb[0]), _share(bd[1], sb[1])
+            side["customs_compared"], side["customs_own"] = True, customs_own
+            if share_m3 != 1:
+                side["bonded_share_pct"] = (share_m3 * 100).quantize(PCT)
+            bc_m3 = (Decimal(b_m3) * share_m3).quantize(M3) - c_m3.quantize(M3)
+            bc_kg = (Decimal(b_kg) * share_kg).quantize(KG) - c_kg.quantize(KG)
+            side["bc_over"], side["bc_pct"] = _over((bc_m3, bc_kg), (c_m3, c_kg), tol)
+            side["bc_over"] = side["bc_over"] and customs_own
+            side["bc_variance_m3"], side["bc_variance_t"] = bc_m3, _t(bc_kg)
+            if dip is not None and dipped and (dip.product_id == product_id):
+                pc_m3v = (Decimal(p_m3).quantize(M3) * share_m3).quantize(M3) - c_m3.quantize(M3)
+                pc_kgv = (Decimal(p_kg).quantize(KG) * share_kg).quantize(KG) - c_kg.quantize(KG)
+                side["pc_over"], side["pc_pct"] = _over((pc_m3v, pc_kgv), (c_m3, c_kg), tol)
+                side["pc_over"] = side["pc_over"] and customs_own
+                side["pc_variance_m3"], side["pc_variance_t"] = pc_m3v, _t(pc_kgv)
         out.append(Variance(
             tank_id=tank_id, tank_code=tanks[tank_id].code if tank_id in tanks else "", customer_id=customer_id,
             customer_code=customers.get(customer_id, ""), product_id=product_id,
@@ -293,7 +383,8 @@ def variances(month: date) -> list[Variance]:
             customs_m3=Decimal(c[1]).quantize(M3) if c is not None else ZERO.quantize(M3),
             customs_t=_t(c[0]) if c is not None else ZERO.quantize(M3),
             variance_m3=v_m3, variance_t=_t(v_kg), variance_pct=pc_m3, tolerance_pct=tol, over_tolerance=over,
-            investigation_id=inv.id if inv else None, investigation_state=inv.state if inv else None))
+            investigation_id=inv.get("book", (None, None))[0], investigation_state=inv.get("book", (None, None))[1],
+            investigations=inv, **side))
     out.sort(key=lambda v: (v.tank_code, v.customer_code, v.product_code))
     return out
 
@@ -311,19 +402,23 @@ def prepare(month: date, user) -> MonthEnd:
     check_open(month)
     period = get_or_create_period(month)
     rows = variances(month)
-    existing = {(i.tank_id, i.customer_id, i.product_id): i for i in db.session.scalars(
+    existing = {(i.tank_id, i.customer_id, i.product_id, i.comparison): i for i in db.session.scalars(
         select(VarianceInvestigation).where(VarianceInvestigation.period_id == period.id))}
     for row in rows:
-        inv = existing.get(row.key)
-        if row.over_tolerance and row.customer_id:
+        if not row.customer_id:
+            continue
+        for comparison, (over, v_m3, v_t, v_pct) in row.comparison_figures().items():
+            if not over:
+                continue
+            inv = existing.get((*row.key, comparison))
+            v_kg = (v_t * 1000).quantize(KG)
             if inv is None:
                 db.session.add(VarianceInvestigation(period_id=period.id, tank_id=row.tank_id, customer_id=row.customer_id,
-                                             product_id=row.product_id, variance_m3=row.variance_m3,
-                                             variance_kg=(row.variance_t * 1000).quantize(KG),
-                                             variance_pct=row.variance_pct, state="open"))
+                                                     product_id=row.product_id, comparison=comparison,
+                                                     variance_m3=v_m3, variance_kg=v_kg, variance_pct=v_pct,
+                                                     state="open"))
             elif not inv.closed:
-                inv.variance_m3, inv.variance_kg = row.variance_m3, (row.variance_t * 1000).quantize(KG)
-                inv.variance_pct = row.variance_pct
+                inv.variance_m3, inv.variance_kg, inv.variance_pct = v_m3, v_kg, v_pct
     period.state = "prepared"
     period.prepared_by_id = getattr(user, "id", None)
     period.prepared_at = utcnow()
@@ -606,12 +701,13 @@ def stock_book_total(month: date) -> tuple[Decimal, Decimal]:
 
 
 def investigation_rows(period: MonthEnd) -> list[list]:
-    from .models import INVESTIGATION_STATES
+    from .models import COMPARISON_WORDS, INVESTIGATION_STATES
 
     out = []
     for inv in db.session.scalars(_with_keys(select(VarianceInvestigation)
                                              .where(VarianceInvestigation.period_id == period.id)
                                              .order_by(VarianceInvestigation.id))):
         out.append([inv.tank.code, inv.customer.code, inv.product.code,
+                    COMPARISON_WORDS.get(inv.comparison, inv.comparison),
                     str(INVESTIGATION_STATES.get(inv.state, inv.state)), inv.cause, inv.resolution, inv.accepted_reason])
     return out
