@@ -8,7 +8,7 @@ from flask_login import current_user
 from ....extensions import db
 from ....permissions import load_or_404, require
 from ....timeutil import utcnow
-from ....web import arg_int, page_args, render, service_errors
+from ....web import arg_int, page_args, post_change, render, service_errors
 from ..vessels.models import VesselCall
 from . import services
 from .forms import (
@@ -83,14 +83,9 @@ def detail(application_id: int):
 def _act(application_id: int, form_class, prefix: str, action, done_message):
     app = load_or_404(Application, application_id, action="edit")
     form = form_class(prefix=prefix)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            action(app, form)
-            db.session.commit()
-        if outcome.ok:
-            flash(done_message(app), "success")
-            return redirect(url_for("operations.applications.detail", application_id=app.id))
-    return _detail_page(app, **{f"{prefix}_form": form})
+    return post_change(form, lambda: action(app, form), done=lambda _result: done_message(app),
+                       to=url_for("operations.applications.detail", application_id=app.id),
+                       page=lambda: _detail_page(app, **{f"{prefix}_form": form}))
 
 
 @bp.post("/<int:application_id>/submit")
@@ -148,14 +143,11 @@ def document(application_id: int):
 def create_for_call(call_id: int):
     """Create the call's missing declarations (types added since the call was recorded)."""
     call = load_or_404(VesselCall, call_id, action="edit")
-    with service_errors() as outcome:
-        created = services.ensure_applications(call, current_user)
-        db.session.commit()
-    if outcome.ok:
-        flash(_("%(n)s declaration(s) created.", n=len(created)) if created
-              else _("The call already has every declaration."), "success")
-    return redirect(request.referrer if _same_site(request.referrer)
-                    else url_for("operations.applications.due", q=call.number, state="any", window="all"))
+    return post_change(None, lambda: services.ensure_applications(call, current_user),
+                       done=lambda created: _("%(n)s declaration(s) created.", n=len(created)) if created
+                       else _("The call already has every declaration."),
+                       to=request.referrer if _same_site(request.referrer)
+                       else url_for("operations.applications.due", q=call.number, state="any", window="all"))
 
 
 def _same_site(url: str | None) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ....extensions import db
 from ....permissions import load_child_or_404, load_or_404, require
 from ....timeutil import local_today, to_local
-from ....web import arg_int, page_args, render, send_download, service_errors
+from ....web import arg_int, page_args, post_change, render, send_download, service_errors
 from ....xlsx import XLSX_MIMETYPE
 from ...customers.models import Customer
 from ..models import Order, Tank
@@ -111,22 +111,13 @@ def run(run_id: int):
     return _run_page(load_or_404(BillingRun, run_id))
 
 
-def _expired():
-    flash(_("The form has expired or was not sent from this site. Please try again."), "error")
+def _run_url(run: BillingRun) -> str:
+    return url_for("operations.billing.run", run_id=run.id)
 
 
-def _transition(run_id: int, action, done: str):
+def _transition(run_id: int, action, done):
     run = load_or_404(BillingRun, run_id, action="edit")
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        _expired()
-    else:
-        with service_errors() as outcome:
-            action(run)
-            db.session.commit()
-        if outcome.ok:
-            flash(done, "success")
-    return redirect(url_for("operations.billing.run", run_id=run.id))
+    return post_change(ConfirmForm(), lambda: action(run), done=done, to=_run_url(run))
 
 
 @bp.post("/runs/<int:run_id>/prepare")
@@ -153,31 +144,17 @@ def reopen(run_id: int):
 def agree(run_id: int):
     run = load_or_404(BillingRun, run_id, action="edit")
     form = AgreementForm()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.record_agreement(run, current_user, by_name=form.by_name.data, at=form.at.utc, how=form.how.data,
-                                      note=form.note.data)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("The customer's agreement is recorded."), "success")
-            return redirect(url_for("operations.billing.run", run_id=run.id))
-    return _run_page(run, agreement_form=form)
+    return post_change(form, lambda: services.record_agreement(run, current_user, by_name=form.by_name.data,
+                                                               at=form.at.utc, how=form.how.data, note=form.note.data),
+                       done=_("The customer's agreement is recorded."), to=_run_url(run),
+                       page=lambda: _run_page(run, agreement_form=form))
 
 
 @bp.post("/runs/<int:run_id>/export")
 @require(*CS)
 def export(run_id: int):
-    run = load_or_404(BillingRun, run_id, action="edit")
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        _expired()
-    else:
-        with service_errors() as outcome:
-            done = services.export_run(run, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Exported to finance as version %(version)s; the month is locked.", version=done.version), "success")
-    return redirect(url_for("operations.billing.run", run_id=run.id))
+    return _transition(run_id, lambda r: services.export_run(r, current_user), lambda done: _(
+        "Exported to finance as version %(version)s; the month is locked.", version=done.version))
 
 
 @bp.get("/runs/<int:run_id>/exports/<int:export_id>")
@@ -210,15 +187,11 @@ def line(line_id: int):
 def correct(line_id: int):
     line = load_or_404(BillingLine, line_id, action="edit")
     form = CorrectionForm()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            correction = services.add_correction(line, current_user, amount=form.signed_amount, reason=form.reason.data,
-                                                 quantity=form.quantity.data)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Correction entered in the run %(number)s.", number=correction.run.number), "success")
-            return redirect(url_for("operations.billing.run", run_id=correction.run_id))
-    return _line_page(line, form)
+    return post_change(form, lambda: services.add_correction(line, current_user, amount=form.signed_amount,
+                                                             reason=form.reason.data, quantity=form.quantity.data),
+                       done=lambda correction: _("Correction entered in the run %(number)s.",
+                                                 number=correction.run.number),
+                       to=lambda correction: _run_url(correction.run), page=lambda: _line_page(line, form))
 
 
 # ------------------------------------------------------------------------------------ services
@@ -279,13 +252,5 @@ def service_new():
 @require(*CS)
 def service_delete(service_id: int):
     service = load_or_404(BillingService, service_id, action="edit")
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        _expired()
-    else:
-        with service_errors() as outcome:
-            services.delete_service(service)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Chargeable service removed."), "success")
-    return redirect(url_for("operations.billing.services_index"))
+    return post_change(ConfirmForm(), lambda: services.delete_service(service), done=_("Chargeable service removed."),
+                       to=url_for("operations.billing.services_index"))

@@ -13,7 +13,7 @@ from ....extensions import db
 from ....models import User
 from ....permissions import load_child_or_404, load_or_404, require
 from ....timeutil import local_today, to_local
-from ....web import arg_date, arg_int, page_args, render, send_download, service_errors
+from ....web import arg_date, arg_int, page_args, post_change, render, send_download, service_errors
 from ...admin.services import staff_choices
 from ...customers.models import Customer, CustomerContact
 from ...customers.services import customer_choices
@@ -234,19 +234,24 @@ def call_edit(call_id: int):
     return render("operations/vessels/call_form.html", form=form, call=call)
 
 
+def _call_url(call: VesselCall) -> str:
+    return url_for("operations.vessels.call_detail", call_id=call.id)
+
+
+def _post_on_call(call: VesselCall, name: str, form, change, done):
+    """A form of the call page posted: on success back to the page, else the page with the form's errors (422)."""
+    return post_change(form, change, done=done, to=_call_url(call),
+                       page=lambda: _detail(call, 422, **{f"{name}_form": form}))
+
+
 @bp.post("/calls/<int:call_id>/times")
 @require(*CS)
 def call_times(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _times_form(call, formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            revision = services.change_times(call, user=current_user, note=form.note.data or "", **form.values())
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Times and berth saved.") if revision else _("Nothing changed."), "success" if revision else "info")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return _detail(call, 422, times_form=form)
+    return _post_on_call(call, "times", form, lambda: services.change_times(
+        call, user=current_user, note=form.note.data or "", **form.values()),
+        lambda revision: (_("Times and berth saved."), "success") if revision else (_("Nothing changed."), "info"))
 
 
 @bp.post("/calls/<int:call_id>/status")
@@ -254,14 +259,9 @@ def call_times(call_id: int):
 def call_status(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _status_form(call, formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.set_status(call, form.status.data, user=current_user, reason=form.reason.data or "")
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Vessel call %(number)s is now %(status)s.", number=call.number, status=call.status_label), "success")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return _detail(call, 422, status_form=form)
+    return _post_on_call(call, "status", form, lambda: services.set_status(
+        call, form.status.data, user=current_user, reason=form.reason.data or ""),
+        lambda _call: _("Vessel call %(number)s is now %(status)s.", number=call.number, status=call.status_label))
 
 
 @bp.post("/calls/<int:call_id>/parcels")
@@ -269,19 +269,16 @@ def call_status(call_id: int):
 def parcel_add(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _parcel_form(formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            customer = load_or_404(Customer, form.customer_id.data)
-            product = load_or_404(Product, form.product_id.data)
-            order = load_or_404(Order, form.order_id.data) if form.order_id.data else None
-            tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
-            services.add_parcel(call, customer=customer, product=product, quantity=form.quantity.data,
-                                unit=form.unit.data, order=order, tank=tank)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Cargo parcel added."), "success")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return _detail(call, 422, parcel_form=form)
+
+    def add():
+        customer = load_or_404(Customer, form.customer_id.data)
+        product = load_or_404(Product, form.product_id.data)
+        order = load_or_404(Order, form.order_id.data) if form.order_id.data else None
+        tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
+        services.add_parcel(call, customer=customer, product=product, quantity=form.quantity.data, unit=form.unit.data,
+                            order=order, tank=tank)
+
+    return _post_on_call(call, "parcel", form, add, _("Cargo parcel added."))
 
 
 @bp.post("/calls/<int:call_id>/parcels/<int:parcel_id>/delete")
@@ -289,12 +286,7 @@ def parcel_add(call_id: int):
 def parcel_delete(call_id: int, parcel_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     parcel = load_child_or_404(CallParcel, parcel_id, parent=call, action="edit")
-    with service_errors() as outcome:
-        services.remove_parcel(parcel)
-        db.session.commit()
-    if outcome.ok:
-        flash(_("Cargo parcel removed."), "success")
-    return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+    return post_change(None, lambda: services.remove_parcel(parcel), done=_("Cargo parcel removed."), to=_call_url(call))
 
 
 @bp.post("/calls/<int:call_id>/informed")
@@ -302,15 +294,14 @@ def parcel_delete(call_id: int, parcel_id: int):
 def call_informed(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _inform_form(call, formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            customer = load_or_404(Customer, form.customer_id.data)
-            services.mark_informed(call, customer, how=form.how.data, user=current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("%(customer)s marked as told of the new ETA.", customer=customer.code), "success")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return _detail(call, 422, inform_form=form)
+
+    def inform():
+        customer = load_or_404(Customer, form.customer_id.data)
+        services.mark_informed(call, customer, how=form.how.data, user=current_user)
+        return customer
+
+    return _post_on_call(call, "inform", form, inform,
+                         lambda customer: _("%(customer)s marked as told of the new ETA.", customer=customer.code))
 
 
 @bp.get("/eta-changes")
@@ -498,16 +489,15 @@ def plan_version(version_id: int):
 def plan_version_tell(version_id: int):
     version = load_or_404(BerthPlanVersion, version_id, action="edit")
     form = _tell_form(version, formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            by_key = {p.key: p for p in services.parties_for(_version_calls(version), form.port_email.data or "")}
-            services.tell_parties(version, [by_key[k] for k in form.parties.data if k in by_key], how=form.how.data,
-                                  user=current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Recorded who was told of version %(number)s.", number=version.number), "success")
-            return redirect(url_for("operations.vessels.plan_version", version_id=version.id))
-    return _version_page(version, form, 422)
+
+    def tell():
+        by_key = {p.key: p for p in services.parties_for(_version_calls(version), form.port_email.data or "")}
+        services.tell_parties(version, [by_key[k] for k in form.parties.data if k in by_key], how=form.how.data,
+                              user=current_user)
+
+    return post_change(form, tell, done=_("Recorded who was told of version %(number)s.", number=version.number),
+                       to=url_for("operations.vessels.plan_version", version_id=version.id),
+                       page=lambda: _version_page(version, form, 422))
 
 
 @bp.get("/plan/versions/<int:version_id>/pdf")
