@@ -203,7 +203,7 @@ def service_errors(form=None, field: str | None = None):
 def post_change(form, change, *, done, to, field: str | None = None, page=None):
     """Answer a posted state-change form: validate ``form``, run ``change()`` (the service call) under
     :func:`service_errors`, commit, flash ``done`` and redirect to ``to``. The route loads and authorises
-    the record first, and names what to do::
+    the record first, and names what to do (a page with a form answers its GET with ``page()`` too)::
 
         call = load_or_404(VesselCall, call_id, action="edit")
         form = StatusForm()

@@ -1,14 +1,14 @@
 """Government applications: thin routes (load + authorise -> form -> service -> commit -> render)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ....extensions import db
 from ....permissions import load_or_404, require
 from ....timeutil import utcnow
-from ....web import arg_int, page_args, post_change, render, service_errors
+from ....web import arg_int, page_args, post_change, render
 from ..vessels.models import VesselCall
 from . import services
 from .forms import (
@@ -169,39 +169,30 @@ def types():
                   can_edit=current_user.has_role("admin", *MANAGERS))
 
 
+def _type_page(row: ApplicationType | None):
+    """A new application type (``row`` None) or a type's edit page, and its form posted."""
+    form = TypeForm(obj=row)
+    return post_change(form, lambda: services.save_type(form.values(), row, current_user),
+                       done=lambda saved: _("Application type %(code)s saved.", code=saved.code),
+                       to=url_for("operations.applications.types"),
+                       page=lambda: render("operations/applications/type_form.html", form=form, row=row))
+
+
 @bp.route("/types/new", methods=["GET", "POST"])
 @require(*MANAGERS)
 def type_new():
-    form = TypeForm()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            row = services.save_type(form.values(), None, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Application type %(code)s saved.", code=row.code), "success")
-            return redirect(url_for("operations.applications.types"))
-    return render("operations/applications/type_form.html", form=form, row=None)
+    return _type_page(None)
 
 
 @bp.route("/types/<int:type_id>/edit", methods=["GET", "POST"])
 @require(*MANAGERS)
 def type_edit(type_id: int):
-    row = load_or_404(ApplicationType, type_id, action="edit")
-    form = TypeForm(obj=row)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.save_type(form.values(), row, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Application type %(code)s saved.", code=row.code), "success")
-            return redirect(url_for("operations.applications.types"))
-    return render("operations/applications/type_form.html", form=form, row=row)
+    return _type_page(load_or_404(ApplicationType, type_id, action="edit"))
 
 
 @bp.post("/types/seed")
 @require(*MANAGERS)
 def types_seed():
-    added = services.seed_types(current_user)
-    db.session.commit()
-    flash(_("%(n)s common declaration type(s) added.", n=len(added)), "success")
-    return redirect(url_for("operations.applications.types"))
+    return post_change(None, lambda: services.seed_types(current_user),
+                       done=lambda added: _("%(n)s common declaration type(s) added.", n=len(added)),
+                       to=url_for("operations.applications.types"))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ....extensions import db
 from ....permissions import load_or_404, require
 from ....timeutil import local_now, local_today
-from ....web import arg_date, arg_int, page_args, post_change, render, send_download, service_errors
+from ....web import arg_date, arg_int, page_args, post_change, render, send_download
 from ....xlsx import XLSX_MIMETYPE
 from ...customers.models import Customer, CustomerContact
 from ..models import Product, Tank
@@ -41,6 +41,10 @@ def _entry_form(**kw) -> EntryForm:
                      tank_choices=[(t.id, t.code) for t in tanks], **kw)
 
 
+def _entry_url(entry: CustomsEntry) -> str:
+    return url_for("operations.customs.entry", entry_id=entry.id)
+
+
 # ----------------------------------------------------------------------------------------- entries
 
 @bp.get("/")
@@ -66,14 +70,9 @@ def new_entry():
     if request.method == "GET":
         form.customer_id.data = arg_int("customer") or 0
         form.lodged_on.data = local_today()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            entry = services.lodge_entry(form.values(), current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Customs entry %(number)s registered as lodged.", number=entry.declaration_no), "success")
-            return redirect(url_for("operations.customs.entry", entry_id=entry.id))
-    return render("operations/customs/entry_form.html", form=form, entry=None)
+    return post_change(form, lambda: services.lodge_entry(form.values(), current_user),
+                       done=lambda entry: _("Customs entry %(number)s registered as lodged.", number=entry.declaration_no),
+                       to=_entry_url, page=lambda: render("operations/customs/entry_form.html", form=form, entry=None))
 
 
 @bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -82,20 +81,16 @@ def edit_entry(entry_id: int):
     entry = load_or_404(CustomsEntry, entry_id, action="edit")
     if entry.status != "lodged":
         flash(_("Only a lodged entry can be changed; this one is %(status)s.", status=entry.status_label), "error")
-        return redirect(url_for("operations.customs.entry", entry_id=entry.id))
+        return redirect(_entry_url(entry))
     form = _entry_form(obj=entry if request.method == "GET" else None)
     if request.method == "GET":
         form.order_number.data = entry.order.number if entry.order else ""
         form.to_customer_id.data = entry.to_customer_id or 0
         form.broker_contact_id.data = entry.broker_contact_id or 0
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.update_entry(entry, form.values(), current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Customs entry %(number)s saved.", number=entry.declaration_no), "success")
-            return redirect(url_for("operations.customs.entry", entry_id=entry.id))
-    return render("operations/customs/entry_form.html", form=form, entry=entry)
+    return post_change(form, lambda: services.update_entry(entry, form.values(), current_user),
+                       done=lambda _result: _("Customs entry %(number)s saved.", number=entry.declaration_no),
+                       to=_entry_url(entry), page=lambda: render("operations/customs/entry_form.html", form=form,
+                                                                 entry=entry))
 
 
 def _entry_page(entry, **forms):
@@ -118,8 +113,7 @@ def entry(entry_id: int):
 def _post_on_entry(entry: CustomsEntry, form, form_name: str, field: str, change, done: str):
     """A form of the entry page posted: back to the page when done; else the page again showing the form as
     ``form_name``, a refusal on its ``field``."""
-    return post_change(form, change, done=done, to=url_for("operations.customs.entry", entry_id=entry.id),
-                       field=field, page=lambda: _entry_page(entry, **{form_name: form}))
+    return post_change(form, change, done=done, to=_entry_url(entry), field=field, page=lambda: _entry_page(entry, **{form_name: form}))
 
 
 @bp.post("/<int:entry_id>/release")
