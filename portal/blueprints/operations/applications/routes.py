@@ -143,11 +143,12 @@ def document(application_id: int):
 def create_for_call(call_id: int):
     """Create the call's missing declarations (types added since the call was recorded)."""
     call = load_or_404(VesselCall, call_id, action="edit")
+    back = (request.referrer if _same_site(request.referrer)
+            else url_for("operations.applications.due", q=call.number, state="any", window="all"))
     return post_change(None, lambda: services.ensure_applications(call, current_user),
-                       done=lambda created: _("%(n)s declaration(s) created.", n=len(created)) if created
-                       else _("The call already has every declaration."),
-                       to=request.referrer if _same_site(request.referrer)
-                       else url_for("operations.applications.due", q=call.number, state="any", window="all"))
+                       done=lambda created: (_("%(n)s declaration(s) created.", n=len(created)) if created
+                                             else _("The call already has every declaration.")),
+                       to=back)
 
 
 def _same_site(url: str | None) -> bool:

@@ -83,7 +83,8 @@ def prepare():
         form.month.data = request.args.get("month", "")[:7] or f"{services.last_closed_month():%Y-%m}"
     return post_change(
         form, lambda: services.prepare_run(load_or_404(Customer, form.customer_id.data), form.month_date, current_user),
-        done=lambda run: _("Billing run %(number)s prepared: %(count)s lines.", number=run.number, count=len(run.lines)),
+        done=lambda run: _("Billing run %(number)s prepared: %(count)s lines.", number=run.number,
+                           count=len(run.lines)),
         to=_run_url, page=lambda: render("operations/billing/prepare.html", form=form))
 
 
@@ -147,8 +148,9 @@ def agree(run_id: int):
 @bp.post("/runs/<int:run_id>/export")
 @require(*CS)
 def export(run_id: int):
-    return _transition(run_id, lambda r: services.export_run(r, current_user), lambda done: _(
-        "Exported to finance as version %(version)s; the month is locked.", version=done.version))
+    return _transition(run_id, lambda r: services.export_run(r, current_user),
+                       lambda done: _("Exported to finance as version %(version)s; the month is locked.",
+                                      version=done.version))
 
 
 @bp.get("/runs/<int:run_id>/exports/<int:export_id>")

@@ -71,7 +71,8 @@ def new_entry():
         form.customer_id.data = arg_int("customer") or 0
         form.lodged_on.data = local_today()
     return post_change(form, lambda: services.lodge_entry(form.values(), current_user),
-                       done=lambda entry: _("Customs entry %(number)s registered as lodged.", number=entry.declaration_no),
+                       done=lambda entry: _("Customs entry %(number)s registered as lodged.",
+                                            number=entry.declaration_no),
                        to=_entry_url, page=lambda: render("operations/customs/entry_form.html", form=form, entry=None))
 
 
@@ -89,8 +90,8 @@ def edit_entry(entry_id: int):
         form.broker_contact_id.data = entry.broker_contact_id or 0
     return post_change(form, lambda: services.update_entry(entry, form.values(), current_user),
                        done=lambda _result: _("Customs entry %(number)s saved.", number=entry.declaration_no),
-                       to=_entry_url(entry), page=lambda: render("operations/customs/entry_form.html", form=form,
-                                                                 entry=entry))
+                       to=_entry_url(entry),
+                       page=lambda: render("operations/customs/entry_form.html", form=form, entry=entry))
 
 
 def _entry_page(entry, **forms):
@@ -113,7 +114,8 @@ def entry(entry_id: int):
 def _post_on_entry(entry: CustomsEntry, form, form_name: str, field: str, change, done: str):
     """A form of the entry page posted: back to the page when done; else the page again showing the form as
     ``form_name``, a refusal on its ``field``."""
-    return post_change(form, change, done=done, to=_entry_url(entry), field=field, page=lambda: _entry_page(entry, **{form_name: form}))
+    return post_change(form, change, done=done, to=_entry_url(entry), field=field,
+                       page=lambda: _entry_page(entry, **{form_name: form}))
 
 
 @bp.post("/<int:entry_id>/release")

@@ -231,7 +231,8 @@ def call_edit(call_id: int):
                                 next_port=(form.next_port.data or "").strip(), remarks=form.remarks.data or "")
 
     return post_change(form, save, done=lambda _result: _("Vessel call %(number)s saved.", number=call.number),
-                       to=_call_url(call), page=lambda: render("operations/vessels/call_form.html", form=form, call=call))
+                       to=_call_url(call),
+                       page=lambda: render("operations/vessels/call_form.html", form=form, call=call))
 
 
 def _post_on_call(call: VesselCall, name: str, form, change, done):
@@ -245,8 +246,9 @@ def _post_on_call(call: VesselCall, name: str, form, change, done):
 def call_times(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _times_form(call, formdata=request.form)
-    return _post_on_call(call, "times", form, lambda: services.change_times(
-        call, user=current_user, note=form.note.data or "", **form.values()),
+    return _post_on_call(
+        call, "times", form,
+        lambda: services.change_times(call, user=current_user, note=form.note.data or "", **form.values()),
         lambda revision: (_("Times and berth saved."), "success") if revision else (_("Nothing changed."), "info"))
 
 
@@ -255,9 +257,10 @@ def call_times(call_id: int):
 def call_status(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _status_form(call, formdata=request.form)
-    return _post_on_call(call, "status", form, lambda: services.set_status(
-        call, form.status.data, user=current_user, reason=form.reason.data or ""),
-        lambda _call: _("Vessel call %(number)s is now %(status)s.", number=call.number, status=call.status_label))
+    return _post_on_call(
+        call, "status", form,
+        lambda: services.set_status(call, form.status.data, user=current_user, reason=form.reason.data or ""),
+        lambda _result: _("Vessel call %(number)s is now %(status)s.", number=call.number, status=call.status_label))
 
 
 @bp.post("/calls/<int:call_id>/parcels")
@@ -282,7 +285,8 @@ def parcel_add(call_id: int):
 def parcel_delete(call_id: int, parcel_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     parcel = load_child_or_404(CallParcel, parcel_id, parent=call, action="edit")
-    return post_change(None, lambda: services.remove_parcel(parcel), done=_("Cargo parcel removed."), to=_call_url(call))
+    return post_change(None, lambda: services.remove_parcel(parcel), done=_("Cargo parcel removed."),
+                       to=_call_url(call))
 
 
 @bp.post("/calls/<int:call_id>/informed")
