@@ -2,6 +2,7 @@
 dates with bounds, bounded URL converters, service errors to form errors or flashes, and downloads.
 
 - ``service_errors(form, field)``: runs a service call; a ServiceError rolls back and lands on the form.
+- ``post_change(form, change, done=, to=, page=)``: a posted state-change form, on service_errors.
 - ``send_download(data | path, filename, mimetype=None)``: the only way to answer a file.
 - ``arg_int`` / ``arg_date`` / ``page_args``: query-string values; out of range or unparsable is a 404.
 - The ``int`` URL converter refuses values above ID_MAX, 2**31-1 (a 404), the ``date`` converter parses
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
-from flask import Flask, abort, current_app, flash, g, render_template, request, send_file, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.routing import BaseConverter, BuildError, IntegerConverter, ValidationError
 
@@ -196,6 +198,40 @@ def service_errors(form=None, field: str | None = None):
             flash(message_text(message), "error")
     else:
         outcome.ok = True
+
+
+def post_change(form, change, *, done, to, field: str | None = None, page=None):
+    """Answer a posted state-change form: validate ``form``, run ``change()`` (the service call) under
+    :func:`service_errors`, commit, flash ``done`` and redirect to ``to``. The route loads and authorises
+    the record first, and names what to do (a page with a form answers its GET with ``page()`` too)::
+
+        call = load_or_404(VesselCall, call_id, action="edit")
+        form = StatusForm()
+        return post_change(form, lambda: services.set_status(call, form.status.data, user=current_user),
+                           done=_("Saved."), to=url_for(...), page=lambda: _detail(call, 422, status_form=form))
+
+    - ``form``: the posted form, or None for a button that posts nothing to check.
+    - ``done``: the success message, or a function of what ``change()`` returned giving the message or a
+      ``(message, category)`` pair; ``to``: the URL, or (with ``page``) a function of that result.
+    - ``field``: the field a refusal that names none of its own goes on (see ``service_errors``).
+    - ``page()``: the page showing the form again with its errors, answered when the form does not
+      validate or the service refuses. Without it (a button on another page) a refusal is flashed, a
+      form that does not validate (an expired token) says so, and the answer is the redirect to ``to``.
+    """
+    if form is not None and not form.validate_on_submit():
+        if page is not None:
+            return page()
+        flash(gettext("The form has expired or was not sent from this site. Please try again."), "error")
+        return redirect(to)
+    with service_errors(form if page is not None else None, field) as outcome:
+        result = change()
+        db.session.commit()
+    if not outcome.ok:
+        return page() if page is not None else redirect(to)
+    message = done(result) if callable(done) else done
+    message, category = message if isinstance(message, tuple) else (message, "success")
+    flash(message, category)
+    return redirect(to(result) if callable(to) else to)
 
 
 # ---- downloads --------------------------------------------------------------------------------

@@ -1,14 +1,14 @@
 """Government applications: thin routes (load + authorise -> form -> service -> commit -> render)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ....extensions import db
 from ....permissions import load_or_404, require
 from ....timeutil import utcnow
-from ....web import arg_int, page_args, render, service_errors
+from ....web import arg_int, page_args, post_change, render
 from ..vessels.models import VesselCall
 from . import services
 from .forms import (
@@ -83,14 +83,9 @@ def detail(application_id: int):
 def _act(application_id: int, form_class, prefix: str, action, done_message):
     app = load_or_404(Application, application_id, action="edit")
     form = form_class(prefix=prefix)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            action(app, form)
-            db.session.commit()
-        if outcome.ok:
-            flash(done_message(app), "success")
-            return redirect(url_for("operations.applications.detail", application_id=app.id))
-    return _detail_page(app, **{f"{prefix}_form": form})
+    return post_change(form, lambda: action(app, form), done=lambda _result: done_message(app),
+                       to=url_for("operations.applications.detail", application_id=app.id),
+                       page=lambda: _detail_page(app, **{f"{prefix}_form": form}))
 
 
 @bp.post("/<int:application_id>/submit")
@@ -148,14 +143,12 @@ def document(application_id: int):
 def create_for_call(call_id: int):
     """Create the call's missing declarations (types added since the call was recorded)."""
     call = load_or_404(VesselCall, call_id, action="edit")
-    with service_errors() as outcome:
-        created = services.ensure_applications(call, current_user)
-        db.session.commit()
-    if outcome.ok:
-        flash(_("%(n)s declaration(s) created.", n=len(created)) if created
-              else _("The call already has every declaration."), "success")
-    return redirect(request.referrer if _same_site(request.referrer)
-                    else url_for("operations.applications.due", q=call.number, state="any", window="all"))
+    back = (request.referrer if _same_site(request.referrer)
+            else url_for("operations.applications.due", q=call.number, state="any", window="all"))
+    return post_change(None, lambda: services.ensure_applications(call, current_user),
+                       done=lambda created: (_("%(n)s declaration(s) created.", n=len(created)) if created
+                                             else _("The call already has every declaration.")),
+                       to=back)
 
 
 def _same_site(url: str | None) -> bool:
@@ -177,39 +170,30 @@ def types():
                   can_edit=current_user.has_role("admin", *MANAGERS))
 
 
+def _type_page(row: ApplicationType | None):
+    """A new application type (``row`` None) or a type's edit page, and its form posted."""
+    form = TypeForm(obj=row)
+    return post_change(form, lambda: services.save_type(form.values(), row, current_user),
+                       done=lambda saved: _("Application type %(code)s saved.", code=saved.code),
+                       to=url_for("operations.applications.types"),
+                       page=lambda: render("operations/applications/type_form.html", form=form, row=row))
+
+
 @bp.route("/types/new", methods=["GET", "POST"])
 @require(*MANAGERS)
 def type_new():
-    form = TypeForm()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            row = services.save_type(form.values(), None, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Application type %(code)s saved.", code=row.code), "success")
-            return redirect(url_for("operations.applications.types"))
-    return render("operations/applications/type_form.html", form=form, row=None)
+    return _type_page(None)
 
 
 @bp.route("/types/<int:type_id>/edit", methods=["GET", "POST"])
 @require(*MANAGERS)
 def type_edit(type_id: int):
-    row = load_or_404(ApplicationType, type_id, action="edit")
-    form = TypeForm(obj=row)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.save_type(form.values(), row, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Application type %(code)s saved.", code=row.code), "success")
-            return redirect(url_for("operations.applications.types"))
-    return render("operations/applications/type_form.html", form=form, row=row)
+    return _type_page(load_or_404(ApplicationType, type_id, action="edit"))
 
 
 @bp.post("/types/seed")
 @require(*MANAGERS)
 def types_seed():
-    added = services.seed_types(current_user)
-    db.session.commit()
-    flash(_("%(n)s common declaration type(s) added.", n=len(added)), "success")
-    return redirect(url_for("operations.applications.types"))
+    return post_change(None, lambda: services.seed_types(current_user),
+                       done=lambda added: _("%(n)s common declaration type(s) added.", n=len(added)),
+                       to=url_for("operations.applications.types"))

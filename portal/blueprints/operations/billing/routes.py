@@ -4,7 +4,7 @@ Customer service only: CSRs and managers prepare, review, record the customer's 
 correct; admins pass every role check."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ....extensions import db
 from ....permissions import load_child_or_404, load_or_404, require
 from ....timeutil import local_today, to_local
-from ....web import arg_int, page_args, render, send_download, service_errors
+from ....web import arg_int, page_args, post_change, render, send_download
 from ....xlsx import XLSX_MIMETYPE
 from ...customers.models import Customer
 from ..models import Order, Tank
@@ -32,6 +32,10 @@ def _customers():
 def _prepare_form(**kw):
     form = PrepareForm(customer_choices=[(c.id, c.choice_label) for c in _customers()], **kw)
     return form
+
+
+def _run_url(run: BillingRun) -> str:
+    return url_for("operations.billing.run", run_id=run.id)
 
 
 def _month_arg():
@@ -77,16 +81,11 @@ def prepare():
     if request.method == "GET":
         form.customer_id.data = arg_int("customer") or 0
         form.month.data = request.args.get("month", "")[:7] or f"{services.last_closed_month():%Y-%m}"
-    if form.validate_on_submit():
-        customer = load_or_404(Customer, form.customer_id.data)
-        with service_errors(form) as outcome:
-            run = services.prepare_run(customer, form.month_date, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Billing run %(number)s prepared: %(count)s lines.", number=run.number, count=len(run.lines)),
-                  "success")
-            return redirect(url_for("operations.billing.run", run_id=run.id))
-    return render("operations/billing/prepare.html", form=form)
+    return post_change(
+        form, lambda: services.prepare_run(load_or_404(Customer, form.customer_id.data), form.month_date, current_user),
+        done=lambda run: _("Billing run %(number)s prepared: %(count)s lines.", number=run.number,
+                           count=len(run.lines)),
+        to=_run_url, page=lambda: render("operations/billing/prepare.html", form=form))
 
 
 def _run_page(run, **forms):
@@ -111,22 +110,9 @@ def run(run_id: int):
     return _run_page(load_or_404(BillingRun, run_id))
 
 
-def _expired():
-    flash(_("The form has expired or was not sent from this site. Please try again."), "error")
-
-
-def _transition(run_id: int, action, done: str):
+def _transition(run_id: int, action, done):
     run = load_or_404(BillingRun, run_id, action="edit")
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        _expired()
-    else:
-        with service_errors() as outcome:
-            action(run)
-            db.session.commit()
-        if outcome.ok:
-            flash(done, "success")
-    return redirect(url_for("operations.billing.run", run_id=run.id))
+    return post_change(ConfirmForm(), lambda: action(run), done=done, to=_run_url(run))
 
 
 @bp.post("/runs/<int:run_id>/prepare")
@@ -153,31 +139,18 @@ def reopen(run_id: int):
 def agree(run_id: int):
     run = load_or_404(BillingRun, run_id, action="edit")
     form = AgreementForm()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.record_agreement(run, current_user, by_name=form.by_name.data, at=form.at.utc, how=form.how.data,
-                                      note=form.note.data)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("The customer's agreement is recorded."), "success")
-            return redirect(url_for("operations.billing.run", run_id=run.id))
-    return _run_page(run, agreement_form=form)
+    return post_change(form, lambda: services.record_agreement(run, current_user, by_name=form.by_name.data,
+                                                               at=form.at.utc, how=form.how.data, note=form.note.data),
+                       done=_("The customer's agreement is recorded."), to=_run_url(run),
+                       page=lambda: _run_page(run, agreement_form=form))
 
 
 @bp.post("/runs/<int:run_id>/export")
 @require(*CS)
 def export(run_id: int):
-    run = load_or_404(BillingRun, run_id, action="edit")
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        _expired()
-    else:
-        with service_errors() as outcome:
-            done = services.export_run(run, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Exported to finance as version %(version)s; the month is locked.", version=done.version), "success")
-    return redirect(url_for("operations.billing.run", run_id=run.id))
+    return _transition(run_id, lambda r: services.export_run(r, current_user),
+                       lambda done: _("Exported to finance as version %(version)s; the month is locked.",
+                                      version=done.version))
 
 
 @bp.get("/runs/<int:run_id>/exports/<int:export_id>")
@@ -210,15 +183,11 @@ def line(line_id: int):
 def correct(line_id: int):
     line = load_or_404(BillingLine, line_id, action="edit")
     form = CorrectionForm()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            correction = services.add_correction(line, current_user, amount=form.signed_amount, reason=form.reason.data,
-                                                 quantity=form.quantity.data)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Correction entered in the run %(number)s.", number=correction.run.number), "success")
-            return redirect(url_for("operations.billing.run", run_id=correction.run_id))
-    return _line_page(line, form)
+    return post_change(form, lambda: services.add_correction(line, current_user, amount=form.signed_amount,
+                                                             reason=form.reason.data, quantity=form.quantity.data),
+                       done=lambda correction: _("Correction entered in the run %(number)s.",
+                                                 number=correction.run.number),
+                       to=lambda correction: _run_url(correction.run), page=lambda: _line_page(line, form))
 
 
 # ------------------------------------------------------------------------------------ services
@@ -260,32 +229,24 @@ def service_new():
         form.day.data = local_today()
         form.order_number.data = request.args.get("order", "")[:20]
         form.event_id.data = arg_int("event") or 0
-    if form.validate_on_submit():
+
+    def record():
         customer = load_or_404(Customer, form.customer_id.data)
         tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
-        with service_errors(form) as outcome:
-            services.record_service(customer=customer, day=form.day.data, kind=form.kind.data,
-                                    description=form.description.data, quantity=form.quantity.data, unit=form.unit.data,
-                                    order_number=form.order_number.data or "", event_id=form.event_id.data or None,
-                                    tank=tank, user=current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Chargeable service recorded: it is billed in the run of its month."), "success")
-            return redirect(url_for("operations.billing.services_index", customer=customer.id))
-    return render("operations/billing/service_form.html", form=form)
+        services.record_service(customer=customer, day=form.day.data, kind=form.kind.data,
+                                description=form.description.data, quantity=form.quantity.data, unit=form.unit.data,
+                                order_number=form.order_number.data or "", event_id=form.event_id.data or None,
+                                tank=tank, user=current_user)
+        return customer
+
+    return post_change(form, record, done=_("Chargeable service recorded: it is billed in the run of its month."),
+                       to=lambda customer: url_for("operations.billing.services_index", customer=customer.id),
+                       page=lambda: render("operations/billing/service_form.html", form=form))
 
 
 @bp.post("/services/<int:service_id>/delete")
 @require(*CS)
 def service_delete(service_id: int):
     service = load_or_404(BillingService, service_id, action="edit")
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        _expired()
-    else:
-        with service_errors() as outcome:
-            services.delete_service(service)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Chargeable service removed."), "success")
-    return redirect(url_for("operations.billing.services_index"))
+    return post_change(ConfirmForm(), lambda: services.delete_service(service), done=_("Chargeable service removed."),
+                       to=url_for("operations.billing.services_index"))

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -21,12 +20,13 @@ from ...customers.models import Customer
 from ..models import Product, Tank
 from ..stock.models import StockMovement
 from ..stock.quantities import ZERO, kg_to_t
+from ..stock.reports import CUSTOMS_BILINGUAL, file_code, unit_label
+from ..stock.reports import Line as StockLine
 from ..stock.services import _q, closing_rows
 from .models import KIND_BILINGUAL, STATUS_BILINGUAL, CustomsEntry
 
 COLUMNS = ("opening", "receipt", "customs_out", "customs_in", "ownership_in", "ownership_out", "delivery", "other",
            "closing")
-FLOW_COLUMNS = COLUMNS[1:-1]
 OUT_COLUMNS = frozenset({"customs_out", "ownership_out", "delivery"})
 KIND_TO_COLUMN = {"receipt": "receipt", "delivery": "delivery", "customs_out": "customs_out",
                   "customs_in": "customs_in", "ownership_in": "ownership_in", "ownership_out": "ownership_out"}
@@ -52,41 +52,13 @@ COLUMN_BILINGUAL = {
     "other": "倒罐及损溢 Tank transfers and adjustments",
     "closing": "期末 Closing",
 }
-CUSTOMS_BILINGUAL = {"bonded": "保税 bonded", "duty_paid": "完税 duty-paid"}
 
 
-@dataclass
-class Line:
-    """One row: (kg, m³) per column, outs shown positive."""
+class Line(StockLine):
+    """One row of the statement: the daily report's row over the statement's columns."""
 
-    tank: Tank | None
-    product: Product | None
-    customs_status: str
-    kg: dict = field(default_factory=lambda: {c: ZERO for c in COLUMNS})
-    m3: dict = field(default_factory=lambda: {c: ZERO for c in COLUMNS})
-
-    def t(self, column: str):
-        return kg_to_t(self.kg[column])
-
-    @property
-    def tank_code(self) -> str:
-        return self.tank.code if self.tank else ""
-
-    @property
-    def product_code(self) -> str:
-        return self.product.code if self.product else ""
-
-    def add(self, other: "Line") -> None:
-        for c in COLUMNS:
-            self.kg[c] += other.kg[c]
-            self.m3[c] += other.m3[c]
-
-    def ties_out(self) -> bool:
-        for values in (self.kg, self.m3):
-            total = values["opening"] + sum(-values[c] if c in OUT_COLUMNS else values[c] for c in FLOW_COLUMNS)
-            if _q(total) != _q(values["closing"]):
-                return False
-        return True
+    columns = COLUMNS
+    out_columns = OUT_COLUMNS
 
 
 @dataclass
@@ -105,8 +77,7 @@ class Statement:
 
     @property
     def filename(self) -> str:
-        code = re.sub(r"[^A-Za-z0-9_-]+", "-", self.customer.code).strip("-") or "customer"
-        return f"customs-statement-{code}-{self.start.isoformat()}-{self.end.isoformat()}"
+        return f"customs-statement-{file_code(self.customer)}-{self.start.isoformat()}-{self.end.isoformat()}"
 
     @property
     def digest(self) -> str:
@@ -164,24 +135,16 @@ def render_pdf(statement: Statement) -> bytes:
         generated_at=to_local(statement.generated_at).strftime("%Y-%m-%d %H:%M"), lang="zh-Hans")
 
 
-def _unit(unit: str) -> str:
-    return "吨 t" if unit == "t" else "立方米 m³ (20 °C)"
-
-
-def _values(line: Line, unit: str) -> list:
-    return [line.t(c) if unit == "t" else _q(line.m3[c]) for c in COLUMNS]
-
-
 def xlsx_sheets(statement: Statement) -> list:
     header = ["海关状态 Customs status", "油罐 Tank", "产品 Product", "单位 Unit"] + [COLUMN_BILINGUAL[c] for c in COLUMNS]
     rows = []
     for line in statement.lines:
         for unit in ("t", "m3"):
             rows.append([CUSTOMS_BILINGUAL.get(line.customs_status, line.customs_status), line.tank_code,
-                         line.product_code, _unit(unit)] + _values(line, unit))
+                         line.product_code, unit_label(unit)] + line.values(unit))
     for line in statement.status_totals:
         for unit in ("t", "m3"):
-            rows.append([CUSTOMS_BILINGUAL[line.customs_status], "合计 Total", "", _unit(unit)] + _values(line, unit))
+            rows.append([CUSTOMS_BILINGUAL[line.customs_status], "合计 Total", "", unit_label(unit)] + line.values(unit))
     entries = [[e.declaration_no, KIND_BILINGUAL.get(e.kind, e.kind), STATUS_BILINGUAL.get(e.status, e.status),
                 e.order.number if e.order else "", e.tank.code, e.product.code, e.quantity, e.unit,
                 kg_to_t(e.qty_kg), _q(e.qty_m3), e.lodged_on,

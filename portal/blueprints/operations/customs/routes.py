@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ....extensions import db
 from ....permissions import load_or_404, require
 from ....timeutil import local_now, local_today
-from ....web import arg_date, arg_int, page_args, render, send_download, service_errors
+from ....web import arg_date, arg_int, page_args, post_change, render, send_download
 from ....xlsx import XLSX_MIMETYPE
 from ...customers.models import Customer, CustomerContact
 from ..models import Product, Tank
@@ -41,6 +41,10 @@ def _entry_form(**kw) -> EntryForm:
                      tank_choices=[(t.id, t.code) for t in tanks], **kw)
 
 
+def _entry_url(entry: CustomsEntry) -> str:
+    return url_for("operations.customs.entry", entry_id=entry.id)
+
+
 # ----------------------------------------------------------------------------------------- entries
 
 @bp.get("/")
@@ -66,14 +70,10 @@ def new_entry():
     if request.method == "GET":
         form.customer_id.data = arg_int("customer") or 0
         form.lodged_on.data = local_today()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            entry = services.lodge_entry(form.values(), current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Customs entry %(number)s registered as lodged.", number=entry.declaration_no), "success")
-            return redirect(url_for("operations.customs.entry", entry_id=entry.id))
-    return render("operations/customs/entry_form.html", form=form, entry=None)
+    return post_change(form, lambda: services.lodge_entry(form.values(), current_user),
+                       done=lambda entry: _("Customs entry %(number)s registered as lodged.",
+                                            number=entry.declaration_no),
+                       to=_entry_url, page=lambda: render("operations/customs/entry_form.html", form=form, entry=None))
 
 
 @bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -82,20 +82,16 @@ def edit_entry(entry_id: int):
     entry = load_or_404(CustomsEntry, entry_id, action="edit")
     if entry.status != "lodged":
         flash(_("Only a lodged entry can be changed; this one is %(status)s.", status=entry.status_label), "error")
-        return redirect(url_for("operations.customs.entry", entry_id=entry.id))
+        return redirect(_entry_url(entry))
     form = _entry_form(obj=entry if request.method == "GET" else None)
     if request.method == "GET":
         form.order_number.data = entry.order.number if entry.order else ""
         form.to_customer_id.data = entry.to_customer_id or 0
         form.broker_contact_id.data = entry.broker_contact_id or 0
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.update_entry(entry, form.values(), current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Customs entry %(number)s saved.", number=entry.declaration_no), "success")
-            return redirect(url_for("operations.customs.entry", entry_id=entry.id))
-    return render("operations/customs/entry_form.html", form=form, entry=entry)
+    return post_change(form, lambda: services.update_entry(entry, form.values(), current_user),
+                       done=lambda _result: _("Customs entry %(number)s saved.", number=entry.declaration_no),
+                       to=_entry_url(entry),
+                       page=lambda: render("operations/customs/entry_form.html", form=form, entry=entry))
 
 
 def _entry_page(entry, **forms):
@@ -115,19 +111,21 @@ def entry(entry_id: int):
     return _entry_page(load_or_404(CustomsEntry, entry_id))
 
 
+def _post_on_entry(entry: CustomsEntry, form, form_name: str, field: str, change, done: str):
+    """A form of the entry page posted: back to the page when done; else the page again showing the form as
+    ``form_name``, a refusal on its ``field``."""
+    return post_change(form, change, done=done, to=_entry_url(entry), field=field,
+                       page=lambda: _entry_page(entry, **{form_name: form}))
+
+
 @bp.post("/<int:entry_id>/release")
 @require(*CS)
 def release(entry_id: int):
     entry = load_or_404(CustomsEntry, entry_id, action="edit")
     form = ReleaseForm()
-    if form.validate_on_submit():
-        with service_errors(form, field="released_at") as outcome:
-            services.release_entry(entry, form.released_at.utc, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Customs entry %(number)s released.", number=entry.declaration_no), "success")
-            return redirect(url_for("operations.customs.entry", entry_id=entry.id))
-    return _entry_page(entry, release_form=form)
+    return _post_on_entry(entry, form, "release_form", "released_at",
+                          lambda: services.release_entry(entry, form.released_at.utc, current_user),
+                          _("Customs entry %(number)s released.", number=entry.declaration_no))
 
 
 @bp.post("/<int:entry_id>/close")
@@ -135,14 +133,9 @@ def release(entry_id: int):
 def close(entry_id: int):
     entry = load_or_404(CustomsEntry, entry_id, action="edit")
     form = CloseForm()
-    if form.validate_on_submit():
-        with service_errors(form, field="closed_on") as outcome:
-            services.close_entry(entry, form.closed_on.data, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Customs entry %(number)s closed.", number=entry.declaration_no), "success")
-            return redirect(url_for("operations.customs.entry", entry_id=entry.id))
-    return _entry_page(entry, close_form=form)
+    return _post_on_entry(entry, form, "close_form", "closed_on",
+                          lambda: services.close_entry(entry, form.closed_on.data, current_user),
+                          _("Customs entry %(number)s closed.", number=entry.declaration_no))
 
 
 @bp.post("/<int:entry_id>/documents")
@@ -150,19 +143,16 @@ def close(entry_id: int):
 def upload_document(entry_id: int):
     entry = load_or_404(CustomsEntry, entry_id, action="edit")
     form = DocumentForm()
-    if form.validate_on_submit():
+
+    def attach():
         upload = form.file.data
         try:
             data = upload.read()
         finally:
             upload.close()
-        with service_errors(form, field="file") as outcome:
-            services.attach_document(entry, upload.filename or "", data, current_user, title=form.title.data)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Document filed in the archive."), "success")
-            return redirect(url_for("operations.customs.entry", entry_id=entry.id))
-    return _entry_page(entry, document_form=form)
+        services.attach_document(entry, upload.filename or "", data, current_user, title=form.title.data)
+
+    return _post_on_entry(entry, form, "document_form", "file", attach, _("Document filed in the archive."))
 
 
 # ---------------------------------------------------------------------------------- stock, checks

@@ -17,21 +17,22 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import ClassVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....pdf import render_pdf_anywhere
 from ....services import file_record
 from ....storage import ContentStore
-from ....timeutil import from_local, local_now, to_local, utcnow
+from ....timeutil import from_local, to_local, utcnow
 from ....xlsx import workbook_bytes
 from ...customers.models import Customer
 from ..models import Product, Tank
-from .models import KIND_COLUMNS, DailyReport, StockBalance, StockDaily, StockMovement, StockPosting
+from .models import KIND_COLUMNS, DailyReport, StockDaily, StockMovement, StockPosting
 from .quantities import ZERO, kg_to_t
 from .services import StockError, _q, closing_rows
 
@@ -73,15 +74,33 @@ MOVEMENT_BILINGUAL = {
 }
 
 
+def file_code(customer: Customer) -> str:
+    """The customer's code as it stands in a report's file name (letters, digits, - and _ only)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", customer.code).strip("-") or "customer"
+
+
 @dataclass
 class Line:
-    """One row of the report: a tank, product and customs status with (kg, m³) per column (outs positive)."""
+    """One row of a stock report: a tank, product and customs status with (kg, m³) per column (outs positive).
+
+    ``columns`` run from "opening" through the flows to "closing"; the flows in ``out_columns`` take stock
+    away. These are the daily report's; a report with other columns subclasses this naming its own (the
+    customs statement).
+    """
+
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
+    out_columns: ClassVar[frozenset[str]] = OUT_COLUMNS
 
     tank: Tank | None
     product: Product | None
     customs_status: str
-    kg: dict[str, Decimal] = field(default_factory=lambda: {c: ZERO for c in COLUMNS})
-    m3: dict[str, Decimal] = field(default_factory=lambda: {c: ZERO for c in COLUMNS})
+    kg: dict[str, Decimal] = field(default_factory=dict)
+    m3: dict[str, Decimal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for c in self.columns:
+            self.kg.setdefault(c, ZERO)
+            self.m3.setdefault(c, ZERO)
 
     def t(self, column: str) -> Decimal:
         return kg_to_t(self.kg[column])
@@ -95,16 +114,22 @@ class Line:
         return self.product.code if self.product else ""
 
     def add(self, other: "Line") -> None:
-        for c in COLUMNS:
+        for c in self.columns:
             self.kg[c] += other.kg[c]
             self.m3[c] += other.m3[c]
 
     def ties_out(self) -> bool:
+        """Opening plus the flows (outs subtracted) equals closing, in kg and in m³."""
         for values in (self.kg, self.m3):
-            total = values["opening"] + sum(-values[c] if c in OUT_COLUMNS else values[c] for c in KIND_COLUMNS)
+            total = values["opening"] + sum(-values[c] if c in self.out_columns else values[c]
+                                            for c in self.columns[1:-1])
             if _q(total) != _q(values["closing"]):
                 return False
         return True
+
+    def values(self, unit: str) -> list[Decimal]:
+        """The row's figures in ``unit`` ("t" or "m3"), one per column."""
+        return [self.t(c) if unit == "t" else _q(self.m3[c]) for c in self.columns]
 
 
 @dataclass
@@ -126,8 +151,7 @@ class DailyStockReport:
 
     @property
     def filename(self) -> str:
-        code = re.sub(r"[^A-Za-z0-9_-]+", "-", self.customer.code).strip("-") or "customer"
-        return f"daily-stock-report-{code}-{self.day.isoformat()}"
+        return f"daily-stock-report-{file_code(self.customer)}-{self.day.isoformat()}"
 
 
 def build(customer: Customer, day: date, *, now: datetime | None = None) -> DailyStockReport:
@@ -189,10 +213,10 @@ def xlsx_sheets(report: DailyStockReport) -> list:
     for line in report.lines:
         for unit in ("t", "m3"):
             rows.append([line.tank_code, line.product_code, CUSTOMS_BILINGUAL.get(line.customs_status, line.customs_status),
-                         _unit(unit)] + _values(line, unit))
+                         unit_label(unit)] + line.values(unit))
     for line in report.product_totals:
         for unit in ("t", "m3"):
-            rows.append(["合计 Total", line.product_code, "", _unit(unit)] + _values(line, unit))
+            rows.append(["合计 Total", line.product_code, "", unit_label(unit)] + line.values(unit))
     facts = [["客户 Customer", report.customer.code, report.customer.name_zh, report.customer.name_en],
              ["日期 Date", report.day, "", ""],
              ["生成时间 Generated", report.generated_at, "", ""],
@@ -209,12 +233,9 @@ def xlsx_sheets(report: DailyStockReport) -> list:
     ]
 
 
-def _unit(unit: str) -> str:
+def unit_label(unit: str) -> str:
+    """The bilingual heading of a unit ("t" or "m3") in the PDF and XLSX."""
     return "吨 t" if unit == "t" else "立方米 m³ (20 °C)"
-
-
-def _values(line: Line, unit: str) -> list[Decimal]:
-    return [line.t(c) if unit == "t" else _q(line.m3[c]) for c in COLUMNS]
 
 
 def render_xlsx(report: DailyStockReport) -> bytes:
@@ -367,14 +388,4 @@ def due_today(user, now: datetime | None = None) -> list[Status]:
     if not user.has_role("cs_manager", "admin"):
         customers = [c for c in customers if c.csr_id == user.id]
     return [s for s in statuses(day, customers) if s.sent is None and s.due_at is not None]
-
-
-def latest_day() -> date:
-    return local_now().date() - timedelta(days=1)
-
-
-def customer_stock_days(customer: Customer) -> tuple[date | None, date | None]:
-    row = db.session.execute(select(func.min(StockBalance.first_day), func.max(StockBalance.last_day))
-                             .where(StockBalance.customer_id == customer.id)).one()
-    return row[0], row[1]
 

@@ -37,7 +37,6 @@ from .models import (
 from .quantities import ZERO, QuantityError, dec, kg_to_t, round_kg, round_m3, to_kg_m3
 
 CUSTOMS = ("bonded", "duty_paid")
-OUT_KINDS = frozenset({"delivery", "transfer_out", "ownership_out", "customs_out"})
 # A customs release is two movements of their own kinds (customs_out of the bonded key, customs_in to the
 # duty-paid key: the stock stays in the tank), summed in columns of their own; a transfer between bonded
 # owners is an ownership transfer.
@@ -527,12 +526,6 @@ def list_movements(*, customer_id=None, tank_id=None, product_id=None, start: da
     if end:
         stmt = stmt.where(StockMovement.day <= end)
     return stmt
-
-
-def movements_on(day: date, **filters) -> list[StockMovement]:
-    return list(db.session.scalars(select(StockMovement).where(*_filters(StockMovement, **filters),
-                                                               StockMovement.day == day)
-                                   .order_by(StockMovement.occurred_at, StockMovement.id)))
 
 
 # ----------------------------------------------------------------------------------- rebuilding

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -13,7 +13,7 @@ from ....extensions import db
 from ....models import User
 from ....permissions import load_child_or_404, load_or_404, require
 from ....timeutil import local_today, to_local
-from ....web import arg_date, arg_int, page_args, render, send_download, service_errors
+from ....web import arg_date, arg_int, page_args, post_change, render, send_download
 from ...admin.services import staff_choices
 from ...customers.models import Customer, CustomerContact
 from ...customers.services import customer_choices
@@ -67,6 +67,10 @@ def vessel_customers_to_inform(call):
 
 def _local(value):
     return to_local(value).replace(tzinfo=None) if value else None
+
+
+def _call_url(call: VesselCall) -> str:
+    return url_for("operations.vessels.call_detail", call_id=call.id)
 
 
 # ------------------------------------------------------------------------------------------ choices
@@ -148,21 +152,19 @@ def call_new():
     form = _call_form()
     if request.method == "GET" and arg_int("vessel"):
         form.vessel_id.data = arg_int("vessel")
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            vessel = load_or_404(Vessel, form.vessel_id.data)
-            agent = db.session.get(CustomerContact, form.agent_contact_id.data) if form.agent_contact_id.data else None
-            berth = db.session.get(Berth, form.berth_id.data) if form.berth_id.data else None
-            owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
-            call = services.create_call(vessel, eta=form.eta.utc, etb=form.etb.utc, etc=form.etc.utc, etd=form.etd.utc,
-                                        berth=berth, agent=agent, last_port=(form.last_port.data or "").strip(),
-                                        next_port=(form.next_port.data or "").strip(), owner=owner,
-                                        remarks=form.remarks.data or "", user=current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Vessel call %(number)s announced.", number=call.number), "success")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return render("operations/vessels/call_form.html", form=form, call=None)
+
+    def announce():
+        vessel = load_or_404(Vessel, form.vessel_id.data)
+        agent = db.session.get(CustomerContact, form.agent_contact_id.data) if form.agent_contact_id.data else None
+        berth = db.session.get(Berth, form.berth_id.data) if form.berth_id.data else None
+        owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+        return services.create_call(vessel, eta=form.eta.utc, etb=form.etb.utc, etc=form.etc.utc, etd=form.etd.utc,
+                                    berth=berth, agent=agent, last_port=(form.last_port.data or "").strip(),
+                                    next_port=(form.next_port.data or "").strip(), owner=owner,
+                                    remarks=form.remarks.data or "", user=current_user)
+
+    return post_change(form, announce, done=lambda call: _("Vessel call %(number)s announced.", number=call.number),
+                       to=_call_url, page=lambda: render("operations/vessels/call_form.html", form=form, call=None))
 
 
 def _times_form(call: VesselCall, formdata=None) -> TimesForm:
@@ -219,19 +221,24 @@ def call_edit(call_id: int):
     if request.method == "GET":
         form.agent_contact_id.data = call.agent_contact_id or 0
         form.owner_id.data = call.owner_id or 0
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            vessel = load_or_404(Vessel, form.vessel_id.data)
-            agent = db.session.get(CustomerContact, form.agent_contact_id.data) if form.agent_contact_id.data else None
-            owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
-            services.update_details(call, vessel=vessel, agent=agent, owner=owner,
-                                    last_port=(form.last_port.data or "").strip(),
-                                    next_port=(form.next_port.data or "").strip(), remarks=form.remarks.data or "")
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Vessel call %(number)s saved.", number=call.number), "success")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return render("operations/vessels/call_form.html", form=form, call=call)
+
+    def save():
+        vessel = load_or_404(Vessel, form.vessel_id.data)
+        agent = db.session.get(CustomerContact, form.agent_contact_id.data) if form.agent_contact_id.data else None
+        owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else None
+        services.update_details(call, vessel=vessel, agent=agent, owner=owner,
+                                last_port=(form.last_port.data or "").strip(),
+                                next_port=(form.next_port.data or "").strip(), remarks=form.remarks.data or "")
+
+    return post_change(form, save, done=lambda _result: _("Vessel call %(number)s saved.", number=call.number),
+                       to=_call_url(call),
+                       page=lambda: render("operations/vessels/call_form.html", form=form, call=call))
+
+
+def _post_on_call(call: VesselCall, name: str, form, change, done):
+    """A form of the call page posted: on success back to the page, else the page with the form's errors (422)."""
+    return post_change(form, change, done=done, to=_call_url(call),
+                       page=lambda: _detail(call, 422, **{f"{name}_form": form}))
 
 
 @bp.post("/calls/<int:call_id>/times")
@@ -239,14 +246,10 @@ def call_edit(call_id: int):
 def call_times(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _times_form(call, formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            revision = services.change_times(call, user=current_user, note=form.note.data or "", **form.values())
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Times and berth saved.") if revision else _("Nothing changed."), "success" if revision else "info")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return _detail(call, 422, times_form=form)
+    return _post_on_call(
+        call, "times", form,
+        lambda: services.change_times(call, user=current_user, note=form.note.data or "", **form.values()),
+        lambda revision: (_("Times and berth saved."), "success") if revision else (_("Nothing changed."), "info"))
 
 
 @bp.post("/calls/<int:call_id>/status")
@@ -254,14 +257,10 @@ def call_times(call_id: int):
 def call_status(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _status_form(call, formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.set_status(call, form.status.data, user=current_user, reason=form.reason.data or "")
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Vessel call %(number)s is now %(status)s.", number=call.number, status=call.status_label), "success")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return _detail(call, 422, status_form=form)
+    return _post_on_call(
+        call, "status", form,
+        lambda: services.set_status(call, form.status.data, user=current_user, reason=form.reason.data or ""),
+        lambda _result: _("Vessel call %(number)s is now %(status)s.", number=call.number, status=call.status_label))
 
 
 @bp.post("/calls/<int:call_id>/parcels")
@@ -269,19 +268,16 @@ def call_status(call_id: int):
 def parcel_add(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _parcel_form(formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            customer = load_or_404(Customer, form.customer_id.data)
-            product = load_or_404(Product, form.product_id.data)
-            order = load_or_404(Order, form.order_id.data) if form.order_id.data else None
-            tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
-            services.add_parcel(call, customer=customer, product=product, quantity=form.quantity.data,
-                                unit=form.unit.data, order=order, tank=tank)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Cargo parcel added."), "success")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return _detail(call, 422, parcel_form=form)
+
+    def add():
+        customer = load_or_404(Customer, form.customer_id.data)
+        product = load_or_404(Product, form.product_id.data)
+        order = load_or_404(Order, form.order_id.data) if form.order_id.data else None
+        tank = load_or_404(Tank, form.tank_id.data) if form.tank_id.data else None
+        services.add_parcel(call, customer=customer, product=product, quantity=form.quantity.data, unit=form.unit.data,
+                            order=order, tank=tank)
+
+    return _post_on_call(call, "parcel", form, add, _("Cargo parcel added."))
 
 
 @bp.post("/calls/<int:call_id>/parcels/<int:parcel_id>/delete")
@@ -289,12 +285,8 @@ def parcel_add(call_id: int):
 def parcel_delete(call_id: int, parcel_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     parcel = load_child_or_404(CallParcel, parcel_id, parent=call, action="edit")
-    with service_errors() as outcome:
-        services.remove_parcel(parcel)
-        db.session.commit()
-    if outcome.ok:
-        flash(_("Cargo parcel removed."), "success")
-    return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
+    return post_change(None, lambda: services.remove_parcel(parcel), done=_("Cargo parcel removed."),
+                       to=_call_url(call))
 
 
 @bp.post("/calls/<int:call_id>/informed")
@@ -302,15 +294,14 @@ def parcel_delete(call_id: int, parcel_id: int):
 def call_informed(call_id: int):
     call = load_or_404(VesselCall, call_id, action="edit")
     form = _inform_form(call, formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            customer = load_or_404(Customer, form.customer_id.data)
-            services.mark_informed(call, customer, how=form.how.data, user=current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("%(customer)s marked as told of the new ETA.", customer=customer.code), "success")
-            return redirect(url_for("operations.vessels.call_detail", call_id=call.id))
-    return _detail(call, 422, inform_form=form)
+
+    def inform():
+        customer = load_or_404(Customer, form.customer_id.data)
+        services.mark_informed(call, customer, how=form.how.data, user=current_user)
+        return customer
+
+    return _post_on_call(call, "inform", form, inform,
+                         lambda customer: _("%(customer)s marked as told of the new ETA.", customer=customer.code))
 
 
 @bp.get("/eta-changes")
@@ -325,41 +316,31 @@ def berths():
     return render("operations/vessels/berths.html", berths=services.berths())
 
 
-def _berth_form(**kwargs):
-    return BerthForm(product_choices=_product_choices(), **kwargs)
+def _berth_page(berth: Berth | None):
+    """A new berth (``berth`` None) or a berth's edit page, and its form posted."""
+    form = BerthForm(obj=berth, product_choices=_product_choices())
+    if request.method == "GET" and berth is not None:
+        form.product_ids.data = [p.id for p in berth.products]
+
+    def save():
+        products = db.session.scalars(select(Product).where(Product.id.in_(form.product_ids.data or []))).all()
+        return services.save_berth(berth, form.values(), products, current_user)
+
+    return post_change(form, save, done=lambda saved: _("Berth %(code)s saved.", code=saved.code),
+                       to=url_for("operations.vessels.berths"),
+                       page=lambda: render("operations/vessels/berth_form.html", form=form, berth=berth))
 
 
 @bp.route("/berths/new", methods=["GET", "POST"])
 @require(*CS)
 def berth_new():
-    form = _berth_form()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            products = db.session.scalars(select(Product).where(Product.id.in_(form.product_ids.data or []))).all()
-            berth = services.save_berth(None, form.values(), products, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Berth %(code)s saved.", code=berth.code), "success")
-            return redirect(url_for("operations.vessels.berths"))
-    return render("operations/vessels/berth_form.html", form=form, berth=None)
+    return _berth_page(None)
 
 
 @bp.route("/berths/<int:berth_id>/edit", methods=["GET", "POST"])
 @require(*CS)
 def berth_edit(berth_id: int):
-    berth = load_or_404(Berth, berth_id, action="edit")
-    form = _berth_form(obj=berth)
-    if request.method == "GET":
-        form.product_ids.data = [p.id for p in berth.products]
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            products = db.session.scalars(select(Product).where(Product.id.in_(form.product_ids.data or []))).all()
-            services.save_berth(berth, form.values(), products, current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Berth %(code)s saved.", code=berth.code), "success")
-            return redirect(url_for("operations.vessels.berths"))
-    return render("operations/vessels/berth_form.html", form=form, berth=berth)
+    return _berth_page(load_or_404(Berth, berth_id, action="edit"))
 
 
 # ------------------------------------------------------------------------------------------- vessels
@@ -376,33 +357,25 @@ def ships():
     return render("operations/vessels/ships.html", pagination=pagination, q=q)
 
 
+def _ship_page(vessel: Vessel | None):
+    """A new vessel (``vessel`` None) or a vessel's edit page, and its form posted."""
+    form = VesselForm(obj=vessel)
+    return post_change(form, lambda: services.save_vessel(vessel, form.values(), current_user),
+                       done=lambda saved: _("Vessel %(name)s saved.", name=saved.name),
+                       to=url_for("operations.vessels.ships"),
+                       page=lambda: render("operations/vessels/ship_form.html", form=form, vessel=vessel))
+
+
 @bp.route("/ships/new", methods=["GET", "POST"])
 @require(*CS)
 def ship_new():
-    form = VesselForm()
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            vessel = services.save_vessel(None, form.values(), current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Vessel %(name)s saved.", name=vessel.name), "success")
-            return redirect(url_for("operations.vessels.ships"))
-    return render("operations/vessels/ship_form.html", form=form, vessel=None)
+    return _ship_page(None)
 
 
 @bp.route("/ships/<int:vessel_id>/edit", methods=["GET", "POST"])
 @require(*CS)
 def ship_edit(vessel_id: int):
-    vessel = load_or_404(Vessel, vessel_id, action="edit")
-    form = VesselForm(obj=vessel)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            services.save_vessel(vessel, form.values(), current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Vessel %(name)s saved.", name=vessel.name), "success")
-            return redirect(url_for("operations.vessels.ships"))
-    return render("operations/vessels/ship_form.html", form=form, vessel=vessel)
+    return _ship_page(load_or_404(Vessel, vessel_id, action="edit"))
 
 
 # ---------------------------------------------------------------------------------------- berth plan
@@ -446,18 +419,15 @@ def plan_publish():
     start, end, note = _window()
     the_plan = berth_plan.build_plan(start, end)
     form = PublishForm(prefix="publish", party_choices=_party_choices(the_plan))
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            version = services.publish_plan(start, end, party_keys=form.parties.data, how=form.how.data,
+    return post_change(
+        form, lambda: services.publish_plan(start, end, party_keys=form.parties.data, how=form.how.data,
                                             note=form.note.data or "", port_email=form.port_email.data or "",
-                                            user=current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Berth plan version %(number)s published.", number=version.number), "success")
-            return redirect(url_for("operations.vessels.plan_version", version_id=version.id))
-    return render("operations/vessels/plan_publish.html", plan=the_plan, note=note, form=form,
-                  current=services.current_version(),
-                  window={"from": start.isoformat(), "to": end.isoformat()}), 422 if form.errors else 200
+                                            user=current_user),
+        done=lambda version: _("Berth plan version %(number)s published.", number=version.number),
+        to=lambda version: url_for("operations.vessels.plan_version", version_id=version.id),
+        page=lambda: (render("operations/vessels/plan_publish.html", plan=the_plan, note=note, form=form,
+                             current=services.current_version(),
+                             window={"from": start.isoformat(), "to": end.isoformat()}), 422 if form.errors else 200))
 
 
 @bp.get("/plan/versions")
@@ -498,16 +468,15 @@ def plan_version(version_id: int):
 def plan_version_tell(version_id: int):
     version = load_or_404(BerthPlanVersion, version_id, action="edit")
     form = _tell_form(version, formdata=request.form)
-    if form.validate_on_submit():
-        with service_errors(form) as outcome:
-            by_key = {p.key: p for p in services.parties_for(_version_calls(version), form.port_email.data or "")}
-            services.tell_parties(version, [by_key[k] for k in form.parties.data if k in by_key], how=form.how.data,
-                                  user=current_user)
-            db.session.commit()
-        if outcome.ok:
-            flash(_("Recorded who was told of version %(number)s.", number=version.number), "success")
-            return redirect(url_for("operations.vessels.plan_version", version_id=version.id))
-    return _version_page(version, form, 422)
+
+    def tell():
+        by_key = {p.key: p for p in services.parties_for(_version_calls(version), form.port_email.data or "")}
+        services.tell_parties(version, [by_key[k] for k in form.parties.data if k in by_key], how=form.how.data,
+                              user=current_user)
+
+    return post_change(form, tell, done=_("Recorded who was told of version %(number)s.", number=version.number),
+                       to=url_for("operations.vessels.plan_version", version_id=version.id),
+                       page=lambda: _version_page(version, form, 422))
 
 
 @bp.get("/plan/versions/<int:version_id>/pdf")
