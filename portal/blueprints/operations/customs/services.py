@@ -293,11 +293,6 @@ def list_entries(*, status: str = "", kind: str = "", customer_id: int | None = 
     return stmt
 
 
-def entries_for_order(order: Order) -> list[CustomsEntry]:
-    return list(db.session.scalars(select(CustomsEntry).where(CustomsEntry.order_id == order.id)
-                                   .order_by(CustomsEntry.id)))
-
-
 # ------------------------------------------------------------------------------------ verification
 
 @dataclass
