@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ....forms import choices
 from ....timeutil import from_local, utcnow
 from ..stock.forms import LocalDateTimeField
-from .models import DENSITY_MODES, GROUP_LABELS, METHODS, STANDARD_LABELS
+from .models import DENSITY_MODES, GROUP_LABELS, METHODS, OBSERVED_MODES, STANDARD_LABELS
 
 HEIGHT = dict(min=Decimal("0"), max=Decimal("40000"))
 
@@ -84,7 +84,7 @@ class DipForm(FlaskForm):
     remarks = TextAreaField(_l("Remarks"), validators=[Optional(), Length(max=2000)])
 
     def validate_density_temperature(self, field):
-        if self.density_mode.data == "observed" and field.data is None:
+        if self.density_mode.data in OBSERVED_MODES and field.data is None:
             raise ValidationError(_l("Give the temperature of the observed density."))
 
 

@@ -18,7 +18,9 @@ GROUP_LABELS = {"crude": _l("Crude oil (tables A)"), "products": _l("Refined pro
                 "lubricants": _l("Lubricating oils (tables D)")}
 METHODS = {"innage": _l("Innage"), "ullage": _l("Ullage")}
 DENSITY_MODES = {"lab20": _l("Laboratory density at the base temperature"),
-                 "observed": _l("Observed density at a temperature")}
+                 "observed": _l("Observed density at a temperature"),
+                 "hydrometer": _l("Glass hydrometer reading at a temperature")}
+OBSERVED_MODES = frozenset({"observed", "hydrometer"})  # a density read at a temperature (not at the base)
 
 
 class TankGauging(_Viewable, TimestampMixin, db.Model):

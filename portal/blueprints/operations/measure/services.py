@@ -19,6 +19,8 @@ from ..models import Product, Tank
 from ..periods import check_open
 from . import vcf as vcfmod
 from .models import (
+    DENSITY_MODES,
+    OBSERVED_MODES,
     CalibrationFraction,
     CalibrationPoint,
     CalibrationTable,
@@ -372,7 +374,10 @@ def compute(tank: Tank, table: CalibrationTable, product: Product, *, method: st
             if density_mode == "lab20":
                 density20 = _q(Decimal(density), MM)
             else:
-                density20 = vcfmod.linear_density_at_base(coefficient, density, density_temperature)
+                read = Decimal(density)
+                if density_mode == "hydrometer":  # the glass expands too: the reading is corrected first
+                    read = read * Decimal(repr(vcfmod.hydrometer_correction(float(density_temperature), 20.0)))
+                density20 = vcfmod.linear_density_at_base(coefficient, read, density_temperature)
             density_base = density20 if base == 20 else _q(density20 / vcfmod.vcf_linear(coefficient, base), MM)
             factor = vcfmod.vcf_linear(coefficient, temperature, base)
             density_t = density_base * factor
@@ -381,15 +386,18 @@ def compute(tank: Tank, table: CalibrationTable, product: Product, *, method: st
                 density_base = vcfmod.density_at_base(standard, group, density, Decimal("20"))
                 density20 = _q(Decimal(density), MM)
             else:
-                density_base = vcfmod.density_at_base(standard, group, density, density_temperature)
-                density20 = vcfmod.density_at_base("gbt", group, density, density_temperature)
+                glass = density_mode == "hydrometer"
+                density_base = vcfmod.density_at_base(standard, group, density, density_temperature,
+                                                      glass_hydrometer=glass)
+                density20 = vcfmod.density_at_base("gbt", group, density, density_temperature, glass_hydrometer=glass)
             factor = vcfmod.vcf(standard, group, density_base, temperature)
             density_t = density_base * factor
     except vcfmod.VcfError as exc:
         raise MeasureError(_l("The volume correction cannot be computed: %(reason)s", reason=str(exc)),
                            field="density") from None
-    if density_mode == "observed":
-        steps.append(Step("density_observed", _q(Decimal(density), MM), "kg/m³", f"@ {density_temperature} °C"))
+    if density_mode in OBSERVED_MODES:
+        how = f", {_l('glass hydrometer reading, corrected for the glass')}" if density_mode == "hydrometer" else ""
+        steps.append(Step("density_observed", _q(Decimal(density), MM), "kg/m³", f"@ {density_temperature} °C{how}"))
     steps.append(Step("density_base", density_base, "kg/m³", f"{base} °C"))
     roof = Decimal("0.000")
     if (gauging and gauging.floating_roof and table.roof_correction and gauging.roof_mass_kg
@@ -444,7 +452,9 @@ def record_dip(tank: Tank, *, taken_at: datetime, method: str, reading_mm: Decim
     table = table_in_force(tank, day)
     if table is None:
         raise MeasureError(_l("Tank %(tank)s has no calibration table in force on %(day)s.", tank=tank.code, day=day))
-    if density_mode == "observed" and density_temperature is None:
+    if density_mode not in DENSITY_MODES:
+        raise MeasureError(_l("Choose how the density is given."), field="density_mode")
+    if density_mode in OBSERVED_MODES and density_temperature is None:
         raise MeasureError(_l("Give the temperature of the observed density."), field="density_temperature")
     result = compute(tank, table, product, method=method, reading_mm=reading_mm, water_mm=water_mm,
                      temperatures=temperatures, density_mode=density_mode, density=density,
@@ -453,7 +463,7 @@ def record_dip(tank: Tank, *, taken_at: datetime, method: str, reading_mm: Decim
               reading_mm=reading_mm, innage_mm=result.innage_mm, water_mm=water_mm,
               temperatures=" ".join(str(t) for t in temperatures), temperature=result.temperature,
               density_mode=density_mode, density_input=_q(Decimal(density), MM),
-              density_temperature=density_temperature if density_mode == "observed" else None,
+              density_temperature=density_temperature if density_mode in OBSERVED_MODES else None,
               standard=result.standard, vcf_group=result.group, coefficient=result.coefficient,
               density_base=result.density_base, density_20=result.density_20, tov_m3=result.tov_m3,
               water_m3=result.water_m3, roof_m3=result.roof_m3, gov_m3=result.gov_m3, vcf=result.vcf,

@@ -68,6 +68,26 @@ def test_observed_density_is_converted_and_astm_gives_the_volume_at_20(terminal)
     assert dip.v20_m3 > dip.gsv_m3  # the same mass takes more room at 20 °C than at 15 °C
 
 
+def test_a_glass_hydrometer_reading_is_corrected_for_the_glass(terminal):
+    # a glass hydrometer read at 40 °C shows a little less than the density the printed tables 59x start from:
+    # the reading is corrected first (the glass expands), so the density at 20 °C comes out lower than without
+    ready_tank(terminal.t1)
+    read = dict(density=Decimal("804.0"), density_temperature=Decimal("40.0"))
+    meter = _dip(terminal.t1, density_mode="observed", **read)
+    glass = _dip(terminal.t1, density_mode="hydrometer", **read)
+    assert glass.density_20 == vcf.density_at_base("gbt", "products", "804.0", "40.0", glass_hydrometer=True)
+    assert meter.density_20 - glass.density_20 == Decimal("0.4")  # 804 x 0.000023 x 20 = 0.37
+    assert glass.density_mode == "hydrometer" and glass.density_temperature == Decimal("40.0")
+    assert glass.mass_vacuum_kg < meter.mass_vacuum_kg
+
+
+def test_the_dip_form_offers_the_glass_hydrometer(terminal, client, login):
+    ready_tank(terminal.t1)
+    login("csr")
+    page = client.get(f"/operations/measure/tanks/{terminal.t1.id}/dips/new").get_data(as_text=True)
+    assert 'value="hydrometer"' in page and "Glass hydrometer reading at a temperature" in page
+
+
 def test_a_chemical_uses_its_linear_coefficient(terminal):
     services.save_expansion(terminal.methanol, Decimal("0.00119"))
     ready_tank(terminal.t3)
