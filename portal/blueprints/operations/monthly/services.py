@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from .... import charts
 from ....extensions import db
 from ....pdf import render_pdf_anywhere
 from ....services import ServiceError, file_record
@@ -384,8 +385,6 @@ class Report:
             (_q(self.book.receipt_kg), _q(self.book.delivery_kg), _q(self.book.receipt_m3), _q(self.book.delivery_m3))
 
     def charts(self):
-        from .charts import bars
-
         by_product: dict[str, Flow] = defaultdict(Flow)
         for row in self.throughput["rows"]:
             p, f = row["product"], row["flow"]
@@ -393,9 +392,9 @@ class Report:
             by_product[name].receipt_kg += f.receipt_kg
             by_product[name].delivery_kg += f.delivery_kg
         return {
-            "throughput": bars([(n, [f.receipt_t, f.delivery_t]) for n, f in sorted(by_product.items())],
+            "throughput": charts.grouped_bars([(n, [f.receipt_t, f.delivery_t]) for n, f in sorted(by_product.items())],
                                "吞吐量（吨）Throughput (t)", ["收货 Receipts", "发货 Deliveries"]),
-            "berths": bars([(f"{b['berth'].name_zh or b['berth'].code} {b['berth'].code}", [b["pct"] or 0])
+            "berths": charts.grouped_bars([(f"{b['berth'].name_zh or b['berth'].code} {b['berth'].code}", [b["pct"] or 0])
                             for b in self.berths], "泊位占用率（%）Berth occupancy (%)", ["%"]),
         }
 
