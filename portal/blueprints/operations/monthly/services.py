@@ -254,8 +254,12 @@ def berth_occupancy(month: date) -> list[dict]:
     start, end = bounds(month)
     month_hours = Decimal((end - start).total_seconds()) / 3600
     hours: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    # calls that began before the month's end and may end after its start (a superset of _berthed_interval's:
+    # its end is one of these columns), not every call of the past
     stmt = select(VesselCall).where(VesselCall.status != "cancelled", VesselCall.berth_id.is_not(None),
-                                    or_(VesselCall.all_fast_at < end, VesselCall.etb < end))
+                                    or_(VesselCall.all_fast_at < end, VesselCall.etb < end),
+                                    or_(VesselCall.departed_at > start, VesselCall.hoses_off_at > start,
+                                        VesselCall.etd > start, VesselCall.etc > start))
     for call in db.session.scalars(stmt):
         interval = _berthed_interval(call)
         if interval is None:
