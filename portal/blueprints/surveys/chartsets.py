@@ -1,7 +1,7 @@
 """The charts of a campaign's results and of the year-on-year trend, labelled in one language or both."""
 from __future__ import annotations
 
-from . import charts
+from ... import charts
 from .models import CATEGORIES_BI, RATING_LABELS
 
 

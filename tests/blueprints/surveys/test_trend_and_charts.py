@@ -5,7 +5,8 @@ import xml.etree.ElementTree as ET
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from portal.blueprints.surveys import charts, services
+from portal import charts
+from portal.blueprints.surveys import services
 from portal.extensions import db
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from .... import charts
 from ....extensions import db
 from ....pdf import render_pdf_anywhere
 from ....services import ServiceError, file_record
@@ -253,8 +254,12 @@ def berth_occupancy(month: date) -> list[dict]:
     start, end = bounds(month)
     month_hours = Decimal((end - start).total_seconds()) / 3600
     hours: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    # calls that began before the month's end and may end after its start (a superset of _berthed_interval's:
+    # its end is one of these columns), not every call of the past
     stmt = select(VesselCall).where(VesselCall.status != "cancelled", VesselCall.berth_id.is_not(None),
-                                    or_(VesselCall.all_fast_at < end, VesselCall.etb < end))
+                                    or_(VesselCall.all_fast_at < end, VesselCall.etb < end),
+                                    or_(VesselCall.departed_at > start, VesselCall.hoses_off_at > start,
+                                        VesselCall.etd > start, VesselCall.etc > start))
     for call in db.session.scalars(stmt):
         interval = _berthed_interval(call)
         if interval is None:
@@ -384,8 +389,6 @@ class Report:
             (_q(self.book.receipt_kg), _q(self.book.delivery_kg), _q(self.book.receipt_m3), _q(self.book.delivery_m3))
 
     def charts(self):
-        from .charts import bars
-
         by_product: dict[str, Flow] = defaultdict(Flow)
         for row in self.throughput["rows"]:
             p, f = row["product"], row["flow"]
@@ -393,9 +396,9 @@ class Report:
             by_product[name].receipt_kg += f.receipt_kg
             by_product[name].delivery_kg += f.delivery_kg
         return {
-            "throughput": bars([(n, [f.receipt_t, f.delivery_t]) for n, f in sorted(by_product.items())],
+            "throughput": charts.grouped_bars([(n, [f.receipt_t, f.delivery_t]) for n, f in sorted(by_product.items())],
                                "吞吐量（吨）Throughput (t)", ["收货 Receipts", "发货 Deliveries"]),
-            "berths": bars([(f"{b['berth'].name_zh or b['berth'].code} {b['berth'].code}", [b["pct"] or 0])
+            "berths": charts.grouped_bars([(f"{b['berth'].name_zh or b['berth'].code} {b['berth'].code}", [b["pct"] or 0])
                             for b in self.berths], "泊位占用率（%）Berth occupancy (%)", ["%"]),
         }
 
