@@ -8,7 +8,8 @@ Writing (`PortalCodec`):
   type checks) and writes every term, even one held by a single record, as a posting block of its
   own. `_FieldWriter` takes a term's postings together and writes the same blocks in one go, and
   keeps the postings of a term held by fewer than `inlinelimit` records in the term table itself
-  (Whoosh's format has this; its own writer fails with a limit above 1).
+  (Whoosh's format has this; its own writer fails with a limit above 1), in a compact entry where
+  they carry no values (`compact_term_info`; read back by `_TermsReader`, whatever the fast path).
 
 Reading: `numbers` and `field_lengths` read a numeric column in one go, `term_infos_from` walks the
 term table in large reads, `read_postings` decodes a term's posting blocks from one read.
