@@ -8,7 +8,8 @@ Writing (`PortalCodec`):
   type checks) and writes every term, even one held by a single record, as a posting block of its
   own. `_FieldWriter` takes a term's postings together and writes the same blocks in one go, and
   keeps the postings of a term held by fewer than `inlinelimit` records in the term table itself
-  (Whoosh's format has this; its own writer fails with a limit above 1).
+  (Whoosh's format has this; its own writer fails with a limit above 1), in a compact entry where
+  they carry no values (`compact_term_info`; read back by `_TermsReader`, whatever the fast path).
 
 Reading: `numbers` and `field_lengths` read a numeric column in one go, `term_infos_from` walks the
 term table in large reads, `read_postings` decodes a term's posting blocks from one read.
@@ -29,18 +30,19 @@ from hashlib import md5
 from itertools import accumulate, chain, groupby
 from operator import itemgetter, sub
 
-from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PerDocReader,
-                                  W3TermInfo, _lenfield)
+from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldCursor, W3FieldWriter,
+                                  W3PerDocReader, W3TermInfo, W3TermsReader, _lenfield)
 from whoosh.columns import NumericColumn
 from whoosh.compat import dumps
 from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.reading import TermNotFound
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import fastpath
 
 
-INLINE_LIMIT = 2  # a term held by one record keeps its posting in the term table
+INLINE_LIMIT = 16  # a term held by fewer records keeps its postings in the term table (compact, below)
 
 
 class _PerDocReader(W3PerDocReader):
@@ -126,6 +128,132 @@ def _lengths(doclens) -> tuple:
     return (min(found), max(found)) if found else (None, 0)
 
 
+# ---------------------------------------------------------------- compact term infos
+# Whoosh's term info of inlined postings is 23 bytes of statistics and the postings pickled (about 49
+# bytes for a term of one record); most terms of a segment are pairs of Chinese characters held by one
+# record, so the term table was the largest part of the index. A term whose postings carry no values
+# (the text fields, ID fields) is kept instead as:
+#     flags (1 byte: 4, + 1 for 32-bit document numbers, + 2 for float32 weights)
+#     min length, max length (1 byte each, Whoosh's length bytes)
+#     count (1 byte)
+#     document numbers (count x 2 or 4 bytes, little-endian)
+#     weights (count x 1 byte: the weight in halves, or count x 4 bytes: float32, little-endian)
+# (7 bytes for a term of one record). Every statistic of Whoosh's term info follows from these: total
+# and greatest weight as Whoosh's float32 gives them, document frequency, first and last document.
+# Whoosh's flags byte is 0 or 1 (inlined or not), so both kinds of entry can share one table.
+_COMPACT = 4
+_WIDE_IDS = 1
+_FLOAT_WEIGHTS = 2
+_F32 = struct.Struct("!f")
+_SWAP = sys.byteorder != "little"
+
+
+def _f32(value: float) -> float:
+    """value as Whoosh's term info gives it back (packed as a float32)."""
+    return _F32.unpack(_F32.pack(value))[0]
+
+
+def compact_term_info(ids, weights, minlength: int, maxlength: int) -> bytes | None:
+    """The compact term table value of a term's inlined postings (weights: the float32 values the
+    postings keep), or None where it does not fit (more than 255 postings)."""
+    count = len(ids)
+    if not 0 < count < 256:
+        return None
+    flags = _COMPACT
+    idarr = array("H" if ids[-1] < 65536 else "I", ids)  # ids increase
+    if idarr.typecode == "I":
+        flags |= _WIDE_IDS
+        if idarr.itemsize != 4:
+            idarr = array("L", ids)
+    halves = [w * 2 for w in weights]
+    if all(0 <= h < 256 and h == int(h) for h in halves):
+        warr = array("B", map(int, halves))
+    else:
+        flags |= _FLOAT_WEIGHTS
+        warr = array("f", weights)
+    if _SWAP:
+        idarr.byteswap()
+        warr.byteswap()
+    return bytes((flags, length_to_byte(minlength), length_to_byte(maxlength), count)) + idarr.tobytes() + \
+        warr.tobytes()
+
+
+class _TermInfo(W3TermInfo):
+    """Whoosh's term info, read from either Whoosh's encoding or the compact one above. Mirrors
+    whoosh.codec.whoosh3.W3TermInfo.from_bytes."""
+
+    @classmethod
+    def from_bytes(cls, s):
+        flags = s[0]
+        if flags < _COMPACT:
+            return super().from_bytes(s)
+        count = s[3]
+        idarr = array("I" if flags & _WIDE_IDS else "H")
+        if idarr.itemsize != (4 if flags & _WIDE_IDS else 2):
+            idarr = array("L")
+        end = 4 + count * idarr.itemsize
+        idarr.frombytes(s[4:end])
+        warr = array("f" if flags & _FLOAT_WEIGHTS else "B")
+        warr.frombytes(s[end:end + count * warr.itemsize])
+        if _SWAP:
+            idarr.byteswap()
+            warr.byteswap()
+        ids = tuple(idarr)
+        weights = tuple(warr) if flags & _FLOAT_WEIGHTS else tuple(w / 2 for w in warr)
+        info = cls()
+        info._weight = _f32(sum(weights))
+        info._df = count
+        info._minlength = byte_to_length(s[1])
+        info._maxlength = byte_to_length(s[2])
+        info._maxweight = _f32(max(0, max(weights)))
+        info._minid, info._maxid = ids[0], ids[-1]
+        info._inlined = (ids, weights, (emptybytes,) * count)
+        return info
+
+
+class _FieldCursor(W3FieldCursor):
+    """Whoosh's field cursor, its term infos read by _TermInfo. Mirrors W3FieldCursor.term_info."""
+
+    def term_info(self):
+        if self._pos is None:
+            return None
+        return _TermInfo.from_bytes(self._tindex.dbfile.get(self._datapos, self._datalen))
+
+
+class _TermsReader(W3TermsReader):
+    """Whoosh's terms reader, its term infos read by _TermInfo (either encoding). Mirrors
+    whoosh.codec.whoosh3.W3TermsReader (term_info, items, items_from, frequency, doc_frequency, cursor),
+    which decode with W3TermInfo and read frequencies at fixed offsets of its encoding."""
+
+    def cursor(self, fieldname, fieldobj):
+        return _FieldCursor(self._tindex, fieldname, self._keycoder, self._keydecoder, fieldobj)
+
+    def items(self):
+        decode, keydecoder = _TermInfo.from_bytes, self._keydecoder
+        return ((keydecoder(k), decode(v)) for k, v in self._tindex.items())
+
+    def items_from(self, fieldname, prefix):
+        decode, keydecoder = _TermInfo.from_bytes, self._keydecoder
+        return ((keydecoder(k), decode(v)) for k, v in self._tindex.items_from(self._keycoder(fieldname, prefix)))
+
+    def term_info(self, fieldname, tbytes):
+        key = self._keycoder(fieldname, tbytes)
+        try:
+            return _TermInfo.from_bytes(self._tindex[key])
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+
+    def _info_at(self, fieldname, tbytes) -> _TermInfo:
+        datapos, datalen = self._range_for_key(fieldname, tbytes)  # KeyError for a missing term, as Whoosh's
+        return _TermInfo.from_bytes(self._dbfile.get(datapos, datalen))
+
+    def frequency(self, fieldname, tbytes):
+        return self._info_at(fieldname, tbytes).weight()
+
+    def doc_frequency(self, fieldname, tbytes):
+        return self._info_at(fieldname, tbytes).doc_frequency()
+
+
 class _FieldWriter(W3FieldWriter):
     """Whoosh's field writer; `add_postings` writes each term's postings in one go, in Whoosh's format:
     the same posting blocks and term statistics, read back by Whoosh's own readers.
@@ -173,6 +301,10 @@ class _FieldWriter(W3FieldWriter):
             if count < inline:  # kept in the term table
                 weights = array("f", raw)
                 minlength, maxlength = _lengths(doclens)
+                value = compact_term_info(ids, weights, minlength, maxlength) if fixed == 0 else None
+                if value is not None:
+                    add_term(prefix + btext, value)
+                    continue
                 head = (True, sum(weights), count, length_to_byte(minlength), length_to_byte(maxlength),
                         max(0, max(raw)), ids[0], ids[-1])
                 # a value for every posting, empty ones too: Whoosh's reader of inlined postings gives
@@ -277,7 +409,7 @@ def term_infos_from(terms, fieldname: str, prefix: bytes):
         if not key.startswith(start):
             return
         at = keystart + keylen + vallen
-        yield key[2:], W3TermInfo.from_bytes(buf[keystart + keylen:at])
+        yield key[2:], _TermInfo.from_bytes(buf[keystart + keylen:at])
 
 
 def read_postings(postfile, info) -> tuple[array, array]:
@@ -325,6 +457,15 @@ class PortalCodec(W3Codec):
         if not fastpath.enabled():  # Whoosh's own writer, with the inline limit it supports
             return W3Codec(blocklimit=self._blocklimit, compression=self._compression).field_writer(storage, segment)
         return _FieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage, segment):
+        """Whoosh's terms reader reading compact term infos too (whatever the fast path: a segment this
+        codec wrote may hold them). Mirrors whoosh.codec.whoosh3.W3Codec.terms_reader."""
+        tiname = segment.make_filename(self.TERMS_EXT)
+        tilen = storage.file_length(tiname)
+        tifile = storage.open_file(tiname)
+        postfile = segment.open_file(storage, self.POSTS_EXT)
+        return _TermsReader(self, tifile, tilen, postfile)
 
     def per_document_reader(self, storage, segment):
         if not fastpath.enabled():

@@ -43,7 +43,7 @@ from .registry import CHILDREN, KINDS, Kind, dependents_of
 
 log = logging.getLogger("portal.search")
 
-SCHEMA_VERSION = "8"  # 8: no posting values, compressed posting blocks; 7: record context field, customs/customer
+SCHEMA_VERSION = "9"  # 9: compact term infos, postings of up to 15 records inlined; 8: no posting values, compressed posting blocks; 7: record context field, customs/customer
 # apart, British spellings, numbers unpadded
 META_KEY = "__meta__"
 GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited for
