@@ -61,3 +61,23 @@ def fast_path(search_mode):
     if not search_mode:
         pytest.skip(f"tests the fast path, which is off ({fastpath.reason()})")
     return True
+
+
+@pytest.fixture
+def index_with(tmp_path):
+    """Write documents into a new Whoosh index under tmp_path/NAME with the given codec, one segment."""
+    from whoosh import index as whoosh_index
+
+    from portal.search.store import make_schema
+
+    def build(name, codec, docs):
+        path = tmp_path / name
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), make_schema())
+        writer = ix.writer(codec=codec)
+        for doc in docs:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+        return ix
+
+    return build

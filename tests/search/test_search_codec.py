@@ -36,16 +36,6 @@ def _docs(n=400, seed=11):
     return docs
 
 
-def _index(path, codec, docs):
-    path.mkdir()
-    ix = whoosh_index.create_in(str(path), make_schema())
-    writer = ix.writer(codec=codec)
-    for doc in docs:
-        writer.add_document(**doc)
-    writer.commit(merge=False)
-    return ix
-
-
 def _segment_file(ix, ext) -> bytes:
     segment = ix.reader().segment()
     files = segment.open_compound_file(ix.storage) if segment.is_compound() else ix.storage
@@ -84,17 +74,17 @@ def docs(tmp_path):
 
 
 @pytest.mark.parametrize("compression", [0, 3])
-def test_without_inlining_the_files_are_whooshs_byte_for_byte(tmp_path, docs, compression):
-    whooshs = _index(tmp_path / "whoosh", W3Codec(compression=compression), docs)
-    ours = _index(tmp_path / "ours", PortalCodec(compression=compression, inlinelimit=1), docs)
+def test_without_inlining_the_files_are_whooshs_byte_for_byte(tmp_path, docs, compression, index_with):
+    whooshs = index_with("whoosh", W3Codec(compression=compression), docs)
+    ours = index_with("ours", PortalCodec(compression=compression, inlinelimit=1), docs)
     for ext in (".trm", ".pst"):
         theirs = _segment_file(whooshs, ext)
         assert _segment_file(ours, ext) == theirs and len(theirs) > 10_000
 
 
-def test_inlined_terms_read_back_the_same_through_whoosh(tmp_path, docs, fast_path):
-    whooshs = _index(tmp_path / "whoosh", W3Codec(compression=3), docs)
-    ours = _index(tmp_path / "ours", PortalCodec(), docs)  # terms of one record kept in the term table
+def test_inlined_terms_read_back_the_same_through_whoosh(tmp_path, docs, fast_path, index_with):
+    whooshs = index_with("whoosh", W3Codec(compression=3), docs)
+    ours = index_with("ours", PortalCodec(), docs)  # terms of one record kept in the term table
     expected = _everything(whooshs)
     assert _everything(ours) == expected
     # the cases the writer must get right are all there
@@ -107,7 +97,7 @@ def test_inlined_terms_read_back_the_same_through_whoosh(tmp_path, docs, fast_pa
         assert len(s.search(Q.Term("content", "tank"), limit=None)) > 100
 
 
-def test_a_rebuild_in_several_processes_merged_gives_back_what_whoosh_wrote(tmp_path, docs):
+def test_a_rebuild_in_several_processes_merged_gives_back_what_whoosh_wrote(tmp_path, docs, index_with):
     """The segments of a rebuild, merged into one (as `flask search optimize` does), hold what
     Whoosh's own writer wrote from the same records."""
     (tmp_path / "bulk").mkdir()
@@ -120,12 +110,12 @@ def test_a_rebuild_in_several_processes_merged_gives_back_what_whoosh_wrote(tmp_
     writer = ix.writer(codec=PortalCodec())
     writer.commit(optimize=True)
     assert len(ix.reader().leaf_readers()) == 1
-    single = _index(tmp_path / "one", W3Codec(), docs)
+    single = index_with("one", W3Codec(), docs)
     assert _everything(ix) == _everything(single)
 
 
-def test_the_portal_codec_reads_whooshs_own_lengths(tmp_path, docs):
-    ix = _index(tmp_path / "ours", PortalCodec(), docs)
+def test_the_portal_codec_reads_whooshs_own_lengths(tmp_path, docs, index_with):
+    ix = index_with("ours", PortalCodec(), docs)
     segment = ix.reader().segment()
     ours = _PerDocReader(ix.storage if not segment.is_compound() else segment.open_compound_file(ix.storage),
                          segment)
@@ -139,10 +129,10 @@ def test_the_portal_codec_reads_whooshs_own_lengths(tmp_path, docs):
 
 
 @pytest.mark.parametrize("compression,inline", [(0, 1), (3, 1), (0, 2), (3, 2)])
-def test_postings_and_prefixes_read_in_bulk_are_whooshs(tmp_path, docs, compression, inline):
+def test_postings_and_prefixes_read_in_bulk_are_whooshs(tmp_path, docs, compression, inline, index_with):
     from portal.search.codec import read_postings, term_infos_from
 
-    ix = _index(tmp_path / "ours", PortalCodec(compression=compression, inlinelimit=inline), docs)
+    ix = index_with("ours", PortalCodec(compression=compression, inlinelimit=inline), docs)
     reader = ix.reader()
     terms = reader._terms
     for field, text in reader.all_terms():

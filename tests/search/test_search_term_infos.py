@@ -4,13 +4,12 @@ import random
 from datetime import datetime
 
 import pytest
-from whoosh import index as whoosh_index
 from whoosh import query
 from whoosh.codec.whoosh3 import W3Codec, W3TermInfo, W3TermsReader
 
 from portal.search.analysis import configure_jieba
 from portal.search.codec import PortalCodec, _TermInfo, compact_term_info
-from portal.search.store import document_fields, make_schema
+from portal.search.store import document_fields
 
 STATS = ("weight", "doc_frequency", "min_length", "max_length", "max_weight", "min_id", "max_id")
 
@@ -52,16 +51,6 @@ def _docs(n=300, seed=5):
                             acl=["all"]) for i in range(n)]
 
 
-def _index(path, codec, docs):
-    path.mkdir()
-    ix = whoosh_index.create_in(str(path), make_schema())
-    writer = ix.writer(codec=codec)
-    for doc in docs:
-        writer.add_document(**doc)
-    writer.commit(merge=False)
-    return ix
-
-
 def _postings(m) -> list:
     """(document, weight) of a matcher (the text fields keep no per-posting values)."""
     out = []
@@ -75,11 +64,11 @@ def _files_size(path) -> int:
     return sum(f.stat().st_size for f in path.iterdir())
 
 
-def test_the_portal_codec_writes_a_smaller_index_that_whoosh_reads_the_same(tmp_path, fast_path):
+def test_the_portal_codec_writes_a_smaller_index_that_whoosh_reads_the_same(tmp_path, fast_path, index_with):
     configure_jieba(tmp_path)
     docs = _docs()
-    whooshs = _index(tmp_path / "whoosh", W3Codec(compression=3), docs)
-    ours = _index(tmp_path / "ours", PortalCodec(), docs)
+    whooshs = index_with("whoosh", W3Codec(compression=3), docs)
+    ours = index_with("ours", PortalCodec(), docs)
     assert _files_size(tmp_path / "ours") < 0.7 * _files_size(tmp_path / "whoosh")
     a, b = whooshs.reader(), ours.reader()
     assert list(a.all_terms()) == list(b.all_terms())
@@ -95,11 +84,11 @@ def test_the_portal_codec_writes_a_smaller_index_that_whoosh_reads_the_same(tmp_
         assert [hit["key"] for hit in s.search(query.Term("content", "rare17x"))] == ["doc:17"]
 
 
-def test_segments_written_before_schema_9_still_read(tmp_path):
+def test_segments_written_before_schema_9_still_read(tmp_path, index_with):
     """A segment of Whoosh's own term infos (as schema 8 and Whoosh's writer wrote them) reads the same
     through the portal codec's terms reader."""
     configure_jieba(tmp_path)
-    ix = _index(tmp_path / "whoosh", W3Codec(compression=3), _docs(80))
+    ix = index_with("whoosh", W3Codec(compression=3), _docs(80))
     segment = ix.reader().segment()
     storage = segment.open_compound_file(ix.storage) if segment.is_compound() else ix.storage
     theirs = W3Codec().terms_reader(storage, segment)
