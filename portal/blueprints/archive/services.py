@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, load_only, selectinload
 
 from ...audit import history_for
 from ...extensions import db
@@ -542,6 +542,7 @@ class HoldIndex:
         self.by_record: dict[int, list[Hold]] = {}
         self.by_series: dict[int, list[Hold]] = {}
         self.by_customer: dict[int, list[Hold]] = {}
+        self._chains: dict[int, list[int]] = {}  # series id: it and its parents
         for hold in holds:
             for key, table in ((hold.record_id, self.by_record), (hold.series_id, self.by_series),
                                (hold.customer_id, self.by_customer)):
@@ -550,8 +551,12 @@ class HoldIndex:
 
     def holds_for(self, record: ArchiveRecord) -> list[Hold]:
         out = list(self.by_record.get(record.id, []))
-        for sid in _series_chain_ids(record.series):
-            out.extend(self.by_series.get(sid, []))
+        if self.by_series:
+            chain = self._chains.get(record.series_id)
+            if chain is None:
+                chain = self._chains[record.series_id] = _series_chain_ids(record.series)
+            for sid in chain:
+                out.extend(self.by_series.get(sid, []))
         if record.customer_id:
             out.extend(self.by_customer.get(record.customer_id, []))
         return out
@@ -713,6 +718,14 @@ def due_condition(as_of: date, series: list[Series]):
     return db.and_(db.or_(*clauses), db.or_(ArchiveRecord.extend_until.is_(None), ArchiveRecord.extend_until <= as_of))
 
 
+# What the schedule, its pages, the due list, the blockers and a proposal read of a due record (not its text).
+_SCHEDULE_COLUMNS = (ArchiveRecord.id, ArchiveRecord.reference, ArchiveRecord.series_id, ArchiveRecord.kind,
+                     ArchiveRecord.title, ArchiveRecord.customer_id, ArchiveRecord.record_date, ArchiveRecord.filed_at,
+                     ArchiveRecord.event_date, ArchiveRecord.extend_until, ArchiveRecord.review_outcome,
+                     ArchiveRecord.status, ArchiveRecord.restricted, ArchiveRecord.created_by_id,
+                     ArchiveRecord.source_key)
+
+
 def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None = None) -> list[DueItem]:
     """Active records whose disposition is due on or before ``as_of``, with the reasons any is skipped.
 
@@ -727,7 +740,7 @@ def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None
     blockers = disposal_blockers()
     out = []
     for record in db.session.scalars(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)
-                                     .options(contains_eager(ArchiveRecord.series))):
+                                     .options(contains_eager(ArchiveRecord.series), load_only(*_SCHEDULE_COLUMNS))):
         due = due_date(record)
         if due is None or due > as_of:
             continue
