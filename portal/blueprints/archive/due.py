@@ -13,7 +13,7 @@ from . import services
 def records_due(user):
     if not user.has_role("records_officer", "admin", "cs_manager"):
         return None
-    items = [item for item in services.schedule(services.today()) if not item.skipped]
+    items = [item for item in services.schedule_today() if not item.skipped]
     shown, hidden = services.split_visible(items, user)
     rows = [DueRow(f"{i.record.reference} {i.record.title}", url_for("archive.record", record_id=i.record.id), i.due,
                    i.action) for i in shown]

@@ -169,10 +169,15 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
         key = source_of_key(self.source_key)
         return row_for_key(key) if key else None
 
+    def can_open_itself(self, user) -> bool:
+        """Its own restriction only (managers and the person who filed it); see can_view."""
+        return super().can_view(user)
+
     def can_view(self, user) -> bool:
         """Its own restriction, and the restriction of the record it was filed from: an 8D report of a
-        complaint restricted after filing is seen only by who may see the complaint."""
-        if not super().can_view(user):
+        complaint restricted after filing is seen only by who may see the complaint. Lists apply the same
+        rule in SQL (services.visible_records) and, for many records at once, services.opener."""
+        if not self.can_open_itself(user):
             return False
         source = self.source_record()
         check = getattr(source, "can_view", None)

@@ -11,8 +11,7 @@ from .models import DisposalBatch
 def archive_panel(user):
     if not user.has_role("admin", "records_officer", "cs_manager"):
         return None
-    today = services.today()
-    items = services.schedule(today)
+    items = services.schedule_today()  # the records due: read in SQL, shared with the due list
     awaiting = list(db.session.scalars(db.select(DisposalBatch).filter_by(status="proposed")
                                        .order_by(DisposalBatch.proposed_at)))
     approved = list(db.session.scalars(db.select(DisposalBatch).filter(DisposalBatch.status.in_(("approved", "executing")))))

@@ -210,7 +210,7 @@ def schedule():
 
 def _holds_page(form):
     return render("archive/holds.html", active=services.active_holds(), released=services.released_holds(),
-                  form=form)
+                  form=form, may_open=services.opener(current_user))
 
 
 @bp.get("/holds")
@@ -257,7 +257,7 @@ def release_hold(hold_id: int):
         db.session.commit()
         flash(_("Hold released; the release is in the audit trail."), "success")
         return redirect(url_for("archive.holds"))
-    return render("archive/release.html", hold=hold, form=form)
+    return render("archive/release.html", hold=hold, form=form, may_open=services.opener(current_user))
 
 
 # ---- disposal batches ------------------------------------------------------------------------
@@ -289,13 +289,14 @@ def propose():
 
 
 def _batch_page(batch, *, plan=None, review_forms=None, status=200):
+    services.load_item_records(batch)
     forms = review_forms or {}
     for item in batch.items:
         if item.action == "review" and item.id not in forms:
             forms[item.id] = ReviewDecisionForm(formdata=None, prefix=f"r{item.id}",
                                                 decision=item.review_decision or "extend", until=item.review_until)
     return render("archive/batch.html", batch=batch, plan=plan, review_forms=forms, decision_form=DecisionForm(),
-                  execute_form=ExecuteForm()), status
+                  execute_form=ExecuteForm(), may_open=services.opener(current_user)), status
 
 
 @bp.get("/batches/<int:batch_id>")

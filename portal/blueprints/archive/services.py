@@ -10,15 +10,18 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, contains_eager, load_only, selectinload
 
 from ...audit import history_for
 from ...extensions import db
 from ...outbox import path_for, queue_message, users_with_role
 from ...pdf import render_pdf_anywhere
+from ...search.registry import KINDS
 from ...services import ServiceError, disposal_blockers, register_disposal_blocker
 from ...storage import ContentStore, sha256_bytes
-from ...timeutil import local_today, to_local, utcnow
+from ...timeutil import from_local, local_today, to_local, utcnow
 from ...uploads import Detected, UploadRejected, inspect_upload, plain
 from . import extract
 from .models import (
@@ -114,11 +117,53 @@ def _prepare(files: list[tuple[str, bytes]]) -> list[_Prepared]:
     return out
 
 
+def hidden_by_source(user) -> set[int]:
+    """Ids of the records this user may not open because of the record they were filed from (an 8D report of a
+    complaint restricted after the report was filed): the second half of ``ArchiveRecord.can_view``.
+
+    One query per kind of record that can be restricted, whatever the number of records: the restricted rows
+    that records were filed from, each asked its own ``can_view``. Kinds without a restricted flag are open to
+    every signed-in user (every kind the portal files from today), as the record page finds them.
+    """
+    hidden: set[int] = set()
+    for name, kind in KINDS.items():
+        model = kind.model
+        if model is ArchiveRecord or not hasattr(model, "restricted"):
+            continue
+        key = db.literal(f"{name}:") + db.cast(model.id, db.String)
+        stmt = (db.select(model, ArchiveRecord.id)
+                .join(ArchiveRecord, db.and_(ArchiveRecord.source_key.startswith(f"{name}:", autoescape=True),
+                                             db.or_(ArchiveRecord.source_key == key,
+                                                    ArchiveRecord.source_key.like(key + ":%"))))
+                .filter(model.restricted.is_(True)))
+        if not user.is_manager:  # who is named on a restricted row may be read from its collections
+            stmt = stmt.options(*[selectinload(rel) for rel in sa_inspect(model).relationships if rel.uselist])
+        by_source: dict[object, list[int]] = {}
+        for source, record_id in db.session.execute(stmt):
+            by_source.setdefault(source, []).append(record_id)
+        for source, ids in by_source.items():
+            if not source.can_view(user):
+                hidden.update(ids)
+    return hidden
+
+
 def visible_records(stmt, user):
-    """Restricted records only for managers and the people named on them, in the query itself."""
-    if user.is_manager:
-        return stmt
-    return stmt.filter(db.or_(ArchiveRecord.restricted.is_(False), ArchiveRecord.created_by_id == user.id))
+    """The records the user may open (``ArchiveRecord.can_view``) in the query itself: restricted records only
+    for managers and the people named on them, and none filed from a record the user may not open."""
+    if not user.is_manager:
+        stmt = stmt.filter(db.or_(ArchiveRecord.restricted.is_(False), ArchiveRecord.created_by_id == user.id))
+    hidden = hidden_by_source(user)
+    if hidden:
+        stmt = stmt.filter(ArchiveRecord.id.not_in(sorted(hidden)))
+    return stmt
+
+
+def opener(user):
+    """``may_open(record)``: ``ArchiveRecord.can_view`` for many records at once (lists, the schedule, batches,
+    holds), without a query per record: the record's own restriction, and the restrictions of the records
+    they were filed from read once."""
+    hidden = hidden_by_source(user)
+    return lambda record: record.id not in hidden and record.can_open_itself(user)
 
 
 def records_query(user, *, q: str = "", series_id: int = 0, customer_id: int = 0, year: int = 0,
@@ -497,6 +542,7 @@ class HoldIndex:
         self.by_record: dict[int, list[Hold]] = {}
         self.by_series: dict[int, list[Hold]] = {}
         self.by_customer: dict[int, list[Hold]] = {}
+        self._chains: dict[int, list[int]] = {}  # series id: it and its parents
         for hold in holds:
             for key, table in ((hold.record_id, self.by_record), (hold.series_id, self.by_series),
                                (hold.customer_id, self.by_customer)):
@@ -505,8 +551,12 @@ class HoldIndex:
 
     def holds_for(self, record: ArchiveRecord) -> list[Hold]:
         out = list(self.by_record.get(record.id, []))
-        for sid in _series_chain_ids(record.series):
-            out.extend(self.by_series.get(sid, []))
+        if self.by_series:
+            chain = self._chains.get(record.series_id)
+            if chain is None:
+                chain = self._chains[record.series_id] = _series_chain_ids(record.series)
+            for sid in chain:
+                out.extend(self.by_series.get(sid, []))
         if record.customer_id:
             out.extend(self.by_customer.get(record.customer_id, []))
         return out
@@ -589,9 +639,9 @@ class HiddenDue:
 
 def split_visible(items: list[DueItem], user) -> tuple[list[DueItem], HiddenDue]:
     """The due items the user may open, and a count of the others (no reference, no title)."""
-    shown, hidden = [], HiddenDue()
+    shown, hidden, may_open = [], HiddenDue(), opener(user)
     for item in items:
-        if item.record.can_view(user):
+        if may_open(item.record):
             shown.append(item)
             continue
         hidden.total += 1
@@ -604,20 +654,93 @@ def split_visible(items: list[DueItem], user) -> tuple[list[DueItem], HiddenDue]
     return shown, hidden
 
 
+def _latest_trigger(as_of: date, amount: int, unit: str) -> date | None:
+    """The latest trigger date whose due date (the trigger date plus the period) is on or before ``as_of``.
+
+    add_period grows with its start (month ends are clamped, never moved back), so the dates that can be due
+    are exactly those up to this one. None when even the first possible date is not due."""
+    try:
+        if unit == "days":
+            return as_of - timedelta(days=amount)
+        months = amount * 12 if unit == "years" else amount
+        y, m = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
+        guess = date(y, m + 1, min(as_of.day, calendar.monthrange(y, m + 1)[1]))
+        while guess < date.max and add_period(guess + timedelta(days=1), amount, unit) <= as_of:
+            guess += timedelta(days=1)
+        while add_period(guess, amount, unit) > as_of:
+            guess -= timedelta(days=1)
+        return guess
+    except (ValueError, OverflowError):
+        return None
+
+
+def _last_fiscal_end(on_or_before: date) -> date | None:
+    """The last day of the last fiscal year that ended on or before this date."""
+    setting = _fiscal_year_end_setting()
+    try:
+        end = fiscal_year_end(on_or_before, setting)
+        return end if end == on_or_before else fiscal_year_end(date(end.year - 1, 1, 1), setting)
+    except (ValueError, OverflowError):
+        return None
+
+
+def due_condition(as_of: date, series: list[Series]):
+    """SQL: the records of these series whose disposition is due on or before ``as_of``, exactly as due_date
+    reckons it (the trigger date, moved by the retention period, and a review's extension), so that the
+    schedule only loads what it lists."""
+    groups: dict[tuple, list[int]] = {}
+    for s in series:
+        if s.retention_kind == PERMANENT or s.disposition == RETAIN:
+            continue
+        amount = 0 if s.retention_kind == UNTIL_EVENT else (s.retention_amount or 0)
+        latest = _latest_trigger(as_of, amount, s.retention_unit)
+        if latest is None:
+            continue
+        if s.trigger == FILED:  # the local date of filing: before the local midnight after `latest`
+            bound = ("filed", from_local(datetime.combine(latest + timedelta(days=1), datetime.min.time())))
+        elif s.trigger == CALENDAR_YEAR_END:  # counted from 1 January after the record's year
+            bound = ("record_before", date(latest.year, 1, 1))
+        elif s.trigger == FISCAL_YEAR_END:  # counted from the day after the fiscal year of the record ends
+            end = _last_fiscal_end(latest - timedelta(days=1))
+            if end is None:
+                continue
+            bound = ("record_until", end)
+        elif s.trigger == EVENT:
+            bound = ("event_until", latest)
+        else:
+            continue
+        groups.setdefault(bound, []).append(s.id)
+    columns = {"filed": ArchiveRecord.filed_at.__lt__, "record_before": ArchiveRecord.record_date.__lt__,
+               "record_until": ArchiveRecord.record_date.__le__, "event_until": ArchiveRecord.event_date.__le__}
+    clauses = [db.and_(ArchiveRecord.series_id.in_(ids), columns[how](value)) for (how, value), ids in groups.items()]
+    if not clauses:
+        return db.false()
+    return db.and_(db.or_(*clauses), db.or_(ArchiveRecord.extend_until.is_(None), ArchiveRecord.extend_until <= as_of))
+
+
+# What the schedule, its pages, the due list, the blockers and a proposal read of a due record (not its text).
+_SCHEDULE_COLUMNS = (ArchiveRecord.id, ArchiveRecord.reference, ArchiveRecord.series_id, ArchiveRecord.kind,
+                     ArchiveRecord.title, ArchiveRecord.customer_id, ArchiveRecord.record_date, ArchiveRecord.filed_at,
+                     ArchiveRecord.event_date, ArchiveRecord.extend_until, ArchiveRecord.review_outcome,
+                     ArchiveRecord.status, ArchiveRecord.restricted, ArchiveRecord.created_by_id,
+                     ArchiveRecord.source_key)
+
+
 def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None = None) -> list[DueItem]:
-    """Active records whose disposition is due on or before ``as_of``, with the reasons any is skipped."""
-    stmt = (db.select(ArchiveRecord).join(Series).filter(ArchiveRecord.status == ACTIVE,
-                                                         Series.retention_kind != PERMANENT,
-                                                         Series.disposition != RETAIN))
+    """Active records whose disposition is due on or before ``as_of``, with the reasons any is skipped.
+
+    Only the records that are due are read (due_condition, in SQL); their due dates are then reckoned with
+    due_date as the record page does."""
+    plan = db.session.scalars(db.select(Series)).all()  # held: each record's series chain is found in memory
+    stmt = (db.select(ArchiveRecord).join(Series).filter(ArchiveRecord.status == ACTIVE, due_condition(as_of, plan)))
     if series_id:
         stmt = stmt.filter(ArchiveRecord.series_id == series_id)
     holds = HoldIndex()
     in_batch = _pending_batch_record_ids()
     blockers = disposal_blockers()
-    plan = db.session.scalars(db.select(Series)).all()  # held: each record's series chain is found in memory
     out = []
     for record in db.session.scalars(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)
-                                     .options(selectinload(ArchiveRecord.customer))):
+                                     .options(contains_eager(ArchiveRecord.series), load_only(*_SCHEDULE_COLUMNS))):
         due = due_date(record)
         if due is None or due > as_of:
             continue
@@ -634,6 +757,26 @@ def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None
     out.sort(key=lambda item: (item.due, item.record.id))
     del plan
     return out
+
+
+_TODAY = "archive.schedule_today"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_schedule(session, *_args) -> None:
+    session.info.pop(_TODAY, None)
+
+
+def schedule_today() -> list[DueItem]:
+    """Today's schedule, reckoned once while nothing is written: the dashboard's panel and its due list both
+    show it (forgotten at the next flush and at the end of the transaction)."""
+    cached = db.session.info.get(_TODAY)
+    today_ = today()
+    if cached is None or cached[0] != today_:
+        cached = (today_, schedule(today_))
+        db.session.info[_TODAY] = cached
+    return cached[1]
 
 
 # ---- disposal batches ------------------------------------------------------------------------
@@ -665,11 +808,11 @@ def propose_batch(*, user, record_ids: list[int], as_of: date, note: str = "",
     if not user.has_role("records_officer", "admin"):
         raise DisposalError(_l("Only the records officer proposes disposal batches."))
     items = schedule(as_of)
-    shown, _hidden = split_visible(items, user)
-    due = {item.record.id: item for item in shown}
+    may_open = opener(user)
+    due = {item.record.id: item for item in items if may_open(item.record)}
     chosen = [due[rid] for rid in dict.fromkeys(record_ids) if rid in due]
     if include_restricted:
-        chosen += [item for item in items if not item.record.can_view(user) and not item.skipped
+        chosen += [item for item in items if not may_open(item.record) and not item.skipped
                    and item.action != "review"]
     if not chosen:
         raise DisposalError(_l("Choose at least one record that is due and not skipped."))
@@ -857,7 +1000,8 @@ def file_certificate(batch, *, user) -> ArchiveRecord:
         user=user, source_key=f"disposal-batch:{batch.number}",
         description=f"Disposal batch {batch.number}: {len(batch.items)} record(s).",
         # the list names restricted records: then the certificate is restricted too
-        restricted=any(item.record.restricted for item in batch.items),
+        restricted=any(item.record.restricted or getattr(item.record.source_record(), "restricted", False)
+                       for item in batch.items),
     )
 
 
@@ -891,6 +1035,12 @@ def verify_files(*, actor: str = "") -> FixityRun:
 
 def fixity_runs(limit: int = 20) -> list:
     return list(db.session.scalars(db.select(FixityRun).order_by(FixityRun.id.desc()).limit(limit)))
+
+
+def load_item_records(batch) -> None:
+    """The records of a batch's items in one query (the page asks each whether the reader may open it)."""
+    db.session.scalars(db.select(ArchiveRecord).join(DisposalItem, DisposalItem.record_id == ArchiveRecord.id)
+                       .filter(DisposalItem.batch_id == batch.id)).all()
 
 
 def batches_query():

@@ -5,4 +5,5 @@ A nested blueprint ``billing`` on ``operations`` (endpoints ``operations.billing
 """
 from . import demo  # noqa: F401  (registers the demo loader)
 from . import models  # noqa: F401
+from . import panels  # noqa: F401  (registers the dashboard panel)
 from .routes import bp  # noqa: F401
