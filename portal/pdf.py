@@ -22,6 +22,7 @@ import mimetypes
 import os
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
+import functools
 import re
 import threading
 from importlib.resources import files
@@ -100,15 +101,19 @@ def _print_user_agent_css(text: str) -> str:
     return re.sub(r"^::(?:footnote|note)-[a-z]+ \{[^}]*\}\n?", "", text, flags=re.MULTILINE)
 
 
-_PRINT_UA = CSS(string=_print_user_agent_css((files(weasyprint.css) / "html5_ua.css").read_text("utf-8")),
-                counter_style=CounterStyle())
+@functools.cache
+def _print_ua() -> CSS:
+    """Parsed once per process, at the first PDF (not at import: most requests print nothing)."""
+    return CSS(string=_print_user_agent_css((files(weasyprint.css) / "html5_ua.css").read_text("utf-8")),
+               counter_style=CounterStyle())
 
 
 class PrintHTML(HTML):
     """A document rendered with the print user-agent stylesheet (see the module's docstring)."""
 
     def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
-        return [_PRINT_UA] if not forms else [_PRINT_UA, *super()._ua_stylesheets(forms)[1:]]
+        ua = _print_ua()
+        return [ua] if not forms else [ua, *super()._ua_stylesheets(forms)[1:]]
 
 
 def _stylesheet(fetcher: StaticOnlyFetcher) -> tuple[CSS, FontConfiguration]:

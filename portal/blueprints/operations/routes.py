@@ -403,19 +403,7 @@ def _detail(order: Order, **forms):
                   field_labels={name: getattr(OrderForm, name).args[0] if hasattr(OrderForm, name)
                                 else Order.__audit_fields__.get(name, name) for name in services.ORDER_FIELDS},
                   live=verification.run_rules(verification.draft_from_order(order)) if order.is_open else None,
-                  complaint_link=services.complaint_link, **ctx)
-
-
-@bp.app_template_global("order_customs_entries")
-def order_customs_entries(order) -> list:
-    """The customs entries of this order's parcel, oldest first: the order page and form show its customs
-    release from them (a released entry, not a tick on the order, is what verification looks at)."""
-    from .customs.models import CustomsEntry
-
-    if order is None or getattr(order, "id", None) is None:
-        return []
-    return list(db.session.scalars(db.select(CustomsEntry).where(CustomsEntry.order_id == order.id)
-                                   .order_by(CustomsEntry.lodged_on, CustomsEntry.id)))
+                  complaint_link=services.complaint_link, customs_entries=services.customs_entries(order), **ctx)
 
 
 def _complete_form(order: Order, formdata=None) -> CompleteForm:
@@ -459,7 +447,8 @@ def order_edit(order_id: int):
             else:
                 flash(_("Order %(number)s saved.", number=order.number), "success")
             return redirect(url_for("operations.order_detail", order_id=order.id))
-    return render("operations/order_form.html", form=form, order=order, checks=None)
+    return render("operations/order_form.html", form=form, order=order, checks=None,
+                  customs_entries=services.customs_entries(order))
 
 
 @bp.post("/orders/<int:order_id>/verify")

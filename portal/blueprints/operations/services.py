@@ -629,3 +629,12 @@ def complaint_link(event: OrderEvent) -> str:
     from ...web import safe_url
 
     return safe_url("complaints.create", **args) or "/complaints/new?" + urlencode(args)
+
+
+def customs_entries(order: Order) -> list:
+    """The customs entries of this order's parcel, oldest first: the order page and form show its customs
+    release from them (a released entry, not a tick on the order, is what verification looks at)."""
+    from .customs.models import CustomsEntry
+
+    return list(db.session.scalars(db.select(CustomsEntry).where(CustomsEntry.order_id == order.id)
+                                   .order_by(CustomsEntry.lodged_on, CustomsEntry.id)))

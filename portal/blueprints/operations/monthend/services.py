@@ -347,10 +347,7 @@ def variances(month: date) -> list[Variance]:
             else DEFAULT_TOLERANCE
         v_m3 = (Decimal(p_m3) - Decimal(b_m3)).quantize(M3)
         v_kg = (Decimal(p_kg) - Decimal(b_kg)).quantize(KG)
-        pc_m3 = pct(v_m3, Decimal(b_m3))
-        pc_kg = pct(v_kg, Decimal(b_kg))
-        over = any(p is not None and abs(p) > tol for p in (pc_m3, pc_kg)) or \
-            ((b_m3 == 0 and b_kg == 0) and (v_m3 != 0 or v_kg != 0))
+        over, pc_m3 = _over((v_m3, v_kg), (Decimal(b_m3), Decimal(b_kg)), tol)
         c = customs.get(key) if customs is not None and key in customs else None
         inv = invs.get(key, {})
         side = {}
