@@ -4,6 +4,7 @@ what each dashboard panel and due list costs.
     .venv/bin/python bench/dashboard.py                         # prepares a SQLite installation in a temp folder
     .venv/bin/python bench/dashboard.py --folder /tmp/dash      # ... in this folder (kept), or reuses it
     .venv/bin/python bench/dashboard.py --folder /tmp/dash --complaints 2000 --requests 20 --user records
+    .venv/bin/python bench/dashboard.py --folder /tmp/load --database-url postgresql+psycopg:///portal_bench
 
 It prepares the installation as bench/load.py does (migrations, `flask demo load`, bench/grow.py to about
 --complaints complaints and inquiries; no search index: the dashboard does not read it), then signs the
@@ -42,13 +43,13 @@ def prepare(folder: Path, complaints: int) -> dict:
     return env
 
 
-def measure(folder: Path, username: str, requests: int) -> dict:
+def measure(folder: Path, username: str, requests: int, database_url: str | None = None) -> dict:
     from sqlalchemy import event
 
     from portal import create_app, panels
     from portal.extensions import db
 
-    env = _env(folder, f"sqlite:///{folder / 'portal.db'}")
+    env = _env(folder, database_url or f"sqlite:///{folder / 'portal.db'}")
     config = {key[len("PORTAL_"):]: value for key, value in env.items() if key.startswith("PORTAL_")}
     app = create_app(dict(config, WTF_CSRF_ENABLED=False))
     password = dict(USERS)[username]
@@ -101,13 +102,15 @@ def main(argv=None) -> int:
     parser.add_argument("--complaints", type=int, default=5000, help="grow to about this many complaints+inquiries")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--user", default="manager", choices=[name for name, _ in USERS])
+    parser.add_argument("--database-url", help="measure an installation prepared by bench/load.py on PostgreSQL "
+                        "(--folder is then that installation's folder)")
     args = parser.parse_args(argv)
     import tempfile
 
     folder = args.folder or Path(tempfile.mkdtemp(prefix="portal-dashboard-"))
-    if not (folder / "prepared").exists():
+    if not args.database_url and not (folder / "prepared").exists():
         prepare(folder, args.complaints)
-    result = measure(folder, args.user, args.requests)
+    result = measure(folder, args.user, args.requests, args.database_url)
     print(f"{result['records']} archived records; {args.user}'s dashboard, {result['requests']} requests: "
           f"{result['cpu']:.2f} s CPU ({result['cpu'] / result['requests'] * 1000:.0f} ms a request), "
           f"{result['wall']:.2f} s wall, {result['statements']:.0f} SQL statements a request")

@@ -49,24 +49,46 @@ class DueRow:
 
 
 @dataclass(frozen=True)
+class DueSummary:
+    """What the dashboard shows of a due list: how many rows, and the earliest due date among them."""
+
+    count: int
+    first_due: object = None  # a date or an aware datetime, None when no row has one
+
+
+@dataclass(frozen=True)
 class DueList:
     key: str
     order: int
     label: object  # a lazy translated string
     rows: Callable[[object], list[DueRow] | None]  # (user) -> rows, or None when the list is not for this user
     url: Callable[[object], str] | None = None  # the domain's own filtered list, when it has one
+    summary: Callable[[object], DueSummary | None] | None = None  # (user) -> the count without building the rows
+
+    def summarise(self, user) -> DueSummary | None:
+        """The count and first due date of the user's rows (from ``summary`` when the list has one)."""
+        if self.summary is not None:
+            return self.summary(user)
+        rows = self.rows(user)
+        if rows is None:
+            return None
+        dues = [row.due for row in rows if row.due is not None]
+        return DueSummary(len(rows), min(dues) if dues else None)
 
 
 _DUE: dict[str, DueList] = {}
 
 
-def register_due(key: str, order: int, label, *, url: Callable[[object], str] | None = None):
+def register_due(key: str, order: int, label, *, url: Callable[[object], str] | None = None,
+                 summary: Callable[[object], DueSummary | None] | None = None):
     """Register a due list: the decorated ``fn(user)`` returns its rows (the dashboard counts them), or None to
     leave it off the user's dashboard. ``url(user)``: the domain's own filtered list showing exactly those rows;
-    without it the dashboard's page /due/<key> lists them."""
+    without it the dashboard's page /due/<key> lists them. ``summary(user)``: the same count and first due date
+    reckoned without building the rows (in SQL), for lists that can be long; it must agree with the rows
+    (tests/blueprints/notifications/test_dashboard.py checks every registered list)."""
 
     def decorator(func):
-        _DUE[key] = DueList(key, order, label, func, url)
+        _DUE[key] = DueList(key, order, label, func, url, summary)
         return func
 
     return decorator
@@ -74,6 +96,16 @@ def register_due(key: str, order: int, label, *, url: Callable[[object], str] | 
 
 def due_list(key: str) -> DueList | None:
     return _DUE.get(key)
+
+
+def due_summaries(user) -> list[tuple[DueList, DueSummary]]:
+    """The dashboard's due work: each list for this user with its count and first due date."""
+    out = []
+    for item in sorted(_DUE.values(), key=lambda d: (d.order, d.key)):
+        summary = item.summarise(user)
+        if summary is not None:
+            out.append((item, summary))
+    return out
 
 
 def due_for(user) -> list[tuple[DueList, list[DueRow]]]:

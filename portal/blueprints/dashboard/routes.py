@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
-from ...panels import due_for, due_list, panels_for
+from ...panels import due_list, due_summaries, panels_for
 from . import due  # noqa: F401  (registers the due lists)
 
 bp = Blueprint("dashboard", __name__)
@@ -10,7 +10,7 @@ bp = Blueprint("dashboard", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("dashboard/index.html", due=due_for(current_user), panels=panels_for(current_user))
+    return render_template("dashboard/index.html", due=due_summaries(current_user), panels=panels_for(current_user))
 
 
 @bp.get("/due/<key>")

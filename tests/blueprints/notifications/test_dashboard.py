@@ -42,3 +42,24 @@ def test_a_due_list_of_another_role_is_refused_and_an_unknown_one_is_not_found(a
     assert client.get("/due/escalations").status_code == 403
     assert client.get("/due/no-such-list").status_code == 404
     assert client.get("/due/to-read").status_code == 200
+
+
+def test_every_due_list_counts_on_the_dashboard_what_its_rows_hold_for_every_user(demo_app):
+    """A list with a summary of its own (a count in SQL) agrees with its rows: the count, and the first due date."""
+    from portal.extensions import db
+    from portal.models import User
+    from portal.panels import DueSummary, _DUE
+
+    with demo_app.test_request_context():
+        users = db.session.scalars(db.select(User).filter(User.username.in_(PASSWORDS))).all()
+        assert len(users) == len(PASSWORDS)
+        for user in users:
+            for item in _DUE.values():
+                rows = item.rows(user)
+                summary = item.summarise(user)
+                if rows is None:
+                    assert summary is None, (item.key, user.username)
+                    continue
+                dues = [row.due for row in rows if row.due is not None]
+                assert summary == DueSummary(len(rows), min(dues) if dues else None), (item.key, user.username)
+        assert any(item.summary is None for item in _DUE.values())  # lists without a summary are counted from rows
