@@ -668,6 +668,10 @@ def main() -> None:
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--long", type=int, default=0,
                     help="add this many long documents (20,000 to 300,000 characters) beside the records")
+    ap.add_argument("--skip-chars", action="store_true", help="skip the chars=True build and its pinpoint row")
+    ap.add_argument("--skip-fts", action="store_true", help="skip the SQLite FTS5 builds and rows")
+    ap.add_argument("--reuse", action="store_true",
+                    help="no builds: measure memory and queries on the indexes an earlier run left in --workdir")
     ap.add_argument("--no-fast-path", action="store_true",
                     help="Whoosh's own writer and readers only (as with PORTAL_SEARCH_FAST_PATH=0)")
     args = ap.parse_args()
@@ -691,27 +695,37 @@ def main() -> None:
 
     rows = []
     procs = rebuild_procs()
-    ours = in_fresh_process(build_whoosh, (str(work / "whoosh"), n, args.seed, procs, "edge", cache_dir))
-    rows.append((f"Whoosh, our analyzer, {procs} writer process(es) (rebuild)", ours))
-    if not args.skip_variants:
-        if procs > 1:
-            one = in_fresh_process(build_whoosh, (str(work / "whoosh-1"), n, args.seed, 1, "edge", cache_dir))
-            rows.append(("Whoosh, our analyzer, 1 writer", one))
-        every = in_fresh_process(build_whoosh, (str(work / "whoosh-all"), n, args.seed, procs, "all", cache_dir))
-        rows.append((f"Whoosh, every character alone too, {procs} process(es)", every))
-    chars = in_fresh_process(build_whoosh, (str(work / "whoosh-chars"), n, args.seed, procs, "edge", cache_dir, True))
-    rows.append((f"Whoosh, with character offsets (chars=True), {procs} process(es)", chars))
-    tri = in_fresh_process(build_fts, (str(work / "fts-trigram.db"), n, args.seed, "trigram", cache_dir))
-    rows.append(("SQLite FTS5 trigram", tri))
-    jb = in_fresh_process(build_fts, (str(work / "fts-jieba.db"), n, args.seed, "jieba", cache_dir))
-    rows.append(("SQLite FTS5 over jieba-segmented text", jb))
+    ours = tri = jb = None
+    if args.reuse:  # the indexes of an earlier run in --workdir: measure memory and queries only
+        if not (work / "whoosh").is_dir():
+            raise SystemExit(f"--reuse: no index in {work / 'whoosh'}")
+        print(f"reusing the indexes in {work}: Whoosh {dir_size(work / 'whoosh') / 1e6:.1f} MB")
+    else:
+        ours = in_fresh_process(build_whoosh, (str(work / "whoosh"), n, args.seed, procs, "edge", cache_dir))
+        rows.append((f"Whoosh, our analyzer, {procs} writer process(es) (rebuild)", ours))
+        if not args.skip_variants:
+            if procs > 1:
+                one = in_fresh_process(build_whoosh, (str(work / "whoosh-1"), n, args.seed, 1, "edge", cache_dir))
+                rows.append(("Whoosh, our analyzer, 1 writer", one))
+            every = in_fresh_process(build_whoosh, (str(work / "whoosh-all"), n, args.seed, procs, "all", cache_dir))
+            rows.append((f"Whoosh, every character alone too, {procs} process(es)", every))
+        if not args.skip_chars:
+            chars = in_fresh_process(build_whoosh, (str(work / "whoosh-chars"), n, args.seed, procs, "edge", cache_dir,
+                                                    True))
+            rows.append((f"Whoosh, with character offsets (chars=True), {procs} process(es)", chars))
+        if not args.skip_fts:
+            tri = in_fresh_process(build_fts, (str(work / "fts-trigram.db"), n, args.seed, "trigram", cache_dir))
+            rows.append(("SQLite FTS5 trigram", tri))
+            jb = in_fresh_process(build_fts, (str(work / "fts-jieba.db"), n, args.seed, "jieba", cache_dir))
+            rows.append(("SQLite FTS5 over jieba-segmented text", jb))
 
-    print("\n== build")
-    print(f"{'engine':60} {'records/s':>10} {'seconds':>8} {'size MB':>8} {'peak MB':>8}")
-    for name, r in rows:
-        print(f"{name:60} {r['rate']:10.0f} {r['seconds']:8.1f} {r['size_mb']:8.1f} {r['peak_mb']:8.0f}")
-    print(f"index size ours / FTS5 over jieba: {ours['size_mb'] / jb['size_mb']:.2f}x; "
-          f"ours indexed {ours['chars_per_s'] / 1000:.0f}k characters/s")
+        print("\n== build")
+        print(f"{'engine':60} {'records/s':>10} {'seconds':>8} {'size MB':>8} {'peak MB':>8}")
+        for name, r in rows:
+            print(f"{name:60} {r['rate']:10.0f} {r['seconds']:8.1f} {r['size_mb']:8.1f} {r['peak_mb']:8.0f}")
+        if jb:
+            print(f"index size ours / FTS5 over jieba: {ours['size_mb'] / jb['size_mb']:.2f}x")
+        print(f"ours indexed {ours['chars_per_s'] / 1000:.0f}k characters/s")
     mem = in_fresh_process(search_memory, (str(work / "whoosh"), queries, other, cache_dir))
     print(f"memory of one portal process (resident, /proc/self/status): {mem['base_mb']:.0f} MB before opening "
           f"the index, {mem['after_mb']:.0f} MB after {3 * len(queries)} queries with snippets, peak "
@@ -727,8 +741,6 @@ def main() -> None:
     qrows = [
         ("Whoosh, no snippets", query_whoosh(index_dir, queries, mode="none")),
         ("Whoosh, snippets marked from stored text (portal)", query_whoosh(index_dir, queries, mode="ours")),
-        ("Whoosh, pinpoint highlights, chars=True index", query_whoosh(str(work / "whoosh-chars"), queries,
-                                                                      mode="pinpoint")),
         ("Whoosh, default highlighter (re-tokenizes)", query_whoosh(index_dir, queries, mode="default")),
         ("Whoosh, portal snippets, after 240 other queries", query_whoosh(index_dir, queries, mode="ours",
                                                                           warm=other)),
@@ -738,9 +750,13 @@ def main() -> None:
          query_whoosh(index_dir, queries, mode="ours", reuse=False, warm=queries)),
         ("Whoosh, portal snippets, new searcher after each save",  # last: the saves change the index
          query_whoosh(index_dir, queries, mode="ours", warm=queries, saves=True)),
-        ("SQLite FTS5 trigram, snippets", query_fts(str(work / "fts-trigram.db"), queries, "trigram")),
-        ("SQLite FTS5 jieba-segmented, snippets", query_fts(str(work / "fts-jieba.db"), queries, "jieba")),
     ]
+    if (work / "whoosh-chars").is_dir():
+        qrows.insert(2, ("Whoosh, pinpoint highlights, chars=True index",
+                         query_whoosh(str(work / "whoosh-chars"), queries, mode="pinpoint")))
+    for label, name in (("trigram", "fts-trigram.db"), ("jieba-segmented", "fts-jieba.db")):
+        if (work / name).is_file():
+            qrows.append((f"SQLite FTS5 {label}, snippets", query_fts(str(work / name), queries, label.split("-")[0])))
     print("\n== queries: acl filter, total, facet counts, first page of 20 (highlighted where stated), milliseconds")
     print(f"{'engine':60} {'p50':>7} {'p95':>7} {'p99':>7} {'queries with hits':>18}")
     for name, r in qrows:
@@ -749,10 +765,11 @@ def main() -> None:
     q = dict(qrows)
     ours_q = q["Whoosh, snippets marked from stored text (portal)"]
     print("\n== ratios ours / FTS5 (lower is better for latency, higher for build rate)")
-    for label, fts_b, fts_q in (("trigram", tri, q["SQLite FTS5 trigram, snippets"]),
-                                ("jieba", jb, q["SQLite FTS5 jieba-segmented, snippets"])):
-        print(f"FTS5 {label:8}  p95 with highlights {ours_q['p95'] / fts_q['p95']:.2f}x   "
-              f"build rate {ours['rate'] / fts_b['rate']:.2f}x")
+    for label, fts_b, row in (("trigram", tri, "SQLite FTS5 trigram, snippets"),
+                              ("jieba", jb, "SQLite FTS5 jieba-segmented, snippets")):
+        if row in q:
+            rate = f"   build rate {ours['rate'] / fts_b['rate']:.2f}x" if ours and fts_b else ""
+            print(f"FTS5 {label:8}  p95 with highlights {ours_q['p95'] / q[row]['p95']:.2f}x{rate}")
 
     if not args.skip_app:
         app = in_fresh_process(save_to_findable, (n, args.seed, args.saves, str(work / "app")))
