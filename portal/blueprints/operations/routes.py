@@ -25,6 +25,7 @@ from .forms import (
     ReasonForm,
     TankForm,
     VerifyForm,
+    filter_options,
 )
 from .models import (
     EVENT_KINDS,
@@ -42,6 +43,11 @@ from .models import (
 )
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
+
+
+@bp.context_processor
+def _template_helpers():
+    return {"filter_options": filter_options}
 
 CS = ("cs_manager", "csr")
 # Operations staff acknowledge, start and complete the orders handed over to them.

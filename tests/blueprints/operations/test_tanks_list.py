@@ -124,3 +124,22 @@ def test_order_list_filter_choices_on_the_page_not_in_the_fragment(client, login
         assert re.findall(r'<option value="(\d+)" selected>', options) == [str(chosen)]
     fragment = client.get("/operations/orders", headers=HX).get_data(as_text=True)
     assert "<html" not in fragment and 'id="f-tank"' not in fragment and order.number in fragment
+
+
+def test_long_select_writes_the_html_of_the_usual_select(app):
+    from wtforms.widgets import Select
+
+    from portal.blueprints.operations.forms import LeaseForm, OrderForm
+
+    tricky = [(1, 'A&B "Trading" <Co> 中文'), (2, "O'Neil / 2"), (3, ""), (40, "Plain")]
+    with app.test_request_context():
+        for form, name in ((LeaseForm(customer_choices=tricky, contract_choices=tricky), "customer_id"),
+                           (LeaseForm(customer_choices=tricky, contract_choices=tricky), "contract_id"),
+                           (OrderForm(customer_choices=tricky, tank_choices=tricky), "tank_id")):
+            field = getattr(form, name)
+            for data in (None, 0, 2, 40):
+                field.data = data
+                fast = str(field(class_="x", aria_invalid="true"))
+                usual = str(Select()(field, class_="x", aria_invalid="true"))
+                assert fast == usual and "<option" in fast
+            assert 'selected value="40">Plain</option>' in fast and "&#34;Trading&#34; &lt;Co&gt;" in fast
