@@ -99,7 +99,7 @@ def record(record_id: int):
         "archive/record.html", record=rec, extraction_waiting=services.extraction_waiting(rec),
         due=services.due_date(rec), holds=services.holds_for(rec), history=services.record_history(rec),
         disposal_items=services.disposal_items_of(rec), version_form=VersionForm(), hold_form=RecordHoldForm(),
-        meta_form=MetadataForm(obj=rec), today=services.today(),
+        today=services.today(),
     )
 
 

@@ -563,7 +563,13 @@ class HoldIndex:
 
 
 def holds_for(record: ArchiveRecord) -> list[Hold]:
-    return HoldIndex().holds_for(record)
+    """The active holds on the record, its series (or a parent) and its customer; other records' holds are not loaded."""
+    near = [Hold.record_id == record.id, Hold.series_id.is_not(None)]
+    if record.customer_id:
+        near.append(Hold.customer_id == record.customer_id)
+    holds = db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None), db.or_(*near))
+                               .order_by(Hold.placed_at).options(*_hold_options()))
+    return HoldIndex(list(holds)).holds_for(record)
 
 
 def place_hold(*, user, reason: str, record: ArchiveRecord | None = None, series: Series | None = None,

@@ -272,8 +272,11 @@ def similar_preview():
 
 
 def _detail_page(complaint: Complaint, **forms):
-    staff = services.staff_choices()
-    deps = services.department_choices()
+    # Colleagues and departments are listed by the action and lesson forms alone, shown to editors at these states.
+    named = complaint.can_edit(current_user) and complaint.state in (
+        "investigating", "actions_in_progress", "awaiting_effectiveness", "closed")
+    staff = services.staff_choices() if named else [(0, "—")]
+    deps = services.department_choices() if named else [(0, "—")]
     inv = complaint.investigation
     ctx = {
         "transition_form": TransitionForm(prefix="tr"),

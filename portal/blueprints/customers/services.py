@@ -66,10 +66,12 @@ def customer_choices(*, blank: bool = False, active_only: bool = True) -> list[t
     Without a leading blank choice by default (forms add their own "—"); `active_only=False` for
     filters over old records, whose customers may have left.
     """
-    stmt = db.select(Customer).order_by(Customer.code)
+    stmt = db.select(Customer.id, Customer.code, Customer.name_en, Customer.name_zh).order_by(Customer.code)
     if active_only:
         stmt = stmt.filter(Customer.active.is_(True))
-    choices = [(c.id, c.choice_label) for c in db.session.scalars(stmt)]
+    # `Customer.choice_label` from the four columns (a list page loads no whole customer for its filter)
+    choices = [(cid, f"{code} {zh} / {en}" if zh and en else f"{code} {en or zh}")
+               for cid, code, en, zh in db.session.execute(stmt)]
     return ([(0, "—")] if blank else []) + choices
 
 

@@ -59,7 +59,9 @@ def index():
     q = request.args.get("q", "").strip()[:100]
     page, per_page = page_args(30)
     stmt = (db.select(Page).order_by(Page.kind, Page.title)
-            .options(selectinload(Page.revisions), selectinload(Page.current_revision)))
+            # The status needs the revisions' numbers and statuses, not their text.
+            .options(selectinload(Page.revisions).load_only(Revision.page_id, Revision.number, Revision.status),
+                     selectinload(Page.current_revision).load_only(Revision.status)))
     if kind:
         stmt = stmt.filter(Page.kind == kind)
     if q:

@@ -7,9 +7,11 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, DateTimeLocalField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import Select
 
 from ...timeutil import from_local
 from .models import (
@@ -24,6 +26,25 @@ from .models import (
     TANK_STATUSES,
     UNITS,
 )
+
+class LongSelect(Select):
+    """wtforms' select, the same HTML, for lists of hundreds of customers, tanks or contracts: a plain option is
+    written as one escaped string instead of through `html_params` and a Markup format per option."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""
+        return f'<option {selected}value="{escape(choice.value)}">{escape(choice.label or choice.value)}</option>'
+
+
+def filter_options(choices, selected) -> Markup:
+    """The options of a list's filter select (hundreds of customers or tanks) in one string, as the template loop
+    wrote them: ``<option value="ID" selected>LABEL</option>``, the chosen one marked."""
+    return Markup("".join(f'<option value="{escape(value)}" {"selected" if value == selected else ""}>{escape(label)}</option>'
+                          for value, label in choices))
+
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,19}$")
 DT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -94,7 +115,7 @@ class TankForm(FlaskForm):
                                 validators=[InputRequired(), NumberRange(min=Decimal(1), max=Decimal(500000))])
     heated = BooleanField(_l("Heated"))
     bonded = BooleanField(_l("Bonded (customs supervised)"))
-    product_id = SelectField(_l("Current product"), coerce=int, validators=[Optional()])
+    product_id = SelectField(_l("Current product"), coerce=int, widget=LongSelect(), validators=[Optional()])
     status = SelectField(_l("Status"), choices=_choices(TANK_STATUSES))
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
 
@@ -112,8 +133,8 @@ class TankForm(FlaskForm):
 
 
 class LeaseForm(FlaskForm):
-    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
-    contract_id = SelectField(_l("Contract"), coerce=int, validators=[Optional()])
+    customer_id = SelectField(_l("Customer"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the customer."))])
+    contract_id = SelectField(_l("Contract"), coerce=int, widget=LongSelect(), validators=[Optional()])
     starts_on = DateField(_l("From"), validators=[DataRequired()])
     ends_on = DateField(_l("To (inclusive, empty: open)"), validators=[Optional()])
 
@@ -124,7 +145,7 @@ class LeaseForm(FlaskForm):
 
 
 class ContractForm(FlaskForm):
-    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
+    customer_id = SelectField(_l("Customer"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the customer."))])
     number = StringField(_l("Contract number"), validators=[DataRequired(), Length(max=40)])
     starts_on = DateField(_l("From"), validators=[DataRequired()])
     ends_on = DateField(_l("To (inclusive, empty: open)"), validators=[Optional()])
@@ -157,13 +178,13 @@ class ImportForm(FlaskForm):
 
 class OrderForm(FlaskForm):
     kind = SelectField(_l("Kind of order"), choices=_choices(ORDER_KINDS))
-    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
+    customer_id = SelectField(_l("Customer"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the customer."))])
     owner_id = SelectField(_l("Responsible CSR"), coerce=int, validators=[Optional()],
                            description=_l("Left at —: the customer's responsible CSR"))
-    product_id = SelectField(_l("Product"), coerce=int, validators=[DataRequired(message=_l("Choose the product."))])
-    tank_id = SelectField(_l("Tank"), coerce=int, validators=[DataRequired(message=_l("Choose the tank."))])
-    to_tank_id = SelectField(_l("Receiving tank (transfers)"), coerce=int, validators=[Optional()])
-    counterparty_id = SelectField(_l("Receiving customer (transfer of ownership)"), coerce=int, validators=[Optional()])
+    product_id = SelectField(_l("Product"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the product."))])
+    tank_id = SelectField(_l("Tank"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the tank."))])
+    to_tank_id = SelectField(_l("Receiving tank (transfers)"), coerce=int, widget=LongSelect(), validators=[Optional()])
+    counterparty_id = SelectField(_l("Receiving customer (transfer of ownership)"), coerce=int, widget=LongSelect(), validators=[Optional()])
     quantity = DecimalField(_l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=Decimal("0.001"), max=Decimal(10**9))])
     unit = SelectField(_l("Unit"), choices=_choices(UNITS))
     customs_status = SelectField(_l("Customs status"), choices=_choices(CUSTOMS_STATUSES), default="duty_paid")

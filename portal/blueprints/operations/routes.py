@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from ...extensions import db
 from ...permissions import load_child_or_404, load_or_404, require
 from ...timeutil import local_now, to_local, utcnow
-from ...web import arg_date, arg_int, page_args, render, service_errors
+from ...web import arg_date, arg_int, is_fragment_request, page_args, render, service_errors
 from ..admin.services import staff_choices
 from ..customers.services import customer_choices
 from . import imports, services, verification
@@ -25,6 +25,7 @@ from .forms import (
     ReasonForm,
     TankForm,
     VerifyForm,
+    filter_options,
 )
 from .models import (
     EVENT_KINDS,
@@ -42,6 +43,11 @@ from .models import (
 )
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
+
+
+@bp.context_processor
+def _template_helpers():
+    return {"filter_options": filter_options}
 
 CS = ("cs_manager", "csr")
 # Operations staff acknowledge, start and complete the orders handed over to them.
@@ -139,12 +145,16 @@ def tanks():
     q = request.args.get("q", "").strip()[:40]
     customer_id = arg_int("customer")
     product_id = arg_int("product")
-    rows = db.session.scalars(services.list_tanks(q, area=area, status=status, customer_id=customer_id,
-                                                  product_id=product_id)).all()
-    return render("operations/tanks.html", fragment="operations/_tank_rows.html", tanks=rows, area=area, status=status,
-                  q=q, customer_id=customer_id, product_id=product_id, areas=services.tank_areas(),
-                  statuses=TANK_STATUSES, customers=customer_choices(active_only=False),
-                  products=services.product_choices())
+    page, per_page = page_args(50)
+    pagination = db.paginate(services.list_tanks(q, area=area, status=status, customer_id=customer_id,
+                                                 product_id=product_id), page=page, per_page=per_page, error_out=False)
+    # The filter form's choices only for the whole page (an htmx request gets the rows alone).
+    choices = {} if is_fragment_request() else {
+        "areas": services.tank_areas(), "customers": customer_choices(active_only=False),
+        "products": services.product_choices()}
+    return render("operations/tanks.html", fragment="operations/_tank_rows.html", pagination=pagination, area=area,
+                  status=status, q=q, customer_id=customer_id, product_id=product_id, statuses=TANK_STATUSES,
+                  **choices)
 
 
 @bp.route("/tanks/new", methods=["GET", "POST"])
@@ -161,7 +171,10 @@ def tank_new():
     return render("operations/tank_form.html", form=form, tank=None)
 
 
-def _lease_form(tank: Tank, form: LeaseForm | None = None) -> LeaseForm:
+def _lease_form(tank: Tank, form: LeaseForm | None = None) -> LeaseForm | None:
+    """The form to add a lease; None for those who cannot edit the tank (the page shows it to editors only)."""
+    if form is None and not tank.can_edit(current_user):
+        return None
     return form or LeaseForm(prefix="lease", customer_choices=customer_choices(),
                              contract_choices=services.contract_choices())
 
@@ -340,9 +353,12 @@ def orders():
     filters = _order_filters()
     page, per_page = page_args()
     pagination = services.paginate_orders(services.list_orders(**filters), page=page, per_page=per_page)
+    # The filter form's choices only for the whole page (an htmx request gets the rows alone).
+    choices = {} if is_fragment_request() else {
+        "customers": customer_choices(active_only=False), "products": services.product_choices(),
+        "tanks": services.tank_choices()}
     return render("operations/orders.html", fragment="operations/_order_rows.html", pagination=pagination,
-                  filters=filters, customers=customer_choices(active_only=False), products=services.product_choices(),
-                  tanks=services.tank_choices(), states=ORDER_STATES, kinds=ORDER_KINDS)
+                  filters=filters, states=ORDER_STATES, kinds=ORDER_KINDS, **choices)
 
 
 def _order_form(order: Order | None = None, **kwargs) -> OrderForm:

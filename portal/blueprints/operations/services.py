@@ -78,11 +78,16 @@ def list_products(q: str = "", include_retired: bool = True):
     return stmt
 
 
+def product_label(code: str, name_en: str, name_zh: str) -> str:
+    """`Product.choice_label` from the columns alone (choice lists load no whole rows)."""
+    return f"{code} {name_zh} / {name_en}" if name_zh else f"{code} {name_en}"
+
+
 def product_choices(current_id: int | None = None) -> list[tuple[int, str]]:
     """Products for order forms: those not retired, and the one already chosen."""
-    rows = db.session.scalars(db.select(Product).filter(
+    rows = db.session.execute(db.select(Product.id, Product.code, Product.name_en, Product.name_zh).filter(
         db.or_(Product.retired.is_(False), Product.id == (current_id or 0))).order_by(Product.code))
-    return [(p.id, p.choice_label) for p in rows]
+    return [(pid, product_label(code, name_en, name_zh)) for pid, code, name_en, name_zh in rows]
 
 
 def _check_density(values: dict) -> None:
@@ -159,9 +164,17 @@ def tank_areas() -> list[str]:
     return [a for a in db.session.scalars(db.select(Tank.area).distinct().order_by(Tank.area)) if a]
 
 
+def tank_label(code: str, area: str, product_code: str | None) -> str:
+    """`Tank.choice_label` from the columns alone: "T-101 (A · GASOIL)"."""
+    product = f" · {product_code}" if product_code is not None else ""
+    return f"{code} ({area}{product})"
+
+
 def tank_choices() -> list[tuple[int, str]]:
-    return [(t.id, t.choice_label)
-            for t in db.session.scalars(db.select(Tank).order_by(Tank.code).options(selectinload(Tank.product)))]
+    """Every tank by code with its area and current product (one query over four columns)."""
+    rows = db.session.execute(db.select(Tank.id, Tank.code, Tank.area, Product.code)
+                              .outerjoin(Product, Product.id == Tank.product_id).order_by(Tank.code))
+    return [(tid, tank_label(code, area, product_code)) for tid, code, area, product_code in rows]
 
 
 def save_tank(values: dict, tank: Tank | None, user: User) -> Tank:
@@ -202,7 +215,7 @@ def remove_lease(lease: TankLease, user: User) -> None:
 def tank_stock_by_customer(tank: Tank) -> list[tuple[Customer, Decimal, Decimal]]:
     """(customer, kg, m³) of each customer with book stock in the tank (leaseholders first)."""
     ids = {lease.customer_id for lease in tank.leases}
-    ids |= {o.customer_id for o in db.session.scalars(db.select(Order).filter_by(tank_id=tank.id))}
+    ids |= set(db.session.scalars(db.select(Order.customer_id).filter_by(tank_id=tank.id).distinct()))
     out = []
     by_customer = stock.book_stock_by_customer(tank.id, ids)
     for customer in db.session.scalars(db.select(Customer).filter(Customer.id.in_(ids)).order_by(Customer.code)):
@@ -226,8 +239,12 @@ def list_contracts(customer_id: int | None = None):
 
 
 def contract_choices(customer_id: int | None = None) -> list[tuple[int, str]]:
-    rows = db.session.scalars(list_contracts(customer_id))
-    return [(c.id, f"{c.number} · {c.customer.code}") for c in rows]
+    """(id, "NUMBER · CUSTOMER") in the order of `list_contracts`, from the columns alone."""
+    stmt = (db.select(Contract.id, Contract.number, Customer.code).join(Customer, Customer.id == Contract.customer_id)
+            .order_by(Contract.starts_on.desc(), Contract.number))
+    if customer_id:
+        stmt = stmt.filter(Contract.customer_id == customer_id)
+    return [(cid, f"{number} · {code}") for cid, number, code in db.session.execute(stmt)]
 
 
 def save_contract(values: dict, contract: Contract | None, user: User) -> Contract:
