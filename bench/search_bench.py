@@ -386,7 +386,7 @@ def _mark_formatter():
 def _save_one(ix, rng) -> None:
     """What a save does to the index: one record updated (its old version deleted, the new one added as
     a small segment) through the portal's writer, small segments merged as the portal's sync does."""
-    from portal.search.store import META_KEY, document_fields, _writer_codec
+    from portal.search.store import META_KEY, _writer_codec, document_fields, merge_small_in_order
 
     with ix.searcher() as s:
         while True:
@@ -400,7 +400,7 @@ def _save_one(ix, rng) -> None:
     writer.update_document(**document_fields(
         key=fields["key"], kind=fields["kind"], title=fields.get("title"), body=fields.get("content", "") + " 已更新 edited",
         customer=fields.get("customer"), date=fields.get("date"), acl=(fields.get("acl") or "all").split()))
-    writer.commit(merge=True)
+    writer.commit(mergetype=merge_small_in_order)
 
 
 def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True, per_page: int = 20,

@@ -304,6 +304,30 @@ class DocSets:
             self._start_from(previous)
 
     # ---- after a save: start from the previous searcher's memo
+    def settle(self) -> None:
+        """Before a searcher after this one is opened (its predecessor is then let go, and the readers of
+        segments merged away are closed): patch in every per-document table (columns, sort keys,
+        recency, field lengths, the documents and the acl sets) the predecessor held and this one was not
+        asked for. Each is a copy of the unchanged part and the new segments' values; left to the next
+        searcher that needs it, it would be read again from every segment (after each save, one query of
+        another kind than the last one's paid for the whole index)."""
+        prev = self._prev
+        if prev is None:
+            return
+        for name in list(prev._columns):
+            if name.endswith("#raw"):
+                self.sort_keys(name[:-len("#raw")])
+            else:
+                self.column(name)
+        for field in list(prev._lengths):
+            self.lengths(field)
+        if prev._recent is not None:
+            self.recency()
+        if prev._all is not None:
+            self.all_docs()
+        for key in list(prev._allowed):
+            self.allowed(key)
+
     def _changes(self, prev: "DocSets"):
         """(boundary, removed, added leaves) between prev and this memo, or None when too much changed
         or a leaf is not one plain segment's. boundary: documents below it are in unchanged segments;
@@ -642,16 +666,21 @@ class DocSets:
         if found is None:
             prev = self._prev
             old = None if prev is None else prev._allowed.get(key)
-            if old is not None:  # carried over: less what the save deleted, plus its new documents
+            if old is not None:  # carried over: less what the save deleted, plus its new documents (each
+                # step a copy of the whole set, so only where it changes something)
                 _boundary, _removed, gone, added, _docs = self._delta
-                ids = set(old - gone)
+                found = old - gone if gone and not old.isdisjoint(gone) else old
+                more = set()
                 for term in key:
-                    ids.update(self._added_postings(added, "acl", term))
+                    more.update(self._added_postings(added, "acl", term))
+                if more and not more <= found:
+                    found = found | more
             else:
                 ids = set()
                 for term in key:
                     ids.update(self.term("acl", term))
-            found = self._allowed[key] = frozenset(ids)
+                found = frozenset(ids)
+            self._allowed[key] = found
         return found
 
     def filter(self, acl_terms, *, kinds=None, customers=None, start=None, end=None) -> frozenset:

@@ -31,6 +31,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence, Frequency
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.writing import MERGE_SMALL
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.system import pack_uint
@@ -87,6 +88,18 @@ def _writer_codec() -> dict:
     return {"codec": PortalCodec()} if fastpath.enabled() else {}
 
 
+def merge_small_in_order(writer, segments):
+    """Whoosh's MERGE_SMALL, with the segments it keeps left in their order.
+
+    MERGE_SMALL returns the segments it keeps sorted by size whenever it merges, which moves the
+    document numbers of every segment after the first one moved: a new searcher's memo could then
+    carry nothing over from the previous searcher's (DocSets._changes) and each first query after
+    such a save read every column, length and posting list anew. Kept in order, only the merged
+    small segments (the latest saves, at the end) change."""
+    kept = {segment.segment_id() for segment in MERGE_SMALL(writer, segments)}
+    return [segment for segment in segments if segment.segment_id() in kept]
+
+
 def refreshed_searcher(ix, old):
     """A searcher of the index's latest commit that keeps old's readers of the segments still in it
     (closing those of segments merged away), or None where that cannot be done (the fast path off:
@@ -103,6 +116,9 @@ def refreshed_searcher(ix, old):
     if not all(type(r) is SegmentReader and not r.is_closed for r in leaves):
         return None
     by_id = {r.segment().segment_id(): r for r in leaves}
+    memo = getattr(old, "_portal_docsets", None)
+    if memo is not None:  # while every segment it read is still open
+        memo.settle()
     readers = []
     for segment in toc.segments:
         found = by_id.pop(segment.segment_id(), None)
@@ -621,7 +637,7 @@ class IndexStore:
             if applied is None:
                 writer.cancel()
                 return 0
-            writer.commit(merge=True)
+            writer.commit(mergetype=merge_small_in_order)
             return applied
         except BaseException:
             writer.cancel()
@@ -672,7 +688,7 @@ class IndexStore:
                     writer.delete_by_term("key", key)
                 else:
                     writer.update_document(**docs[key])
-            writer.commit()
+            writer.commit(mergetype=merge_small_in_order)
         except BaseException:
             writer.cancel()
             raise
@@ -687,7 +703,7 @@ class IndexStore:
         try:
             for key in keys:
                 writer.delete_by_term("key", key)
-            writer.commit()
+            writer.commit(mergetype=merge_small_in_order)
         except BaseException:
             writer.cancel()
             raise
