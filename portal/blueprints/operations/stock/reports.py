@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, union
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import selectinload
 
 from ....extensions import db
@@ -34,7 +34,7 @@ from ...customers.models import Customer
 from ..models import Product, Tank
 from .models import KIND_COLUMNS, DailyReport, StockDaily, StockMovement, StockPosting
 from .quantities import ZERO, kg_to_t
-from .services import _BAL, _DAILY, StockError, _latest_daily_join, _q, closing_rows
+from .services import _BAL, _LATEST, StockError, _q, closing_rows
 
 COLUMNS = ("opening",) + KIND_COLUMNS + ("closing",)
 OUT_COLUMNS = frozenset({"delivery", "transfer_out", "ownership_out", "customs_out"})
@@ -354,10 +354,14 @@ STATE_LABELS = {"sent": _l("sent"), "changed": _l("sent, figures changed since")
 
 def _with_stock(day: date):
     """The ids of the customers with book stock at the end of ``day`` or movements on it (a query)."""
-    join, where = _latest_daily_join(day, before=False)
-    closing = (select(_BAL.c.customer_id).select_from(_BAL.join(_DAILY, join))
-               .where(*where, or_(_DAILY.c.closing_kg != 0, _DAILY.c.closing_m3 != 0)))
-    return union(closing, select(StockDaily.customer_id).where(StockDaily.day == day))
+    d, b = _LATEST.c, _BAL.c
+    # Each key's closing of its latest daily row on or before the day (read per key from the key's index): not zero.
+    closing = (select(func.abs(d.closing_kg) + func.abs(d.closing_m3))
+               .where(d.customer_id == b.customer_id, d.tank_id == b.tank_id, d.product_id == b.product_id,
+                      d.customs_status == b.customs_status, d.day <= day)
+               .order_by(d.day.desc()).limit(1).correlate(_BAL).scalar_subquery())
+    held = select(b.customer_id).where(b.first_day <= day, closing != 0)
+    return union(held, select(StockDaily.customer_id).where(StockDaily.day == day))
 
 
 def customers_with_stock(day: date, *, customer_ids=None, csr_id: int | None = None,
