@@ -195,7 +195,6 @@ def _inform_form(call: VesselCall, formdata=None, to_inform=None) -> InformForm:
 
 
 def _detail(call: VesselCall, status_code: int = 200, **forms):
-    services.load_call_page(call)
     editing = call.can_edit(current_user)
     to_inform = services.customers_to_inform(call)
     ctx = {}

@@ -268,25 +268,6 @@ def call_for_order(order: Order) -> Optional[VesselCall]:
                              .where(CallParcel.order_id == order.id).order_by(VesselCall.id.desc()).limit(1))
 
 
-def load_call_page(call: VesselCall) -> VesselCall:
-    """Read what the call's page shows in a fixed number of statements (its parcels with their customer, product,
-    tank and order; its revisions with who made them; the customers told; vessel, agent, berth and owner)."""
-    from ...customers.models import CustomerContact
-
-    db.session.scalars(
-        select(VesselCall).where(VesselCall.id == call.id)
-        .options(selectinload(VesselCall.vessel), selectinload(VesselCall.owner),
-                 selectinload(VesselCall.agent).selectinload(CustomerContact.customer),
-                 selectinload(VesselCall.berth).selectinload(Berth.products),
-                 selectinload(VesselCall.parcels).options(selectinload(CallParcel.customer),
-                                                          selectinload(CallParcel.product),
-                                                          selectinload(CallParcel.tank), selectinload(CallParcel.order)),
-                 selectinload(VesselCall.revisions).selectinload(CallRevision.user),
-                 selectinload(VesselCall.informed).options(selectinload(CallCustomerInformed.customer),
-                                                           selectinload(CallCustomerInformed.by)))).all()
-    return call
-
-
 # ------------------------------------------------------------------------------ ETA changes to tell
 
 def latest_eta_revision(call: VesselCall) -> Optional[CallRevision]:
