@@ -348,6 +348,23 @@ class Status:
         return "overdue" if utcnow() >= self.due_at else "due"
 
 
+def once_per_value(fn):
+    """``fn`` remembering its text per value: a time many rows share (the agreed time of day) is formatted once."""
+    cache: dict = {}
+
+    def text(value):
+        if value not in cache:
+            cache[value] = fn(value)
+        return cache[value]
+
+    return text
+
+
+def state_labels() -> dict[str, str]:
+    """The states' labels translated once for a page listing many reports."""
+    return {key: str(label) for key, label in STATE_LABELS.items()}
+
+
 STATE_LABELS = {"sent": _l("sent"), "changed": _l("sent, figures changed since"), "due": _l("due"),
                 "overdue": _l("overdue"), "no_time": _l("no agreed time")}
 
