@@ -4,7 +4,8 @@ over) and amendments operations have not acknowledged yet; and the register's li
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, case, func
+from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
 from ...panels import register_panel
@@ -14,23 +15,35 @@ from .models import Order
 from .stock import reports
 
 
+_BEHIND = and_(Order.state.in_(("handed_over", "in_execution")),
+               func.coalesce(Order.acknowledged_version, 0) < Order.version)  # Order.ops_behind in SQL
+
+
+def _first_orders(condition, limit: int = 8) -> list[Order]:
+    return list(db.session.scalars(
+        db.select(Order).filter(condition)
+        .order_by(Order.planned_start.is_(None), Order.planned_start, Order.id).limit(limit)
+        .options(joinedload(Order.customer), joinedload(Order.product), joinedload(Order.tank))))
+
+
 @register_panel(25, "operations/_panel_orders.html")
 def orders_waiting(user):
+    """The first 8 orders of each group (soonest planned start first) and each group's count."""
     if not user.has_role("csr", "cs_manager", "staff"):
         return None
-    rows = db.session.scalars(db.select(Order).filter(Order.state.in_(("received", "verified", "handed_over", "in_execution")))
-                              .order_by(Order.planned_start.is_(None), Order.planned_start, Order.id)
-                              .options(selectinload(Order.customer), selectinload(Order.product),
-                                       selectinload(Order.tank))).all()
-    to_verify = [o for o in rows if o.state == "received"]
-    to_hand_over = [o for o in rows if o.state == "verified"]
-    behind = [o for o in rows if o.ops_behind]
-    if user.has_role("staff") and not user.has_role("csr", "cs_manager"):
-        to_verify, to_hand_over = [], []
-        if not behind:
+    staff_only = user.has_role("staff") and not user.has_role("csr", "cs_manager")
+    received, verified, behind = (Order.state == "received"), (Order.state == "verified"), _BEHIND
+    counts = tuple(db.session.execute(db.select(
+        func.coalesce(func.sum(case((received, 1), else_=0)), 0), func.coalesce(func.sum(case((verified, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((behind, 1), else_=0)), 0))
+        .filter(Order.state.in_(("received", "verified", "handed_over", "in_execution")))).one())
+    if staff_only:
+        if not counts[2]:
             return None
-    return {"to_verify": to_verify[:8], "to_hand_over": to_hand_over[:8], "behind": behind[:8],
-            "counts": (len(to_verify), len(to_hand_over), len(behind))}
+        counts = (0, 0, counts[2])
+    return {"to_verify": _first_orders(received) if counts[0] else [],
+            "to_hand_over": _first_orders(verified) if counts[1] else [],
+            "behind": _first_orders(behind) if counts[2] else [], "counts": counts}
 
 
 @register_customer_lines
@@ -45,11 +58,8 @@ def customer_lines(customer_ids, viewer, now):
                     "overdue": bool(o.planned_start and o.planned_start <= now),
                     "endpoint": "operations.order_detail", "args": {"order_id": o.id}})
     day = to_local(now).date() - timedelta(days=1)
-    wanted = set(customer_ids)
-    customers = [c for c in reports.customers_with_stock(day) if c.id in wanted]
-    for s in reports.statuses(day, customers):
-        if s.sent is None and s.due_at is not None:
-            out.append({"customer_id": s.customer.id, "label": _l("Daily stock report due"), "ref": day.isoformat(),
-                        "title": str(_l("Daily stock report")), "due": s.due_at, "overdue": now >= s.due_at,
-                        "endpoint": "operations.stock.report", "args": {"customer_id": s.customer.id, "day": day.isoformat()}})
+    for s in reports.unsent_due(day, customer_ids=customer_ids):
+        out.append({"customer_id": s.customer.id, "label": _l("Daily stock report due"), "ref": day.isoformat(),
+                    "title": str(_l("Daily stock report")), "due": s.due_at, "overdue": now >= s.due_at,
+                    "endpoint": "operations.stock.report", "args": {"customer_id": s.customer.id, "day": day.isoformat()}})
     return out

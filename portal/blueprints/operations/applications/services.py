@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
 from ....extensions import db
@@ -464,6 +464,13 @@ def list_applications(*, now: datetime | None = None, window: str = "due", state
 def due_now(now: datetime | None = None) -> list[Application]:
     """Applications still to file whose due time is past or within the next 24 hours (the dashboard's list)."""
     return list(db.session.scalars(list_applications(now=now, window="due", state="to_file")))
+
+
+def due_now_summary(now: datetime | None = None) -> tuple[int, datetime | None]:
+    """How many applications ``due_now`` lists and the soonest due time among them, counted in SQL."""
+    listed = list_applications(now=now, window="due", state="to_file").order_by(None).subquery()
+    count, first = db.session.execute(db.select(func.count(), func.min(listed.c.due_at))).one()
+    return count, first
 
 
 def for_call(call: VesselCall) -> list[Application]:

@@ -1,4 +1,5 @@
 """Dashboard panel of the stock book: yesterday's daily stock reports due today and overdue."""
+from ....i18n import fmt_date, fmt_datetime
 from ....panels import register_panel
 from . import reports
 
@@ -11,4 +12,5 @@ def daily_reports_due(user):
     items = reports.due_today(user)
     if not items and not user.has_role("csr"):
         return None
-    return {"items": items, "labels": reports.STATE_LABELS}
+    return {"items": items, "labels": reports.state_labels(), "when": reports.once_per_value(fmt_datetime),
+            "day": fmt_date(items[0].day) if items else ""}

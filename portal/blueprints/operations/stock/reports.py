@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import selectinload
 
 from ....extensions import db
@@ -34,7 +34,7 @@ from ...customers.models import Customer
 from ..models import Product, Tank
 from .models import KIND_COLUMNS, DailyReport, StockDaily, StockMovement, StockPosting
 from .quantities import ZERO, kg_to_t
-from .services import StockError, _q, closing_rows
+from .services import _BAL, _LATEST, StockError, _q, closing_rows
 
 COLUMNS = ("opening",) + KIND_COLUMNS + ("closing",)
 OUT_COLUMNS = frozenset({"delivery", "transfer_out", "ownership_out", "customs_out"})
@@ -348,18 +348,59 @@ class Status:
         return "overdue" if utcnow() >= self.due_at else "due"
 
 
+def once_per_value(fn):
+    """``fn`` remembering its text per value: a time many rows share (the agreed time of day) is formatted once."""
+    cache: dict = {}
+
+    def text(value):
+        if value not in cache:
+            cache[value] = fn(value)
+        return cache[value]
+
+    return text
+
+
+def state_labels() -> dict[str, str]:
+    """The states' labels translated once for a page listing many reports."""
+    return {key: str(label) for key, label in STATE_LABELS.items()}
+
+
 STATE_LABELS = {"sent": _l("sent"), "changed": _l("sent, figures changed since"), "due": _l("due"),
                 "overdue": _l("overdue"), "no_time": _l("no agreed time")}
 
 
-def customers_with_stock(day: date) -> list[Customer]:
-    """Customers with book stock at the end of ``day`` or movements on it (their report is due)."""
-    ids = {r.customer_id for r in closing_rows(day) if r.closing_kg or r.closing_m3}
-    ids |= set(db.session.scalars(select(StockDaily.customer_id).where(StockDaily.day == day).distinct()))
-    if not ids:
-        return []
-    return list(db.session.scalars(select(Customer).where(Customer.id.in_(ids), Customer.active.is_(True))
-                                   .order_by(Customer.code)))
+def _with_stock(day: date):
+    """The ids of the customers with book stock at the end of ``day`` or movements on it (a query)."""
+    d, b = _LATEST.c, _BAL.c
+    # Each key's closing of its latest daily row on or before the day (read per key from the key's index): not zero.
+    closing = (select(func.abs(d.closing_kg) + func.abs(d.closing_m3))
+               .where(d.customer_id == b.customer_id, d.tank_id == b.tank_id, d.product_id == b.product_id,
+                      d.customs_status == b.customs_status, d.day <= day)
+               .order_by(d.day.desc()).limit(1).correlate(_BAL).scalar_subquery())
+    held = select(b.customer_id).where(b.first_day <= day, closing != 0)
+    return union(held, select(StockDaily.customer_id).where(StockDaily.day == day))
+
+
+def customers_with_stock(day: date, *, customer_ids=None, csr_id: int | None = None,
+                         unsent_with_time: bool = False) -> list[Customer]:
+    """Active customers with book stock at the end of ``day`` or movements on it (their report is due), by code.
+    Narrowed to ``customer_ids``, to a CSR's customers, or (``unsent_with_time``) to those with an agreed time
+    whose report of the day has not been sent."""
+    query = select(Customer).where(Customer.id.in_(_with_stock(day)), Customer.active.is_(True))
+    if customer_ids is not None:
+        query = query.where(Customer.id.in_(list(customer_ids)))
+    if csr_id is not None:
+        query = query.where(Customer.csr_id == csr_id)
+    if unsent_with_time:
+        query = query.where(Customer.daily_report_time.isnot(None),
+                            ~select(DailyReport.id).where(DailyReport.customer_id == Customer.id,
+                                                          DailyReport.day == day).exists())
+    return list(db.session.scalars(query.order_by(Customer.code)))
+
+
+def unsent_due(day: date, **filters) -> list["Status"]:
+    """The reports of ``day`` with an agreed time not sent yet (``statuses`` of those, without reading reports)."""
+    return [Status(c, day, due_at(c, day), None) for c in customers_with_stock(day, unsent_with_time=True, **filters)]
 
 
 def statuses(day: date, customers=None, *, with_changes: bool = False) -> list[Status]:
@@ -384,8 +425,4 @@ def due_today(user, now: datetime | None = None) -> list[Status]:
     """Yesterday's reports not sent yet, due today or overdue (a CSR's own customers; managers all)."""
     now = now or utcnow()
     day = to_local(now).date() - timedelta(days=1)
-    customers = customers_with_stock(day)
-    if not user.has_role("cs_manager", "admin"):
-        customers = [c for c in customers if c.csr_id == user.id]
-    return [s for s in statuses(day, customers) if s.sent is None and s.due_at is not None]
-
+    return unsent_due(day, csr_id=None if user.has_role("cs_manager", "admin") else user.id)

@@ -95,15 +95,17 @@ def _product_choices():
 
 
 def _tank_choices():
-    return [(t.id, t.code) for t in db.session.scalars(select(Tank).order_by(Tank.code))]
+    return [(tid, code) for tid, code in db.session.execute(select(Tank.id, Tank.code).order_by(Tank.code))]
 
 
 def _order_choices():
-    orders = db.session.scalars(select(Order).where(Order.kind.in_(SHIP_KINDS), Order.state.in_(OPEN_STATES))
-                                .options(selectinload(Order.customer), selectinload(Order.product))
-                                .order_by(Order.number.desc()).limit(500))
-    return [(o.id, f"{o.number} · {o.customer.code} · {o.product.code} · {o.quantity.normalize():f} {o.unit}")
-            for o in orders]
+    rows = db.session.execute(
+        select(Order.id, Order.number, Customer.code, Product.code, Order.quantity, Order.unit)
+        .join(Customer, Customer.id == Order.customer_id).join(Product, Product.id == Order.product_id)
+        .where(Order.kind.in_(SHIP_KINDS), Order.state.in_(OPEN_STATES))
+        .order_by(Order.number.desc()).limit(500))
+    return [(oid, f"{number} · {customer} · {product} · {quantity.normalize():f} {unit}")
+            for oid, number, customer, product, quantity, unit in rows]
 
 
 def _owner_choices():
@@ -138,7 +140,7 @@ def index():
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return render("operations/vessels/index.html", pagination=pagination, statuses=CALL_STATUSES, status=status,
                   berths=services.berths(), berth_id=berth_id, q=q, day_from=day_from, day_to=day_to,
-                  to_tell=services.eta_changes_to_tell(limit=50))
+                  to_tell=services.eta_changes_to_tell_count(limit=50))
 
 
 def _call_form(**kwargs):
@@ -186,23 +188,25 @@ def _parcel_form(formdata=None) -> ParcelForm:
                       order_choices=_order_choices(), product_choices=_product_choices(), tank_choices=_tank_choices())
 
 
-def _inform_form(call: VesselCall, formdata=None) -> InformForm:
+def _inform_form(call: VesselCall, formdata=None, to_inform=None) -> InformForm:
+    to_inform = services.customers_to_inform(call) if to_inform is None else to_inform
     return InformForm(prefix="inform", formdata=formdata,
-                      customer_choices=[(c.id, f"{c.code} {c.name_en}") for c in services.customers_to_inform(call)])
+                      customer_choices=[(c.id, f"{c.code} {c.name_en}") for c in to_inform])
 
 
 def _detail(call: VesselCall, status_code: int = 200, **forms):
     editing = call.can_edit(current_user)
+    to_inform = services.customers_to_inform(call)
     ctx = {}
     if editing:
         ctx = {"times_form": _times_form(call), "status_form": _status_form(call), "parcel_form": _parcel_form(),
-               "inform_form": _inform_form(call)}
+               "inform_form": _inform_form(call, to_inform=to_inform)}
         ctx.update(forms)
     conflicts = berth_plan.find_conflicts([call] + (berth_plan.calls_in_window(call.plan_start, call.plan_end,
                                                                                [call.berth_id]) if call.berth_id else []))
     return render("operations/vessels/call.html", call=call, editing=editing, time_labels=TIME_LABELS,
                   plan_times=PLAN_TIMES, actual_times=ACTUAL_TIMES, conflicts=conflicts.get(call.id, []),
-                  to_inform=services.customers_to_inform(call),
+                  to_inform=to_inform,
                   latest_eta=services.latest_eta_revision(call), revision_items=services.revision_items,
                   plan_from=to_local(call.plan_start).date(), **ctx), status_code
 

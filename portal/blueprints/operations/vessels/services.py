@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ....extensions import db
 from ....services import ServiceError
@@ -302,19 +302,39 @@ def mark_informed(call: VesselCall, customer, *, how: str, user, at: Optional[da
     return row
 
 
+def _untold(limit: int = 500):
+    """(call_id, customer_id, revision_id) of each open call's customer with cargo on board not told of the call's
+    latest ETA change (``revision_id``), among the ``limit`` open calls with a revision and the soonest ETA."""
+    calls = (select(VesselCall.id)
+             .where(VesselCall.status.in_(OPEN_CALL_STATUSES),
+                    VesselCall.id.in_(select(CallRevision.call_id).where(CallRevision.changes.isnot(None))))
+             .order_by(VesselCall.eta, VesselCall.id).limit(limit))
+    # The latest change of the ETA: an "eta" entry whose old value is not none (the announcement is no change).
+    latest = (select(CallRevision.call_id, func.max(CallRevision.id).label("revision_id"))
+              .where(CallRevision.call_id.in_(calls), CallRevision.changes[("eta", 0)].as_string().isnot(None))
+              .group_by(CallRevision.call_id).subquery("latest_eta"))
+    told = (select(CallCustomerInformed.id)
+            .where(CallCustomerInformed.call_id == CallParcel.call_id,
+                   CallCustomerInformed.customer_id == CallParcel.customer_id,
+                   CallCustomerInformed.revision_id >= latest.c.revision_id).exists())
+    return (select(CallParcel.call_id, CallParcel.customer_id, latest.c.revision_id)
+            .join(latest, latest.c.call_id == CallParcel.call_id).where(~told).distinct().subquery("untold"))
+
+
+def eta_changes_to_tell_count(limit: int = 500) -> int:
+    """How many open calls (of the ``limit`` soonest) have an ETA change some customer has not been told of."""
+    untold = _untold(limit)
+    return db.session.scalar(select(func.count(func.distinct(untold.c.call_id)))) or 0
+
+
 def eta_changes_to_tell(limit: int = 500) -> list[tuple[VesselCall, list]]:
     """Open calls whose latest ETA change some customer has not been told of, soonest ETA first."""
-    has_eta_change = (select(CallRevision.call_id).where(CallRevision.changes.isnot(None)).distinct())
-    calls = db.session.scalars(
-        select(VesselCall).where(VesselCall.status.in_(OPEN_CALL_STATUSES), VesselCall.id.in_(has_eta_change))
-        .options(selectinload(VesselCall.revisions), selectinload(VesselCall.informed),
-                 selectinload(VesselCall.parcels).selectinload(CallParcel.customer), selectinload(VesselCall.vessel))
-        .order_by(VesselCall.eta).limit(limit))
-    out = []
-    for call in calls:
-        waiting = customers_to_inform(call)
-        if waiting:
-            out.append((call, waiting))
+    out: list[tuple[VesselCall, list]] = []
+    for row in eta_change_rows(limit):
+        if out and out[-1][0] is row["call"]:
+            out[-1][1].append(row["customer"])
+        else:
+            out.append((row["call"], [row["customer"]]))
     return out
 
 
@@ -504,16 +524,37 @@ def revision_items(revision: CallRevision) -> list[tuple[str, str, str]]:
     return [(str(TIME_LABELS.get(k, k)), _shown(k, v[0]), _shown(k, v[1])) for k, v in items]
 
 
-def eta_change_rows() -> list[dict]:
+def eta_change_rows(limit: int = 500) -> list[dict]:
     """One row per open call and customer not yet told of the call's latest ETA change: call, customer, revision,
-    the ETA before it (local text). The due list on the dashboard counts exactly these rows."""
+    the ETA before it (local text); soonest ETA first, then by customer code. The due list on the dashboard
+    counts exactly these rows."""
+    from ...customers.models import Customer
+
+    untold = _untold(limit)
+    rows = db.session.execute(
+        select(VesselCall, Customer, CallRevision).select_from(untold)
+        .join(VesselCall, VesselCall.id == untold.c.call_id)
+        .join(Vessel, Vessel.id == VesselCall.vessel_id)
+        .join(Customer, Customer.id == untold.c.customer_id)
+        .join(CallRevision, CallRevision.id == untold.c.revision_id)
+        .options(contains_eager(VesselCall.vessel))
+        .order_by(VesselCall.eta, VesselCall.id))
     out = []
-    for call, customers in eta_changes_to_tell():
-        revision = latest_eta_revision(call)
-        old = _shown("eta", revision.changes["eta"][0]) if revision is not None else ""
-        for customer in customers:
-            out.append({"call": call, "customer": customer, "revision": revision, "old": old})
+    old_text: dict[int, str] = {}
+    for call, customer, revision in rows:
+        if revision.id not in old_text:
+            old_text[revision.id] = _shown("eta", revision.changes["eta"][0])
+        out.append({"call": call, "customer": customer, "revision": revision, "old": old_text[revision.id]})
+    out.sort(key=lambda r: (r["call"].eta, r["call"].id, r["customer"].code))  # codes as Python orders them
     return out
+
+
+def eta_changes_summary() -> tuple[int, Optional[datetime]]:
+    """The number of rows of ``eta_change_rows`` and the soonest ETA among them, counted in SQL."""
+    untold = _untold()
+    count, first = db.session.execute(select(func.count(), func.min(VesselCall.eta)).select_from(untold)
+                                      .join(VesselCall, VesselCall.id == untold.c.call_id)).one()
+    return count, first
 
 
 def eta_change_summary(call: VesselCall):

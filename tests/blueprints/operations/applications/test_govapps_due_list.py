@@ -77,6 +77,29 @@ def test_the_dashboard_count_is_the_rows_of_its_list(ga, client, login):
     assert int(count) == len(_rows(listed)) == len(services.due_now()) > 0
 
 
+def test_the_dashboard_summary_is_the_count_and_first_due_time_of_the_rows(ga, app):
+    """The summary (counted in SQL) agrees with the rows: filed, closed-call and later applications left out."""
+    from portal.panels import DueSummary, due_list
+
+    now = datetime.now(UTC)
+    late, soon, later = _line_up(ga, now)
+    filed = next(a for a in services.for_call(soon) if a.due_at is not None and a.due_at <= now + timedelta(hours=24))
+    services.submit(filed, ga.csr, reference_no="MSA-NB-2026-00001", at=now)
+    closed = ga.make_call(now + timedelta(hours=10))
+    assert services.for_call(closed)
+    closed.status = "cancelled"  # its declarations stay, the list leaves them out
+    db.session.commit()
+    item = due_list("applications-due")
+    with app.test_request_context():
+        rows = item.rows(ga.csr)
+        assert rows and all(later.number not in r.title and closed.number not in r.title for r in rows)
+        assert all(r.url != f"/operations/applications/{filed.id}" for r in rows)
+        summary = item.summarise(ga.csr)
+        assert summary == DueSummary(len(rows), min(r.due for r in rows))
+        assert summary.count == len(services.due_now()) and summary.first_due.tzinfo is not None
+        assert item.summarise(ga.people["staff"]) is None and item.rows(ga.people["staff"]) is None
+
+
 def test_the_due_list_is_not_on_the_dashboard_of_a_records_officer(ga, app, login):
     _line_up(ga, datetime.now(UTC))
     client = app.test_client()

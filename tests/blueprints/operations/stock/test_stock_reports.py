@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -148,3 +148,58 @@ def test_reports_due_and_overdue_on_the_dashboard(busy_day, people, client, logi
     page = client.get("/").get_data(as_text=True)
     panel = page.split("Daily stock reports due today", 1)[1].split("</section>", 1)[0]
     assert f"/operations/stock/reports/{b.id}/{DAY}" in panel and f"/reports/{a.id}/" not in panel
+
+
+def _with_stock_reference(day):
+    """The customers whose report of ``day`` is due, read the long way: every key's closing, every daily row."""
+    from portal.blueprints.customers.models import Customer
+    from portal.blueprints.operations.stock.models import StockDaily
+
+    ids = {r.customer_id for r in stock.closing_rows(day) if r.closing_kg or r.closing_m3}
+    ids |= set(db.session.scalars(db.select(StockDaily.customer_id).where(StockDaily.day == day)))
+    customers = db.session.scalars(db.select(Customer).where(Customer.id.in_(ids), Customer.active.is_(True))).all()
+    return sorted((c.code for c in customers))
+
+
+def test_customers_with_stock_and_reports_due_agree_with_the_book(busy_day, people):
+    """Stock at the end of the day or a movement on it makes a report due; an emptied book, an inactive customer,
+    no agreed time or a report sent leave it off the due list, for a manager and for a CSR's own customers."""
+    from portal.blueprints.customers.models import Customer
+
+    t = busy_day
+    c = Customer(code="CNOOC", name_en="CNOOC Trading", name_zh="中海油贸易")  # no agreed time
+    d = Customer(code="DEAD", name_en="Dead Trading", name_zh="", active=False, daily_report_time=time(9, 0))
+    e = Customer(code="EMPTY", name_en="Empty Trading", name_zh="", daily_report_time=time(8, 0))
+    db.session.add_all([c, d, e])
+    db.session.flush()
+    t.order("pipeline_receipt", c, t.t101, "50", at("2026-03-01"))
+    t.order("pipeline_receipt", d, t.t101, "50", at("2026-03-01"))
+    t.order("pipeline_receipt", e, t.t101, "40", at("2026-03-01"))
+    t.order("truck_loading", e, t.t101, "40", at("2026-03-02"))  # empty before the day
+    db.session.commit()
+    for day in (date(2026, 3, 1), date(2026, 3, 2), DAY, date(2026, 3, 4)):
+        expected = _with_stock_reference(day)
+        assert [x.code for x in reports.customers_with_stock(day)] == expected, day
+        assert [s.customer.code for s in reports.statuses(day)] == expected
+    assert _with_stock_reference(date(2026, 3, 2)) == ["CNOOC", "EMPTY", "SINOCHEM"]
+    assert _with_stock_reference(DAY) == ["CNOOC", "SINOCHEM", "VITOL"]
+
+    def due(user, now):
+        day = now.date() - timedelta(days=1)  # 12:00 UTC is the same local day
+        longhand = [s for s in reports.statuses(day) if s.sent is None and s.due_at is not None
+                    and (user.has_role("cs_manager", "admin") or s.customer.csr_id == user.id)]
+        items = reports.due_today(user, now=now)
+        assert [(s.customer.code, s.due_at, s.sent) for s in items] == [(s.customer.code, s.due_at, None) for s in longhand]
+        return [s.customer.code for s in items]
+
+    manager, csr = people["manager"], people["csr"]
+    t.b.csr_id = c.csr_id = csr.id
+    db.session.commit()
+    assert due(manager, at("2026-03-04")) == ["SINOCHEM", "VITOL"]
+    assert due(csr, at("2026-03-04")) == ["VITOL"]
+    assert due(manager, at("2026-03-03")) == ["EMPTY", "SINOCHEM"]
+    reports.mark_sent(t.b, DAY, csr, now=at("2026-03-04", 3))
+    db.session.commit()
+    assert due(manager, at("2026-03-04")) == ["SINOCHEM"] and due(csr, at("2026-03-04")) == []
+    assert reports.customers_with_stock(DAY, customer_ids=[t.b.id, c.id]) == [c, t.b]
+    assert [s.customer for s in reports.unsent_due(DAY, customer_ids=[t.b.id, c.id, t.a.id])] == [t.a]

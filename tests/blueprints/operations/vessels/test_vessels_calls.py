@@ -272,3 +272,77 @@ def test_calls_list_filters(client, login, harbour):
     assert numbers("?q=9074729") == {a.number}
     assert numbers("?from=2026-03-04") == {b.number}
     assert numbers("?status=departed") == set()
+
+
+def _told_reference(limit: int = 500) -> list[tuple[str, str]]:
+    """The rows as the call's own rules give them: each open call (soonest ETA first) and its customers not told of
+    its latest ETA change (by code), one call at a time in Python."""
+    calls = db.session.scalars(db.select(VesselCall).where(VesselCall.status.in_(services.OPEN_CALL_STATUSES))
+                               .order_by(VesselCall.eta, VesselCall.id).limit(limit)).all()
+    return [(call.number, customer.code) for call in calls for customer in services.customers_to_inform(call)]
+
+
+def test_eta_changes_rows_summary_and_count_agree_with_each_calls_own_rule(app, client, login, harbour):
+    """The SQL of the ETA changes list gives exactly the pairs each call's rule gives: the latest ETA change only,
+    a customer told of an earlier change still listed, a customer with two parcels once, a later change of other
+    times not hiding it, closed calls, announcements and changes of other times left out; the dashboard's count
+    and first ETA, and the calls page's notice, agree."""
+    from portal.panels import DueSummary
+
+    t, csr = harbour.t, harbour.csr
+    a = harbour.announce(parcels=[(t.vitol, t.jet, "5000"), (t.sino, t.gasoil, "9000")])
+    b = harbour.announce(vessel=harbour.small, berth=harbour.b2, eta=T0 + timedelta(days=3),
+                         parcels=[(t.sino, t.methanol, "900"), (t.sino, t.methanol, "300")])
+    harbour.announce(vessel=harbour.huge, eta=T0 + timedelta(days=5), parcels=[(t.sino, t.gasoil, "100")])  # announced only
+    gone = harbour.announce(vessel=harbour.huge, eta=T0 + timedelta(days=8), parcels=[(t.vitol, t.gasoil, "100")])
+    other = harbour.announce(vessel=harbour.small, berth=harbour.b2, eta=T0 + timedelta(days=10),
+                             parcels=[(t.vitol, t.methanol, "100")])
+    soon = harbour.announce(vessel=harbour.big, berth=harbour.b2, eta=T0 + timedelta(days=12),
+                            parcels=[(t.vitol, t.methanol, "100"), (t.sino, t.methanol, "50")])
+
+    def move(call, **times):
+        return services.change_times(call, user=csr, **times)
+
+    def shift(call, delta):  # the ETA and ETB together (they stay in order)
+        return move(call, eta=call.eta + delta, etb=call.etb + delta)
+
+    shift(a, timedelta(hours=2))
+    services.mark_informed(a, t.sino, how="phone", user=csr)  # told of the first change only
+    services.mark_informed(a, t.vitol, how="phone", user=csr)
+    shift(a, timedelta(hours=1))
+    services.mark_informed(a, t.vitol, how="email", user=csr)  # told of the latest
+    shift(b, timedelta(hours=5))
+    move(b, berth_id=harbour.b1.id)  # a later revision that is not an ETA change
+    shift(gone, timedelta(hours=3))
+    services.set_status(gone, "cancelled", user=csr, reason="Charter failed")
+    move(other, etb=other.etb + timedelta(hours=1))  # not the ETA
+    shift(soon, -timedelta(days=11, hours=22))  # now before every other call
+    db.session.commit()
+
+    expected = [(soon.number, "SINOCHEM"), (soon.number, "VITOLAP"), (a.number, "SINOCHEM"), (b.number, "SINOCHEM")]
+    assert _told_reference() == expected
+    with app.test_request_context():
+        rows = services.eta_change_rows()
+        assert [(r["call"].number, r["customer"].code) for r in rows] == expected
+        assert [r["old"] for r in rows][2] == "2026-03-02 14:00"  # the ETA before a's latest change
+        assert rows[-1]["revision"].changes["eta"][0] is not None
+        item = due_list("vessel-eta-changes")
+        due = item.rows(csr)
+        assert [d.due for d in due] == [r["call"].eta for r in rows]
+        assert item.summarise(csr) == DueSummary(4, soon.eta) == DueSummary(len(due), min(d.due for d in due))
+        assert item.summarise(t.people["staff"]) is None
+        assert services.eta_changes_to_tell_count() == 3
+        assert [(c.number, [x.code for x in cs]) for c, cs in services.eta_changes_to_tell()] == [
+            (soon.number, ["SINOCHEM", "VITOLAP"]), (a.number, ["SINOCHEM"]), (b.number, ["SINOCHEM"])]
+    assert _told_reference(limit=1) == expected[:2]  # the list reads the soonest calls first
+    with app.test_request_context():
+        assert [(r["call"].number, r["customer"].code) for r in services.eta_change_rows(limit=1)] == expected[:2]
+    login("csr")
+    listed = client.get(f"{URL}/eta-changes").get_data(as_text=True)
+    assert listed.count("data-customer=") == 4
+    assert "3 calls have an ETA change not yet told to every customer." in client.get(f"{URL}/").get_data(as_text=True)
+    services.mark_informed(a, t.sino, how="phone", user=csr)
+    db.session.commit()
+    with app.test_request_context():
+        assert due_list("vessel-eta-changes").summarise(csr) == DueSummary(3, soon.eta)
+    assert "2 calls have an ETA change" in client.get(f"{URL}/").get_data(as_text=True)
