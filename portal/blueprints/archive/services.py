@@ -123,8 +123,9 @@ def hidden_by_source(user) -> set[int]:
     complaint restricted after the report was filed): the second half of ``ArchiveRecord.can_view``.
 
     One query per kind of record that can be restricted, whatever the number of records: the restricted rows
-    that records were filed from, each asked its own ``can_view``. Kinds without a restricted flag are open to
-    every signed-in user (every kind the portal files from today), as the record page finds them.
+    that records were filed from, each asked its own ``can_view`` (or, for a model with ``visible_to(user)``, its
+    SQL form, in the query). Kinds without a restricted flag are open to every signed-in user (every kind the
+    portal files from today), as the record page finds them.
     """
     hidden: set[int] = set()
     for name, kind in KINDS.items():
@@ -132,11 +133,15 @@ def hidden_by_source(user) -> set[int]:
         if model is ArchiveRecord or not hasattr(model, "restricted"):
             continue
         key = db.literal(f"{name}:") + db.cast(model.id, db.String)
-        stmt = (db.select(model, ArchiveRecord.id)
-                .join(ArchiveRecord, db.and_(ArchiveRecord.source_key.startswith(f"{name}:", autoescape=True),
-                                             db.or_(ArchiveRecord.source_key == key,
-                                                    ArchiveRecord.source_key.like(key + ":%"))))
-                .filter(model.restricted.is_(True)))
+        filed_from = db.and_(ArchiveRecord.source_key.startswith(f"{name}:", autoescape=True),
+                             db.or_(ArchiveRecord.source_key == key, ArchiveRecord.source_key.like(key + ":%")))
+        visible_to = getattr(model, "visible_to", None)
+        if visible_to is not None:  # the model's own can_view in SQL (Complaint.visible_to): no row is loaded
+            hidden.update(db.session.scalars(
+                db.select(ArchiveRecord.id).join(model, filed_from)
+                .filter(model.restricted.is_(True), model.id.not_in(visible_to(user).with_only_columns(model.id)))))
+            continue
+        stmt = db.select(model, ArchiveRecord.id).join(ArchiveRecord, filed_from).filter(model.restricted.is_(True))
         if not user.is_manager:  # who is named on a restricted row may be read from its collections
             stmt = stmt.options(*[selectinload(rel) for rel in sa_inspect(model).relationships if rel.uselist])
         by_source: dict[object, list[int]] = {}
@@ -847,20 +852,20 @@ class DueCounts:
     skipped: int
 
 
-def _bulk_blocked_customers() -> set[int] | None:
-    """The customers whose records the registered blockers block, when every blocker can say so at once
-    (``fn.blocked_customers() -> set``: ``fn(record)`` gives a reason exactly for the records of these customers);
-    None when one cannot (the counts are then taken from the schedule itself)."""
-    out: set[int] = set()
+def _bulk_blocked_customers() -> list | None:
+    """SQL selecting the customers whose records the registered blockers block, when every blocker can say so at
+    once (``fn.blocked_customers()``: a select of customer ids, never NULL, such that ``fn(record)`` gives a reason
+    exactly for the records of these customers); None when one cannot (the figures then come from the schedule)."""
+    out = []
     for blocker in disposal_blockers():
         bulk = getattr(blocker, "blocked_customers", None)
         if bulk is None:
             return None
-        out |= set(bulk())
+        out.append(bulk())
     return out
 
 
-def _skip_condition(plan: dict[int, Series], blocked_customers: set[int]):
+def _skip_condition(plan: dict[int, Series], blocked_customers: list):
     """SQL, never NULL: a due record is skipped (as ``_Reasons.of`` finds a reason): on legal hold (itself, its
     series or a parent series, its customer), in a pending disposal batch, or of a customer a blocker names."""
     by_record, by_series, by_customer = set(), set(), set()
@@ -881,9 +886,10 @@ def _skip_condition(plan: dict[int, Series], blocked_customers: set[int]):
     pending = (db.select(DisposalItem.record_id).join(DisposalBatch)
                .filter(DisposalBatch.status.in_(("proposed", "approved", "executing")),
                        DisposalItem.state == "pending", DisposalItem.record_id.is_not(None)))
-    customers = sorted(by_customer | blocked_customers)
+    customer = ArchiveRecord.customer_id
     return db.or_(ArchiveRecord.id.in_(sorted(by_record)), ArchiveRecord.series_id.in_(sorted(held_series)),
-                  db.and_(ArchiveRecord.customer_id.is_not(None), ArchiveRecord.customer_id.in_(customers)),
+                  db.and_(customer.is_not(None),
+                          db.or_(customer.in_(sorted(by_customer)), *[customer.in_(q) for q in blocked_customers])),
                   ArchiveRecord.id.in_(pending))
 
 
@@ -932,36 +938,30 @@ def due_counts_today() -> DueCounts:
 
 
 class _EarliestTrigger:
-    """A stand-in record for due_date: the earliest trigger dates of a series' due records."""
+    """A stand-in record for due_date: the earliest trigger dates of a group of due records."""
 
     __slots__ = ("filed_at", "record_date", "event_date", "extend_until")
 
-    def __init__(self, filed_at, record_date, event_date, extend_until=None):
+    def __init__(self, extend_until, filed_at, record_date, event_date):
         self.filed_at, self.record_date, self.event_date, self.extend_until = filed_at, record_date, event_date, extend_until
 
 
 def first_due_today(user) -> date | None:
     """The earliest due date among today's records due and not skipped that ``user`` may open (``opener``).
 
-    A series' due date grows with its trigger date (the filing time, the record's date, the event's date), so the
-    earliest of a series is that of its earliest trigger: one row per series, and the few records a review extended
-    one by one."""
+    Within a series and a review's extension (none, or one date), the due date grows with the trigger date (the
+    filing time, the record's date, the event's date): the earliest of each such group is that of its earliest
+    trigger, so one row per group is read, never the records."""
     sql = _due_today()["sql"]
     if sql is None:
         may_open = opener(user)
         return next((item.due for item in schedule_today() if not item.skipped and may_open(item.record)), None)
     today_, plan, due, skip = sql
-    stmt = db.select(ArchiveRecord.series_id).filter(due, db.not_(skip))
-    stmt = visible_records(stmt, user)
-    found = []
-    plain_ = stmt.filter(ArchiveRecord.extend_until.is_(None)).group_by(ArchiveRecord.series_id).add_columns(
-        db.func.min(ArchiveRecord.filed_at), db.func.min(ArchiveRecord.record_date), db.func.min(ArchiveRecord.event_date))
-    for series_id, filed_at, record_date, event_date in db.session.execute(plain_):
-        found.append(due_date(_EarliestTrigger(filed_at, record_date, event_date), plan[series_id]))
-    extended = stmt.filter(ArchiveRecord.extend_until.is_not(None)).add_columns(
-        ArchiveRecord.filed_at, ArchiveRecord.record_date, ArchiveRecord.event_date, ArchiveRecord.extend_until)
-    for series_id, *dates in db.session.execute(extended):
-        found.append(due_date(_EarliestTrigger(*dates), plan[series_id]))
+    stmt = visible_records(
+        db.select(ArchiveRecord.series_id, ArchiveRecord.extend_until, db.func.min(ArchiveRecord.filed_at),
+                  db.func.min(ArchiveRecord.record_date), db.func.min(ArchiveRecord.event_date))
+        .filter(due, db.not_(skip)), user).group_by(ArchiveRecord.series_id, ArchiveRecord.extend_until)
+    found = [due_date(_EarliestTrigger(*dates), plan[series_id]) for series_id, *dates in db.session.execute(stmt)]
     found = [d for d in found if d is not None and d <= today_]
     return min(found) if found else None
 

@@ -630,7 +630,8 @@ def open_complaint_blocks_disposal(record) -> str | None:
 
 
 # For the archive's counts in SQL: the blocker gives a reason exactly for the records of these customers.
-open_complaint_blocks_disposal.blocked_customers = lambda: {cid for cid in _open_complaints_by_customer() if cid}
+open_complaint_blocks_disposal.blocked_customers = lambda: (
+    db.select(Complaint.customer_id).filter(Complaint.state.not_in(FINAL_STATES), Complaint.customer_id.is_not(None)))
 
 
 EDITABLE = ("title", "category", "severity", "reference", "description", "customer_request", "language", "restricted")
