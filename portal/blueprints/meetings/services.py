@@ -351,7 +351,7 @@ def schedule(today: date | None = None, *, limit: int | None = None) -> list[dic
         rows = sorted(rows, key=lambda cad: add_months(last_day[cad.customer_id], cad.interval_months)
                       if cad.customer_id in last_day else today)[:limit]  # the order sorted() below keeps
         customer_ids = [cad.customer_id for cad in rows]
-        db.session.scalars(db.select(Customer).filter(Customer.id.in_(customer_ids))).all()  # cad.customer: no query
+        held = db.session.scalars(db.select(Customer).filter(Customer.id.in_(customer_ids))).all()  # cad.customer
 
     def meetings_on(day, *when) -> dict[int, ReviewMeeting]:
         days = (db.select(ReviewMeeting.customer_id, day.label("day"))
@@ -370,6 +370,8 @@ def schedule(today: date | None = None, *, limit: int | None = None) -> list[dic
         due = add_months(last.meeting_date, cad.interval_months) if last else today
         out.append({"customer": cad.customer, "cadence": cad, "last": last, "planned": planned, "due": due,
                     "overdue": due < today and planned is None})
+    if limit is not None:
+        del held  # kept in the session's identity map until each row had its customer
     return sorted(out, key=lambda r: r["due"])
 
 
