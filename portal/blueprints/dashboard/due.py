@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from ...extensions import db
 from ...panels import DueRow, DueSummary, register_due
 from ...timeutil import local_today
-from ..archive.models import DisposalBatch, Hold
+from ..archive.models import ArchiveRecord, DisposalBatch, Hold
 from ..complaints.models import FINAL_STATES, OPEN_ACTION_STATUSES, CapaAction, Complaint, Inquiry
 from ..knowledge.models import Acknowledgement, Announcement, AnnouncementRecipient, TrainingAssignment
 
@@ -236,11 +236,31 @@ def batches_to_approve(user):
 
 # ---- records officer ----------------------------------------------------------------------------
 
-@register_due("holds", 31, _l("Active legal holds"))
+_CAN_VIEW_COLUMNS = (ArchiveRecord.id, ArchiveRecord.restricted, ArchiveRecord.created_by_id, ArchiveRecord.source_key)
+
+
+def holds_summary(user):
+    """Every active hold is a row; the first due date is the placing time of the first one (in placing order) not
+    on a record the user may not open: the records are asked in that order only until one answers."""
+    if not _is(user, "records_officer", "admin"):
+        return None
+    active = Hold.released_at.is_(None)
+    count = db.session.scalar(db.select(db.func.count(Hold.id)).filter(active))
+    for placed_at, record_id in db.session.execute(db.select(Hold.placed_at, Hold.record_id).filter(active)
+                                                   .order_by(Hold.placed_at)):
+        record = None if record_id is None else db.session.get(ArchiveRecord, record_id,
+                                                               options=[load_only(*_CAN_VIEW_COLUMNS)])
+        if record is None or record.can_view(user):
+            return DueSummary(count, placed_at)
+    return DueSummary(count)
+
+
+@register_due("holds", 31, _l("Active legal holds"), summary=holds_summary)
 def holds(user):
     if not _is(user, "records_officer", "admin"):
         return None
-    rows = db.session.scalars(db.select(Hold).options(selectinload(Hold.record)).filter(Hold.released_at.is_(None))
+    record = selectinload(Hold.record).load_only(*_CAN_VIEW_COLUMNS)  # what can_view reads, not the record's text
+    rows = db.session.scalars(db.select(Hold).options(record).filter(Hold.released_at.is_(None))
                               .order_by(Hold.placed_at))
     out = []
     for h in rows:

@@ -104,3 +104,20 @@ def test_the_dashboard_counts_the_records_due_as_the_due_list_lists_them(app, ma
                              [f"{hidden.reference} Driver Zhang named in incident", f"{open_.reference} Plain inquiry"])
             due = {item.record.id: item.due for item in services.schedule_today()}
             assert summary.first_due == (due[open_.id] if user is officer else min(due[hidden.id], due[open_.id]))
+
+
+def test_the_dashboard_counts_the_holds_as_their_list_lists_them(app, make_user, records):
+    """A hold on a record the reader may not open is a line without a date: the first date is the next hold's."""
+    from portal.panels import DueSummary, due_list
+
+    hidden, open_ = records
+    officer, admin = make_user("keeper", "records_officer"), make_user("root", "admin")
+    first = services.place_hold(user=officer, reason="Named person", record=hidden)
+    second = services.place_hold(user=officer, reason="Claim", record=open_)
+    db.session.commit()
+    listed = due_list("holds")
+    with app.test_request_context():
+        for user, due in ((officer, second.placed_at), (admin, first.placed_at)):
+            rows = listed.rows(user)
+            assert listed.summarise(user) == DueSummary(len(rows), min(r.due for r in rows if r.due)) == \
+                DueSummary(2, due), user.username
