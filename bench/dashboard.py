@@ -92,7 +92,8 @@ def _time_parts(panels) -> dict[str, float]:
 
     panels._PANELS[:] = [replace(p, context=timed(p.template, p.context)) for p in panels._PANELS]
     for key, item in list(panels._DUE.items()):
-        panels._DUE[key] = replace(item, rows=timed(f"due:{key}", item.rows))
+        panels._DUE[key] = replace(item, rows=timed(f"due:{key}", item.rows),
+                                   summary=item.summary and timed(f"due:{key}", item.summary))
     return spent
 
 

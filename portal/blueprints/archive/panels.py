@@ -11,13 +11,13 @@ from .models import DisposalBatch
 def archive_panel(user):
     if not user.has_role("admin", "records_officer", "cs_manager"):
         return None
-    items = services.schedule_today()  # the records due: read in SQL, shared with the due list
+    counts = services.due_counts_today()  # the records due, counted in SQL, shared with the due list
     awaiting = list(db.session.scalars(db.select(DisposalBatch).filter_by(status="proposed")
                                        .order_by(DisposalBatch.proposed_at)))
     approved = list(db.session.scalars(db.select(DisposalBatch).filter(DisposalBatch.status.in_(("approved", "executing")))))
     return {
-        "due": len([i for i in items if not i.skipped]),
-        "skipped": len([i for i in items if i.skipped]),
+        "due": counts.ready,
+        "skipped": counts.skipped,
         "awaiting": awaiting,
         "approved": approved,
         "can_approve": user.has_role("admin", "cs_manager"),

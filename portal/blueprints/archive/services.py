@@ -12,10 +12,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session, contains_eager, load_only, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ...audit import history_for
 from ...extensions import db
+from ...models import RestrictedMixin
 from ...outbox import path_for, queue_message, users_with_role
 from ...pdf import render_pdf_anywhere
 from ...search.registry import KINDS
@@ -122,8 +123,9 @@ def hidden_by_source(user) -> set[int]:
     complaint restricted after the report was filed): the second half of ``ArchiveRecord.can_view``.
 
     One query per kind of record that can be restricted, whatever the number of records: the restricted rows
-    that records were filed from, each asked its own ``can_view``. Kinds without a restricted flag are open to
-    every signed-in user (every kind the portal files from today), as the record page finds them.
+    that records were filed from, each asked its own ``can_view`` (or, for a model with ``visible_to(user)``, its
+    SQL form, in the query). Kinds without a restricted flag are open to every signed-in user (every kind the
+    portal files from today), as the record page finds them.
     """
     hidden: set[int] = set()
     for name, kind in KINDS.items():
@@ -131,11 +133,15 @@ def hidden_by_source(user) -> set[int]:
         if model is ArchiveRecord or not hasattr(model, "restricted"):
             continue
         key = db.literal(f"{name}:") + db.cast(model.id, db.String)
-        stmt = (db.select(model, ArchiveRecord.id)
-                .join(ArchiveRecord, db.and_(ArchiveRecord.source_key.startswith(f"{name}:", autoescape=True),
-                                             db.or_(ArchiveRecord.source_key == key,
-                                                    ArchiveRecord.source_key.like(key + ":%"))))
-                .filter(model.restricted.is_(True)))
+        filed_from = db.and_(ArchiveRecord.source_key.startswith(f"{name}:", autoescape=True),
+                             db.or_(ArchiveRecord.source_key == key, ArchiveRecord.source_key.like(key + ":%")))
+        visible_to = getattr(model, "visible_to", None)
+        if visible_to is not None:  # the model's own can_view in SQL (Complaint.visible_to): no row is loaded
+            hidden.update(db.session.scalars(
+                db.select(ArchiveRecord.id).join(model, filed_from)
+                .filter(model.restricted.is_(True), model.id.not_in(visible_to(user).with_only_columns(model.id)))))
+            continue
+        stmt = db.select(model, ArchiveRecord.id).join(ArchiveRecord, filed_from).filter(model.restricted.is_(True))
         if not user.is_manager:  # who is named on a restricted row may be read from its collections
             stmt = stmt.options(*[selectinload(rel) for rel in sa_inspect(model).relationships if rel.uselist])
         by_source: dict[object, list[int]] = {}
@@ -732,36 +738,94 @@ _SCHEDULE_COLUMNS = (ArchiveRecord.id, ArchiveRecord.reference, ArchiveRecord.se
                      ArchiveRecord.source_key)
 
 
+class DueRecord:
+    """A due record as the schedule reads it: its columns as a row (thousands of records are due on a five-year
+    installation: ORM objects would cost most of the schedule) and its series. It answers what the schedule's
+    pages, the command, the due list, the blockers and ``opener`` ask of an ArchiveRecord; a proposal loads the
+    chosen records themselves."""
+
+    __slots__ = tuple(c.key for c in _SCHEDULE_COLUMNS) + ("series",)
+
+    def __init__(self, row, series: Series):
+        for name, value in zip(self.__slots__, row):
+            setattr(self, name, value)
+        self.series = series
+
+    def named_user_ids(self) -> set[int]:
+        return RestrictedMixin.named_user_ids(self)
+
+    def can_open_itself(self, user) -> bool:
+        """Its own restriction only, as ArchiveRecord.can_open_itself."""
+        return RestrictedMixin.can_view(self, user)
+
+    source_record = ArchiveRecord.source_record
+    can_view = ArchiveRecord.can_view
+
+    def __getattr__(self, name):
+        """Anything else (a blocker asking for the record's customer, say): the record itself, loaded then."""
+        if name.startswith("__") or name in DueRecord.__slots__:
+            raise AttributeError(name)
+        return getattr(db.session.get(ArchiveRecord, self.id), name)
+
+    def __repr__(self) -> str:
+        return f"<DueRecord {self.id} {self.reference}>"
+
+
+class _Reasons:
+    """Why a due record is skipped: legal holds, a pending disposal batch and the registered blockers. Each
+    message is worded once per hold, batch or blocker answer, whatever the number of records it concerns."""
+
+    def __init__(self):
+        # the active holds without their related rows (a reason is all the schedule says of a hold)
+        self.holds = HoldIndex(list(db.session.scalars(db.select(Hold).filter(Hold.released_at.is_(None))
+                                                       .order_by(Hold.placed_at))))
+        self.in_batch = _pending_batch_record_ids()
+        self.blockers = disposal_blockers()
+        self._words: dict[object, str] = {}
+
+    def _said(self, key, message) -> str:
+        text = self._words.get(key)
+        if text is None:
+            text = self._words[key] = plain(message())
+        return text
+
+    def of(self, record) -> list[str]:
+        reasons = [self._said(("hold", h.id), lambda h=h: _l("On legal hold: %(reason)s", reason=h.reason))
+                   for h in self.holds.holds_for(record)]
+        number = self.in_batch.get(record.id)
+        if number is not None:
+            reasons.append(self._said(("batch", number),
+                                      lambda: _l("Already in disposal batch %(number)s", number=number)))
+        for blocker in self.blockers:
+            why = blocker(record)
+            if why:
+                reasons.append(why if isinstance(why, str) else plain(why))
+        return reasons
+
+
 def schedule(as_of: date, *, include_skipped: bool = True, series_id: int | None = None) -> list[DueItem]:
     """Active records whose disposition is due on or before ``as_of``, with the reasons any is skipped.
 
-    Only the records that are due are read (due_condition, in SQL); their due dates are then reckoned with
-    due_date as the record page does."""
-    plan = db.session.scalars(db.select(Series)).all()  # held: each record's series chain is found in memory
-    stmt = (db.select(ArchiveRecord).join(Series).filter(ArchiveRecord.status == ACTIVE, due_condition(as_of, plan)))
+    Only the records that are due are read (due_condition, in SQL), as rows of their columns (``DueRecord``);
+    their due dates are then reckoned with due_date as the record page does."""
+    plan = {s.id: s for s in db.session.scalars(db.select(Series))}  # each record's series chain found in memory
+    stmt = db.select(*_SCHEDULE_COLUMNS).filter(ArchiveRecord.status == ACTIVE,
+                                                due_condition(as_of, list(plan.values())))
     if series_id:
         stmt = stmt.filter(ArchiveRecord.series_id == series_id)
-    holds = HoldIndex()
-    in_batch = _pending_batch_record_ids()
-    blockers = disposal_blockers()
+    why = _Reasons()
     out = []
-    for record in db.session.scalars(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)
-                                     .options(contains_eager(ArchiveRecord.series), load_only(*_SCHEDULE_COLUMNS))):
-        due = due_date(record)
+    for row in db.session.execute(stmt.order_by(ArchiveRecord.record_date, ArchiveRecord.id)):
+        series = plan[row.series_id]
+        due = due_date(row, series)
         if due is None or due > as_of:
             continue
-        reasons = [plain(_l("On legal hold: %(reason)s", reason=h.reason)) for h in holds.holds_for(record)]
-        if record.id in in_batch:
-            reasons.append(plain(_l("Already in disposal batch %(number)s", number=in_batch[record.id])))
-        for blocker in blockers:
-            why = blocker(record)
-            if why:
-                reasons.append(plain(why))
+        record = DueRecord(row, series)
+        reasons = why.of(record)
         if reasons and not include_skipped:
             continue
         out.append(DueItem(record, due, action_for(record), reasons))
     out.sort(key=lambda item: (item.due, item.record.id))
-    del plan
     return out
 
 
@@ -783,6 +847,129 @@ def schedule_today() -> list[DueItem]:
         cached = (today_, schedule(today_))
         db.session.info[_TODAY] = cached
     return cached[1]
+
+
+@dataclass(frozen=True)
+class DueCounts:
+    """What the dashboard shows of a day's schedule: records due and not skipped (restricted ones included), and
+    those skipped (a legal hold, a pending batch, a blocker of another domain)."""
+
+    ready: int
+    skipped: int
+
+
+def _bulk_blocked_customers() -> list | None:
+    """SQL selecting the customers whose records the registered blockers block, when every blocker can say so at
+    once (``fn.blocked_customers()``: a select of customer ids, never NULL, such that ``fn(record)`` gives a reason
+    exactly for the records of these customers); None when one cannot (the figures then come from the schedule)."""
+    out = []
+    for blocker in disposal_blockers():
+        bulk = getattr(blocker, "blocked_customers", None)
+        if bulk is None:
+            return None
+        out.append(bulk())
+    return out
+
+
+def _skip_condition(plan: dict[int, Series], blocked_customers: list):
+    """SQL, never NULL: a due record is skipped (as ``_Reasons.of`` finds a reason): on legal hold (itself, its
+    series or a parent series, its customer), in a pending disposal batch, or of a customer a blocker names."""
+    by_record, by_series, by_customer = set(), set(), set()
+    for record_id, series_id, customer_id in db.session.execute(
+            db.select(Hold.record_id, Hold.series_id, Hold.customer_id).filter(Hold.released_at.is_(None))):
+        for key, found in ((record_id, by_record), (series_id, by_series), (customer_id, by_customer)):
+            if key:
+                found.add(key)
+    held_series = set()
+    if by_series:
+        for sid, series in plan.items():
+            chain, node = [], series
+            while node is not None and len(chain) < 20:  # as _series_chain_ids walks it
+                chain.append(node.id)
+                node = plan.get(node.parent_id) if node.parent_id else None
+            if by_series.intersection(chain):
+                held_series.add(sid)
+    pending = (db.select(DisposalItem.record_id).join(DisposalBatch)
+               .filter(DisposalBatch.status.in_(("proposed", "approved", "executing")),
+                       DisposalItem.state == "pending", DisposalItem.record_id.is_not(None)))
+    customer = ArchiveRecord.customer_id
+    return db.or_(ArchiveRecord.id.in_(sorted(by_record)), ArchiveRecord.series_id.in_(sorted(held_series)),
+                  db.and_(customer.is_not(None),
+                          db.or_(customer.in_(sorted(by_customer)), *[customer.in_(q) for q in blocked_customers])),
+                  ArchiveRecord.id.in_(pending))
+
+
+_DUE_SQL = "archive.due_sql"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_due_sql(session, *_args) -> None:
+    session.info.pop(_DUE_SQL, None)
+
+
+def _due_today() -> dict:
+    """Today's due records in SQL, reckoned once while nothing is written (forgotten at the next flush and at the end
+    of the transaction): ``sql`` is (today, the plan, SQL for the records due, SQL for those of them skipped), or
+    None when a blocker cannot be asked in bulk; ``counts`` is filled by due_counts_today."""
+    today_ = today()
+    cached = db.session.info.get(_DUE_SQL)
+    if cached is None or cached["day"] != today_:
+        blocked = _bulk_blocked_customers()
+        sql = None
+        if blocked is not None:
+            plan = {s.id: s for s in db.session.scalars(db.select(Series))}
+            due = db.and_(ArchiveRecord.status == ACTIVE, due_condition(today_, list(plan.values())))
+            sql = (today_, plan, due, _skip_condition(plan, blocked))
+        cached = db.session.info[_DUE_SQL] = {"day": today_, "sql": sql, "counts": None}
+    return cached
+
+
+def due_counts_today() -> DueCounts:
+    """Today's schedule counted in SQL (what ``schedule_today`` lists, without reading its records): the archive's
+    panel and the dashboard's due list both show it."""
+    cached = _due_today()
+    if cached["counts"] is None:
+        if cached["sql"] is None:
+            items = schedule_today()
+            ready = sum(1 for item in items if not item.skipped)
+            cached["counts"] = DueCounts(ready, len(items) - ready)
+        else:
+            _today, _plan, due, skip = cached["sql"]
+            total, ready = db.session.execute(
+                db.select(db.func.count(ArchiveRecord.id),
+                          db.func.coalesce(db.func.sum(db.case((skip, 0), else_=1)), 0)).filter(due)).one()
+            cached["counts"] = DueCounts(int(ready), int(total) - int(ready))
+    return cached["counts"]
+
+
+class _EarliestTrigger:
+    """A stand-in record for due_date: the earliest trigger dates of a group of due records."""
+
+    __slots__ = ("filed_at", "record_date", "event_date", "extend_until")
+
+    def __init__(self, extend_until, filed_at, record_date, event_date):
+        self.filed_at, self.record_date, self.event_date, self.extend_until = filed_at, record_date, event_date, extend_until
+
+
+def first_due_today(user) -> date | None:
+    """The earliest due date among today's records due and not skipped that ``user`` may open (``opener``).
+
+    Within a series and a review's extension (none, or one date), the due date grows with the trigger date (the
+    filing time, the record's date, the event's date): the earliest of each such group is that of its earliest
+    trigger, so one row per group is read, never the records."""
+    sql = _due_today()["sql"]
+    if sql is None:
+        may_open = opener(user)
+        return next((item.due for item in schedule_today() if not item.skipped and may_open(item.record)), None)
+    today_, plan, due, skip = sql
+    stmt = visible_records(
+        db.select(ArchiveRecord.series_id, ArchiveRecord.extend_until, db.func.min(ArchiveRecord.filed_at),
+                  db.func.min(ArchiveRecord.record_date), db.func.min(ArchiveRecord.event_date))
+        .filter(due, db.not_(skip)), user).group_by(ArchiveRecord.series_id, ArchiveRecord.extend_until)
+    found = [due_date(_EarliestTrigger(*dates), plan[series_id]) for series_id, *dates in db.session.execute(stmt)]
+    found = [d for d in found if d is not None and d <= today_]
+    return min(found) if found else None
 
 
 # ---- disposal batches ------------------------------------------------------------------------
@@ -828,8 +1015,11 @@ def propose_batch(*, user, record_ids: list[int], as_of: date, note: str = "",
     batch = DisposalBatch(number=_next_batch_number(as_of.year), as_of=as_of, note=note.strip(),
                           proposed_by_id=user.id, status="proposed")
     db.session.add(batch)
+    records = {r.id: r for r in db.session.scalars(  # the chosen records themselves, with their files
+        db.select(ArchiveRecord).filter(ArchiveRecord.id.in_([item.record.id for item in chosen]))
+        .options(selectinload(ArchiveRecord.files)))}
     for item in chosen:
-        record = item.record
+        record = records[item.record.id]
         batch.items.append(DisposalItem(
             record=record, action=item.action, series_code=record.series.code, reference=record.reference,
             title=record.title, record_date=record.record_date, due_date=item.due,

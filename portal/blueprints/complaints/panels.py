@@ -1,9 +1,11 @@
 """Dashboard panels: own open complaints, inquiries due, escalations, effectiveness checks waiting,
 CAPA actions due within a week, lessons to acknowledge."""
+from datetime import datetime, time, timedelta
+
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...timeutil import local_today, utcnow
+from ...timeutil import local_today, to_local, tz, utcnow
 from ...panels import register_panel
 from . import services
 from .models import Inquiry
@@ -25,8 +27,11 @@ def my_inquiries(user):
     if not user.has_role("csr", "cs_manager"):
         return None
     now = utcnow()
+    # due today or overdue: due before the local midnight that ends today (the statuses are then checked as ever)
+    tomorrow = datetime.combine(to_local(now).date() + timedelta(days=1), time(0), tzinfo=tz())
     rows = db.session.scalars(
-        db.select(Inquiry).filter(Inquiry.assigned_to_id == user.id, Inquiry.answered_at.is_(None)).order_by(Inquiry.due_at)
+        db.select(Inquiry).filter(Inquiry.assigned_to_id == user.id, Inquiry.answered_at.is_(None),
+                                  Inquiry.due_at < tomorrow).order_by(Inquiry.due_at)
     )
     items = [(i, i.status(now)) for i in rows]
     items = [(i, s) for i, s in items if s in ("due_today", "overdue")]
@@ -42,7 +47,7 @@ def escalations(user):
     rows = list(db.session.scalars(
         db.select(Inquiry).filter(Inquiry.escalated_at.is_not(None), Inquiry.escalation_resolved_at.is_(None))
         .order_by(Inquiry.escalated_at)
-        .options(selectinload(Inquiry.customer), selectinload(Inquiry.assigned_to), selectinload(Inquiry.escalated_by))
+        .options(selectinload(Inquiry.customer))  # the panel shows the customer's code, not the people
     ))
     return {"items": rows, "now": utcnow()}
 

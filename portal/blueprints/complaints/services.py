@@ -591,14 +591,30 @@ def _open_complaints_by_customer() -> dict[int, list[tuple[int, bool]]]:
     schedule asks for every due record); forgotten at the next flush and at the end of the transaction."""
     cached = db.session.info.get(_OPEN_BY_CUSTOMER)
     if cached is not None:
-        return cached
+        return cached[0]
     out: dict[int, list[tuple[int, bool]]] = defaultdict(list)
     for cid, customer_id, restricted in db.session.execute(
             db.select(Complaint.id, Complaint.customer_id, Complaint.restricted)
             .filter(Complaint.state.not_in(FINAL_STATES)).order_by(Complaint.id)):
         out[customer_id].append((cid, restricted))
-    db.session.info[_OPEN_BY_CUSTOMER] = out
+    db.session.info[_OPEN_BY_CUSTOMER] = (out, {})
     return out
+
+
+def _open_complaint_reason(customer_id: int) -> str | None:
+    """The blocker's message for a customer, worded once per customer (cached beside the open complaints)."""
+    rows = _open_complaints_by_customer().get(customer_id)
+    if not rows:
+        return None
+    said = db.session.info[_OPEN_BY_CUSTOMER][1]
+    text = said.get(customer_id)
+    if text is None:
+        refs = [f"CMP-{cid:05d}" for cid, restricted in rows if not restricted][:3]
+        hidden = sum(1 for _cid, restricted in rows if restricted)
+        if hidden:
+            refs.append(plain(_l("%(n)s restricted", n=hidden)))
+        text = said[customer_id] = plain(_l("Open complaint of this customer: %(refs)s", refs=", ".join(refs)))
+    return text
 
 
 @register_disposal_blocker
@@ -610,14 +626,12 @@ def open_complaint_blocks_disposal(record) -> str | None:
     customer_id = getattr(record, "customer_id", None)
     if not customer_id:
         return None
-    rows = _open_complaints_by_customer().get(customer_id)
-    if not rows:
-        return None
-    refs = [f"CMP-{cid:05d}" for cid, restricted in rows if not restricted][:3]
-    hidden = sum(1 for _cid, restricted in rows if restricted)
-    if hidden:
-        refs.append(plain(_l("%(n)s restricted", n=hidden)))
-    return plain(_l("Open complaint of this customer: %(refs)s", refs=", ".join(refs)))
+    return _open_complaint_reason(customer_id)
+
+
+# For the archive's counts in SQL: the blocker gives a reason exactly for the records of these customers.
+open_complaint_blocks_disposal.blocked_customers = lambda: (
+    db.select(Complaint.customer_id).filter(Complaint.state.not_in(FINAL_STATES), Complaint.customer_id.is_not(None)))
 
 
 EDITABLE = ("title", "category", "severity", "reference", "description", "customer_request", "language", "restricted")

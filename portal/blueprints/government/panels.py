@@ -12,7 +12,7 @@ def certificates_panel(user):
     if not is_editor(user):
         return None
     today = local_today()
-    permits = services.expiring_permits(today, 90)
+    permits = services.expiring_permits(today, 90, related=False)
     if not permits:
         return None
     return {"permits": permits, "today": today}

@@ -11,11 +11,15 @@ from ..archive.models import ArchiveRecord
 from .models import Authority, FollowUpAction, Permit, Visit
 
 
-def expiring_permits(today: date, within_days: int = 90) -> list[Permit]:
+def expiring_permits(today: date, within_days: int = 90, *, related: bool = True) -> list[Permit]:
+    """Permits expired or expiring within ``within_days``, soonest first; ``related``: with their authority and
+    department loaded (the dashboard's panel shows neither)."""
     limit = today + timedelta(days=within_days)
-    return db.session.scalars(db.select(Permit).filter(Permit.expires_on.is_not(None), Permit.expires_on <= limit)
-                              .order_by(Permit.expires_on)
-                              .options(selectinload(Permit.authority), selectinload(Permit.department))).all()
+    stmt = (db.select(Permit).filter(Permit.expires_on.is_not(None), Permit.expires_on <= limit)
+            .order_by(Permit.expires_on))
+    if related:
+        stmt = stmt.options(selectinload(Permit.authority), selectinload(Permit.department))
+    return db.session.scalars(stmt).all()
 
 
 def open_actions(today: date | None = None) -> list[FollowUpAction]:

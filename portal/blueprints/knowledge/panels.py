@@ -9,17 +9,16 @@ from .models import is_editor
 
 @register_panel(15, "knowledge/_panel_to_read.html")
 def to_read_panel(user):
-    announcements = services.to_read(user)
-    assignments = [a for a in services.my_assignments(user) if a.completed_at is None]
-    rereads = []
-    for a in services.my_assignments(user):
-        for step in services.progress_summary(a)["reread"]:
-            rereads.append((a, step))
+    announcements = services.to_read(user, pages=True)
+    mine = services.my_assignments(user)
+    progress = {a.id: services.progress_summary(a) for a in mine}  # once per assignment
+    assignments = [a for a in mine if a.completed_at is None]
+    rereads = [(a, step) for a in mine for step in progress[a.id]["reread"]]
     if not (announcements or assignments or rereads):
         return None
     today = local_today()
     return {"announcements": announcements, "assignments": assignments, "rereads": rereads, "today": today,
-            "progress": {a.id: services.progress_summary(a) for a in assignments}}
+            "progress": {a.id: progress[a.id] for a in assignments}}
 
 
 @register_panel(16, "knowledge/_panel_reviews.html")

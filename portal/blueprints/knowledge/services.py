@@ -15,6 +15,7 @@ from pathlib import Path
 import frontmatter
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ...delegation import refuse_own
 from ...extensions import db
@@ -701,14 +702,16 @@ def acknowledge(user, revision: Revision) -> Acknowledgement:
     return ack
 
 
-def to_read(user) -> list[Announcement]:
-    """Announcements to the user whose version the user has not acknowledged yet."""
+def to_read(user, *, pages: bool = False) -> list[Announcement]:
+    """Announcements to the user whose version the user has not acknowledged yet (``pages``: with their pages)."""
     acked = db.select(Acknowledgement.revision_id).filter(Acknowledgement.user_id == user.id)
     stmt = (
         db.select(Announcement).join(AnnouncementRecipient)
         .filter(AnnouncementRecipient.user_id == user.id, Announcement.revision_id.not_in(acked))
         .order_by(Announcement.due_date.is_(None), Announcement.due_date, Announcement.id)
     )
+    if pages:
+        stmt = stmt.options(selectinload(Announcement.page))
     return db.session.scalars(stmt).unique().all()
 
 

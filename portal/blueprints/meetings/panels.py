@@ -8,7 +8,7 @@ from . import services
 def next_reviews(user):
     if not user.has_role("csr", "cs_manager", "admin"):
         return None
-    rows = services.schedule(local_today())
+    rows = services.schedule(local_today(), limit=6)
     if not rows:
         return None
-    return {"rows": rows[:6], "today": local_today()}
+    return {"rows": rows, "today": local_today()}

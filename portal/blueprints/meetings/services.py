@@ -333,13 +333,25 @@ def set_cadence(customer_id: int, months: int, *, active: bool = True) -> Review
     return row
 
 
-def schedule(today: date | None = None) -> list[dict]:
-    """Every customer with a cadence: last meeting, next due date, overdue flag (soonest first)."""
+def schedule(today: date | None = None, *, limit: int | None = None) -> list[dict]:
+    """Every customer with a cadence: last meeting, next due date, overdue flag (soonest first).
+
+    ``limit``: only the first rows (the dashboard's panel): every due date is reckoned from the meetings' dates
+    alone, and only those rows' customers and meetings are loaded."""
     today = today or local_today()
-    rows = list(db.session.scalars(db.select(ReviewCadence).filter_by(active=True)
-                                   .options(selectinload(ReviewCadence.customer))))
+    stmt = db.select(ReviewCadence).filter_by(active=True)
+    rows = list(db.session.scalars(stmt if limit is not None else stmt.options(selectinload(ReviewCadence.customer))))
     # The last meeting on or before today and the first after it, of every customer with a cadence: two queries.
     customer_ids = [cad.customer_id for cad in rows]
+    if limit is not None:
+        last_day = dict(db.session.execute(
+            db.select(ReviewMeeting.customer_id, db.func.max(ReviewMeeting.meeting_date))
+            .filter(ReviewMeeting.customer_id.in_(customer_ids), ReviewMeeting.meeting_date <= today)
+            .group_by(ReviewMeeting.customer_id)).all())
+        rows = sorted(rows, key=lambda cad: add_months(last_day[cad.customer_id], cad.interval_months)
+                      if cad.customer_id in last_day else today)[:limit]  # the order sorted() below keeps
+        customer_ids = [cad.customer_id for cad in rows]
+        held = db.session.scalars(db.select(Customer).filter(Customer.id.in_(customer_ids))).all()  # cad.customer
 
     def meetings_on(day, *when) -> dict[int, ReviewMeeting]:
         days = (db.select(ReviewMeeting.customer_id, day.label("day"))
@@ -358,6 +370,8 @@ def schedule(today: date | None = None) -> list[dict]:
         due = add_months(last.meeting_date, cad.interval_months) if last else today
         out.append({"customer": cad.customer, "cadence": cad, "last": last, "planned": planned, "due": due,
                     "overdue": due < today and planned is None})
+    if limit is not None:
+        del held  # kept in the session's identity map until each row had its customer
     return sorted(out, key=lambda r: r["due"])
 
 

@@ -14,12 +14,7 @@ from .models import SurveyAnswer, SurveyResponse
 @register_panel(36, "surveys/_panel.html")
 def survey_work(user):
     actions = services.open_actions_of(user)
-    reminders = []
-    if user.has_role("csr", "cs_manager"):
-        for c in services.yearly_campaigns():
-            due = services.reminders_due(c)
-            if due:
-                reminders.append((c, len(due)))
+    reminders = services.reminder_counts() if user.has_role("csr", "cs_manager") else []
     if not actions and not reminders:
         return None
     return {"actions": actions, "reminders": reminders, "today": local_today()}

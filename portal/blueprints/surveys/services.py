@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ...extensions import db
@@ -288,6 +289,32 @@ def reminders_due(campaign: SurveyCampaign, today: date | None = None, now: date
     if due is None or campaign_status(campaign, now) != "open":
         return []
     return [i for i in campaign.invitations if not i.submitted and not _reminded_for(i, due)]
+
+
+def reminder_counts(today: date | None = None, now: datetime | None = None) -> list[tuple[SurveyCampaign, int]]:
+    """Each campaign with reminders due and how many (``len(reminders_due(campaign))``), oldest first: only the
+    campaigns past a reminder date and not closed are read, and their invitations are counted in SQL."""
+    today = today or local_today()
+    candidates = db.session.scalars(
+        db.select(SurveyCampaign).filter(SurveyCampaign.reminder_on.is_not(None), SurveyCampaign.reminder_on <= today,
+                                         SurveyCampaign.closes_on >= today)
+        .order_by(SurveyCampaign.opens_on, SurveyCampaign.id)).all()
+    since = {}  # campaign id: the start (UTC) of its reminder date; reminded before it means not reminded for it
+    for campaign in candidates:
+        due = _reminder_date(campaign, today)
+        if due is not None and campaign_status(campaign, now) == "open":
+            since[campaign.id] = datetime.combine(due, time(0), tzinfo=tz()).astimezone(timezone.utc)
+    if not since:
+        return []
+    answered = exists().where(SurveyResponse.invitation_id == SurveyInvitation.id,
+                                 SurveyResponse.submitted_at.is_not(None))
+    counts = dict(db.session.execute(
+        db.select(SurveyInvitation.campaign_id, db.func.count(SurveyInvitation.id))
+        .filter(db.or_(*[db.and_(SurveyInvitation.campaign_id == cid,
+                                 db.or_(SurveyInvitation.reminded_at.is_(None), SurveyInvitation.reminded_at < start))
+                         for cid, start in since.items()]), ~answered)
+        .group_by(SurveyInvitation.campaign_id)).all())
+    return [(c, counts[c.id]) for c in candidates if counts.get(c.id)]
 
 
 # --- e-mail (through the portal's outbox) ----------------------------------------------------------

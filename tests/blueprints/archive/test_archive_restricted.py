@@ -75,3 +75,49 @@ def test_holds_do_not_name_restricted_records(app, client, login, make_user, rec
                                                    "reason": "probe"})
     body = response.get_data(as_text=True)
     assert "No record with this reference." in body  # its existence is not confirmed
+
+
+def test_the_dashboard_counts_the_records_due_as_the_due_list_lists_them(app, make_user, records):
+    """The summary of "Records due for disposal": every record due and not skipped (restricted ones as lines), and
+    the first due date among those the reader may open; a held record is left out of both."""
+    from portal.panels import DueSummary, due_list
+
+    hidden, open_ = records
+    writer = make_user("writer")
+    held = services.file_document(kind="inquiry", title="Held inquiry", user=writer, files=[("h.txt", b"held")],
+                                  record_date=date(2019, 1, 1))
+    services.place_hold(user=writer, reason="Claim", record=held)
+    db.session.commit()
+    listed = due_list("records-due")
+    officer, manager = make_user("keeper", "records_officer"), make_user("boss", "cs_manager")
+    for user in (officer, manager, writer):
+        with app.test_request_context():
+            rows, summary = listed.rows(user), listed.summarise(user)
+            if user is writer:
+                assert rows is None and summary is None
+                continue
+            dues = [row.due for row in rows if row.due is not None]
+            assert summary == DueSummary(len(rows), min(dues)), user.username
+            assert summary.count == 2 and not any("Held inquiry" in row.title for row in rows)
+            named = [row.title for row in rows if row.url]
+            assert named == ([f"{open_.reference} Plain inquiry"] if user is officer else
+                             [f"{hidden.reference} Driver Zhang named in incident", f"{open_.reference} Plain inquiry"])
+            due = {item.record.id: item.due for item in services.schedule_today()}
+            assert summary.first_due == (due[open_.id] if user is officer else min(due[hidden.id], due[open_.id]))
+
+
+def test_the_dashboard_counts_the_holds_as_their_list_lists_them(app, make_user, records):
+    """A hold on a record the reader may not open is a line without a date: the first date is the next hold's."""
+    from portal.panels import DueSummary, due_list
+
+    hidden, open_ = records
+    officer, admin = make_user("keeper", "records_officer"), make_user("root", "admin")
+    first = services.place_hold(user=officer, reason="Named person", record=hidden)
+    second = services.place_hold(user=officer, reason="Claim", record=open_)
+    db.session.commit()
+    listed = due_list("holds")
+    with app.test_request_context():
+        for user, due in ((officer, second.placed_at), (admin, first.placed_at)):
+            rows = listed.rows(user)
+            assert listed.summarise(user) == DueSummary(len(rows), min(r.due for r in rows if r.due)) == \
+                DueSummary(2, due), user.username

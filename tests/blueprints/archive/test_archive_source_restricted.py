@@ -85,3 +85,8 @@ def test_the_lists_rule_is_the_record_pages_rule(app, people, filed):
         may_open = services.opener(user)
         assert listed == {r.id for r in everything if r.can_view(user)}, name
         assert {r.id for r in everything if may_open(r)} == listed, name
+        # the schedule's due records (read as rows) answer as the records themselves
+        due = {item.record.id: item.record for item in services.schedule(services.today())}
+        assert due and {rid: r.can_view(user) for rid, r in due.items()} == {
+            r.id: r.can_view(user) for r in everything if r.id in due}, name
+        assert {rid for rid, r in due.items() if may_open(r)} == listed & set(due), name

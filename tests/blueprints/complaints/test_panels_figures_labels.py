@@ -149,3 +149,28 @@ def test_similar_panel_asks_on_every_change_of_the_text_and_replaces_older_reque
     # opened directly, the fragment endpoint is the page it belongs to
     assert client.get("/complaints/similar?title=x").status_code == 302
 
+
+
+def test_the_inquiries_panel_lists_exactly_those_due_today_or_overdue(app, customer, people):
+    """The panel reads only the inquiries due before the local midnight ending today, and shows the same ones as
+    the inquiries' own status finds (overdue, or due later today), soonest first."""
+    from datetime import time
+
+    from portal.blueprints.complaints.panels import my_inquiries
+    from portal.timeutil import to_local, tz
+
+    with time_machine.travel(datetime(2026, 3, 10, 8, 0, tzinfo=UTC), tick=False):
+        now = utcnow()
+        midnight = datetime.combine(to_local(now).date() + timedelta(days=1), time(0), tzinfo=tz())
+        for n, due in enumerate((now - timedelta(days=2), now - timedelta(minutes=1), now + timedelta(minutes=1),
+                                 midnight - timedelta(seconds=1), midnight, midnight + timedelta(days=3))):
+            inquiry = services.create_inquiry(customer_id=customer.id, channel="email", subject=f"Question {n}",
+                                              question="?", received_at=now - timedelta(days=3), language="en",
+                                              user=people["csr"], assigned_to_id=people["csr"].id)
+            inquiry.due_at = due
+        db.session.commit()
+        every = db.session.scalars(db.select(Inquiry).filter_by(assigned_to_id=people["csr"].id)
+                                   .order_by(Inquiry.due_at)).all()
+        expected = [(i.id, i.status(now)) for i in every if i.status(now) in ("due_today", "overdue")]
+        assert [(i.id, status) for i, status in my_inquiries(people["csr"])["items"]] == expected
+        assert [status for _id, status in expected] == ["overdue", "overdue", "due_today", "due_today"]

@@ -175,3 +175,28 @@ def test_staff_may_read_but_not_edit(client, login, customer, people):
     assert client.get(f"/meetings/{m.id}").status_code == 200
     assert client.get(f"/meetings/{m.id}/minutes").status_code == 403
     assert client.post(f"/meetings/{m.id}/actions", data={"act-description": "x"}).status_code == 403
+
+
+def test_the_dashboard_s_first_reviews_due_are_the_schedule_s_first_rows(app, client, login, people):
+    """The panel reads only its six rows: the same customers, meetings, due dates and flags, in the same order, as
+    the first six of the whole schedule (meetings on the same day, planned ones, customers never met)."""
+    from portal.blueprints.customers.models import Customer
+
+    customers = [Customer(code=f"R{i:02d}", name_en=f"Review {i}", long_term=True) for i in range(14)]
+    db.session.add_all(customers)
+    db.session.commit()
+    for i, c in enumerate(customers):
+        services.set_cadence(c.id, 1 + i % 4)
+        for k in range(i % 3):
+            _meeting(c, people, date(2025, 1 + (i + 3 * k) % 12, 1 + (7 * i) % 27))
+        if i % 4 == 1:
+            _meeting(c, people, date(2025, 1 + (i + 3) % 12, 1 + (7 * i) % 27))  # two meetings on one day
+    db.session.commit()
+    for day in (date(2025, 1, 15), date(2025, 5, 1), date(2025, 9, 30), date(2026, 3, 1)):
+        whole = services.schedule(day)
+        assert services.schedule(day, limit=6) == whole[:6], day
+        assert any(r["planned"] for r in whole) or day == date(2026, 3, 1)
+    login(people["csr"])
+    html = client.get("/").get_data(as_text=True)
+    shown = [r["customer"].code for r in services.schedule()[:6]]
+    assert all(code in html for code in shown)

@@ -63,3 +63,36 @@ def test_every_due_list_counts_on_the_dashboard_what_its_rows_hold_for_every_use
                 dues = [row.due for row in rows if row.due is not None]
                 assert summary == DueSummary(len(rows), min(dues) if dues else None), (item.key, user.username)
         assert any(item.summary is None for item in _DUE.values())  # lists without a summary are counted from rows
+
+
+def test_the_capa_lists_apply_the_actions_own_access_rule_in_sql(app, people, new_complaint):
+    """The due lists of CAPA actions check access in SQL (not action by action): for every user the rule selects
+    exactly the actions ``can_view`` allows, restricted complaints included, and their counts agree with the rows."""
+    from datetime import timedelta
+
+    from portal.blueprints.complaints import services
+    from portal.blueprints.complaints.models import CapaAction
+    from portal.blueprints.dashboard.due import _actions_visible_to
+    from portal.extensions import db
+    from portal.panels import DueSummary, due_list
+    from portal.timeutil import local_today
+
+    today = local_today()
+    open_one = new_complaint(title="Open to all")
+    secret = new_complaint(title="Named person", restricted=True, owner_id=people["csr2"].id)
+    for n, (complaint, owner) in enumerate([(open_one, "csr"), (open_one, "csr2"), (secret, "csr2"), (secret, "csr")]):
+        services.add_action(complaint, people["csr2"], kind="corrective", description=f"Action {n}",
+                            owner_id=people[owner].id, due_date=today + timedelta(days=n - 1))
+    db.session.commit()
+    every = db.session.scalars(db.select(CapaAction)).all()
+    for name in ("csr", "csr2", "staff", "manager", "officer"):
+        user = people[name]
+        visible = set(db.session.scalars(db.select(CapaAction.id).filter(_actions_visible_to(user))))
+        assert visible == {a.id for a in every if a.can_view(user)}, name
+    assert {a.id for a in every if not a.can_view(people["staff"])}  # the restricted complaint's actions
+    with app.test_request_context():
+        for key, name in (("my-actions", "csr"), ("my-actions", "csr2"), ("capa-this-week", "manager")):
+            listed = due_list(key)
+            rows = listed.rows(people[name])
+            assert listed.summarise(people[name]) == DueSummary(len(rows), min(r.due for r in rows)), (key, name)
+            assert rows
