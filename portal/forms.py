@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.fields import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in choices=...
     from wtforms.fields.choices import SelectChoice
@@ -42,3 +44,35 @@ class LanguageForm(FlaskForm):
     """The language switch in the page header (posted to main.set_language)."""
 
     language = SelectField(_l("Language"), choices=choices([("en", "English"), ("zh_Hans", "简体中文")]))
+
+
+class LongSelect(Select):
+    """wtforms' ``Select``, the same HTML to the byte, without building a choice object and its attributes per
+    option: the lists of customers, tanks, products, contracts and ship orders run to hundreds of options. Choices
+    other than plain (value, label) pairs render through ``Select`` itself."""
+
+    def __call__(self, field, **kwargs):
+        choices = field.choices
+        if self.multiple or not isinstance(choices, list):
+            return super().__call__(field, **kwargs)
+        pairs = []
+        for choice in choices:
+            if type(choice) is tuple and len(choice) == 2:
+                pairs.append(choice)
+            elif type(choice) is SelectChoice and not choice.render_kw and choice.optgroup is None:
+                pairs.append((choice.value, choice.label))
+            else:
+                return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        coerce, data = field.coerce, field.data
+        for value, label in pairs:
+            attr = escape(str(value) if isinstance(value, bool) else value).replace(Markup('"'), Markup("&quot;"))
+            selected = "selected " if coerce(value) == data else ""
+            html.append(f'<option {selected}value="{attr}">{escape(label or value)}</option>')
+        html.append("</select>")
+        return Markup("".join(html))

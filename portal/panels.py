@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,19 @@ class DueSummary:
     first_due: object = None  # a date or an aware datetime, None when no row has one
 
 
+def _when(value) -> datetime:
+    """A due date or time as a moment to compare (a date: the start of that day in the portal's time zone)."""
+    from .timeutil import tz
+
+    return value if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=tz())
+
+
+def first_due(values) -> object:
+    """The earliest of due dates and times (a list may hold both: an acknowledgement due at a time, an action
+    due on a day), or None."""
+    return min((v for v in values if v is not None), key=_when, default=None)
+
+
 @dataclass(frozen=True)
 class DueList:
     key: str
@@ -72,8 +86,7 @@ class DueList:
         rows = self.rows(user)
         if rows is None:
             return None
-        dues = [row.due for row in rows if row.due is not None]
-        return DueSummary(len(rows), min(dues) if dues else None)
+        return DueSummary(len(rows), first_due(row.due for row in rows))
 
 
 _DUE: dict[str, DueList] = {}

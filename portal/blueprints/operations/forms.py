@@ -11,8 +11,8 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, DateTimeLocalField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import Select
 
+from ...forms import LongSelect
 from ...timeutil import from_local
 from .models import (
     CURRENCIES,
@@ -26,18 +26,6 @@ from .models import (
     TANK_STATUSES,
     UNITS,
 )
-
-class LongSelect(Select):
-    """wtforms' select, the same HTML, for lists of hundreds of customers, tanks or contracts: a plain option is
-    written as one escaped string instead of through `html_params` and a Markup format per option."""
-
-    @classmethod
-    def render_option(cls, choice, **kwargs):
-        if kwargs or choice.render_kw or isinstance(choice.value, bool):
-            return super().render_option(choice, **kwargs)
-        selected = "selected " if choice.selected else ""
-        return f'<option {selected}value="{escape(choice.value)}">{escape(choice.label or choice.value)}</option>'
-
 
 def filter_options(choices, selected) -> Markup:
     """The options of a list's filter select (hundreds of customers or tanks) in one string, as the template loop

@@ -96,3 +96,20 @@ def test_the_capa_lists_apply_the_actions_own_access_rule_in_sql(app, people, ne
             rows = listed.rows(people[name])
             assert listed.summarise(people[name]) == DueSummary(len(rows), min(r.due for r in rows)), (key, name)
             assert rows
+
+
+def test_the_first_due_of_a_list_holding_dates_and_times_is_the_earliest_moment(app):
+    """My open complaints mix an acknowledgement due at a time with an action due on a day."""
+    from datetime import date, datetime
+
+    from portal.panels import DueRow, DueList, first_due
+    from portal.timeutil import tz
+
+    day = date(2026, 12, 3)
+    late_evening_before = datetime(2026, 12, 2, 23, 0, tzinfo=tz())
+    that_morning = datetime(2026, 12, 3, 9, 0, tzinfo=tz())
+    assert first_due([that_morning, day, None]) == day
+    assert first_due([day, late_evening_before]) == late_evening_before
+    assert first_due([None]) is None
+    mixed = DueList("mixed", 1, "Mixed", lambda user: [DueRow("a", due=that_morning), DueRow("b", due=day), DueRow("c")])
+    assert mixed.summarise(None).count == 3 and mixed.summarise(None).first_due == day

@@ -78,4 +78,12 @@ def test_the_panel_counts_the_reminders_due_as_the_reminder_job_finds_them(app, 
 
     user = login("csr")
     assert [(c.id, n) for c, n in survey_work(user)["reminders"]] == [(other.id, 4)]  # the reminder date has come
+    answer = next(a for a in invs["John Smith"].response.answers if a.value is not None)
+    action = services.raise_action(answer, description="Phone about order delays", owner_id=user.id,
+                                   due_date=today - timedelta(days=1), user=people["manager"])
+    db.session.commit()
+    panel = client.get("/").get_data(as_text=True).split("<h2>Surveys</h2>", 1)[1].split("</section>", 1)[0]
+    assert f'href="/surveys/campaigns/{other.id}"' in panel and "4 contacts" in panel and "2026 满意度" not in panel
+    assert f'href="/complaints/actions/{action.id}"' in panel and "Phone about order delays" in panel
+    assert "overdue" in panel
     assert "<h2>Surveys</h2>" in client.get("/").get_data(as_text=True)

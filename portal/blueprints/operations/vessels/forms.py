@@ -8,45 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import Select, html_params
-from markupsafe import Markup, escape
 
-from ....forms import MultiCheckboxField, check_email
+from ....forms import LongSelect, MultiCheckboxField, check_email
 from ..forms import CODE_RE, LocalDateTimeField
 from .models import ACTUAL_TIMES, PARCEL_UNITS, PLAN_TIMES, TIME_LABELS, TOLD_HOW
 from .services import imo_valid, normalise_imo
-
-
-class QuickSelect(Select):
-    """wtforms' ``Select``, the same HTML to the byte, without building a choice object per option: the call page's
-    lists (customers, ship orders, tanks) run to hundreds of options each. Choices other than plain (value, label)
-    pairs render through ``Select`` itself."""
-
-    def __call__(self, field, **kwargs):
-        choices = field.choices
-        if self.multiple or not isinstance(choices, list):
-            return super().__call__(field, **kwargs)
-        pairs = []
-        for choice in choices:
-            if type(choice) is tuple and len(choice) == 2:
-                pairs.append(choice)
-            elif type(choice) is SelectChoice and not choice.render_kw and choice.optgroup is None:
-                pairs.append((choice.value, choice.label))
-            else:
-                return super().__call__(field, **kwargs)
-        kwargs.setdefault("id", field.id)
-        flags = getattr(field, "flags", {})
-        for k in dir(flags):
-            if k in self.validation_attrs and k not in kwargs:
-                kwargs[k] = getattr(flags, k)
-        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        coerce, data = field.coerce, field.data
-        for value, label in pairs:
-            attr = escape(str(value) if isinstance(value, bool) else value).replace(Markup('"'), Markup("&quot;"))
-            selected = "selected " if coerce(value) == data else ""
-            html.append(f'<option {selected}value="{attr}">{escape(label or value)}</option>')
-        html.append("</select>")
-        return Markup("".join(html))
 
 
 def _choices(mapping, blank: bool = False):
@@ -163,7 +129,7 @@ class DetailsForm(FlaskForm):
 class TimesForm(FlaskForm):
     """The call's berth, planned times and actual times; saving keeps a revision of what changed."""
 
-    berth_id = SelectField(_l("Berth"), coerce=int, validators=[Optional()], widget=QuickSelect())
+    berth_id = SelectField(_l("Berth"), coerce=int, validators=[Optional()], widget=LongSelect())
     eta = LocalDateTimeField(TIME_LABELS["eta"], validators=[DataRequired(message=_l("The ETA is needed."))])
     etb = LocalDateTimeField(TIME_LABELS["etb"], validators=[Optional()])
     etc = LocalDateTimeField(TIME_LABELS["etc"], validators=[Optional()])
@@ -201,12 +167,12 @@ class StatusForm(FlaskForm):
 
 class ParcelForm(FlaskForm):
     customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))],
-                              widget=QuickSelect())
-    order_id = SelectField(_l("Ship order"), coerce=int, validators=[Optional()], widget=QuickSelect(),
+                              widget=LongSelect())
+    order_id = SelectField(_l("Ship order"), coerce=int, validators=[Optional()], widget=LongSelect(),
                            description=_l("The customer's ship discharge or loading order, when there is one"))
     product_id = SelectField(_l("Product"), coerce=int, validators=[DataRequired(message=_l("Choose the product."))],
-                             widget=QuickSelect())
-    tank_id = SelectField(_l("Tank"), coerce=int, validators=[Optional()], widget=QuickSelect())
+                             widget=LongSelect())
+    tank_id = SelectField(_l("Tank"), coerce=int, validators=[Optional()], widget=LongSelect())
     quantity = DecimalField(_l("Quantity"), places=None,
                             validators=[InputRequired(), NumberRange(min=Decimal("0.001"), max=Decimal(10**9))])
     unit = SelectField(_l("Unit"), choices=_choices(PARCEL_UNITS))

@@ -1,4 +1,4 @@
-"""The call page's long drop-downs render through a quicker widget: the same HTML, to the byte, as wtforms' own."""
+"""Long drop-downs (the call page's, the order and tank forms') render through a quicker widget: the same HTML, to the byte, as wtforms' own."""
 from __future__ import annotations
 
 import pytest
@@ -9,14 +9,15 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import Select
 
-from portal.blueprints.operations.vessels.forms import ParcelForm, QuickSelect
+from portal.blueprints.operations.vessels.forms import ParcelForm
+from portal.forms import LongSelect
 
 CHOICES = [(0, "—"), (1, 'Sino <"chem"> & Co'), (2, "中化 / Sinochem"), (3, ""), (4, _l("Berth")), (5, "five")]
 
 
 def _pair(**field_kw):
     class Form(FlaskForm):
-        quick = SelectField("Quick", widget=QuickSelect(), **field_kw)
+        quick = SelectField("Quick", widget=LongSelect(), **field_kw)
         plain = SelectField("Plain", widget=Select(), **field_kw)
 
     return Form
@@ -51,6 +52,6 @@ def test_the_parcel_form_lists_render_as_before(app):
         form.tank_id.data = 4
         for name in ("customer_id", "order_id", "product_id", "tank_id"):
             field = getattr(form, name)
-            assert isinstance(field.widget, QuickSelect)
+            assert isinstance(field.widget, LongSelect)
             assert str(field()) == str(Select()(field))
         assert '<option selected value="4">T-101</option>' in str(form.tank_id())
