@@ -113,18 +113,19 @@ def due_list(key: str) -> DueList | None:
 
 def due_summaries(user) -> list[tuple[DueList, DueSummary]]:
     """The dashboard's due work: each list for this user with its count and first due date."""
-    out = []
-    for item in sorted(_DUE.values(), key=lambda d: (d.order, d.key)):
-        summary = item.summarise(user)
-        if summary is not None:
-            out.append((item, summary))
-    return out
+    return _each_due(lambda item: item.summarise(user))
 
 
 def due_for(user) -> list[tuple[DueList, list[DueRow]]]:
+    return _each_due(lambda item: item.rows(user))
+
+
+def _each_due(value) -> list:
+    """(list, value(list)) for every registered due list in the dashboard's order, leaving out those whose value is
+    None (lists not for this user)."""
     out = []
     for item in sorted(_DUE.values(), key=lambda d: (d.order, d.key)):
-        rows = item.rows(user)
-        if rows is not None:
-            out.append((item, rows))
+        found = value(item)
+        if found is not None:
+            out.append((item, found))
     return out
