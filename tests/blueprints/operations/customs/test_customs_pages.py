@@ -53,7 +53,9 @@ def test_csr_registers_releases_files_and_closes(terminal, make_order, client, l
     completed_order(terminal, make_order, qty="1000", customs_status="bonded")
     login("csr")
     assert client.get("/operations/customs/new").status_code == 200
-    response = client.post("/operations/customs/new", data=_form(terminal))
+    # lodged yesterday, so a release half an hour ago is never before the lodging day (just after midnight)
+    response = client.post("/operations/customs/new",
+                           data=_form(terminal, lodged_on=(local_today() - timedelta(days=1)).isoformat()))
     assert response.status_code == 302
     entry = db.session.scalar(db.select(CustomsEntry))
     assert entry.status == "lodged" and entry.qty_kg == 250 * T
