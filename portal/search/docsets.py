@@ -100,6 +100,11 @@ class SizedCache:
             self._items.clear()
             self._held = 0
 
+    @property
+    def held(self) -> int:
+        """The postings kept."""
+        return self._held
+
 
 # What was read from a segment, kept across searchers: a segment's files never change once written (a
 # merge writes a new segment), so its postings, columns and lengths outlive the searcher that read
@@ -273,6 +278,24 @@ RECENCY_SCALE = 2 ** 31  # above any document number: date * scale + doc orders 
 CARRY_SHARE = 0.25  # a memo is carried to the next searcher when at most this share of documents changed
 
 
+class _Source:
+    """The memo of an earlier searcher, kept so that what it holds is carried to a later searcher when
+    that one asks for it: the memo's kept values, its segments without their readers ((None, first doc
+    number, segment key, deleted segment doc numbers)), its size, and the changes from it to the
+    searcher that carries (DocSets._delta_from, worked out when first needed)."""
+
+    __slots__ = ("memo", "leaves", "size", "_delta", "_known")
+
+    def __init__(self, memo: SizedCache, leaves: list, size: int, delta=None):
+        self.memo, self.leaves, self.size = memo, leaves, size
+        self._delta, self._known = delta, delta is not None
+
+    def delta_for(self, memo: "DocSets"):
+        if not self._known:  # two threads may both work it out: the same value
+            self._delta, self._known = memo._delta_from(self.leaves, self.size), True
+        return self._delta
+
+
 class DocSets:
     """Memo of doc sets, term weights and facet columns for one searcher (one state of the index).
 
@@ -280,7 +303,14 @@ class DocSets:
     What it holds is carried over and patched instead of computed again: the segments before the
     first one that changed are the same files at the same document numbers, so only the documents
     the save deleted (an update deletes the record's old version) are taken out and the documents of
-    the new segments are added (read from their small segments)."""
+    the new segments are added (read from their small segments).
+
+    Per-document tables (columns, lengths, acl sets) come from the previous memo (`settle` patches in
+    all it held). Postings, prefixes and phrases come from the memos of the searchers before it as
+    well (`_sources`, newest first, holding together at most a memo's worth of postings): a value is
+    taken out of the newest memo holding it and patched with the changes from that memo's searcher to
+    this one. Staff save all day, so a searcher mostly serves a few queries before the next save; each
+    would otherwise read anew every term the queries before the last save had asked for."""
 
     def __init__(self, searcher, previous: "DocSets | None" = None):
         self.searcher = searcher
@@ -298,8 +328,9 @@ class DocSets:
         self._all: frozenset | None = None
         self._recent: tuple[int, ...] | None = None
         self._phrases: dict[tuple, "PhraseText"] = {}  # the phrase of each ("ph", ...) memo key
-        self._prev: DocSets | None = None  # the memo this one patches what it asks for from
+        self._prev: DocSets | None = None  # the memo this one patches its per-document tables from
         self._delta = None  # (boundary, removed, removed as a set, added leaves, added documents)
+        self._sources: list[_Source] = []  # earlier memos, newest first, postings are carried from
         if previous is not None:
             self._start_from(previous)
 
@@ -328,31 +359,34 @@ class DocSets:
         for key in list(prev._allowed):
             self.allowed(key)
 
-    def _changes(self, prev: "DocSets"):
-        """(boundary, removed, added leaves) between prev and this memo, or None when too much changed
-        or a leaf is not one plain segment's. boundary: documents below it are in unchanged segments;
-        removed: document numbers (below boundary: newly deleted; at or above: prev's changed segments);
-        added: this memo's leaves from boundary on."""
-        if any(key is None for _l, _o, key, _d in self._leaves + prev._leaves):
+    def _delta_from(self, leaves: list, size: int):
+        """The changes from an earlier searcher's segments (leaves, size) to this memo's, or None when
+        too much changed or a leaf is not one plain segment's: (boundary, removed, removed as a set,
+        added leaves, added documents). boundary: documents below it are in unchanged segments;
+        removed: document numbers (below boundary: newly deleted; at or above: the earlier searcher's
+        changed segments); added: this memo's leaves from boundary on, and their documents."""
+        if any(key is None for _l, _o, key, _d in self._leaves + leaves):
             return None
         same = 0
-        for (_, o1, k1, _), (_, o2, k2, _) in zip(self._leaves, prev._leaves):
+        for (_, o1, k1, _), (_, o2, k2, _) in zip(self._leaves, leaves):
             if (o1, k1) != (o2, k2):
                 break
             same += 1
         removed: set[int] = set()
-        for (_leaf, offset, _key, deleted), (_, _, _, before) in zip(self._leaves[:same], prev._leaves[:same]):
+        for (_leaf, offset, _key, deleted), (_, _, _, before) in zip(self._leaves[:same], leaves[:same]):
             if deleted != before:
                 if not before <= deleted:  # deletions never go away in a segment: something else happened
                     return None
                 removed.update(d + offset for d in deleted - before)
         boundary = self._leaves[same][1] if same < len(self._leaves) else self._size
-        removed.update(range(boundary, prev._size))  # prev's segments from the first changed one on
+        removed.update(range(boundary, size))  # the earlier segments from the first changed one on
         added = self._leaves[same:]
         total = max(self._size, 1)
         if len(removed) + (total - boundary) > CARRY_SHARE * total:
             return None
-        return boundary, removed, added
+        added_docs = frozenset(i + offset for leaf, offset, _k, deleted in added
+                               for i in range(leaf.doc_count_all()) if i not in deleted)
+        return boundary, removed, frozenset(removed), added, added_docs
 
     def _added_postings(self, added, field: str, text) -> dict[int, float]:
         out: dict[int, float] = {}
@@ -364,30 +398,39 @@ class DocSets:
         return out
 
     def _start_from(self, prev: "DocSets") -> None:
-        """Keep prev (retired: its own predecessor is let go) to patch what it holds when asked."""
+        """Keep prev (retired: its own predecessor is let go) to patch what it holds when asked, and the
+        memos of the searchers before it, newest first, while they hold a memo's worth of postings."""
+        older, prev._sources = prev._sources, []
         prev._prev = prev._delta = None
-        changes = self._changes(prev)
-        if changes is None:
+        delta = self._delta_from(prev._leaves, prev._size)
+        if delta is None:
             return
-        boundary, removed, added = changes
-        added_docs = frozenset(i + offset for leaf, offset, _k, deleted in added
-                               for i in range(leaf.doc_count_all()) if i not in deleted)
-        self._prev = prev
-        self._delta = (boundary, removed, frozenset(removed), added, added_docs)
+        self._prev, self._delta = prev, delta
+        sources = [_Source(prev._memo, [(None, *leaf[1:]) for leaf in prev._leaves], prev._size, delta)]
+        held = prev._memo.held
+        for source in older:
+            if held >= CACHE_POSTINGS:
+                break
+            if source.memo.held:
+                sources.append(_Source(source.memo, source.leaves, source.size))
+                held += source.memo.held
+        self._sources = sources
 
     def _carried(self, mkey):
-        """What the previous searcher's memo holds under mkey (None: nothing), taken out of it: the two
-        memos together hold about what one does."""
-        prev = self._prev
-        if prev is None:
-            return None
-        return prev._memo.pop(mkey)
+        """(value, changes since) from the newest earlier memo holding mkey (None: none), taken out of
+        it: the memos together hold about what one does."""
+        for source in self._sources:
+            found = source.memo.pop(mkey)
+            if found is not None:
+                delta = source.delta_for(self)
+                return None if delta is None else (found, delta)
+        return None
 
     def _patched_postings(self, field: str, text) -> Postings | None:
-        old = self._carried(("t", field, text))
-        if old is None:
+        carried = self._carried(("t", field, text))
+        if carried is None:
             return None
-        _boundary, removed, _gone, added, _docs = self._delta
+        old, (_boundary, removed, _gone, added, _docs) = carried
         weights = dict(old.weights)
         for d in removed:
             weights.pop(d, None)
@@ -396,18 +439,18 @@ class DocSets:
         return Postings(weights, df)
 
     def _patched_prefix(self, field: str, text: str) -> frozenset | None:
-        old = self._carried(("p", field, text))
-        if old is None:
+        carried = self._carried(("p", field, text))
+        if carried is None:
             return None
-        _boundary, _removed, gone, added, _docs = self._delta
+        old, (_boundary, _removed, gone, added, _docs) = carried
         return (old - gone).union([i + offset for leaf, offset, key, deleted in added
                                    for i in _segment_prefix(leaf, key, field, text) if i not in deleted])
 
     def _patched_phrase(self, mkey, q: "PhraseText") -> frozenset | None:
-        old = self._carried(mkey)
-        if old is None:
+        carried = self._carried(mkey)
+        if carried is None:
             return None
-        _boundary, _removed, gone, _added, added_docs = self._delta
+        old, (_boundary, _removed, gone, _added, added_docs) = carried
         return (old - gone) | (self._phrase(q, only=added_docs) if added_docs else frozenset())
 
     def _patched_column(self, name: str, raw: bool):

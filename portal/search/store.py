@@ -93,7 +93,7 @@ def merge_small_in_order(writer, segments):
 
     MERGE_SMALL returns the segments it keeps sorted by size whenever it merges, which moves the
     document numbers of every segment after the first one moved: a new searcher's memo could then
-    carry nothing over from the previous searcher's (DocSets._changes) and each first query after
+    carry nothing over from the previous searcher's (DocSets._delta_from) and each first query after
     such a save read every column, length and posting list anew. Kept in order, only the merged
     small segments (the latest saves, at the end) change."""
     kept = {segment.segment_id() for segment in MERGE_SMALL(writer, segments)}

@@ -13,12 +13,14 @@ from datetime import datetime
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.writing import MERGE_SMALL
 
 from portal import search
 from portal.extensions import db
 from portal.search.analysis import configure_jieba
+from portal.search.docsets import DocSets, docsets
 from portal.search.query import execute, parse
-from portal.search.store import BulkWriter, document_fields, make_schema, refreshed_searcher
+from portal.search.store import BulkWriter, document_fields, make_schema, merge_small_in_order, refreshed_searcher
 
 ZH = "储罐 仓储费 码头 泊位 阀门 泄漏 加热 计量 罐区 泵房 油品 船舶 靠泊 投诉".split()
 EN = "tank heating coil leak jetty berth valve pump survey invoice".split()
@@ -51,6 +53,18 @@ def _renew(ix, s):
     return fresh if fresh is not None else ix.searcher()
 
 
+def _save(ix, rng, next_id: int, save: int, merge=MERGE_SMALL) -> tuple[str, str]:
+    """An update, a deletion and a new record, small segments merged (Whoosh's default policy, or the
+    portal writers' merge_small_in_order)."""
+    w = ix.writer()
+    updated, deleted = (f"doc:{n}" for n in rng.sample(range(next_id), 2))
+    w.update_document(**{**_doc(int(updated[4:]), rng, extra=f" zqupdated{save}"), "key": updated})
+    w.delete_by_term("key", deleted)
+    w.add_document(**_doc(next_id, rng, extra=" tank heating coil"))
+    w.commit(mergetype=merge)
+    return updated, deleted
+
+
 def test_the_renewed_searcher_answers_as_a_new_one_save_after_save(tmp_path):
     configure_jieba(tmp_path)
     rng = random.Random(5)
@@ -63,13 +77,8 @@ def test_the_renewed_searcher_answers_as_a_new_one_save_after_save(tmp_path):
     _all_answers(s)  # the portal has been in use: the memo holds every query's sets and columns
     next_id = 120
     for save in range(12):  # each save: an update, a deletion and a new record; small segments merge
-        w = ix.writer()
-        updated, deleted = (f"doc:{n}" for n in rng.sample(range(next_id), 2))
-        w.update_document(**{**_doc(int(updated[4:]), rng, extra=f" zqupdated{save}"), "key": updated})
-        w.delete_by_term("key", deleted)
-        w.add_document(**_doc(next_id, rng, extra=" tank heating coil"))
+        updated, deleted = _save(ix, rng, next_id, save)
         next_id += 1
-        w.commit(merge=True)
         s = _renew(ix, s)
         with ix.searcher() as opened:
             assert _all_answers(s) == _all_answers(opened), f"after save {save}"
@@ -77,6 +86,37 @@ def test_the_renewed_searcher_answers_as_a_new_one_save_after_save(tmp_path):
         found = execute(s, parse(f"zqupdated{save}"), ACLS[0], per_page=5)
         assert [h.fields["key"] for h in found.hits] == [updated]
         assert deleted not in {h.fields["key"] for q in QUERIES for h in execute(s, parse(q), ACLS[0]).hits}
+    s.close()
+
+
+def test_a_query_asked_saves_ago_is_carried_over_and_answers_as_a_new_searcher(tmp_path, fast_path, monkeypatch):
+    """Between two saves a searcher serves only a few queries: what the queries before the last save
+    read is carried over from older memos too, and still answers exactly as a searcher opened anew."""
+    configure_jieba(tmp_path)
+    rng = random.Random(11)
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = BulkWriter(ix, procs=1, batch=200)  # segments large enough for their saves to be carried
+    for i in range(600):
+        writer.add_document(**_doc(i, rng))
+    writer.commit()
+    reads = []
+    read = DocSets._read
+    monkeypatch.setattr(DocSets, "_read", lambda memo, field, text: reads.append((memo, field)) or
+                        read(memo, field, text))
+    s = ix.searcher()
+    _all_answers(s)  # every query once, before the saves
+    next_id = 600
+    for save, text in enumerate(QUERIES):  # after each save, one query only, a different one each time
+        _save(ix, rng, next_id, save, merge_small_in_order)
+        next_id += 1
+        s = _renew(ix, s)
+        reads.clear()
+        with ix.searcher() as opened:
+            for acl in ACLS:
+                for sort in ("relevance", "date"):
+                    assert _answer(s, text, acl, sort) == _answer(opened, text, acl, sort), (save, text)
+        mine = docsets(s)
+        assert not [field for memo, field in reads if memo is mine], text  # carried, not read anew
     s.close()
 
 

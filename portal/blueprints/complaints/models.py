@@ -466,6 +466,18 @@ class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
     def can_view(self, user) -> bool:
         return self._source_visible(user)
 
+    @classmethod
+    def visible_to(cls, user):
+        """``can_view`` in SQL, a condition for a select of actions: an action raised from a survey answer
+        is open to every signed-in user, a complaint's action to whoever may see the complaint
+        (Complaint.visible_to). Tested against ``can_view`` action by action."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return db.false()
+        if user.is_manager:
+            return db.true()
+        return or_(cls.complaint_id.is_(None),
+                   cls.complaint_id.in_(Complaint.visible_to(user).with_only_columns(Complaint.id)))
+
     def can_edit(self, user) -> bool:
         if not self._source_visible(user):
             return False

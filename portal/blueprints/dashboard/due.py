@@ -40,15 +40,6 @@ def _count(*criteria, due=None, count=None, joins=()) -> DueSummary:
     return DueSummary(n, first)
 
 
-def _actions_visible_to(user):
-    """SQL for ``CapaAction.can_view``: an action raised from a survey answer is open to every signed-in user, a
-    complaint's action to whoever may see the complaint (Complaint.visible_to)."""
-    if user.is_manager:
-        return db.true()
-    return db.or_(CapaAction.complaint_id.is_(None),
-                  CapaAction.complaint_id.in_(Complaint.visible_to(user).with_only_columns(Complaint.id)))
-
-
 # ---- CSR ----------------------------------------------------------------------------------------
 
 def _my_inquiries(user):
@@ -100,7 +91,7 @@ def _action_url(action: CapaAction) -> str:
 def _my_actions(user):
     limit = local_today() + timedelta(days=7)
     return (CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= limit,
-            _actions_visible_to(user))
+            CapaAction.visible_to(user))
 
 
 def my_actions_summary(user):
@@ -195,7 +186,7 @@ def _this_week(user):
     may see."""
     today = local_today()
     sunday = today + timedelta(days=6 - today.weekday())
-    return CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= sunday, _actions_visible_to(user)
+    return CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= sunday, CapaAction.visible_to(user)
 
 
 def capa_this_week_summary(user):

@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, and_, event,
+                        func)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -280,6 +282,8 @@ ORDER_STATES = {
 OPEN_STATES = ("received", "verified", "handed_over", "in_execution")
 # Orders that hold stock or ullage for themselves until they are completed.
 COMMITTED_STATES = ("verified", "handed_over", "in_execution")
+# Orders operations hold: handed over and not yet completed.
+WITH_OPERATIONS = ("handed_over", "in_execution")
 UNITS = {"t": _l("t"), "m3": _l("m³ at 20 °C"), "bbl": _l("bbl")}
 CUSTOMS_STATUSES = {"bonded": _l("bonded"), "duty_paid": _l("duty-paid")}
 
@@ -401,10 +405,15 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    @property
+    @hybrid_property
     def ops_behind(self) -> bool:
-        """Operations hold an older version than the current one."""
-        return self.state in ("handed_over", "in_execution") and (self.acknowledged_version or 0) < self.version
+        """Operations hold an older version than the current one (on an order, or in SQL: Order.ops_behind)."""
+        return self.state in WITH_OPERATIONS and (self.acknowledged_version or 0) < self.version
+
+    @ops_behind.inplace.expression
+    @classmethod
+    def _ops_behind_sql(cls):
+        return and_(cls.state.in_(WITH_OPERATIONS), func.coalesce(cls.acknowledged_version, 0) < cls.version)
 
     @property
     def last_verification(self) -> Optional["Verification"]:

@@ -4,7 +4,7 @@ over) and amendments operations have not acknowledged yet; and the register's li
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func
+from sqlalchemy import case, func
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
@@ -13,10 +13,6 @@ from ...timeutil import to_local
 from ..department.models import register_customer_lines
 from .models import Order
 from .stock import reports
-
-
-_BEHIND = and_(Order.state.in_(("handed_over", "in_execution")),
-               func.coalesce(Order.acknowledged_version, 0) < Order.version)  # Order.ops_behind in SQL
 
 
 def _first_orders(condition, limit: int = 8) -> list[Order]:
@@ -32,7 +28,7 @@ def orders_waiting(user):
     if not user.has_role("csr", "cs_manager", "staff"):
         return None
     staff_only = user.has_role("staff") and not user.has_role("csr", "cs_manager")
-    received, verified, behind = (Order.state == "received"), (Order.state == "verified"), _BEHIND
+    received, verified, behind = (Order.state == "received"), (Order.state == "verified"), Order.ops_behind
     counts = tuple(db.session.execute(db.select(
         func.coalesce(func.sum(case((received, 1), else_=0)), 0), func.coalesce(func.sum(case((verified, 1), else_=0)), 0),
         func.coalesce(func.sum(case((behind, 1), else_=0)), 0))

@@ -33,6 +33,7 @@ from .models import (
     ORDER_KINDS,
     ORDER_STATES,
     TANK_STATUSES,
+    WITH_OPERATIONS,
     Contract,
     Order,
     OrderEvent,
@@ -61,9 +62,7 @@ def index():
     tanks = db.session.scalar(db.select(db.func.count(Tank.id))) or 0
     products = db.session.scalar(db.select(db.func.count(Product.id)).filter(Product.retired.is_(False))) or 0
     contracts = db.session.scalar(db.select(db.func.count(Contract.id))) or 0
-    behind = db.session.scalars(db.select(Order).filter(Order.state.in_(("handed_over", "in_execution")))
-                                .order_by(Order.planned_start)).all()
-    behind = [o for o in behind if o.ops_behind]
+    behind = db.session.scalars(db.select(Order).filter(Order.ops_behind).order_by(Order.planned_start)).all()
     return render("operations/index.html", open_orders=open_orders, tanks=tanks, products=products,
                   contracts=contracts, counts=counts, states=ORDER_STATES, behind=behind)
 
@@ -457,7 +456,7 @@ def order_edit(order_id: int):
                 services.file_instruction(order, *upload, user=current_user)
             db.session.commit()
         if outcome.ok:
-            if changes and order.version > 1 and order.state in ("handed_over", "in_execution"):
+            if changes and order.version > 1 and order.state in WITH_OPERATIONS:
                 flash(_("Order %(number)s amended: version %(version)s.", number=order.number, version=order.version),
                       "success")
             else:

@@ -27,6 +27,7 @@ from .models import (
     COMMITTED_STATES,
     OPEN_STATES,
     ORDER_DIRECTION,
+    WITH_OPERATIONS,
     Contract,
     Order,
     OrderEvent,
@@ -437,7 +438,7 @@ def amend_order(order: Order, values: dict, user: User, reason: str = "") -> dic
     changes = _changes(order, values)
     if not changes:
         return {}
-    after_handover = order.state in ("handed_over", "in_execution")
+    after_handover = order.state in WITH_OPERATIONS
     if after_handover and not (reason or "").strip():
         raise OperationsError(_l("Give the reason for the amendment: operations will see it."), field="reason")
     for key, value in values.items():
@@ -512,7 +513,7 @@ def hand_over(order: Order, user: User) -> None:
 
 def acknowledge(order: Order, user: User) -> None:
     """Operations confirm they hold the order's current version."""
-    if order.state not in ("handed_over", "in_execution"):
+    if order.state not in WITH_OPERATIONS:
         raise OperationsError(_l("Only an order handed over to operations can be acknowledged."))
     order.acknowledged_version = order.version
     order.acknowledged_at = utcnow()
@@ -532,7 +533,7 @@ def start_execution(order: Order, user: User) -> None:
 def complete_order(order: Order, actual_qty: Decimal, unit: str, density_20: Decimal, at: datetime, user: User) -> None:
     """Record the actual quantity (kg and m³ at 20 °C from the quantity, unit and density at 20 °C) and post
     the order to the stock book."""
-    if order.state not in ("handed_over", "in_execution"):
+    if order.state not in WITH_OPERATIONS:
         raise OperationsError(_l("Only an order in execution can be completed."))
     if actual_qty is None or actual_qty <= 0:
         raise OperationsError(_l("The actual quantity must be positive."), field="actual_qty")

@@ -72,7 +72,6 @@ def test_the_capa_lists_apply_the_actions_own_access_rule_in_sql(app, people, ne
 
     from portal.blueprints.complaints import services
     from portal.blueprints.complaints.models import CapaAction
-    from portal.blueprints.dashboard.due import _actions_visible_to
     from portal.extensions import db
     from portal.panels import DueSummary, due_list
     from portal.timeutil import local_today
@@ -87,7 +86,7 @@ def test_the_capa_lists_apply_the_actions_own_access_rule_in_sql(app, people, ne
     every = db.session.scalars(db.select(CapaAction)).all()
     for name in ("csr", "csr2", "staff", "manager", "officer"):
         user = people[name]
-        visible = set(db.session.scalars(db.select(CapaAction.id).filter(_actions_visible_to(user))))
+        visible = set(db.session.scalars(db.select(CapaAction.id).filter(CapaAction.visible_to(user))))
         assert visible == {a.id for a in every if a.can_view(user)}, name
     assert {a.id for a in every if not a.can_view(people["staff"])}  # the restricted complaint's actions
     with app.test_request_context():

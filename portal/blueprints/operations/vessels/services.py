@@ -279,12 +279,11 @@ def latest_eta_revision(call: VesselCall) -> Optional[CallRevision]:
 
 
 def customers_to_inform(call: VesselCall) -> list:
-    """The call's customers not yet told of its latest ETA change (empty when the ETA never changed)."""
-    latest = latest_eta_revision(call)
-    if latest is None or not call.is_open:
-        return []
-    told = {i.customer_id for i in call.informed if i.revision_id >= latest.id}
-    return [c for c in call.customers if c.id not in told]
+    """The call's customers not yet told of its latest ETA change (empty when the ETA never changed or the call
+    is closed): the rule of the ETA changes list (``_untold``) for this call."""
+    untold = _untold(call_id=call.id)
+    ids = set(db.session.scalars(select(untold.c.customer_id)))
+    return [c for c in call.customers if c.id in ids]
 
 
 def mark_informed(call: VesselCall, customer, *, how: str, user, at: Optional[datetime] = None) -> CallCustomerInformed:
@@ -302,13 +301,15 @@ def mark_informed(call: VesselCall, customer, *, how: str, user, at: Optional[da
     return row
 
 
-def _untold(limit: int = 500):
+def _untold(limit: int = 500, call_id: Optional[int] = None):
     """(call_id, customer_id, revision_id) of each open call's customer with cargo on board not told of the call's
-    latest ETA change (``revision_id``), among the ``limit`` open calls with a revision and the soonest ETA."""
+    latest ETA change (``revision_id``), among the ``limit`` open calls with a revision and the soonest ETA (or of
+    the one call ``call_id``)."""
     calls = (select(VesselCall.id)
              .where(VesselCall.status.in_(OPEN_CALL_STATUSES),
-                    VesselCall.id.in_(select(CallRevision.call_id).where(CallRevision.changes.isnot(None))))
-             .order_by(VesselCall.eta, VesselCall.id).limit(limit))
+                    VesselCall.id.in_(select(CallRevision.call_id).where(CallRevision.changes.isnot(None)))))
+    calls = calls.where(VesselCall.id == call_id) if call_id is not None else \
+        calls.order_by(VesselCall.eta, VesselCall.id).limit(limit)
     # The latest change of the ETA: an "eta" entry whose old value is not none (the announcement is no change).
     latest = (select(CallRevision.call_id, func.max(CallRevision.id).label("revision_id"))
               .where(CallRevision.call_id.in_(calls), CallRevision.changes[("eta", 0)].as_string().isnot(None))

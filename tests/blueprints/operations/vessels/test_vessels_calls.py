@@ -275,15 +275,15 @@ def test_calls_list_filters(client, login, harbour):
 
 
 def _told_reference(limit: int = 500) -> list[tuple[str, str]]:
-    """The rows as the call's own rules give them: each open call (soonest ETA first) and its customers not told of
-    its latest ETA change (by code), one call at a time in Python."""
+    """The rows call by call, as a call's page gives them: each open call (soonest ETA first) and its customers not
+    told of its latest ETA change (by code)."""
     calls = db.session.scalars(db.select(VesselCall).where(VesselCall.status.in_(services.OPEN_CALL_STATUSES))
                                .order_by(VesselCall.eta, VesselCall.id).limit(limit)).all()
     return [(call.number, customer.code) for call in calls for customer in services.customers_to_inform(call)]
 
 
 def test_eta_changes_rows_summary_and_count_agree_with_each_calls_own_rule(app, client, login, harbour):
-    """The SQL of the ETA changes list gives exactly the pairs each call's rule gives: the latest ETA change only,
+    """The ETA changes list gives exactly the pairs each call's page gives: the latest ETA change only,
     a customer told of an earlier change still listed, a customer with two parcels once, a later change of other
     times not hiding it, closed calls, announcements and changes of other times left out; the dashboard's count
     and first ETA, and the calls page's notice, agree."""
