@@ -12,6 +12,9 @@ and inquiries, `flask search rebuild`), starts gunicorn on a free port, then mea
   errors and p95 per kind of request (list, record, dashboard, search, save, pdf);
 - saturation: a closed loop without waiting, 1 to 32 users: requests per second and p95 per step.
 
+For both it prints the slowest pages (--pages, p95 per kind and page: numbers in the path and query values
+left out; a save under the page it starts from), of the busy department and of one user alone.
+
 The driver is the standard library (threads, one keep-alive http.client connection per user): no
 dependency, and for at most 32 users a thread each costs less CPU than the server's own work, which
 matters when the driver shares the machine's cores with the server.
@@ -126,9 +129,12 @@ class User:
         self.cookies: dict[str, str] = {}
         self.links: dict[str, list[str]] = defaultdict(list)
         self.username, self.password = username, password
+        self.first_path: str | None = None  # the page an action starts from (its figures are kept per page)
         self.sign_in()
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
+        if self.first_path is None:
+            self.first_path = path
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         data = None
         if body is not None:
@@ -240,10 +246,13 @@ class Stats:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.statuses: dict[int, int] = defaultdict(int)
+        self.pages: dict[str, list[float]] = defaultdict(list)
 
-    def add(self, kind: str, seconds: float, status: int) -> None:
+    def add(self, kind: str, seconds: float, status: int, path: str | None = None) -> None:
         with self.lock:
             self.times[kind].append(seconds)
+            if path:
+                self.pages[f"{kind:9} {page_of(path)}"].append(seconds)
             self.statuses[status] += 1
             if status >= 400:
                 self.errors[kind] += 1
@@ -252,10 +261,33 @@ class Stats:
         return sum(len(v) for v in self.times.values())
 
     def p95(self, kind: str | None = None) -> float:
-        values = sorted(self.times[kind] if kind else [t for v in self.times.values() for t in v])
-        if not values:
-            return 0.0
-        return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))] * 1000
+        return _p95(self.times[kind] if kind else [t for v in self.times.values() for t in v])
+
+    def slowest(self, count: int) -> list[dict]:
+        """The pages with the highest p95, with how many requests each had."""
+        rows = [{"page": page, "n": len(times), "p95_ms": round(_p95(times), 1)} for page, times in self.pages.items()]
+        return sorted(rows, key=lambda row: -row["p95_ms"])[:count]
+
+    def print_slowest(self, count: int) -> list[dict]:
+        rows = self.slowest(count)
+        for row in rows:
+            print(f"    {row['p95_ms']:7.1f} ms  {row['n']:5}  {row['page']}")
+        return rows
+
+
+def _p95(times: list[float]) -> float:
+    values = sorted(times)
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))] * 1000
+
+
+def page_of(path: str) -> str:
+    """A page's figures key: numbers in the path as <n>, a knowledge page's slug as <slug>, query keys kept."""
+    route, _, query = path.partition("?")
+    route = re.sub(r"/knowledge/p/[^/]+", "/knowledge/p/<slug>", re.sub(r"\d{4}-\d\d-\d\d|\d+", "<n>", route))
+    keys = sorted({part.partition("=")[0] for part in query.split("&") if part})
+    return route + ("?" + "&".join(keys) if keys else "")
 
 
 def _act(user: User, stats: Stats, pdf_due: list, lock: threading.Lock) -> None:
@@ -267,9 +299,10 @@ def _act(user: User, stats: Stats, pdf_due: list, lock: threading.Lock) -> None:
         kind, action = "pdf", lambda u: u.request("GET", u.record("complaint", "/complaints/1") + "/report.pdf")[0]
     else:
         kind, _w, action = random.choices(MIX, weights=[w for _k, w, _a in MIX])[0]
+    user.first_path = None
     started = time.perf_counter()
     status = action(user)
-    stats.add(kind, time.perf_counter() - started, status)
+    stats.add(kind, time.perf_counter() - started, status, user.first_path)
 
 
 def run_users(port: int, users: int, seconds: float, think: tuple[float, float] | None) -> Stats:
@@ -309,6 +342,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", default="1,2,4,8,16,32")
     parser.add_argument("--step-seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument("--pages", type=int, default=12, help="print this many slowest pages (p95)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -338,7 +372,9 @@ def main(argv=None) -> int:
         for kind, row in busy.items():
             print(f"  {kind:10} {row['n']:6} requests  p95 {row['p95_ms']:7.1f} ms  errors {row['errors']}")
         print(f"  statuses: {dict(sorted(stats.statuses.items()))}")
+        print("  slowest pages (p95, requests):")
         figures["busy"] = busy
+        figures["busy_pages"] = stats.print_slowest(args.pages)
         print(f"\nsaturation: closed loop, {args.step_seconds:.0f} s per step", flush=True)
         figures["saturation"] = []
         for users in [int(s) for s in args.steps.split(",")]:
@@ -350,6 +386,9 @@ def main(argv=None) -> int:
             figures["saturation"].append(row)
             print(f"  {users:3} users  {rps:7.1f} req/s  p95 {row['p95_ms']:7.1f} ms (lists {row['p95_list_ms']:.1f},"
                   f" records {row['p95_record_ms']:.1f})  errors {row['errors']}", flush=True)
+            if users == 1:
+                print("  one user alone, slowest pages (p95, requests):")
+                figures["one_user_pages"] = stats.print_slowest(args.pages)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
