@@ -449,13 +449,11 @@ def own_open_complaints(user) -> list[Complaint]:
     return list(rows)
 
 
-def awaiting_effectiveness(user) -> list[Complaint]:
-    """Complaints waiting for a CS manager's effectiveness check, oldest request first."""
-    rows = db.session.scalars(
-        visible_complaints(user).filter(Complaint.state == "awaiting_effectiveness").order_by(Complaint.updated_at, Complaint.id)
-        .options(selectinload(Complaint.customer), selectinload(Complaint.owner))
-    )
-    return list(rows)
+def awaiting_effectiveness(user):
+    """select() of the complaints waiting for a CS manager's effectiveness check, oldest request first."""
+    return (visible_complaints(user).filter(Complaint.state == "awaiting_effectiveness")
+            .order_by(Complaint.updated_at, Complaint.id)
+            .options(selectinload(Complaint.customer), selectinload(Complaint.owner)))
 
 
 # --- attachments -------------------------------------------------------------------------------

@@ -126,3 +126,31 @@ def test_monthly_figures(app, customer, people):
     assert june["on_time_pct"] == Decimal("33.3")
     # b: Thu 10:30 -> Mon 10:30 = 7 h Thu + 9 h Fri + 2 h Mon = 18 h; median of 2 and 18 = 10
     assert june["median_hours"] == Decimal("10.00")
+
+
+def test_the_manager_panels_show_the_first_rows_and_lead_to_the_whole_list(client, login, customer, people, new_complaint):
+    """Escalations and effectiveness checks waiting: the first eight, oldest first, and "All N" leads to the
+    list with every one of them (five years of records must not make the dashboard list them all)."""
+    from portal.blueprints.complaints.panels import PANEL_ROWS
+
+    inquiries = [_inquiry(customer, people["csr"], datetime(2025, 6, 2 + n, 10, 0), subject=f"Escalated question {n:02}")
+                 for n in range(PANEL_ROWS + 3)]
+    for n, inquiry in enumerate(inquiries):
+        services.escalate_inquiry(inquiry, note=f"Needs advice {n:02}", user=people["csr"],
+                                  now=datetime(2025, 6, 2 + n, 4, 0, tzinfo=UTC))
+    complaints = [new_complaint(title=f"Waiting check {n:02}") for n in range(PANEL_ROWS + 2)]
+    for n, complaint in enumerate(complaints):
+        complaint.state = "awaiting_effectiveness"
+        complaint.updated_at = datetime(2025, 7, 1 + n, tzinfo=UTC)
+    db.session.commit()
+    login(people["manager"])
+    html = client.get("/").get_data(as_text=True)
+    shown = [n for n in range(PANEL_ROWS + 3) if f"Escalated question {n:02}" in html]
+    assert shown == list(range(PANEL_ROWS))  # the oldest escalations first
+    assert f"All {PANEL_ROWS + 3} escalated" in html and "/complaints/inquiries?status=escalated" in html
+    assert [n for n in range(PANEL_ROWS + 2) if f"Waiting check {n:02}" in html] == list(range(PANEL_ROWS))
+    assert f"All {PANEL_ROWS + 2} waiting" in html and "/complaints/?state=awaiting_effectiveness" in html
+    listed = client.get("/complaints/inquiries?status=escalated").get_data(as_text=True)
+    assert all(f"Escalated question {n:02}" in listed for n in range(PANEL_ROWS + 3))
+    listed = client.get("/complaints/?state=awaiting_effectiveness").get_data(as_text=True)
+    assert all(f"Waiting check {n:02}" in listed for n in range(PANEL_ROWS + 2))
