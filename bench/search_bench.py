@@ -386,7 +386,7 @@ def _mark_formatter():
 def _save_one(ix, rng) -> None:
     """What a save does to the index: one record updated (its old version deleted, the new one added as
     a small segment) through the portal's writer, small segments merged as the portal's sync does."""
-    from portal.search.store import META_KEY, _writer_codec, document_fields, merge_small_in_order
+    from portal.search.store import META_KEY, _writer_codec, document_fields, merge_tail
 
     with ix.searcher() as s:
         while True:
@@ -400,7 +400,7 @@ def _save_one(ix, rng) -> None:
     writer.update_document(**document_fields(
         key=fields["key"], kind=fields["kind"], title=fields.get("title"), body=fields.get("content", "") + " 已更新 edited",
         customer=fields.get("customer"), date=fields.get("date"), acl=(fields.get("acl") or "all").split()))
-    writer.commit(mergetype=merge_small_in_order)
+    writer.commit(mergetype=merge_tail)
 
 
 def query_whoosh(path: str, queries: list[str], *, mode: str, reuse: bool = True, per_page: int = 20,
@@ -668,6 +668,9 @@ def main() -> None:
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--long", type=int, default=0,
                     help="add this many long documents (20,000 to 300,000 characters) beside the records")
+    ap.add_argument("--skip-default-highlighter", action="store_true",
+                    help="leave out the row of Whoosh's default highlighter (it re-tokenizes every hit's text: "
+                         "minutes a query with long documents)")
     ap.add_argument("--skip-chars", action="store_true", help="skip the chars=True build and its pinpoint row")
     ap.add_argument("--skip-fts", action="store_true", help="skip the SQLite FTS5 builds and rows")
     ap.add_argument("--reuse", action="store_true",
@@ -738,19 +741,22 @@ def main() -> None:
     analysis.load_jieba()
     gc.freeze()  # as the portal process does once started (wsgi.py)
     index_dir = str(work / "whoosh")
-    qrows = [
-        ("Whoosh, no snippets", query_whoosh(index_dir, queries, mode="none")),
-        ("Whoosh, snippets marked from stored text (portal)", query_whoosh(index_dir, queries, mode="ours")),
-        ("Whoosh, default highlighter (re-tokenizes)", query_whoosh(index_dir, queries, mode="default")),
-        ("Whoosh, portal snippets, after 240 other queries", query_whoosh(index_dir, queries, mode="ours",
-                                                                          warm=other)),
-        ("Whoosh, portal snippets, after these same queries", query_whoosh(index_dir, queries, mode="ours",
-                                                                           warm=queries)),
-        ("Whoosh, portal snippets, searcher opened anew per query",
-         query_whoosh(index_dir, queries, mode="ours", reuse=False, warm=queries)),
+    runs = [
+        ("Whoosh, no snippets", dict(mode="none")),
+        ("Whoosh, snippets marked from stored text (portal)", dict(mode="ours")),
+        ("Whoosh, default highlighter (re-tokenizes)", dict(mode="default")),
+        ("Whoosh, portal snippets, after 240 other queries", dict(mode="ours", warm=other)),
+        ("Whoosh, portal snippets, after these same queries", dict(mode="ours", warm=queries)),
+        ("Whoosh, portal snippets, searcher opened anew per query", dict(mode="ours", reuse=False, warm=queries)),
         ("Whoosh, portal snippets, new searcher after each save",  # last: the saves change the index
-         query_whoosh(index_dir, queries, mode="ours", warm=queries, saves=True)),
+         dict(mode="ours", warm=queries, saves=True)),
     ]
+    if args.skip_default_highlighter:
+        runs = [(label, how) for label, how in runs if how["mode"] != "default"]
+    qrows = []
+    for label, how in runs:
+        qrows.append((label, query_whoosh(index_dir, queries, **how)))
+        print(f"  measured: {label}", flush=True)
     if (work / "whoosh-chars").is_dir():
         qrows.insert(2, ("Whoosh, pinpoint highlights, chars=True index",
                          query_whoosh(str(work / "whoosh-chars"), queries, mode="pinpoint")))

@@ -50,7 +50,7 @@ log = logging.getLogger("portal.search")
 
 __all__ = [
     "init_app", "search", "suggest", "similar", "similar_text", "index_keys", "remove_keys", "rebuild",
-    "sync", "check", "optimize", "get_store", "Hit", "Results", "register_kind", "register_child",
+    "sync", "check", "optimize", "compact", "get_store", "Hit", "Results", "register_kind", "register_child",
     "register_dependents", "KINDS",
 ]
 
@@ -139,6 +139,11 @@ def check(*, fix: bool = False) -> dict:
 
 def optimize() -> None:
     get_store().optimize()
+
+
+def compact(*, timeout: float | None = None) -> tuple[int, int]:
+    """Merge the small segments at the end of the index (the nightly job): (segments before, after)."""
+    return get_store().compact(timeout=timeout)
 
 
 def _catch_up(store) -> None:

@@ -31,7 +31,6 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence, Frequency
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
-from whoosh.writing import MERGE_SMALL
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.system import pack_uint
@@ -88,16 +87,52 @@ def _writer_codec() -> dict:
     return {"codec": PortalCodec()} if fastpath.enabled() else {}
 
 
-def merge_small_in_order(writer, segments):
-    """Whoosh's MERGE_SMALL, with the segments it keeps left in their order.
+SAVE_MERGE_DOCS = 500  # the most documents a save's commit merges (in the request of the user who saved)
+COMPACT_SHARE = 0.1  # the nightly compaction merges the segments at the end below this share of the index
 
-    MERGE_SMALL returns the segments it keeps sorted by size whenever it merges, which moves the
-    document numbers of every segment after the first one moved: a new searcher's memo could then
-    carry nothing over from the previous searcher's (DocSets._delta_from) and each first query after
-    such a save read every column, length and posting list anew. Kept in order, only the merged
-    small segments (the latest saves, at the end) change."""
-    kept = {segment.segment_id() for segment in MERGE_SMALL(writer, segments)}
-    return [segment for segment in segments if segment.segment_id() in kept]
+
+def _merge(writer, segments, start: int):
+    """Merge segments[start:] into the writer's new segment; the segments before stay as they are."""
+    for segment in segments[start:]:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return segments[:start]
+
+
+def merge_tail(writer, segments, limit: int = SAVE_MERGE_DOCS):
+    """The merge policy of a save: small segments at the end of the index merged, never more than limit
+    documents, the segments before left in order.
+
+    Walking back from the save's own new documents, each earlier segment joins the merge while it holds
+    no more documents than those after it together (sizes then halve towards the end, as the bits of a
+    counter: a save mostly merges nothing or a few tiny segments, and each document is merged about
+    log2(limit) times in all) and the merge stays within limit. Whoosh's MERGE_SMALL merges every segment
+    up to a point found from the sizes sorted, which on an index of many similar segments (a rebuild
+    leaves one per batch) is most of the index: minutes of merging in the request of a user who saved.
+    It also returns the segments it keeps sorted by size, which renumbers documents and leaves a new
+    searcher's memo nothing to carry over (DocSets._delta_from). Larger merges are the nightly
+    compaction's (`compact_tail`)."""
+    total = max(1, getattr(writer, "docnum", 1))
+    start = len(segments)
+    while start > 0:
+        size = segments[start - 1].doc_count_all()
+        if size > total or total + size > limit:
+            break
+        start -= 1
+        total += size
+    return _merge(writer, segments, start) if start < len(segments) else segments
+
+
+def compact_tail(writer, segments, share: float = COMPACT_SHARE, floor: int = SAVE_MERGE_DOCS + 1):
+    """The nightly compaction's merge policy: the segments at the end of the index that each hold less than
+    share of its documents, or fewer than floor (every segment a save's merge made), merged into one, in
+    order; the large segments before them left as they are. Run outside requests (the search.compact job)."""
+    bound = max(floor, share * sum(segment.doc_count_all() for segment in segments))
+    start = len(segments)
+    while start > 0 and segments[start - 1].doc_count_all() < bound:
+        start -= 1
+    return _merge(writer, segments, start) if len(segments) - start >= 2 else segments
 
 
 def refreshed_searcher(ix, old):
@@ -637,7 +672,7 @@ class IndexStore:
             if applied is None:
                 writer.cancel()
                 return 0
-            writer.commit(mergetype=merge_small_in_order)
+            writer.commit(mergetype=merge_tail)
             return applied
         except BaseException:
             writer.cancel()
@@ -688,7 +723,7 @@ class IndexStore:
                     writer.delete_by_term("key", key)
                 else:
                     writer.update_document(**docs[key])
-            writer.commit(mergetype=merge_small_in_order)
+            writer.commit(mergetype=merge_tail)
         except BaseException:
             writer.cancel()
             raise
@@ -703,7 +738,7 @@ class IndexStore:
         try:
             for key in keys:
                 writer.delete_by_term("key", key)
-            writer.commit(mergetype=merge_small_in_order)
+            writer.commit(mergetype=merge_tail)
         except BaseException:
             writer.cancel()
             raise
@@ -841,6 +876,19 @@ class IndexStore:
     def optimize(self) -> None:
         """Merge the index's segments into one."""
         self._writer(self.open()).commit(optimize=True)
+
+    def compact(self, *, timeout: float | None = None) -> tuple[int, int]:
+        """Merge the small segments at the end of the index (compact_tail), outside any request: (segments
+        before, after)."""
+        ix = self.open()
+        before = len(ix._segments())
+        writer = self._writer(ix, timeout)
+        try:
+            writer.commit(mergetype=compact_tail)
+        except BaseException:
+            writer.cancel()
+            raise
+        return before, len(self.open()._segments())
 
     def prune_log(self, days: int) -> int:
         """Delete log rows older than days (every replica must sync more often than that)."""

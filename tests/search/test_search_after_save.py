@@ -8,6 +8,7 @@ new records, merges of small segments), and that a deleted or updated record is 
 """
 from __future__ import annotations
 
+import functools
 import random
 from datetime import datetime
 
@@ -20,7 +21,8 @@ from portal.extensions import db
 from portal.search.analysis import configure_jieba
 from portal.search.docsets import DocSets, docsets
 from portal.search.query import execute, parse
-from portal.search.store import BulkWriter, document_fields, make_schema, merge_small_in_order, refreshed_searcher
+from portal.search.store import (BulkWriter, compact_tail, document_fields, make_schema, merge_tail,
+                                 refreshed_searcher)
 
 ZH = "储罐 仓储费 码头 泊位 阀门 泄漏 加热 计量 罐区 泵房 油品 船舶 靠泊 投诉".split()
 EN = "tank heating coil leak jetty berth valve pump survey invoice".split()
@@ -55,7 +57,7 @@ def _renew(ix, s):
 
 def _save(ix, rng, next_id: int, save: int, merge=MERGE_SMALL) -> tuple[str, str]:
     """An update, a deletion and a new record, small segments merged (Whoosh's default policy, or the
-    portal writers' merge_small_in_order)."""
+    portal writers' merge_tail)."""
     w = ix.writer()
     updated, deleted = (f"doc:{n}" for n in rng.sample(range(next_id), 2))
     w.update_document(**{**_doc(int(updated[4:]), rng, extra=f" zqupdated{save}"), "key": updated})
@@ -107,7 +109,7 @@ def test_a_query_asked_saves_ago_is_carried_over_and_answers_as_a_new_searcher(t
     _all_answers(s)  # every query once, before the saves
     next_id = 600
     for save, text in enumerate(QUERIES):  # after each save, one query only, a different one each time
-        _save(ix, rng, next_id, save, merge_small_in_order)
+        _save(ix, rng, next_id, save, merge_tail)
         next_id += 1
         s = _renew(ix, s)
         reads.clear()
@@ -118,6 +120,57 @@ def test_a_query_asked_saves_ago_is_carried_over_and_answers_as_a_new_searcher(t
         mine = docsets(s)
         assert not [field for memo, field in reads if memo is mine], text  # carried, not read anew
     s.close()
+
+
+def _found(searcher) -> dict:
+    return {(q, tuple(acl)): sorted(h.fields["key"] for h in execute(searcher, parse(q), acl, per_page=1000).hits)
+            for q in QUERIES for acl in ACLS}
+
+
+def _sizes(ix) -> list[tuple[str, int]]:
+    return [(segment.segment_id(), segment.doc_count_all()) for segment in ix._segments()]
+
+
+def test_a_save_merges_only_small_segments_at_the_end_and_the_nightly_compaction_the_rest(tmp_path):
+    """A save's commit never merges a large segment (Whoosh's MERGE_SMALL merged most of an index of a
+    rebuild's similar segments, minutes in the request of the user who saved): the rebuild's segments stay
+    as they are, in order, and the small ones at the end stay few. The nightly compaction merges the small
+    segments at the end into one and keeps the large ones; searches answer the same throughout."""
+    configure_jieba(tmp_path)
+    rng = random.Random(3)
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = BulkWriter(ix, procs=1, batch=100)  # a rebuild: four segments of 100
+    for i in range(400):
+        writer.add_document(**_doc(i, rng))
+    writer.commit()
+    rebuilt = _sizes(ix)
+    assert [size for _id, size in rebuilt] == [100] * 4
+    small = functools.partial(merge_tail, limit=40)
+    with pytest.raises(AssertionError):  # Whoosh's own policy: the rebuild's segments merged by a save
+        for save in range(60):
+            _save(ix, random.Random(save), 400, save)
+            assert _sizes(ix)[:4] == rebuilt, save
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = BulkWriter(ix, procs=1, batch=100)
+    for i in range(400):
+        writer.add_document(**_doc(i, random.Random(i)))
+    writer.commit()
+    rebuilt = _sizes(ix)
+    for save in range(120):
+        _save(ix, rng, 400 + save, save, small)
+        sizes = _sizes(ix)
+        assert [segment for segment, _n in sizes[:4]] == [segment for segment, _n in rebuilt], save  # never merged
+        assert all(n <= 40 for _id, n in sizes[4:]), sizes  # each merge within the limit
+    assert 4 + 3 <= len(sizes) <= 4 + 3 + 6  # 120 saves: three segments of about 40 and a few small ones
+    with ix.searcher() as opened:
+        before = _found(opened)
+    writer = ix.writer()
+    writer.commit(mergetype=functools.partial(compact_tail, floor=41))  # the saves' merges are within 40
+    sizes = _sizes(ix)
+    assert [segment for segment, _n in sizes[:4]] == [segment for segment, _n in rebuilt]
+    assert len(sizes) == 5 and sizes[4][1] >= 120  # the small ones at the end, one segment
+    with ix.searcher() as opened:  # the same records found (scores move: merging drops deleted documents)
+        assert _found(opened) == before
 
 
 def test_unchanged_segments_are_not_opened_again_after_a_save(tmp_path, fast_path):

@@ -76,7 +76,7 @@ def test_missing_index_is_built_on_first_use(app, add_doc, make_user):
     assert [h.title for h in search.search("coil", user=user).hits] == ["Heating coil"]
 
 
-def test_query_sync_and_optimize_commands(app, runner, add_doc, make_user):
+def test_query_sync_compact_and_optimize_commands(app, runner, add_doc, make_user):
     make_user("reader", "staff")
     doc = add_doc("Nitrogen purge", "purge of tank 4")
     result = runner.invoke(args=["search", "query", "nitrogen"])
@@ -90,6 +90,13 @@ def test_query_sync_and_optimize_commands(app, runner, add_doc, make_user):
     assert runner.invoke(args=["search", "query", "x", "--as", "nobody"]).exit_code == 1
     result = runner.invoke(args=["search", "sync"])
     assert result.exit_code == 0 and "applied" in result.output
+    for n in range(3):  # each save a small segment at the end; compaction merges them (the nightly job's work)
+        add_doc(f"Purge record {n}", "nitrogen purge")
+    segments = len(search.get_store().open()._segments())
+    result = runner.invoke(args=["search", "compact"])
+    assert result.exit_code == 0 and f"{segments} -> " in result.output
+    assert len(search.get_store().open()._segments()) < segments
+    assert search.search("nitrogen", user=make_user("boss", "cs_manager")).total == 4
     assert runner.invoke(args=["search", "optimize"]).exit_code == 0
 
 

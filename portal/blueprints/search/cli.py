@@ -1,4 +1,4 @@
-"""The `flask search ...` commands: rebuild, sync, check (with --fix), query, optimize."""
+"""The `flask search ...` commands: rebuild, sync, check (with --fix), query, compact, optimize."""
 from __future__ import annotations
 
 import sys
@@ -113,6 +113,16 @@ class _SystemUser:
 
     def acl_terms(self):
         return ["all", "role:admin", "role:cs_manager"]
+
+
+@bp.cli.command("compact")
+def compact_cmd():
+    """Merge the small segments at the end of the index (what the nightly search.compact job does)."""
+    try:
+        before, after = engine.compact()
+    except Exception as exc:  # noqa: BLE001
+        _fail(f"compact failed: {type(exc).__name__}: {exc}")
+    click.echo(f"search index compacted: {before} -> {after} segment(s)")
 
 
 @bp.cli.command("optimize")
