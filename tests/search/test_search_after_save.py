@@ -55,6 +55,16 @@ def _renew(ix, s):
     return fresh if fresh is not None else ix.searcher()
 
 
+def _rebuilt(tmp_path, records: int, batch: int, rng: random.Random):
+    """A new index written as a rebuild does: one segment per batch."""
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = BulkWriter(ix, procs=1, batch=batch)
+    for i in range(records):
+        writer.add_document(**_doc(i, rng))
+    writer.commit()
+    return ix
+
+
 def _save(ix, rng, next_id: int, save: int, merge=MERGE_SMALL) -> tuple[str, str]:
     """An update, a deletion and a new record, small segments merged (Whoosh's default policy, or the
     portal writers' merge_tail)."""
@@ -70,11 +80,7 @@ def _save(ix, rng, next_id: int, save: int, merge=MERGE_SMALL) -> tuple[str, str
 def test_the_renewed_searcher_answers_as_a_new_one_save_after_save(tmp_path):
     configure_jieba(tmp_path)
     rng = random.Random(5)
-    ix = whoosh_index.create_in(str(tmp_path), make_schema())
-    writer = BulkWriter(ix, procs=1, batch=40)  # a rebuild: three segments of 40
-    for i in range(120):
-        writer.add_document(**_doc(i, rng))
-    writer.commit()
+    ix = _rebuilt(tmp_path, 120, 40, rng)  # a rebuild: three segments of 40
     s = ix.searcher()
     _all_answers(s)  # the portal has been in use: the memo holds every query's sets and columns
     next_id = 120
@@ -96,11 +102,7 @@ def test_a_query_asked_saves_ago_is_carried_over_and_answers_as_a_new_searcher(t
     read is carried over from older memos too, and still answers exactly as a searcher opened anew."""
     configure_jieba(tmp_path)
     rng = random.Random(11)
-    ix = whoosh_index.create_in(str(tmp_path), make_schema())
-    writer = BulkWriter(ix, procs=1, batch=200)  # segments large enough for their saves to be carried
-    for i in range(600):
-        writer.add_document(**_doc(i, rng))
-    writer.commit()
+    ix = _rebuilt(tmp_path, 600, 200, rng)  # segments large enough for their saves to be carried
     reads = []
     read = DocSets._read
     monkeypatch.setattr(DocSets, "_read", lambda memo, field, text: reads.append((memo, field)) or
@@ -135,14 +137,10 @@ def test_a_save_merges_only_small_segments_at_the_end_and_the_nightly_compaction
     """A save's commit never merges a large segment (Whoosh's MERGE_SMALL merged most of an index of a
     rebuild's similar segments, minutes in the request of the user who saved): the rebuild's segments stay
     as they are, in order, and the small ones at the end stay few. The nightly compaction merges the small
-    segments at the end into one and keeps the large ones; searches answer the same throughout."""
+    segments at the end into one and keeps the large ones; searches find the same records before and after."""
     configure_jieba(tmp_path)
     rng = random.Random(3)
-    ix = whoosh_index.create_in(str(tmp_path), make_schema())
-    writer = BulkWriter(ix, procs=1, batch=100)  # a rebuild: four segments of 100
-    for i in range(400):
-        writer.add_document(**_doc(i, rng))
-    writer.commit()
+    ix = _rebuilt(tmp_path, 400, 100, rng)  # a rebuild: four segments of 100
     rebuilt = _sizes(ix)
     assert [size for _id, size in rebuilt] == [100] * 4
     small = functools.partial(merge_tail, limit=40)
@@ -150,11 +148,7 @@ def test_a_save_merges_only_small_segments_at_the_end_and_the_nightly_compaction
         for save in range(60):
             _save(ix, random.Random(save), 400, save)
             assert _sizes(ix)[:4] == rebuilt, save
-    ix = whoosh_index.create_in(str(tmp_path), make_schema())
-    writer = BulkWriter(ix, procs=1, batch=100)
-    for i in range(400):
-        writer.add_document(**_doc(i, random.Random(i)))
-    writer.commit()
+    ix = _rebuilt(tmp_path, 400, 100, random.Random(0))
     rebuilt = _sizes(ix)
     for save in range(120):
         _save(ix, rng, 400 + save, save, small)
@@ -176,11 +170,7 @@ def test_a_save_merges_only_small_segments_at_the_end_and_the_nightly_compaction
 def test_unchanged_segments_are_not_opened_again_after_a_save(tmp_path, fast_path):
     configure_jieba(tmp_path)
     rng = random.Random(8)
-    ix = whoosh_index.create_in(str(tmp_path), make_schema())
-    writer = BulkWriter(ix, procs=1, batch=30)
-    for i in range(60):
-        writer.add_document(**_doc(i, rng))
-    writer.commit()
+    ix = _rebuilt(tmp_path, 60, 30, rng)
     s = ix.searcher()
     execute(s, parse("tank"), ACLS[0])
     before = {r.segment().segment_id(): r for r, _ in s.reader().leaf_readers()}
