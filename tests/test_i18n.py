@@ -101,3 +101,31 @@ def test_times_are_shown_in_the_terminals_time_zone(app):
 def test_quantities_print_with_separators_and_never_as_minus_zero(value, shown):
     # A delivery column of a day without deliveries is a negative zero in the ledger's arithmetic.
     assert fmt_decimal(value) == shown
+
+
+def test_template_translations_escape_values_and_follow_the_locale_of_the_moment(app):
+    """The page's translation callables: values escaped in HTML, not in text; plural and context forms;
+    a locale forced for a moment (an e-mail in the customer's language) and chosen afresh both take effect."""
+    from flask_babel import force_locale, refresh
+
+    env = app.jinja_env
+    html = env.from_string(
+        '{{ _("Good day, %(name)s", name=who) }}|{{ ngettext("%(num)s result", "%(num)s results", n) }}'
+        '|{{ pgettext("follow-up", "Action") }}|{% trans %}Dashboard{% endtrans %}'
+    )
+    text = env.from_string('{% autoescape false %}{{ _("Good day, %(name)s", name=who) }}{% endautoescape %}')
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert html.render(who="<b>Li</b>", n=1) == "Good day, &lt;b&gt;Li&lt;/b&gt;|1 result|Action|Dashboard"
+        assert text.render(who="<b>Li</b>") == "Good day, <b>Li</b>"
+        with force_locale("zh_Hans"):
+            assert html.render(who="李伟", n=3) == "李伟，您好|3 条结果|措施|仪表板"
+        assert html.render(who="Li", n=2).startswith("Good day, Li|2 results|")
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert html.render(who="Li", n=2).startswith("Good day, Li|")
+        app.config["BABEL_DEFAULT_LOCALE"], default = "zh_Hans", app.config["BABEL_DEFAULT_LOCALE"]
+        try:
+            with app.test_request_context("/"):
+                refresh()
+                assert html.render(who="Li", n=2).startswith("Li，您好|2 条结果|")
+        finally:
+            app.config["BABEL_DEFAULT_LOCALE"] = default
