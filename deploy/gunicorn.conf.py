@@ -48,7 +48,11 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """Load the PDF fonts before the worker takes requests (a worker's first PDFs are otherwise slow)."""
+    """Compile the templates and load the PDF fonts before the worker takes requests: a worker's first pages
+    and PDFs are otherwise slow (a new worker's first dashboard took about 600 ms instead of 140)."""
+    from portal.web import compile_templates
+
+    compile_templates(worker.wsgi)
     try:
         from portal.pdf import warm_up
 

@@ -47,6 +47,19 @@ def render(template: str, fragment: str | None = None, **context) -> str:
     return render_template(template, **context)
 
 
+def compile_templates(app: Flask) -> int:
+    """Compile every template of the portal and return how many there are.
+
+    Jinja compiles a template on its first use, about 8 ms each, and a page uses several (the dashboard
+    some thirty): a gunicorn worker calls this when it starts (deploy/gunicorn.conf.py), so that the first
+    users of a new or recycled worker do not wait for it.
+    """
+    names = app.jinja_env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt")))
+    for name in names:
+        app.jinja_env.get_template(name)
+    return len(names)
+
+
 def has_endpoint(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
 

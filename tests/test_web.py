@@ -96,3 +96,15 @@ def test_templates_have_no_inline_script_or_style(path):
     assert not re.search(r"<[a-zA-Z][^>]*\sstyle\s*=", text), f"style= attribute in {path.name}"
     assert not re.search(r"<[a-zA-Z][^>]*\son[a-z]+\s*=", text), f"on*= event handler in {path.name}"
     assert "javascript:" not in text.lower(), f"javascript: URL in {path.name}"
+
+
+def test_every_template_compiles_at_worker_start_and_stays_compiled(app):
+    """What a gunicorn worker does before its first request: every template compiled (none with a syntax
+    error waiting for its first user), and all of them kept, however many the portal grows to."""
+    from portal.web import compile_templates
+
+    on_disk = {str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*") if p.suffix in (".html", ".txt")}
+    app.jinja_env.cache.clear()
+    assert compile_templates(app) == len(on_disk) > 300
+    held = {name for (_loader, name) in app.jinja_env.cache.keys()}
+    assert on_disk <= held
