@@ -129,7 +129,10 @@ def number(digits: str) -> str:
     return digits.lstrip("0") or "0"
 
 
+@lru_cache(maxsize=100_000)
 def normalise_word(word: str) -> str:
+    """A word as the index holds it (lower case, no possessive, numbers unpadded, stemmed). Cached: snippets
+    normalise every word of a hit's text to find the matches, and the same words recur."""
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
