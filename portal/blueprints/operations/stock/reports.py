@@ -369,8 +369,9 @@ STATE_LABELS = {"sent": _l("sent"), "changed": _l("sent, figures changed since")
                 "overdue": _l("overdue"), "no_time": _l("no agreed time")}
 
 
-def _with_stock(day: date):
-    """The ids of the customers with book stock at the end of ``day`` or movements on it (a query)."""
+def _with_stock(day: date, among=None):
+    """The ids of the customers with book stock at the end of ``day`` or movements on it (a query); ``among``:
+    a query of the customer ids to look at (each stock key costs a lookup of its latest daily row)."""
     d, b = _LATEST.c, _BAL.c
     # Each key's closing of its latest daily row on or before the day (read per key from the key's index): not zero.
     closing = (select(func.abs(d.closing_kg) + func.abs(d.closing_m3))
@@ -378,7 +379,10 @@ def _with_stock(day: date):
                       d.customs_status == b.customs_status, d.day <= day)
                .order_by(d.day.desc()).limit(1).correlate(_BAL).scalar_subquery())
     held = select(b.customer_id).where(b.first_day <= day, closing != 0)
-    return union(held, select(StockDaily.customer_id).where(StockDaily.day == day))
+    moved = select(StockDaily.customer_id).where(StockDaily.day == day)
+    if among is not None:
+        held, moved = held.where(b.customer_id.in_(among)), moved.where(StockDaily.customer_id.in_(among))
+    return union(held, moved)
 
 
 def customers_with_stock(day: date, *, customer_ids=None, csr_id: int | None = None,
@@ -386,15 +390,16 @@ def customers_with_stock(day: date, *, customer_ids=None, csr_id: int | None = N
     """Active customers with book stock at the end of ``day`` or movements on it (their report is due), by code.
     Narrowed to ``customer_ids``, to a CSR's customers, or (``unsent_with_time``) to those with an agreed time
     whose report of the day has not been sent."""
-    query = select(Customer).where(Customer.id.in_(_with_stock(day)), Customer.active.is_(True))
+    among = select(Customer.id).where(Customer.active.is_(True))
     if customer_ids is not None:
-        query = query.where(Customer.id.in_(list(customer_ids)))
+        among = among.where(Customer.id.in_(list(customer_ids)))
     if csr_id is not None:
-        query = query.where(Customer.csr_id == csr_id)
+        among = among.where(Customer.csr_id == csr_id)
     if unsent_with_time:
-        query = query.where(Customer.daily_report_time.isnot(None),
+        among = among.where(Customer.daily_report_time.isnot(None),
                             ~select(DailyReport.id).where(DailyReport.customer_id == Customer.id,
                                                           DailyReport.day == day).exists())
+    query = select(Customer).where(Customer.id.in_(_with_stock(day, among)), Customer.id.in_(among))
     return list(db.session.scalars(query.order_by(Customer.code)))
 
 
