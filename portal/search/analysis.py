@@ -351,6 +351,37 @@ def phrase_hint(text: str) -> re.Pattern:
     return re.compile(r"[\W_]*".join(parts), re.IGNORECASE)
 
 
+def _same_token(a: str, b: str) -> bool:
+    """Whether neighbouring characters belong to one token of sequence(): a run of letters or of digits."""
+    if a.isdigit() or b.isdigit():
+        return a.isdigit() and b.isdigit()
+    return _LETTER.match(a) is not None and _LETTER.match(b) is not None
+
+
+_LETTER = re.compile(rf"[^\W\d_{CJK_CLASS}]")
+
+
+def holds_phrase(text: str, wanted: str, hint: re.Pattern, *, exact: bool = False) -> bool:
+    """Whether the text holds the phrase whose sequence() is ``wanted`` and whose phrase_hint() is ``hint``.
+
+    Only the places the hint finds are turned into tokens, each widened to whole tokens: the hint, tried
+    at the start of an occurrence, matches exactly that occurrence (its parts are greedy), so looking at
+    every place it matches, overlapping ones included, finds what sequence() of the whole text would."""
+    if not wanted.strip("\0"):  # a phrase of no words is in no text
+        return False
+    pos = 0
+    while (found := hint.search(text, pos)) is not None:
+        start, end = found.span()
+        while start > 0 and _same_token(text[start - 1], text[start]):
+            start -= 1
+        while 0 < end < len(text) and _same_token(text[end - 1], text[end]):
+            end += 1
+        if wanted in sequence(text[start:end], exact=exact):
+            return True
+        pos = found.start() + 1
+    return False
+
+
 def analyze(text: str) -> list[str]:
     """The index terms of a text (for tests and key-term extraction)."""
     return [t.text for t in ANALYZER(text)]

@@ -28,7 +28,7 @@ from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 
 from . import fastpath
-from .analysis import phrase_hint, sequence
+from .analysis import holds_phrase, phrase_hint, sequence
 from .codec import field_lengths, numbers, read_postings, term_infos_from
 
 CACHE_POSTINGS = 2_000_000  # postings kept per searcher, as doc sets and weights (SEARCH_MEMO_POSTINGS)
@@ -676,13 +676,12 @@ class DocSets:
         if only is not None:
             candidates = candidates & only
         wanted = sequence(q.text, exact=q.exact)
-        if not candidates or wanted == "\0":
+        if not candidates or not wanted.strip("\0"):
             return frozenset()
-        hint = phrase_hint(q.text).search
+        hint = phrase_hint(q.text)
         out = []
         for doc, fields in self.stored_many(sorted(candidates)):
-            text = fields.get(q.fieldname) or ""
-            if hint(text) and wanted in sequence(text, exact=q.exact):
+            if holds_phrase(fields.get(q.fieldname) or "", wanted, hint, exact=q.exact):
                 out.append(doc)
         return frozenset(out)
 

@@ -87,3 +87,55 @@ def test_indexing_counts_the_same_terms_as_the_tokens():
     counted = {term: (freq, weight) for term, freq, weight, _v in field.format.word_values(texts[0], ANALYZER)}
     assert counted["储罐"] == (1, 3.0) and counted["gb50160"] == (1, 3.0)  # the title's boost
     assert sum(freq for freq, _w in counted.values()) == len(analyze(texts[0]))
+
+
+def _whole_text_holds(text, phrase, exact):
+    """The definition: the phrase's tokens in a row among the whole text's (a phrase of no words: nowhere)."""
+    from portal.search.analysis import phrase_hint, sequence
+
+    return sequence(phrase) != "\0\0" and bool(phrase_hint(phrase).search(text)) and sequence(phrase, exact=exact) in sequence(text, exact=exact)
+
+
+def test_a_phrase_is_found_around_its_hints_as_in_the_whole_text():
+    """Phrases are checked only where their hint matches, widened to whole tokens: the same answer as the
+    whole text's tokens, for words inside longer words, padded numbers, overlapping and repeated
+    candidates, possessives, British spellings and Chinese."""
+    import random
+
+    from portal.search.analysis import holds_phrase, phrase_hint, sequence
+
+    cases = [
+        ("supermanagement of change", "management of change", False),
+        ("the management of changes was held", "management of change", False),
+        ("tank 0012 and tank 112", "tank 12", False),
+        ("tank 112", "tank 12", False),
+        ("tanktank tank", "tank tank", False),
+        ("tank tank tank", "tank tank", False),
+        ("the vapour recovery unit", "vapor recovery", False),
+        ("the customer's customs clearance", "customs clearance", True),
+        ("the customer's customs clearance", "customer customs", False),
+        ("召开变更管理会议", "变更管理", False),
+        ("变更变更管理", "变更管理", False),
+        ("Heating coils checked", "heating coil", True),
+        ("Heating coils checked", "heating coil", False),
+    ]
+    words = ["tank", "tanks", "tanktank", "12", "0012", "112", "management", "supermanagement", "of", "change",
+             "changes", "vapour", "vapor", "customer's", "customs", "变", "更", "管理", "变更", "-", ",", "_"]
+    rng = random.Random(19)
+    for _ in range(3000):
+        chosen = [rng.choice(words) for _ in range(rng.randint(2, 12))]
+        text = " ".join(chosen)
+        text = text.replace(" - ", "-") if rng.random() < 0.3 else text
+        if rng.random() < 0.5:  # words of the text, in a row, written another way
+            at = rng.randrange(len(chosen) - 1)
+            phrase = " ".join(rng.choice([w, w.upper(), w + "s"]) for w in chosen[at:at + rng.randint(2, 3)])
+        else:
+            phrase = " ".join(rng.choice(words[:16]) for _ in range(rng.randint(2, 3)))
+        cases.append((text, phrase, rng.random() < 0.3))
+    found = 0
+    for text, phrase, exact in cases:
+        expected = _whole_text_holds(text, phrase, exact)
+        wanted = sequence(phrase, exact=exact)
+        assert holds_phrase(text, wanted, phrase_hint(phrase), exact=exact) == expected, (text, phrase, exact)
+        found += expected
+    assert 500 < found < len(cases) - 500  # both answers well represented
