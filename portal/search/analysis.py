@@ -333,6 +333,15 @@ def sequence(text: str, exact: bool = False) -> str:
     return "\0" + "\0".join(out) + "\0"
 
 
+def word_start(stem: str) -> str:
+    """A regular expression of how a word normalised to ``stem`` starts: a number padded with zeros, or the
+    stem but its last two letters (stemming and respelling change no more: days -> dai, vapour -> vapor,
+    relational -> relat)."""
+    if stem.isdigit():
+        return "0*" + re.escape(stem)
+    return re.escape(stem[:max(1, len(stem) - 2)])
+
+
 def phrase_hint(text: str) -> re.Pattern:
     """A quick test a text must pass to hold the phrase (checked exactly by sequence() afterwards):
     its tokens in order, English words by the first letters of their stem, anything but letters and
@@ -345,9 +354,7 @@ def phrase_hint(text: str) -> re.Pattern:
         elif re.match(f"[{CJK_CLASS}]", token):
             parts.append(re.escape(token))
         else:
-            stem = normalise_word(token)
-            # a stem's last two letters may differ from the word's (happy -> happi), not the rest
-            parts.append(re.escape(stem[:min(len(stem), max(3, len(stem) - 2))]) + letters)
+            parts.append(word_start(normalise_word(token)) + letters)
     return re.compile(r"[\W_]*".join(parts), re.IGNORECASE)
 
 

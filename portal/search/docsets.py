@@ -652,11 +652,11 @@ class DocSets:
                 out = out & other
             return out
         if isinstance(q, Q.Or):
-            # phrases last, checking only the documents the other alternatives have not matched
+            # each alternative from the memo: a phrase (a synonym: gas oil) is checked once for the searcher,
+            # and carried over to the next one
             out: set[int] = set()
-            subs = sorted(q.subqueries, key=lambda sub: isinstance(sub, PhraseText))
-            for sub in subs:
-                out.update(self._phrase(sub, skip=out) if isinstance(sub, PhraseText) else self.docs(sub))
+            for sub in q.subqueries:
+                out.update(self.docs(sub))
             return frozenset(out)
         if isinstance(q, PhraseText):
             key = ("ph", q.fieldname, q.text, q.exact)

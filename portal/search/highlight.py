@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from .analysis import _PARTS, _WORD, CJK_CLASS, Unit, normalise_word, number, query_units
+from .analysis import _PARTS, _WORD, CJK_CLASS, Unit, normalise_word, number, query_units, word_start
 
 SNIPPET_CHARS = 220  # characters of one fragment
 SURROUND = 60  # characters shown before the first match of a fragment
 FRAGMENTS = 2
 _WORDS = re.compile(_WORD)
 _CJK = re.compile(f"[{CJK_CLASS}]+")
+_IN_WORD = re.compile(rf"[^\W_{CJK_CLASS}]|['’]")  # what a word (_WORD) can hold
 
 
 @dataclass
@@ -73,10 +74,28 @@ class Marks:
             marks.patterns.append(re.compile("|".join(re.escape(t) for t in chinese)))
         return marks
 
+    def _word_spans(self, text: str) -> list[tuple[int, int]]:
+        """The words of the text whose normalised form is one of the stems. Only the places where a word
+        starts as one of them could are read (a regular expression finds them), each widened to the
+        characters no word can cross: a long document is not normalised word by word."""
+        stems = self.stems
+        hint = re.compile(rf"(?<![^\W_{CJK_CLASS}])(?:{'|'.join(word_start(s) for s in sorted(stems))})", re.I)
+        found: list[tuple[int, int]] = []
+        pos, size = 0, len(text)
+        while (m := hint.search(text, pos)) is not None:
+            start, end = m.start(), m.end()
+            while start > 0 and _IN_WORD.match(text, start - 1):
+                start -= 1
+            while end < size and _IN_WORD.match(text, end):
+                end += 1
+            found += [w.span() for w in _WORDS.finditer(text, start, end) if normalise_word(w.group()) in stems]
+            pos = max(end, m.start() + 1)
+        return found
+
     def spans(self, text: str) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         if self.stems:
-            found += [m.span() for m in _WORDS.finditer(text) if normalise_word(m.group()) in self.stems]
+            found += self._word_spans(text)
         for pattern in self.patterns:
             found += [m.span() for m in pattern.finditer(text)]
         found.sort()

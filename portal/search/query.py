@@ -376,12 +376,14 @@ def _holds(fields: dict, marks: Marks | None) -> bool:
     return any(marks.spans(fields.get(name) or "") for name in (MATCH, CONTEXT))
 
 
-def _snippets(fields: dict, marks: Marks | None) -> list[tuple[Any, Markup]]:
-    """One extract per field the query matched (the record's text, its context), labelled."""
+def _snippets(fields: dict, marks: Marks | None, text: Markup | None = None) -> list[tuple[Any, Markup]]:
+    """One extract per field the query matched (the record's text, its context), labelled. ``text``: the
+    record's text's extract with its matches, when already cut."""
     if marks is None or marks.empty:
         return []
     out = []
-    text = _snippet(fields, marks, fallback=False)
+    if text is None:
+        text = _snippet(fields, marks, fallback=False)
     if text:
         out.append((FIELD_LABELS[MATCH], text))
     context = " · ".join(line for line in (fields.get(CONTEXT) or "").splitlines() if line.strip())
@@ -472,11 +474,12 @@ def make_hits(found, user, *, marks: Marks | None = None, limit: int | None = No
         record_marks = marks
         if wider is not None and not _holds(f, marks):
             record_marks = wider
+        marked = _snippet(f, record_marks, fallback=False)  # the text's extract around its matches, once
         out.append(Hit(
             key=key, kind=kind.name, id=getattr(row, "id", key.partition(":")[2]), title=f.get("title") or key,
-            url=_url(kind, row), snippet=_snippet(f, record_marks), customer=f.get("customer") or "",
+            url=_url(kind, row), snippet=marked or _snippet(f, None), customer=f.get("customer") or "",
             date=_aware(f.get("date")), score=float(score or 0.0), kind_label=kind.label, record=row,
-            snippets=_snippets(f, record_marks),
+            snippets=_snippets(f, record_marks, marked),
         ))
         if limit and len(out) >= limit:
             break

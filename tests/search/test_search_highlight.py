@@ -38,3 +38,37 @@ def test_long_text_gives_at_most_two_fragments_around_the_matches():
 def test_no_match_gives_the_beginning_of_the_text():
     html = _marked("Nothing to see " * 30, "tank")
     assert "<mark>" not in html and html.startswith("Nothing to see") and html.endswith("…")
+
+
+def test_words_are_marked_as_if_every_word_were_normalised(corpus_dir):
+    """Only the places where a matching word can start are read, widened to whole words: the same marks as
+    normalising every word of the text, over the public regulations and over made-up text with the hard
+    cases (respellings, stems that change letters, possessives and apostrophes, padded numbers)."""
+    import random
+    import re
+
+    from portal.search.analysis import normalise_word
+    from portal.search.highlight import _WORDS
+
+    def every_word(text, stems):
+        return [m.span() for m in _WORDS.finditer(text) if normalise_word(m.group()) in stems]
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(corpus_dir.rglob("*.md"))[:12]]
+    vocabulary = ["days", "day", "daily", "vapour", "vapor", "vapours", "relational", "relate", "customer's",
+                  "customers", "customs", "don't", "o'clock", "0012", "12", "112", "12abc", "T204", "tanks",
+                  "tank's", "Tank", "TANKER", "cries", "crying", "analysed", "analyzing", "litres", "kilolitre",
+                  "储罐", "罐12", "_tank", "tank_", "’s", "'", "—", "abc'def", "x", "ties"]
+    rng = random.Random(21)
+    texts += [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 40))).replace(" '", "'")
+              for _ in range(400)]
+    queries = ["days", "vapour recovery", "relation customer", "customs tank", "12 tanks", "don't", "litre",
+               "crying analyse", "discharge hose", "oil", "ti", "x", "shall facility operator", "abc'def"]
+    marked = 0
+    for text in texts:
+        for query in queries:
+            stems = Marks.from_query(query).stems
+            expected = every_word(text, stems)
+            assert Marks(stems=stems)._word_spans(text) == expected, (query, text[:200])
+            marked += len(expected)
+    assert marked > 1000
+    assert re.search("oil", texts[1], re.I)  # the corpus was read

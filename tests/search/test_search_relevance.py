@@ -172,6 +172,16 @@ def test_quoted_phrases_match_as_typed(app, add_doc, make_user):
     assert [h.id for h in search.search('"heating coils"', user=user).hits] == [coils.id]
 
 
+def test_quoted_phrases_whose_words_change_a_letter_when_stemmed(app, add_doc, make_user):
+    """days -> dai, copies -> copi: the phrase is still found, by itself and in quotes."""
+    user = make_user("reader", "staff")
+    notice = add_doc("Notice period", "Report the variance within 30 days of the dip.")
+    copies = add_doc("Copies", "Two copies sent to the broker.")
+    add_doc("Other", "Thirty day notice; 30 hours; copy kept.")
+    assert [h.id for h in search.search('"30 days"', user=user).hits] == [notice.id]
+    assert [h.id for h in search.search('"copies sent"', user=user).hits] == [copies.id]
+
+
 # ---------------------------------------------------------------- references
 @pytest.mark.parametrize("typed", ["CMP-00019", "cmp 19", "CMP19", "cmp-19"])
 def test_a_complaint_reference_however_typed_finds_it_first(admin, typed):
