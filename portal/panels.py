@@ -30,6 +30,19 @@ def register_panel(order: int, template: str):
     return decorator
 
 
+PANEL_ROWS = 8  # the first rows a panel lists; its count and a link lead to the whole list
+
+
+def first_and_count(stmt, rows: int = PANEL_ROWS) -> tuple[list, int]:
+    """The first rows of a select and how many it has in all (a count query only when there may be more)."""
+    from .extensions import db
+
+    first = list(db.session.scalars(stmt.limit(rows)))
+    if len(first) < rows:
+        return first, len(first)
+    return first, db.session.scalar(db.select(db.func.count()).select_from(stmt.order_by(None).subquery()))
+
+
 def panels_for(user) -> list[tuple[str, dict]]:
     out = []
     for panel in sorted(_PANELS, key=lambda p: (p.order, p.template)):

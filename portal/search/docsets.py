@@ -419,11 +419,13 @@ class DocSets:
     def _carried(self, mkey):
         """(value, changes since) from the newest earlier memo holding mkey (None: none), taken out of
         it: the memos together hold about what one does."""
-        for source in self._sources:
+        for source in list(self._sources):
+            if source.delta_for(self) is None:  # too much changed since: nothing of it can be carried
+                self._sources = [kept for kept in self._sources if kept is not source]
+                continue
             found = source.memo.pop(mkey)
             if found is not None:
-                delta = source.delta_for(self)
-                return None if delta is None else (found, delta)
+                return found, source.delta_for(self)
         return None
 
     def _patched_postings(self, field: str, text) -> Postings | None:

@@ -121,7 +121,12 @@ def merge_tail(writer, segments, limit: int = SAVE_MERGE_DOCS):
             break
         start -= 1
         total += size
-    return _merge(writer, segments, start) if start < len(segments) else segments
+    return _merge(writer, segments, start)
+
+
+def _segment_count(ix) -> int:
+    with ix.reader() as reader:
+        return len(reader.leaf_readers())
 
 
 def compact_tail(writer, segments, share: float = COMPACT_SHARE, floor: int = SAVE_MERGE_DOCS + 1):
@@ -881,14 +886,14 @@ class IndexStore:
         """Merge the small segments at the end of the index (compact_tail), outside any request: (segments
         before, after)."""
         ix = self.open()
-        before = len(ix._segments())
+        before = _segment_count(ix)
         writer = self._writer(ix, timeout)
         try:
             writer.commit(mergetype=compact_tail)
         except BaseException:
             writer.cancel()
             raise
-        return before, len(self.open()._segments())
+        return before, _segment_count(self.open())
 
     def prune_log(self, days: int) -> int:
         """Delete log rows older than days (every replica must sync more often than that)."""

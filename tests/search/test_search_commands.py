@@ -92,12 +92,33 @@ def test_query_sync_compact_and_optimize_commands(app, runner, add_doc, make_use
     assert result.exit_code == 0 and "applied" in result.output
     for n in range(3):  # each save a small segment at the end; compaction merges them (the nightly job's work)
         add_doc(f"Purge record {n}", "nitrogen purge")
-    segments = len(search.get_store().open()._segments())
+    from portal.search.store import _segment_count
+
+    segments = _segment_count(search.get_store().open())
     result = runner.invoke(args=["search", "compact"])
     assert result.exit_code == 0 and f"{segments} -> " in result.output
-    assert len(search.get_store().open()._segments()) < segments
+    assert _segment_count(search.get_store().open()) < segments
     assert search.search("nitrogen", user=make_user("boss", "cs_manager")).total == 4
     assert runner.invoke(args=["search", "optimize"]).exit_code == 0
+
+
+def test_the_nightly_job_compacts_what_saves_left(app, add_doc, make_user):
+    from datetime import timedelta
+
+    from portal import jobs
+    from portal.search.store import _segment_count
+    from portal.timeutil import utcnow
+
+    for n in range(5):  # each save a small segment at the end, merged as the bits of a counter: 4 + 1
+        add_doc(f"Purge record {n}", "nitrogen purge")
+    segments = _segment_count(search.get_store().open())
+    assert segments >= 2
+    start = utcnow()
+    assert jobs.run_due(start, only=["search.compact"]) == []  # first due at the next 02:30
+    runs = jobs.run_due(start + timedelta(days=1, hours=1), only=["search.compact"])
+    assert [run.outcome for run in runs] == ["ok"] and runs[0].detail.startswith(f"{segments} -> ")
+    assert _segment_count(search.get_store().open()) < segments
+    assert search.search("nitrogen", user=make_user("boss", "cs_manager")).total == 5
 
 
 def test_sync_prunes_old_log_rows(app, runner, add_doc):

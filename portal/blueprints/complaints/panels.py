@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...timeutil import local_today, to_local, tz, utcnow
-from ...panels import register_panel
+from ...panels import first_and_count, register_panel
 from . import services
 from .models import Inquiry
 
@@ -40,23 +40,12 @@ def my_inquiries(user):
     return {"items": items}
 
 
-PANEL_ROWS = 8  # the first rows a manager's panel shows; the count and a link lead to the whole list
-
-
-def _first_and_count(stmt) -> tuple[list, int]:
-    """The first PANEL_ROWS rows of a select and how many it has in all (a count query only when more)."""
-    rows = list(db.session.scalars(stmt.limit(PANEL_ROWS)))
-    if len(rows) < PANEL_ROWS:
-        return rows, len(rows)
-    return rows, db.session.scalar(db.select(db.func.count()).select_from(stmt.order_by(None).subquery()))
-
-
 @register_panel(31, "complaints/_panel_escalations.html")
 def escalations(user):
     """Escalated inquiries not yet resolved, oldest escalation first (managers only)."""
     if not user.has_role("cs_manager", "admin"):
         return None
-    rows, total = _first_and_count(
+    rows, total = first_and_count(
         db.select(Inquiry).filter(Inquiry.escalated_at.is_not(None), Inquiry.escalation_resolved_at.is_(None))
         .order_by(Inquiry.escalated_at, Inquiry.id)
         .options(selectinload(Inquiry.customer)))  # the panel shows the customer's code, not the people
@@ -68,7 +57,7 @@ def effectiveness_checks(user):
     """Complaints waiting for a CS manager's effectiveness check, oldest request first (managers only)."""
     if not user.has_role("cs_manager", "admin"):
         return None
-    items, total = _first_and_count(services.awaiting_effectiveness(user))
+    items, total = first_and_count(services.awaiting_effectiveness(user))
     return {"items": items, "total": total} if items else None
 
 

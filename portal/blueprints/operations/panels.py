@@ -8,14 +8,14 @@ from sqlalchemy import case, func
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
-from ...panels import register_panel
+from ...panels import PANEL_ROWS, register_panel
 from ...timeutil import to_local
 from ..department.models import register_customer_lines
 from .models import Order
 from .stock import reports
 
 
-def _first_orders(condition, limit: int = 8) -> list[Order]:
+def _first_orders(condition, limit: int = PANEL_ROWS) -> list[Order]:
     return list(db.session.scalars(
         db.select(Order).filter(condition)
         .order_by(Order.planned_start.is_(None), Order.planned_start, Order.id).limit(limit)
@@ -24,7 +24,7 @@ def _first_orders(condition, limit: int = 8) -> list[Order]:
 
 @register_panel(25, "operations/_panel_orders.html")
 def orders_waiting(user):
-    """The first 8 orders of each group (soonest planned start first) and each group's count."""
+    """The first PANEL_ROWS orders of each group (soonest planned start first) and each group's count."""
     if not user.has_role("csr", "cs_manager", "staff"):
         return None
     staff_only = user.has_role("staff") and not user.has_role("csr", "cs_manager")

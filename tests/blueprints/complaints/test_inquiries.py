@@ -131,7 +131,7 @@ def test_monthly_figures(app, customer, people):
 def test_the_manager_panels_show_the_first_rows_and_lead_to_the_whole_list(client, login, customer, people, new_complaint):
     """Escalations and effectiveness checks waiting: the first eight, oldest first, and "All N" leads to the
     list with every one of them (five years of records must not make the dashboard list them all)."""
-    from portal.blueprints.complaints.panels import PANEL_ROWS
+    from portal.panels import PANEL_ROWS
 
     inquiries = [_inquiry(customer, people["csr"], datetime(2025, 6, 2 + n, 10, 0), subject=f"Escalated question {n:02}")
                  for n in range(PANEL_ROWS + 3)]

@@ -270,12 +270,16 @@ def call_for_order(order: Order) -> Optional[VesselCall]:
 
 # ------------------------------------------------------------------------------ ETA changes to tell
 
+def _eta_change():
+    """The rule of a revision that changed the ETA: an "eta" entry whose old value is not none (the announcement,
+    from no ETA to one, is not a change to tell)."""
+    return CallRevision.changes[("eta", 0)].as_string().isnot(None)
+
+
 def latest_eta_revision(call: VesselCall) -> Optional[CallRevision]:
-    """The call's latest change of its ETA (the announcement, from no ETA to one, is not a change to tell)."""
-    for revision in reversed(call.revisions):
-        if revision.eta_changed and revision.changes["eta"][0] is not None:
-            return revision
-    return None
+    """The call's latest change of its ETA."""
+    return db.session.scalar(select(CallRevision).where(CallRevision.call_id == call.id, _eta_change())
+                             .order_by(CallRevision.id.desc()).limit(1))
 
 
 def customers_to_inform(call: VesselCall) -> list:
@@ -310,9 +314,8 @@ def _untold(limit: int = 500, call_id: Optional[int] = None):
                     VesselCall.id.in_(select(CallRevision.call_id).where(CallRevision.changes.isnot(None)))))
     calls = calls.where(VesselCall.id == call_id) if call_id is not None else \
         calls.order_by(VesselCall.eta, VesselCall.id).limit(limit)
-    # The latest change of the ETA: an "eta" entry whose old value is not none (the announcement is no change).
     latest = (select(CallRevision.call_id, func.max(CallRevision.id).label("revision_id"))
-              .where(CallRevision.call_id.in_(calls), CallRevision.changes[("eta", 0)].as_string().isnot(None))
+              .where(CallRevision.call_id.in_(calls), _eta_change())
               .group_by(CallRevision.call_id).subquery("latest_eta"))
     told = (select(CallCustomerInformed.id)
             .where(CallCustomerInformed.call_id == CallParcel.call_id,
