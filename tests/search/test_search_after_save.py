@@ -27,7 +27,8 @@ from portal.search.store import (BulkWriter, compact_tail, document_fields, make
 ZH = "储罐 仓储费 码头 泊位 阀门 泄漏 加热 计量 罐区 泵房 油品 船舶 靠泊 投诉".split()
 EN = "tank heating coil leak jetty berth valve pump survey invoice".split()
 QUERIES = ["tank", "储罐", "罐", "阀门泄漏", "heating 码头", "tank -leak", '"heating coil"', "罐 pump",
-           "kind:minutes valve", "customer:SINO berth", "date:2023 泄漏", "survey OR invoice"]
+           "kind:minutes valve", "customer:SINO berth", "date:2023 泄漏", "survey OR invoice",
+           '"heating coil" OR valve']
 ACLS = (["all", "role:cs_manager"], ["all"])
 
 
@@ -107,6 +108,10 @@ def test_a_query_asked_saves_ago_is_carried_over_and_answers_as_a_new_searcher(t
     read = DocSets._read
     monkeypatch.setattr(DocSets, "_read", lambda memo, field, text: reads.append((memo, field)) or
                         read(memo, field, text))
+    phrase = DocSets._phrase
+    checked = []  # phrases looked for in the stored text of all their candidates, not only the new documents'
+    monkeypatch.setattr(DocSets, "_phrase", lambda memo, q, skip=frozenset(), only=None: (
+        only is None and checked.append((memo, q.text))) or phrase(memo, q, skip, only))
     s = ix.searcher()
     _all_answers(s)  # every query once, before the saves
     next_id = 600
@@ -115,12 +120,14 @@ def test_a_query_asked_saves_ago_is_carried_over_and_answers_as_a_new_searcher(t
         next_id += 1
         s = _renew(ix, s)
         reads.clear()
+        checked.clear()
         with ix.searcher() as opened:
             for acl in ACLS:
                 for sort in ("relevance", "date"):
                     assert _answer(s, text, acl, sort) == _answer(opened, text, acl, sort), (save, text)
         mine = docsets(s)
         assert not [field for memo, field in reads if memo is mine], text  # carried, not read anew
+        assert not [phrase for memo, phrase in checked if memo is mine], text  # phrases too, alone or in an OR
     s.close()
 
 
