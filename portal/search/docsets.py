@@ -455,13 +455,6 @@ class DocSets:
         old, (_boundary, _removed, gone, _added, added_docs) = carried
         return (old - gone) | (self._phrase(q, only=added_docs) if added_docs else frozenset())
 
-    def _patched_or(self, mkey, q) -> frozenset | None:
-        carried = self._carried(mkey)
-        if carried is None:
-            return None
-        old, (_boundary, _removed, gone, _added, added_docs) = carried
-        return (old - gone) | (self._or(q, only=added_docs) if added_docs else frozenset())
-
     def _patched_column(self, name: str, raw: bool):
         """A column (facet values, or raw numbers) carried over: unchanged segments' part, then the new."""
         prev = self._prev
@@ -661,16 +654,7 @@ class DocSets:
                 out = out & other
             return out
         if isinstance(q, Q.Or):
-            shape = _shape(q)
-            if shape is None:
-                return self._or(q)
-            key = ("or", shape)
-
-            def compute():
-                found = self._patched_or(key, q)
-                return self._or(q) if found is None else found
-
-            return self._remember(key, compute)
+            return self._or(q)
         if isinstance(q, PhraseText):
             key = ("ph", q.fieldname, q.text, q.exact)
             self._phrases[key] = q
@@ -682,15 +666,13 @@ class DocSets:
             return self._remember(key, compute)
         return frozenset(q.docs(self.searcher))  # date ranges and the like: Whoosh's own matcher
 
-    def _or(self, q, only=None) -> frozenset:
+    def _or(self, q) -> frozenset:
         """Alternatives (a word and its synonyms): phrases last, checked only in the documents the others
-        have not matched (and among `only`, where given)."""
+        have not matched. Not kept: a first query pays for no phrase check of documents it already has,
+        and a set per query would take the memo's room from the postings a search after a save carries."""
         out: set[int] = set()
         for sub in sorted(q.subqueries, key=lambda sub: isinstance(sub, PhraseText)):
-            if isinstance(sub, PhraseText):
-                out.update(self._phrase(sub, skip=out, only=only))
-            else:
-                out.update(self.docs(sub) if only is None else self.docs(sub) & only)
+            out.update(self._phrase(sub, skip=out) if isinstance(sub, PhraseText) else self.docs(sub))
         return frozenset(out)
 
     def _phrase(self, q: "PhraseText", skip=frozenset(), only=None) -> frozenset:
@@ -770,22 +752,6 @@ class DocSets:
         whoosh.sorting.FieldFacet with Results.groups(), over a set instead of a result list."""
         col = self.column(name)
         return Counter(map(col.__getitem__, ids))
-
-
-def _shape(q):
-    """A query's doc-set meaning as a key of the memo (boosts left out, a phrase's exactness kept), or None
-    for a query the memo does not answer by set operations."""
-    if isinstance(q, (Q.Term, Q.Prefix)):
-        return (type(q).__name__, q.fieldname, q.text)
-    if isinstance(q, PhraseText):
-        return ("PhraseText", q.fieldname, q.text, q.exact)
-    if isinstance(q, (Q.And, Q.Or)):
-        parts = tuple(_shape(sub) for sub in q.subqueries)
-        return None if None in parts else (type(q).__name__, parts)
-    if isinstance(q, (Q.AndNot, Q.AndMaybe)):
-        a, b = _shape(q.a), _shape(q.b)
-        return None if a is None or b is None else (type(q).__name__, a, b)
-    return None
 
 
 def as_filter(ids) -> set:
