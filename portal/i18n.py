@@ -125,7 +125,7 @@ def _jinja_npgettext(eval_ctx, context: str, singular: str, plural: str, num: in
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     # Jinja's own callables reach the catalogue through three context calls each and Flask-Babel's
-    # through several lookups of the locale (about 25 µs a string, hundreds of strings a page): these do
+    # through several lookups of the locale (about 15 µs a string, hundreds of strings a page): these do
     # the same in one call, with the same escaping of values.
     app.jinja_env.globals.update(
         _=_jinja_gettext, gettext=_jinja_gettext, ngettext=_jinja_ngettext,
