@@ -125,8 +125,8 @@ def merge_tail(writer, segments, limit: int = SAVE_MERGE_DOCS):
 
 
 def _segment_count(ix) -> int:
-    with ix.reader() as reader:
-        return len(reader.leaf_readers())
+    with ix.reader() as reader:  # an index without segments reads as one empty reader
+        return 0 if isinstance(reader, EmptyReader) else len(reader.leaf_readers())
 
 
 def compact_tail(writer, segments, share: float = COMPACT_SHARE, floor: int = SAVE_MERGE_DOCS + 1):
