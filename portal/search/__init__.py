@@ -222,3 +222,9 @@ def init_app(app) -> None:
         docsets.CACHE_POSTINGS = int(app.config["SEARCH_MEMO_POSTINGS"])
     install_listeners()
     app.extensions.setdefault("portal_search", {})
+
+    @app.teardown_appcontext
+    def _release_searcher(_exc=None):  # the searcher goes back to the pool for the next request's thread
+        store = app.extensions["portal_search"].get("store")
+        if store is not None:
+            store.release()

@@ -87,6 +87,7 @@ def _writer_codec() -> dict:
     return {"codec": PortalCodec()} if fastpath.enabled() else {}
 
 
+IDLE_SEARCHERS = 8  # searchers kept between requests for the next thread (IndexStore.release)
 SAVE_MERGE_DOCS = 500  # the most documents a save's commit merges (in the request of the user who saved)
 COMPACT_SHARE = 0.1  # the nightly compaction merges the segments at the end below this share of the index
 
@@ -495,6 +496,7 @@ class IndexStore:
         self.gap_timeout = gap_timeout
         self._local = threading.local()
         self._open_searchers: list = []
+        self._idle: list = []  # (index, generation dir, searcher) released by threads that are done with them
         self._lock = threading.Lock()
 
     # ---- generations
@@ -581,7 +583,7 @@ class IndexStore:
             self._rebuild_locked()
         return self._open_checked()
 
-    # ---- searcher reuse (per thread)
+    # ---- searcher reuse (per thread while in use, pooled between requests)
     def searcher(self):
         """A searcher reused across calls in this thread, renewed when the index changed.
 
@@ -589,8 +591,18 @@ class IndexStore:
         segments that did not change, with the new commit's deletions (`refreshed_searcher`), and its
         memo starts from the previous one (docsets.DocSets). A new generation (a rebuild) or a read
         error opens everything again.
+
+        A thread that has none takes one that another thread released (`release`, at the end of each
+        request): a server that runs each request in a new thread (the development server, the browser
+        tests' live server) then keeps as many searchers as requests run at once, each with its memo,
+        instead of opening the index anew for every request and keeping every searcher open.
         """
         local = self._local
+        if getattr(local, "searcher", None) is None:
+            with self._lock:
+                taken = self._idle.pop() if self._idle else None
+            if taken is not None:
+                local.ix, local.gen, local.searcher = taken
         current = self.current_dir()
         s = getattr(local, "searcher", None)
         if s is not None and current is not None and getattr(local, "gen", None) == current:
@@ -617,6 +629,22 @@ class IndexStore:
             self._open_searchers.append(local.searcher)
         return local.searcher
 
+    def release(self) -> None:
+        """This thread is done searching for now (a request has ended): its searcher goes back to the
+        pool for the next thread that searches. At most IDLE_SEARCHERS are kept; the others are closed."""
+        local = self._local
+        s = getattr(local, "searcher", None)
+        if s is None:
+            return
+        local.searcher = None
+        extra = None
+        with self._lock:
+            self._idle.append((local.ix, local.gen, s))
+            if len(self._idle) > IDLE_SEARCHERS:
+                extra = self._idle.pop(0)[2]
+        if extra is not None:
+            self._close(extra)
+
     def reset_searcher(self) -> None:
         s = getattr(self._local, "searcher", None)
         if s is not None:
@@ -637,6 +665,7 @@ class IndexStore:
         """Close every searcher this store opened (all threads)."""
         with self._lock:
             searchers, self._open_searchers = self._open_searchers, []
+            self._idle = []
         for s in searchers:
             try:
                 s.close()

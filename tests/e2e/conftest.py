@@ -21,9 +21,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-# The live server answers each request in a thread of its own, and each thread keeps its own searcher; a
-# segment reader a later searcher no longer uses is left to the garbage collector, which may close its file
-# during any later test. Only those files' warnings are let through here; every other warning still fails.
+# The live server answers each request in a thread of its own, which takes a searcher from the store's pool;
+# a segment reader that a renewed searcher no longer uses may be left to the garbage collector, which may
+# close its file during any later test. Only those files' warnings are let through here; every other warning still fails.
 SEGMENT_FILE_LEFT_TO_GC = (r"ignore:Exception ignored in. <_io\.(FileIO|BufferedReader) name='[^']*\.seg'"
                            ":pytest.PytestUnraisableExceptionWarning")
 

@@ -1,0 +1,73 @@
+"""Searchers live per thread while a request runs and go back to a pool when it ends, so a server that
+runs each request in a thread of its own (the development server, the browser tests' live server) keeps
+as many searchers as requests run at once, not one more open index per request."""
+import os
+import threading
+
+from portal.search import get_store, store as store_module
+
+
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _in_a_thread(fn):
+    out = {}
+
+    def run():
+        out["value"] = fn()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return out.get("value")
+
+
+def test_requests_in_threads_of_their_own_share_one_searcher(client, login, add_doc):
+    login("csr")
+    add_doc("Heating coil leak", "The heating coil of tank T-101 leaked.")
+    store = get_store(client.application)
+
+    def search():
+        response = client.get("/search/?q=heating+coil")
+        assert response.status_code == 200 and "Heating coil leak" in response.get_data(as_text=True)
+
+    _in_a_thread(search)
+    files, searchers = _open_files(), len(store._open_searchers)
+    for _ in range(25):
+        _in_a_thread(search)
+    assert len(store._open_searchers) == searchers == 1
+    assert _open_files() <= files
+    add_doc("Heating coil renewed", "A new heating coil for tank T-101.")  # a save: the pooled searcher renews
+    _in_a_thread(lambda: client.get("/search/?q=renewed"))
+    assert "Heating coil renewed" in client.get("/search/?q=renewed").get_data(as_text=True)
+    assert len(store._open_searchers) == 1
+
+
+def test_threads_searching_at_once_each_have_their_own_and_the_pool_is_bounded(app, add_doc, monkeypatch):
+    add_doc("Ullage report", "ullage")
+    store = get_store(app)
+    monkeypatch.setattr(store_module, "IDLE_SEARCHERS", 2)
+    count = 4
+    all_in, done = threading.Barrier(count), threading.Event()
+    held = []
+
+    def hold():
+        held.append(store.searcher())
+        all_in.wait()  # every thread holds one at the same time
+        done.wait()
+        store.release()
+
+    threads = [threading.Thread(target=hold) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    while len(held) < count:
+        threading.Event().wait(0.01)
+    assert len({id(s) for s in held}) == count  # never shared while in use
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert len(store._idle) == 2  # the pool keeps two; the other two were closed
+    kept = {id(s) for _ix, _gen, s in store._idle}
+    assert _in_a_thread(lambda: id(store.searcher())) in kept
+    assert sum(1 for s in held if s.is_closed) == 2
