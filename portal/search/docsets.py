@@ -45,12 +45,13 @@ class Postings:
     is left out of Python's cycle collector, while a set is walked entry by entry at every full
     collection (with a memo of two million postings in sets, each full collection took 0.2 s)."""
 
-    __slots__ = ("weights", "ids", "df")
+    __slots__ = ("weights", "ids", "df", "dfs")
 
-    def __init__(self, weights: dict[int, float], df: int):
+    def __init__(self, weights: dict[int, float], dfs: tuple[int, ...]):
         self.weights = weights
         self.ids = weights.keys()
-        self.df = df
+        self.dfs = dfs  # the document frequency in each segment of the memo that holds it (carried after a save)
+        self.df = sum(dfs)
 
 
 def _size(value) -> int:
@@ -86,6 +87,9 @@ class SizedCache:
                 _, old = self._items.popitem(last=False)
                 self._held -= _size(old)
         return value
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
 
     def pop(self, key):
         """The value kept under key, no longer kept (None: none)."""
@@ -372,30 +376,35 @@ class DocSets:
             if (o1, k1) != (o2, k2):
                 break
             same += 1
+        boundary = self._leaves[same][1] if same < len(self._leaves) else self._size
+        total = max(self._size, 1)
+        if (size - boundary) + (total - boundary) > CARRY_SHARE * total:  # before counting deletions
+            return None
         removed: set[int] = set()
         for (_leaf, offset, _key, deleted), (_, _, _, before) in zip(self._leaves[:same], leaves[:same]):
             if deleted != before:
                 if not before <= deleted:  # deletions never go away in a segment: something else happened
                     return None
                 removed.update(d + offset for d in deleted - before)
-        boundary = self._leaves[same][1] if same < len(self._leaves) else self._size
         removed.update(range(boundary, size))  # the earlier segments from the first changed one on
         added = self._leaves[same:]
-        total = max(self._size, 1)
         if len(removed) + (total - boundary) > CARRY_SHARE * total:
             return None
         added_docs = frozenset(i + offset for leaf, offset, _k, deleted in added
                                for i in range(leaf.doc_count_all()) if i not in deleted)
         return boundary, removed, frozenset(removed), added, added_docs
 
-    def _added_postings(self, added, field: str, text) -> dict[int, float]:
-        out: dict[int, float] = {}
+    def _added_postings(self, added, field: str, text, out: dict[int, float] | None = None):
+        """The postings of a term in the added segments, into out: (out, each segment's document frequency)."""
+        out = {} if out is None else out
+        dfs = []
         for leaf, offset, key, deleted in added:
             ids, ws = _segment_postings(leaf, key, field, text)
+            dfs.append(len(ids))
             out.update(zip([i + offset for i in ids], ws))
             for d in deleted:
                 out.pop(d + offset, None)
-        return out
+        return out, tuple(dfs)
 
     def _start_from(self, prev: "DocSets") -> None:
         """Keep prev (retired: its own predecessor is let go) to patch what it holds when asked, and the
@@ -420,25 +429,31 @@ class DocSets:
         """(value, changes since) from the newest earlier memo holding mkey (None: none), taken out of
         it: the memos together hold about what one does."""
         for source in list(self._sources):
-            if source.delta_for(self) is None:  # too much changed since: nothing of it can be carried
+            if mkey not in source.memo:  # the changes since a memo are worked out only for one that can help
+                continue
+            delta = source.delta_for(self)
+            if delta is None:  # too much changed since: nothing of it can be carried
                 self._sources = [kept for kept in self._sources if kept is not source]
                 continue
             found = source.memo.pop(mkey)
             if found is not None:
-                return found, source.delta_for(self)
+                return found, delta
         return None
 
     def _patched_postings(self, field: str, text) -> Postings | None:
+        """A term's postings carried from an earlier memo and changed in place: taken out of that memo, they
+        are this searcher's alone (a searcher serves one thread at a time, IndexStore.searcher, and the one
+        it replaced is no longer used), so a common term's weights are not copied at every save. The document
+        frequency of the unchanged segments is carried too; the added segments' is counted."""
         carried = self._carried(("t", field, text))
         if carried is None:
             return None
         old, (_boundary, removed, _gone, added, _docs) = carried
-        weights = dict(old.weights)
+        weights = old.weights
         for d in removed:
             weights.pop(d, None)
-        weights.update(self._added_postings(added, field, text))
-        df = sum(len(_segment_postings(leaf, key, field, text)[0]) for leaf, _o, key, _d in self._leaves)
-        return Postings(weights, df)
+        weights, dfs = self._added_postings(added, field, text, weights)
+        return Postings(weights, old.dfs[:len(self._leaves) - len(added)] + dfs)
 
     def _patched_prefix(self, field: str, text: str) -> frozenset | None:
         carried = self._carried(("p", field, text))
@@ -477,11 +492,11 @@ class DocSets:
         """A term's postings over all segments. Mirrors whoosh.reading.MultiReader.postings (a matcher
         per segment, deleted documents filtered) with the whole list read at once."""
         weights: dict[int, float] = {}
-        df = 0
+        dfs = []
         for leaf, offset, key, deleted in self._leaves:
             ids, ws = _segment_postings(leaf, key, field, text)
             # the document frequency counts deleted documents, as Whoosh's term info does (BM25's idf)
-            df += len(ids) if key is not None else leaf.doc_frequency(field, text)
+            dfs.append(len(ids) if key is not None else leaf.doc_frequency(field, text))
             if not ids:
                 continue
             if offset:
@@ -490,7 +505,7 @@ class DocSets:
                 weights.update(zip(ids, ws))
             for d in deleted:  # a few, where a save deleted or updated records: taken out again
                 weights.pop(d + offset, None)
-        return Postings(weights, df)
+        return Postings(weights, tuple(dfs))
 
     def postings(self, field: str, text) -> Postings:
         return self._remember(("t", field, text),
@@ -677,18 +692,37 @@ class DocSets:
 
     def _phrase(self, q: "PhraseText", skip=frozenset(), only=None) -> frozenset:
         """A phrase: the documents holding all its terms (set operations), then the phrase looked for
-        in the stored text of those candidates only (and of `only`'s, where given)."""
-        candidates = self.docs(q.required) - skip
-        if only is not None:
-            candidates = candidates & only
+        in the stored text of those candidates only.
+
+        Which of a segment's documents hold the phrase never changes (its files never do), so it is kept
+        per process with the segment's postings (`_segments`) and looked for again only in new segments:
+        a synonym such as "gas oil" or "management of change" costs its check once in a process, not at
+        every query. Documents deleted when a segment's share was found are not in it (deletions never
+        go away). Without segment keys (the fast path off), only the candidates outside `skip` (and in
+        `only`, where given) are checked, every time."""
+        candidates = self.docs(q.required)
         wanted = sequence(q.text, exact=q.exact)
         if not candidates or not wanted.strip("\0"):
             return frozenset()
         hint = phrase_hint(q.text)
-        out = []
-        for doc, fields in self.stored_many(sorted(candidates)):
-            if holds_phrase(fields.get(q.fieldname) or "", wanted, hint, exact=q.exact):
-                out.append(doc)
+
+        def holding(docs: list[int]) -> list[int]:
+            return [doc for doc, fields in self.stored_many(docs)
+                    if holds_phrase(fields.get(q.fieldname) or "", wanted, hint, exact=q.exact)]
+
+        if any(key is None for _leaf, _offset, key, _deleted in self._leaves):
+            candidates = candidates - skip if only is None else (candidates - skip) & only
+            return frozenset(holding(sorted(candidates)))
+        ordered = sorted(candidates)
+        out: list[int] = []
+        for leaf, offset, key, deleted in self._leaves:
+            lo = bisect.bisect_left(ordered, offset)
+            hi = bisect.bisect_left(ordered, offset + leaf.doc_count_all())
+            if lo == hi:
+                continue
+            found = _segments.get((key, "ph", q.fieldname, q.text, q.exact),
+                                  lambda o=offset, part=ordered[lo:hi]: array("i", [d - o for d in holding(part)]))
+            out.extend(i + offset for i in found if i not in deleted)
         return frozenset(out)
 
     def stored_many(self, docs: list[int]):
@@ -720,7 +754,7 @@ class DocSets:
                 found = old - gone if gone and not old.isdisjoint(gone) else old
                 more = set()
                 for term in key:
-                    more.update(self._added_postings(added, "acl", term))
+                    more.update(self._added_postings(added, "acl", term)[0])
                 if more and not more <= found:
                     found = found | more
             else:

@@ -541,6 +541,26 @@ def _scoring_terms(q) -> list[tuple[str, str, float]]:
     return [(field, text, boost) for (field, text), boost in found.items()]
 
 
+def _ranked(candidates, tiers, scores: dict[int, float], recency, count: int) -> list[int]:
+    """The first count candidates ordered by the tiers they are in (the first tier first, then the second,
+    as a tuple of flags compares), then score, then recency. The candidates are split by the tiers with
+    set operations, and each part, best first, ranked by score and recency only: the same order as one
+    ranking by (flags, score, recency), without a key of flags for each of thousands of candidates."""
+    parts = [candidates]
+    for tier in tiers:
+        parts = [piece for part in parts for piece in (part & tier, part - tier)]
+    def key(d):
+        return scores[d], recency[d]
+
+    out: list[int] = []
+    for part in parts:
+        if len(out) >= count:
+            break
+        if part:
+            out += heapq.nlargest(count - len(out), part, key=key)
+    return out
+
+
 def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: str, start: int, stop: int,
                tiers=()):
     """The page's documents, in order: by BM25 over the query's terms (relevance) or by date.
@@ -557,9 +577,7 @@ def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: s
     if terms:
         candidates = matched if len(matched) <= RANK_ALL else _shortlist(p, matched, memo)
         scores = memo.scores(terms, candidates)
-        tiers = [t for t in tiers if t and t != matched]
-        order = heapq.nlargest(stop, candidates,
-                               key=lambda d: (*(d in t for t in tiers), scores[d], recency[d]))
+        order = _ranked(candidates, [t for t in tiers if t and t != matched], scores, recency, stop)
         if len(order) < stop and len(candidates) < len(matched):  # pages past the shortlist: newest first
             order += memo.newest(matched - candidates, stop - len(order))
         order = order[start:stop]

@@ -258,3 +258,55 @@ def test_kept_postings_are_left_out_of_the_cycle_collector(searcher):
     gc.collect()  # a tuple of numbers and strings is untracked once it has survived a collection
     assert not any(gc.is_tracked(column) for column in columns)
     assert len(columns[0]) == searcher.doc_count_all() and set(columns[0]) == {"complaint", "minutes"}
+
+
+def test_ranking_by_tiers_in_parts_is_the_ranking_by_flags_score_and_recency():
+    import heapq
+    import random
+
+    from portal.search.query import _ranked
+
+    rng = random.Random(5)
+    for _ in range(200):
+        candidates = frozenset(rng.sample(range(5000), rng.randint(0, 400)))
+        tiers = [frozenset(d for d in candidates if rng.random() < rng.random()) for _ in range(rng.randint(0, 4))]
+        scores = {d: rng.choice([0.0, 1.5, 2.25, rng.random()]) for d in candidates}  # ties broken by recency
+        recency = {d: rng.randint(0, 50) * 2 ** 31 + d for d in candidates}
+        count = rng.randint(1, 60)
+        expected = heapq.nlargest(count, candidates, key=lambda d: (*(d in t for t in tiers), scores[d], recency[d]))
+        assert _ranked(candidates, tiers, scores, recency, count) == expected
+
+
+def test_a_phrase_is_looked_for_once_per_segment_and_process(tmp_path, monkeypatch, fast_path):
+    from portal.search import docsets as ds
+
+    configure_jieba(tmp_path)
+    ds.clear_segment_cache()
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    with ix.writer() as writer:
+        for i, body in enumerate(["the heating coil leaked", "a coil for heating", "heating coil renewed", "pump"] * 3):
+            writer.add_document(**document_fields(key=f"doc:{i}", kind="complaint", title="", body=body,
+                                                  date=datetime(2025, 1, 1 + i), acl=["all"]))
+    checked = []
+    real = ds.holds_phrase
+    monkeypatch.setattr(ds, "holds_phrase", lambda text, *a, **k: checked.append(text) or real(text, *a, **k))
+    acl = ["all", "role:cs_manager"]
+
+    def found(s):
+        return {h.fields["key"] for h in execute(s, parse('"heating coil"'), acl, per_page=100).hits}
+
+    with ix.searcher() as s:
+        first = found(s)
+    assert first and checked  # the candidates' text was read once
+    checked.clear()
+    with ix.searcher() as s:  # another searcher of the same segment: nothing read again
+        assert found(s) == first and not checked
+    gone = sorted(first)[0]
+    writer = ix.writer()
+    writer.delete_by_term("key", gone)
+    writer.add_document(**document_fields(key="doc:new", kind="complaint", title="coil", body="a new heating coil",
+                                          date=datetime(2026, 1, 1), acl=["all"]))
+    writer.commit(merge=False)
+    with ix.searcher() as s:  # a save: only the new segment's candidate is read; the deleted one is gone
+        assert found(s) == (first - {gone}) | {"doc:new"}
+        assert len(checked) == 1 and checked[0].endswith("a new heating coil")
