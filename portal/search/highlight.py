@@ -21,6 +21,7 @@ FRAGMENTS = 2
 _WORDS = re.compile(_WORD)
 _CJK = re.compile(f"[{CJK_CLASS}]+")
 _IN_WORD = re.compile(rf"[^\W_{CJK_CLASS}]|['’]")  # what a word (_WORD) can hold
+_LETTER = re.compile(rf"[^\W_{CJK_CLASS}]")  # a letter or digit of a word: a word does not start after one
 
 
 @dataclass
@@ -79,11 +80,16 @@ class Marks:
         starts as one of them could are read (a regular expression finds them), each widened to the
         characters no word can cross: a long document is not normalised word by word."""
         stems = self.stems
-        hint = re.compile(rf"(?<![^\W_{CJK_CLASS}])(?:{'|'.join(word_start(s) for s in sorted(stems))})", re.I)
+        # (the check of the letter before is not a look-behind of the pattern: compiling the class of every
+        # CJK range again for each query's pattern cost more than the search)
+        hint = re.compile(f"(?:{'|'.join(word_start(s) for s in sorted(stems))})", re.I)
         found: list[tuple[int, int]] = []
         pos, size = 0, len(text)
         while (m := hint.search(text, pos)) is not None:
             start, end = m.start(), m.end()
+            if start and _LETTER.match(text, start - 1):  # inside a word: not where a query word starts
+                pos = start + 1
+                continue
             while start > 0 and _IN_WORD.match(text, start - 1):
                 start -= 1
             while end < size and _IN_WORD.match(text, end):
