@@ -691,18 +691,55 @@ class IndexStore:
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.max(SearchLog.id))) or 0)
 
+    # ---- writing
+    def _live_index(self):
+        """The index this thread's searcher reads (opened and checked once), for a writer."""
+        self.searcher()
+        return self._local.ix
+
+    @contextmanager
+    def _reading(self, writer):
+        """A searcher of exactly the commit the writer starts from, to find the documents it replaces: this
+        thread's own, renewed to that commit (its segment readers are open already), or where it reads
+        another index or state, one opened for the writer and closed afterwards. (Whoosh's
+        update_document and delete_by_term open a reader of every segment for each call: with a few dozen
+        segments, a tenth of a second or more for each document a save writes.)"""
+        local, s = self._local, None
+        try:
+            if getattr(local, "searcher", None) is not None and local.gen == self.current_dir() and \
+                    Path(local.ix.storage.folder) == Path(writer.storage.folder):  # (not a rebuild's new index)
+                s = self.searcher()
+                ids = [r.segment().segment_id() for r, _ in s.reader().leaf_readers()]
+                if s.reader().generation() != writer.generation - 1 or \
+                        ids != [segment.segment_id() for segment in writer.segments]:
+                    s = None
+        except Exception:  # noqa: BLE001 - an index without segments, or one being replaced: read it afresh
+            s = None
+        if s is not None:
+            yield s
+            return
+        with writer.searcher() as own:
+            yield own
+
+    @staticmethod
+    def _put(writer, s, key: str, doc: dict | None) -> None:
+        """The record's document replaced (deleted where doc is None); s: a searcher of the writer's commit."""
+        writer.delete_by_term("key", key, searcher=s)
+        if doc is not None:
+            writer.add_document(**doc)
+
     # ---- applying the log
     def sync(self, *, timeout: float | None = None, ix=None) -> int:
         """Apply log rows after the index's mark, in one writer. Returns how many keys were applied.
 
         Raises LockError when the writer cannot be had within the timeout.
         """
-        ix = ix or self.open()
+        ix = ix or self._live_index()
         writer = self._writer(ix, timeout)
         try:
-            with writer.searcher() as s:
+            with self._reading(writer) as s:
                 seq, gaps = self.read_meta(s)
-            applied = self._apply(writer, seq, gaps)
+                applied = self._apply(writer, s, seq, gaps)
             if applied is None:
                 writer.cancel()
                 return 0
@@ -712,7 +749,7 @@ class IndexStore:
             writer.cancel()
             raise
 
-    def _apply(self, writer, seq: int, gaps: dict[int, float]) -> int | None:
+    def _apply(self, writer, s, seq: int, gaps: dict[int, float]) -> int | None:
         now = time.time()
         with Session(self.engine) as session:
             stmt = select(SearchLog.id, SearchLog.key).where(SearchLog.id > seq)
@@ -734,12 +771,8 @@ class IndexStore:
             keys = list(dict.fromkeys(r.key for r in sorted(rows, key=lambda r: r.id)))
             docs = load_documents(session, keys)
         for key in keys:
-            doc = docs.get(key)
-            if doc is None:
-                writer.delete_by_term("key", key)
-            else:
-                writer.update_document(**doc)
-        writer.update_document(**self._meta_doc(new_seq, new_gaps))
+            self._put(writer, s, key, docs.get(key))
+        self._put(writer, s, META_KEY, self._meta_doc(new_seq, new_gaps))
         return len(keys)
 
     # ---- direct writes (index_keys / remove_keys)
@@ -747,16 +780,14 @@ class IndexStore:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return 0
-        ix = self.open()
+        ix = self._live_index()
         with Session(self.engine) as session:
             docs = load_documents(session, keys)
         writer = self._writer(ix, timeout)
         try:
-            for key in keys:
-                if docs.get(key) is None:
-                    writer.delete_by_term("key", key)
-                else:
-                    writer.update_document(**docs[key])
+            with self._reading(writer) as s:
+                for key in keys:
+                    self._put(writer, s, key, docs.get(key))
             writer.commit(mergetype=merge_tail)
         except BaseException:
             writer.cancel()
@@ -767,11 +798,12 @@ class IndexStore:
         keys = [k for k in dict.fromkeys(keys) if k != META_KEY]
         if not keys:
             return 0
-        ix = self.open()
+        ix = self._live_index()
         writer = self._writer(ix, timeout)
         try:
-            for key in keys:
-                writer.delete_by_term("key", key)
+            with self._reading(writer) as s:
+                for key in keys:
+                    self._put(writer, s, key, None)
             writer.commit(mergetype=merge_tail)
         except BaseException:
             writer.cancel()
