@@ -748,10 +748,12 @@ class DocSets:
         if found is None:
             prev = self._prev
             old = None if prev is None else prev._allowed.get(key)
-            if old is not None:  # carried over: less what the save deleted, plus its new documents (each
-                # step a copy of the whole set, so only where it changes something)
-                _boundary, _removed, gone, added, _docs = self._delta
-                found = old - gone if gone and not old.isdisjoint(gone) else old
+            if old is not None:  # carried over: less the numbers of segments a save replaced, plus its new
+                # documents (each step a copy of the whole set, so only where it changes something). Documents
+                # the save deleted in the unchanged segments may stay: no doc set of a query holds a deleted one.
+                boundary, _removed, gone, added, _docs = self._delta
+                stale = [d for d in gone if d >= boundary]
+                found = old - frozenset(stale) if stale and not old.isdisjoint(stale) else old
                 more = set()
                 for term in key:
                     more.update(self._added_postings(added, "acl", term)[0])
