@@ -698,8 +698,9 @@ class DocSets:
         per process with the segment's postings (`_segments`) and looked for again only in new segments:
         a synonym such as "gas oil" or "management of change" costs its check once in a process, not at
         every query. Documents deleted when a segment's share was found are not in it (deletions never
-        go away). Without segment keys (the fast path off), only the candidates outside `skip` (and in
-        `only`, where given) are checked, every time."""
+        go away). A segment not looked at yet whose candidates are all in `skip` (matched by the query's
+        other alternatives) is left out: its share would add nothing. Without segment keys (the fast path
+        off), only the candidates outside `skip` (and in `only`, where given) are checked, every time."""
         candidates = self.docs(q.required)
         wanted = sequence(q.text, exact=q.exact)
         if not candidates or not wanted.strip("\0"):
@@ -720,8 +721,10 @@ class DocSets:
             hi = bisect.bisect_left(ordered, offset + leaf.doc_count_all())
             if lo == hi:
                 continue
-            found = _segments.get((key, "ph", q.fieldname, q.text, q.exact),
-                                  lambda o=offset, part=ordered[lo:hi]: array("i", [d - o for d in holding(part)]))
+            mkey, part = (key, "ph", q.fieldname, q.text, q.exact), ordered[lo:hi]
+            if skip and mkey not in _segments and all(d in skip for d in part):
+                continue  # what it could add is matched already (a Chinese run by its words): nothing to read
+            found = _segments.get(mkey, lambda o=offset, part=part: array("i", [d - o for d in holding(part)]))
             out.extend(i + offset for i in found if i not in deleted)
         return frozenset(out)
 

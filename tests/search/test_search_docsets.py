@@ -310,3 +310,28 @@ def test_a_phrase_is_looked_for_once_per_segment_and_process(tmp_path, monkeypat
     with ix.searcher() as s:  # a save: only the new segment's candidate is read; the deleted one is gone
         assert found(s) == (first - {gone}) | {"doc:new"}
         assert len(checked) == 1 and checked[0].endswith("a new heating coil")
+
+
+def test_a_phrase_whose_candidates_other_alternatives_matched_is_not_read(tmp_path, monkeypatch, fast_path):
+    from portal.search import docsets as ds
+    from portal.search.query import build_query
+
+    configure_jieba(tmp_path)
+    ds.clear_segment_cache()
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    with ix.writer() as writer:
+        for i, body in enumerate(["the heating coil leaked", "a coil for heating", "pump"]):
+            writer.add_document(**document_fields(key=f"doc:{i}", kind="complaint", title="", body=body,
+                                                  date=datetime(2025, 1, 1 + i), acl=["all"]))
+    checked = []
+    real = ds.holds_phrase
+    monkeypatch.setattr(ds, "holds_phrase", lambda text, *a, **k: checked.append(text) or real(text, *a, **k))
+    phrase = next(leaf for leaf in build_query(parse('"heating coil"')).leaves() if isinstance(leaf, ds.PhraseText))
+    with ix.searcher() as s:
+        memo = docsets(s)
+        candidates = memo.docs(phrase.required)
+        assert len(candidates) == 2
+        assert memo._phrase(phrase, skip=candidates) == frozenset() and not checked  # nothing it could add
+        assert len(memo._phrase(phrase)) == 1 and len(checked) == 2  # asked for itself: read, and kept
+        checked.clear()
+        assert len(memo._phrase(phrase, skip=candidates)) == 1 and not checked
