@@ -698,9 +698,13 @@ class DocSets:
         per process with the segment's postings (`_segments`) and looked for again only in new segments:
         a synonym such as "gas oil" or "management of change" costs its check once in a process, not at
         every query. Documents deleted when a segment's share was found are not in it (deletions never
-        go away). A segment not looked at yet whose candidates are all in `skip` (matched by the query's
-        other alternatives) is left out: its share would add nothing. Without segment keys (the fast path
-        off), only the candidates outside `skip` (and in `only`, where given) are checked, every time."""
+        go away). In a segment not looked at yet, only the candidates outside `skip` (matched by the
+        query's other alternatives) and in `only` (where given) could add anything: none, and the segment
+        is left out; fewer than half, and only they are read, nothing kept (reading every candidate to keep
+        the segment's share would cost many times what the query needs: "gas oil" among the synonyms of
+        "diesel" has thousands of candidates, most of them matched by "diesel"); else the segment's share
+        is found and kept. Without segment keys (the fast path off), only the candidates outside `skip`
+        (and in `only`) are checked, every time."""
         candidates = self.docs(q.required)
         wanted = sequence(q.text, exact=q.exact)
         if not candidates or not wanted.strip("\0"):
@@ -722,8 +726,13 @@ class DocSets:
             if lo == hi:
                 continue
             mkey, part = (key, "ph", q.fieldname, q.text, q.exact), ordered[lo:hi]
-            if skip and mkey not in _segments and all(d in skip for d in part):
-                continue  # what it could add is matched already (a Chinese run by its words): nothing to read
+            if mkey not in _segments and (skip or only is not None):
+                rest = [d for d in part if d not in skip and (only is None or d in only)]
+                if not rest:
+                    continue  # what it could add is matched already (a Chinese run by its words)
+                if 2 * len(rest) < len(part):  # mostly matched already: only the rest read, nothing kept
+                    out.extend(holding(rest))
+                    continue
             found = _segments.get(mkey, lambda o=offset, part=part: array("i", [d - o for d in holding(part)]))
             out.extend(i + offset for i in found if i not in deleted)
         return frozenset(out)
