@@ -549,6 +549,7 @@ def _ranked(candidates, tiers, scores: dict[int, float], recency, count: int) ->
     parts = [candidates]
     for tier in tiers:
         parts = [piece for part in parts for piece in (part & tier, part - tier)]
+
     def key(d):
         return scores[d], recency[d]
 

@@ -12,14 +12,20 @@ def _open_files() -> int:
 
 
 def _in_a_thread(fn):
+    """fn's value, run in a new thread; what it raises is raised here (a failed check in the thread fails the test)."""
     out = {}
 
     def run():
-        out["value"] = fn()
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001
+            out["error"] = exc
 
     thread = threading.Thread(target=run)
     thread.start()
     thread.join()
+    if "error" in out:
+        raise out["error"]
     return out.get("value")
 
 
@@ -40,7 +46,7 @@ def test_requests_in_threads_of_their_own_share_one_searcher(client, login, add_
     assert len(store._open_searchers) == searchers <= 2
     assert _open_files() <= files
     add_doc("Heating coil renewed", "A new heating coil for tank T-101.")  # a save: the pooled searcher renews
-    _in_a_thread(lambda: client.get("/search/?q=renewed"))
+    assert _in_a_thread(lambda: client.get("/search/?q=renewed")).status_code == 200
     assert "Heating coil renewed" in client.get("/search/?q=renewed").get_data(as_text=True)
     assert len(store._open_searchers) == searchers
 
@@ -62,7 +68,7 @@ def test_threads_searching_at_once_each_have_their_own_and_the_pool_is_bounded(a
     threads = [threading.Thread(target=hold) for _ in range(count)]
     for thread in threads:
         thread.start()
-    while len(held) < count:
+    while len(held) < count:  # every thread has taken one
         threading.Event().wait(0.01)
     assert len({id(s) for s in held}) == count  # never shared while in use
     done.set()
