@@ -33,14 +33,20 @@ def register_panel(order: int, template: str):
 PANEL_ROWS = 8  # the first rows a panel lists; its count and a link lead to the whole list
 
 
-def first_and_count(stmt, rows: int = PANEL_ROWS) -> tuple[list, int]:
+def first_and_count(stmt, rows: int | None = None) -> tuple[list, int]:
     """The first rows of a select and how many it has in all (a count query only when there may be more)."""
     from .extensions import db
 
+    rows = PANEL_ROWS if rows is None else rows
     first = list(db.session.scalars(stmt.limit(rows)))
     if len(first) < rows:
         return first, len(first)
     return first, db.session.scalar(db.select(db.func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+def first_of(items: list, rows: int | None = None) -> tuple[list, int]:
+    """The first rows of a list that is filtered in Python (a status reckoned per row) and how many it has."""
+    return items[:PANEL_ROWS if rows is None else rows], len(items)
 
 
 def panels_for(user) -> list[tuple[str, dict]]:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...timeutil import local_today, to_local, tz, utcnow
-from ...panels import first_and_count, register_panel
+from ...panels import first_and_count, first_of, register_panel
 from . import services
 from .models import Inquiry
 
@@ -16,10 +16,10 @@ def my_open_complaints(user):
     """A CSR's own open complaints with the acknowledgement due time (those to acknowledge first)."""
     if not user.has_role("csr", "cs_manager"):
         return None
-    items = services.own_open_complaints(user)
+    items, total = first_and_count(services.own_open_complaints(user))
     if not items:
         return None
-    return {"items": items, "now": utcnow()}
+    return {"items": items, "total": total, "now": utcnow()}
 
 
 @register_panel(30, "complaints/_panel_inquiries.html")
@@ -34,10 +34,10 @@ def my_inquiries(user):
                                   Inquiry.due_at < tomorrow).order_by(Inquiry.due_at)
     )
     items = [(i, i.status(now)) for i in rows]
-    items = [(i, s) for i, s in items if s in ("due_today", "overdue")]
+    items, total = first_of([(i, s) for i, s in items if s in ("due_today", "overdue")])
     if not items and not user.has_role("csr"):
         return None
-    return {"items": items}
+    return {"items": items, "total": total}
 
 
 @register_panel(31, "complaints/_panel_escalations.html")

@@ -440,13 +440,11 @@ def due_actions(user, today: date, days: int = 7) -> list[CapaAction]:
     return [a for a in rows if a.can_view(user)]
 
 
-def own_open_complaints(user) -> list[Complaint]:
-    """Open complaints the user owns, those still to acknowledge first (by acknowledgement due time)."""
-    rows = db.session.scalars(
-        visible_complaints(user).filter(Complaint.owner_id == user.id, Complaint.state.not_in(FINAL_STATES))
-        .order_by(Complaint.acknowledged_at.is_not(None), Complaint.ack_due_at, Complaint.id)
-    )
-    return list(rows)
+def own_open_complaints(user):
+    """select() of the open complaints the user owns, those still to acknowledge first (by acknowledgement due
+    time)."""
+    return (visible_complaints(user).filter(Complaint.owner_id == user.id, Complaint.state.not_in(FINAL_STATES))
+            .order_by(Complaint.acknowledged_at.is_not(None), Complaint.ack_due_at, Complaint.id))
 
 
 def awaiting_effectiveness(user):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...timeutil import local_today
-from ...panels import register_panel
+from ...panels import first_and_count, register_panel
 from . import services
 from .models import is_editor
 
@@ -12,7 +12,7 @@ def certificates_panel(user):
     if not is_editor(user):
         return None
     today = local_today()
-    permits = services.expiring_permits(today, 90, related=False)
+    permits, total = first_and_count(services.expiring_permits_select(today, 90))
     if not permits:
         return None
-    return {"permits": permits, "today": today}
+    return {"permits": permits, "total": total, "today": today}

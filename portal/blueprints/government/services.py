@@ -11,15 +11,18 @@ from ..archive.models import ArchiveRecord
 from .models import Authority, FollowUpAction, Permit, Visit
 
 
-def expiring_permits(today: date, within_days: int = 90, *, related: bool = True) -> list[Permit]:
-    """Permits expired or expiring within ``within_days``, soonest first; ``related``: with their authority and
-    department loaded (the dashboard's panel shows neither)."""
-    limit = today + timedelta(days=within_days)
-    stmt = (db.select(Permit).filter(Permit.expires_on.is_not(None), Permit.expires_on <= limit)
-            .order_by(Permit.expires_on))
-    if related:
-        stmt = stmt.options(selectinload(Permit.authority), selectinload(Permit.department))
+def expiring_permits(today: date, within_days: int = 90) -> list[Permit]:
+    """Permits expired or expiring within ``within_days``, soonest first, with their authority and department."""
+    stmt = expiring_permits_select(today, within_days).options(selectinload(Permit.authority),
+                                                                selectinload(Permit.department))
     return db.session.scalars(stmt).all()
+
+
+def expiring_permits_select(today: date, within_days: int = 90):
+    """The select of ``expiring_permits`` without the related rows (the dashboard's panel shows its first rows)."""
+    limit = today + timedelta(days=within_days)
+    return (db.select(Permit).filter(Permit.expires_on.is_not(None), Permit.expires_on <= limit)
+            .order_by(Permit.expires_on, Permit.id))
 
 
 def open_actions(today: date | None = None) -> list[FollowUpAction]:

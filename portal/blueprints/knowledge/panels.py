@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...timeutil import local_today
-from ...panels import register_panel
+from ...panels import first_and_count, register_panel
 from . import services
 from .models import is_editor
 
@@ -25,7 +25,7 @@ def to_read_panel(user):
 def reviews_panel(user):
     if not is_editor(user):
         return None
-    overdue_reviews = services.due_for_review(local_today(), 0)
+    overdue_reviews, total = first_and_count(services.due_for_review_select(local_today(), 0))
     if not overdue_reviews:
         return None
-    return {"overdue_reviews": overdue_reviews}
+    return {"overdue_reviews": overdue_reviews, "total": total}

@@ -73,7 +73,7 @@ def index():
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     today = local_today()
     return render("knowledge/index.html", fragment="knowledge/_page_rows.html", pagination=pagination, kind=kind,
-                  q=q, today=today, due_count=len(services.due_for_review(today, 0)) if is_editor(current_user) else 0)
+                  q=q, today=today, due_count=services.due_for_review_count(today, 0) if is_editor(current_user) else 0)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -325,11 +325,18 @@ def inline_diff(old: str, new: str, *, context: int = 3) -> list[tuple[str, str]
 
 def due_for_review(today: date, within_days: int = 30):
     """Procedures whose next review date is within `within_days` (overdue ones first)."""
+    return db.session.scalars(due_for_review_select(today, within_days)).all()
+
+
+def due_for_review_select(today: date, within_days: int = 30):
     limit = today + timedelta(days=within_days)
-    return db.session.scalars(
-        db.select(Page).filter(Page.kind == "procedure", Page.next_review_date.is_not(None),
-                               Page.next_review_date <= limit).order_by(Page.next_review_date, Page.title)
-    ).all()
+    return (db.select(Page).filter(Page.kind == "procedure", Page.next_review_date.is_not(None),
+                                   Page.next_review_date <= limit).order_by(Page.next_review_date, Page.title, Page.id))
+
+
+def due_for_review_count(today: date, within_days: int = 30) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(
+        due_for_review_select(today, within_days).order_by(None).subquery()))
 
 
 def citing_pages(regulation: Page) -> list[Page]:

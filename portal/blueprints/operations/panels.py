@@ -8,17 +8,18 @@ from sqlalchemy import case, func
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
-from ...panels import PANEL_ROWS, register_panel
+from ... import panels
+from ...panels import register_panel
 from ...timeutil import to_local
 from ..department.models import register_customer_lines
 from .models import Order
 from .stock import reports
 
 
-def _first_orders(condition, limit: int = PANEL_ROWS) -> list[Order]:
+def _first_orders(condition) -> list[Order]:
     return list(db.session.scalars(
         db.select(Order).filter(condition)
-        .order_by(Order.planned_start.is_(None), Order.planned_start, Order.id).limit(limit)
+        .order_by(Order.planned_start.is_(None), Order.planned_start, Order.id).limit(panels.PANEL_ROWS)
         .options(joinedload(Order.customer), joinedload(Order.product), joinedload(Order.tank))))
 
 

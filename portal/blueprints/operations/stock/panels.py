@@ -1,6 +1,6 @@
 """Dashboard panel of the stock book: yesterday's daily stock reports due today and overdue."""
 from ....i18n import fmt_date, fmt_datetime
-from ....panels import register_panel
+from ....panels import first_of, register_panel
 from . import reports
 
 
@@ -9,8 +9,8 @@ def daily_reports_due(user):
     """A CSR sees the reports of their own customers, a manager all; hidden for other roles."""
     if not user.has_role("csr", "cs_manager", "admin"):
         return None
-    items = reports.due_today(user)
+    items, total = first_of(reports.due_today(user))
     if not items and not user.has_role("csr"):
         return None
-    return {"items": items, "labels": reports.state_labels(), "when": reports.once_per_value(fmt_datetime),
+    return {"items": items, "total": total, "labels": reports.state_labels(), "when": reports.once_per_value(fmt_datetime),
             "day": fmt_date(items[0].day) if items else ""}
