@@ -109,3 +109,23 @@ def test_every_template_compiles_at_worker_start_and_stays_compiled(app):
     assert compile_templates(app) == len(on_disk) > 300
     held = {name for (_loader, name) in app.jinja_env.cache.keys()}
     assert on_disk <= held
+
+
+def test_a_gunicorn_worker_sets_what_it_loaded_at_start_aside_from_full_collections(app):
+    """deploy/gunicorn.conf.py's post_worker_init: templates compiled, PDF fonts loaded, then the heap frozen, so
+    that the garbage collector's full passes no longer walk the modules, templates and fonts of the worker."""
+    import gc
+    import logging
+    import runpy
+    from types import SimpleNamespace
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"))
+    app.jinja_env.cache.clear()
+    gc.unfreeze()
+    try:
+        conf["post_worker_init"](SimpleNamespace(wsgi=app, log=logging.getLogger("gunicorn.error")))
+        assert gc.get_freeze_count() > 100_000
+        assert len(app.jinja_env.cache) > 300
+        assert not gc.get_objects(generation=2) or len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 10
+    finally:
+        gc.unfreeze()
