@@ -69,6 +69,12 @@ def delegated_roles(user) -> dict[str, str]:
     return _all_delegations().get(user_id, {})
 
 
+def holders(names) -> set[int]:
+    """The ids of the users who hold one of the roles ``names`` for someone else right now."""
+    wanted = set(names)
+    return {user_id for user_id, roles in _all_delegations().items() if wanted & set(roles)}
+
+
 def holds(user, names) -> bool:
     """True when ``user`` holds one of the roles ``names`` through a delegation (and marks the request)."""
     roles = delegated_roles(user)

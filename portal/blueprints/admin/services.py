@@ -7,7 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from ...audit import AuditEntry, kind_label
 from ...extensions import db
-from ...models import Department, User
+from ...delegation import holders
+from ...models import Department, Role, User
 from ...services import ServiceError
 from ...timeutil import tz
 
@@ -101,6 +102,10 @@ def department_choices(*, blank: bool = True) -> list[tuple[int, str]]:
 def staff_choices(*, cs_only: bool = False, blank: bool = True) -> list[tuple[int, str]]:
     """(id, name) of active users by name, for "owner", "assigned to" and similar select fields in
     every module; `cs_only` keeps CSRs and CS managers."""
-    users = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name, User.username))
-    pairs = [(u.id, u.display_name) for u in users if not cs_only or u.has_role("csr", "cs_manager")]
+    stmt = (db.select(User.id, User.full_name, User.username).filter(User.active.is_(True))
+            .order_by(User.full_name, User.username))
+    if cs_only:  # as User.has_role: a role of their own, or one held for someone else right now
+        names = ("csr", "cs_manager")
+        stmt = stmt.filter(db.or_(User.roles.any(Role.name.in_(names)), User.id.in_(holders(names))))
+    pairs = [(user_id, full_name or username) for user_id, full_name, username in db.session.execute(stmt)]
     return ([(0, "—")] if blank else []) + pairs

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import User
+from ..admin.services import staff_choices
 from .models import Customer, CustomerContact
 
 FIELDS = ("code", "name_en", "name_zh", "long_term", "daily_report_time", "report_recipients", "active", "notes",
@@ -56,8 +57,7 @@ def remove_contact(contact: CustomerContact) -> None:
 
 
 def csr_choices():
-    users = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name))
-    return [(u.id, u.display_name) for u in users if u.has_role("csr", "cs_manager")]
+    return staff_choices(cs_only=True, blank=False)
 
 
 def customer_choices(*, blank: bool = False, active_only: bool = True) -> list[tuple[int, str]]:

@@ -185,3 +185,32 @@ def test_departments_are_named_in_the_users_language(client, login, make_user):
     db.session.commit()
     assert "OPS 操作部" in client.get("/admin/users").get_data(as_text=True)
     assert '<option value="%d">OPS 操作部</option>' % ops.id in client.get("/admin/users/new").get_data(as_text=True)
+
+
+def test_staff_choices_of_customer_service_are_those_has_role_admits(app, make_user, monkeypatch):
+    """The owner and assignee lists: active users by name; with cs_only, those holding a CSR's or CS manager's
+    role, of their own or for someone else right now (as User.has_role decides), in one query."""
+    from portal import delegation
+    from portal.blueprints.admin.services import staff_choices
+
+    make_user("zhou", "csr", full_name="Zhou Min")
+    make_user("amy", "cs_manager", full_name="Amy Lin")
+    make_user("ops", "staff", full_name="Bo Ops")
+    make_user("acting", "staff", full_name="Cai Acting")
+    make_user("gone", "csr", full_name="Dai Gone", active=False)
+    make_user("noname", "csr", full_name="")
+    acting_id = db.session.scalar(db.select(User.id).filter_by(username="acting"))
+    monkeypatch.setattr(delegation, "_ROLE_SOURCES", [lambda now: {acting_id: {"cs_manager": "amy"}}])
+    with app.test_request_context():
+        everyone = staff_choices()
+        assert everyone[0] == (0, "—")
+        by_name = db.session.scalars(db.select(User).filter(User.active.is_(True)).order_by(User.full_name, User.username))
+        assert everyone[1:] == [(u.id, u.display_name) for u in by_name]
+        assert {"Zhou Min", "Amy Lin", "Bo Ops", "Cai Acting", "noname"} <= {name for _id, name in everyone}
+        assert "Dai Gone" not in {name for _id, name in everyone}
+        cs = staff_choices(cs_only=True, blank=False)
+        users = {u.id: u for u in db.session.scalars(db.select(User).filter(User.active.is_(True)))}
+        assert [user_id for user_id, _name in cs] == [
+            user_id for user_id, _name in everyone[1:] if users[user_id].has_role("csr", "cs_manager")]
+        assert {name for _id, name in cs} >= {"Zhou Min", "Amy Lin", "Cai Acting", "noname"}
+        assert "Bo Ops" not in {name for _id, name in cs}

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ....extensions import db
-from ....models import User
 from ....permissions import load_or_404, require
 from ....timeutil import local_today
 from ....web import render, send_download, service_errors
+from ...admin.services import staff_choices
 from ...customers.models import Customer
 from ..models import Product, Tank
 from . import reports, services
@@ -71,9 +71,7 @@ def investigations():
 
 
 def _user_choices():
-    return [(u.id, u.display_name if hasattr(u, "display_name") else u.email)
-            for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.email))
-            if u.has_role("csr", "cs_manager")]
+    return staff_choices(cs_only=True, blank=False)
 
 
 def _month_page(month, *, import_form=None, sign_form=None, import_errors=(), status=200):
