@@ -675,9 +675,14 @@ class IndexStore:
     # ---- metadata
     @staticmethod
     def read_meta(searcher) -> tuple[int, dict[int, float]]:
-        meta = searcher.document(key=META_KEY) or {}
-        gaps = {int(k): float(v) for k, v in json.loads(meta.get("gaps") or "{}").items()}
-        return int(meta.get("seq") or 0), gaps
+        """The mark of the log applied and its gaps, as the searcher's commit holds them (read once per searcher:
+        a search asks for the mark before each query, and the lookup reads every segment)."""
+        held = getattr(searcher, "_portal_meta", None)
+        if held is None:
+            meta = searcher.document(key=META_KEY) or {}
+            gaps = {int(k): float(v) for k, v in json.loads(meta.get("gaps") or "{}").items()}
+            held = searcher._portal_meta = (int(meta.get("seq") or 0), gaps)
+        return held[0], dict(held[1])
 
     @staticmethod
     def _meta_doc(seq: int, gaps: dict[int, float]) -> dict:

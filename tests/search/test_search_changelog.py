@@ -168,6 +168,26 @@ def test_sync_continues_from_the_remembered_number(app, kit, reader):
     assert search.search("offline", user=reader).total == 3
 
 
+def test_the_mark_is_read_once_per_searcher_and_anew_after_a_commit(app, kit, reader, monkeypatch):
+    """Each search asks whether the index is behind the log: the mark is looked up in the index once per
+    searcher (the lookup reads every segment), and a commit's searcher reads its own."""
+    from whoosh.searching import Searcher
+
+    app.config["SEARCH_SYNC_ON_COMMIT"] = False
+    store = search.get_store()
+    lookups = []
+    real = Searcher.document
+    monkeypatch.setattr(Searcher, "document", lambda s, **kw: lookups.append(kw) or real(s, **kw))
+    first = store.applied_seq()
+    assert [store.applied_seq() for _ in range(3)] == [first] * 3 and len(lookups) == 1
+    db.session.add(kit.Doc(title="marked", body="marked"))
+    db.session.commit()
+    assert store.applied_seq() == first  # not applied yet
+    assert search.sync() == 1
+    assert store.applied_seq() == store.log_head() > first
+    assert search.search("marked", user=reader).total == 1
+
+
 def test_a_lower_number_committed_late_is_not_lost(app, kit, reader):
     """On PostgreSQL a transaction can commit after one that took a later number: the index waits for it."""
     from sqlalchemy import insert
