@@ -33,6 +33,11 @@ def _may_edit(user) -> bool:
     return _signed_in(user) and user.has_role(*EDIT_ROLES)
 
 
+
+def code_and_names(code: str, name_en: str, name_zh: str) -> str:
+    """How a product or a berth is named in a drop-down list: its code, then its Chinese and English names."""
+    return f"{code} {name_zh} / {name_en}" if name_zh else f"{code} {name_en}"
+
 class _Viewable:
     """Operations records are seen by everyone signed in and edited by CSRs and managers."""
 
@@ -98,7 +103,7 @@ class Product(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
     @property
     def choice_label(self) -> str:
-        return f"{self.code} {self.name_zh} / {self.name_en}" if self.name_zh else f"{self.code} {self.name_en}"
+        return code_and_names(self.code, self.name_en, self.name_zh)
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_en}"

@@ -32,7 +32,7 @@ from ....extensions import db
 from ....models import CreatedByMixin, TimestampMixin, User, UTCDateTime
 from ....timeutil import utcnow
 from ...customers.models import Customer, CustomerContact
-from ..models import Order, Product, Tank
+from ..models import Order, Product, Tank, code_and_names
 
 EDIT_ROLES = ("admin", "cs_manager", "csr")
 
@@ -142,7 +142,7 @@ class Berth(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
 
     @property
     def choice_label(self) -> str:
-        return f"{self.code} {self.name_zh} / {self.name_en}" if self.name_zh else f"{self.code} {self.name_en}"
+        return code_and_names(self.code, self.name_en, self.name_zh)
 
     def __str__(self) -> str:
         return self.code

@@ -17,7 +17,7 @@ from ....web import arg_date, arg_int, page_args, post_change, render, send_down
 from ...admin.services import staff_choices
 from ...customers.models import Customer, CustomerContact
 from ...customers.services import customer_choices
-from ..models import OPEN_STATES, SHIP_KINDS, Order, Product, Tank
+from ..models import OPEN_STATES, SHIP_KINDS, Order, Product, Tank, code_and_names
 from . import plan as berth_plan
 from . import services
 from .forms import (
@@ -87,11 +87,15 @@ def _agent_choices():
 
 
 def _berth_choices(include_id=None):
-    return [(b.id, b.choice_label) for b in services.berths() if b.active or b.id == include_id]
+    """The active berths, and the call's own berth should it be inactive now (its names only)."""
+    rows = db.session.execute(select(Berth.id, Berth.code, Berth.name_en, Berth.name_zh)
+                              .where(or_(Berth.active.is_(True), Berth.id == include_id)).order_by(Berth.code))
+    return [(berth_id, code_and_names(code, en, zh)) for berth_id, code, en, zh in rows]
 
 
 def _product_choices():
-    return [(p.id, p.choice_label) for p in db.session.scalars(select(Product).order_by(Product.code))]
+    rows = db.session.execute(select(Product.id, Product.code, Product.name_en, Product.name_zh).order_by(Product.code))
+    return [(product_id, code_and_names(code, en, zh)) for product_id, code, en, zh in rows]
 
 
 def _tank_choices():
