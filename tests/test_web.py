@@ -111,19 +111,26 @@ def test_every_template_compiles_at_worker_start_and_stays_compiled(app):
     assert on_disk <= held
 
 
-def test_a_gunicorn_worker_sets_what_it_loaded_at_start_aside_from_full_collections(app):
-    """deploy/gunicorn.conf.py's post_worker_init: templates compiled, PDF fonts loaded, then the heap frozen, so
-    that the garbage collector's full passes no longer walk the modules, templates and fonts of the worker."""
+def test_a_gunicorn_worker_sets_what_it_loaded_at_start_aside_from_full_collections(app, monkeypatch):
+    """deploy/gunicorn.conf.py's post_worker_init: templates compiled, PDF fonts loaded, the search index's common
+    parts read (tests/search/test_search_warm_up.py), then the heap frozen, so that the garbage collector's full
+    passes no longer walk the modules, templates and fonts of the worker."""
     import gc
     import logging
     import runpy
     from types import SimpleNamespace
 
+    from portal import search
+
+    warmed = []
+    real_warm_up = search.warm_up
+    monkeypatch.setattr(search, "warm_up", lambda: warmed.append(real_warm_up()))
     conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"))
     app.jinja_env.cache.clear()
     gc.unfreeze()
     try:
         conf["post_worker_init"](SimpleNamespace(wsgi=app, log=logging.getLogger("gunicorn.error")))
+        assert len(warmed) == 1
         assert gc.get_freeze_count() > 100_000
         assert len(app.jinja_env.cache) > 300
         assert not gc.get_objects(generation=2) or len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 10

@@ -6,7 +6,7 @@ Public API (the rest of the portal uses only these):
     suggest(prefix, *, user, limit=8) -> list[Hit]
     similar(record, *, user, kinds=None, limit=5) -> list[Hit]   (the record's own kind by default)
     similar_text(text, *, user, kinds=None, limit=5, exclude_keys=()) -> list[Hit]
-    index_keys(keys), remove_keys(keys), rebuild(...), sync(...), check(fix=False)
+    index_keys(keys), remove_keys(keys), rebuild(...), sync(...), check(fix=False), warm_up()
 and init_app(app), called by the application factory. Domains register what they index in their
 blueprints/<domain>/search.py (registry.register_kind / register_child / register_dependents).
 
@@ -50,7 +50,7 @@ log = logging.getLogger("portal.search")
 
 __all__ = [
     "init_app", "search", "suggest", "similar", "similar_text", "index_keys", "remove_keys", "rebuild",
-    "sync", "check", "optimize", "compact", "get_store", "Hit", "Results", "register_kind", "register_child",
+    "sync", "check", "optimize", "compact", "get_store", "warm_up", "Hit", "Results", "register_kind", "register_child",
     "register_dependents", "KINDS",
 ]
 
@@ -87,6 +87,19 @@ def search(query: str, *, user, kinds=None, customer=None, page: int = 1, per_pa
     _catch_up(store)
     return run_search(store, query, user=user, kinds=kinds, customer=customer, page=page, per_page=per_page,
                       sort=sort, expand=expand)
+
+
+def warm_up() -> int:
+    """Open the index and read what every query reads first (query.warm_up), then give the searcher back
+    to the pool: a gunicorn worker calls it when it starts. Returns how many documents the index holds."""
+    from .query import warm_up as read_ahead
+
+    store = get_store()
+    _catch_up(store)
+    try:
+        return read_ahead(store.searcher())
+    finally:
+        store.release()
 
 
 def suggest(prefix: str, *, user, limit: int = 8):

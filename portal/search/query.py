@@ -688,6 +688,23 @@ def execute(searcher, p: ParsedQuery, acl_terms, *, kinds=(), customers=(), page
     return Found(hits, len(matched), counts, allowed, q, also)
 
 
+def warm_up(searcher) -> int:
+    """Read what every query reads before any word of it: the acl sets, the dates that rank, the facet
+    columns and the text lengths BM25 weighs, and the glossary's synonym table. A new process (a gunicorn
+    worker) calls it before it takes requests, else its first search reads them all (about a second with
+    five years of records). Returns how many documents the index holds."""
+    memo = docsets(searcher)
+    memo.allowed([t.decode() if isinstance(t, bytes) else t for t in searcher.lexicon("acl")])
+    memo.recency()
+    for name in FACETS:
+        memo.column(name)
+    for name in (*MATCHED_FIELDS, *BOOST_FIELDS):
+        memo.lengths(name)
+        memo.average_length(name)
+    synonyms.table()
+    return searcher.doc_count()
+
+
 RECHECK_ROUNDS = 4  # a page with records the index should not have let in is computed again without them
 
 
