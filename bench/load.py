@@ -27,6 +27,7 @@ import json
 import os
 import random
 import re
+import runpy
 import shutil
 import signal
 import socket
@@ -101,23 +102,42 @@ def _free_port() -> int:
 
 
 def start_server(env: dict, workers: int | None) -> tuple[subprocess.Popen, int]:
+    """Gunicorn on a free port, once every worker has logged that it is ready (templates compiled, PDF fonts
+    and the search index's common parts read: deploy/gunicorn.conf.py's post_worker_init). Measuring while
+    workers still warm up would charge their start to the first users. Its error log is read all along (a
+    pipe nobody reads would block the workers once full) and its last lines shown if it does not start."""
     port = _free_port()
+    conf = ROOT / "deploy" / "gunicorn.conf.py"
     env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_ACCESS_LOG="/dev/null")
     if workers:
         env["GUNICORN_WORKERS"] = str(workers)
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:app"],
+    expected = workers or int(runpy.run_path(str(conf))["workers"])  # the environment env was copied from
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(conf), "wsgi:app"],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    log: list[str] = []
+    ready = threading.Semaphore(0)
+
+    def read_log():
+        for line in proc.stderr:
+            log[:] = log[-40:] + [line]
+            if "Worker ready" in line:
+                ready.release()
+
+    threading.Thread(target=read_log, daemon=True).start()
+    deadline = time.monotonic() + 180
+    for _ in range(expected):
+        if not ready.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            break
+    else:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/auth/login")
             if conn.getresponse().status == 200:
                 return proc, port
         except OSError:
-            time.sleep(0.5)
+            pass
     proc.kill()
-    raise SystemExit("gunicorn did not answer:\n" + (proc.stderr.read() if proc.stderr else ""))
+    raise SystemExit("gunicorn did not start:\n" + "".join(log))
 
 
 # ---- one user -----------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def post_worker_init(worker):
     from portal import pdf, search
     from portal.web import compile_templates
 
-    compile_templates(worker.wsgi)
+    templates = compile_templates(worker.wsgi)
     for what, warm_up in (("PDF", pdf.warm_up), ("search", search.warm_up)):
         try:
             with worker.wsgi.app_context():
@@ -68,4 +68,5 @@ def post_worker_init(worker):
             worker.log.exception("%s warm-up failed", what)
     gc.collect()
     gc.freeze()
+    worker.log.info("Worker ready (pid: %s, %d templates compiled)", os.getpid(), templates)
 

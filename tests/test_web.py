@@ -1,6 +1,7 @@
 """The UI shell: security headers, htmx fragments, Vary, and templates free of inline script and style."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -111,10 +112,11 @@ def test_every_template_compiles_at_worker_start_and_stays_compiled(app):
     assert on_disk <= held
 
 
-def test_a_gunicorn_worker_sets_what_it_loaded_at_start_aside_from_full_collections(app, monkeypatch):
+def test_a_gunicorn_worker_sets_what_it_loaded_at_start_aside_from_full_collections(app, monkeypatch, caplog):
     """deploy/gunicorn.conf.py's post_worker_init: templates compiled, PDF fonts loaded, the search index's common
     parts read (tests/search/test_search_warm_up.py), then the heap frozen, so that the garbage collector's full
-    passes no longer walk the modules, templates and fonts of the worker."""
+    passes no longer walk the modules, templates and fonts of the worker; then it logs that it is ready (what
+    bench/load.py waits for before measuring)."""
     import gc
     import logging
     import runpy
@@ -129,8 +131,10 @@ def test_a_gunicorn_worker_sets_what_it_loaded_at_start_aside_from_full_collecti
     app.jinja_env.cache.clear()
     gc.unfreeze()
     try:
+        caplog.set_level(logging.INFO, logger="gunicorn.error")
         conf["post_worker_init"](SimpleNamespace(wsgi=app, log=logging.getLogger("gunicorn.error")))
         assert len(warmed) == 1
+        assert f"Worker ready (pid: {os.getpid()}" in caplog.text
         assert gc.get_freeze_count() > 100_000
         assert len(app.jinja_env.cache) > 300
         assert not gc.get_objects(generation=2) or len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 10
