@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, union
+from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import selectinload
 
 from ....extensions import db
@@ -373,11 +373,14 @@ def _with_stock(day: date, among=None):
     """The ids of the customers with book stock at the end of ``day`` or movements on it (a query); ``among``:
     a query of the customer ids to look at (each stock key costs a lookup of its latest daily row)."""
     d, b = _LATEST.c, _BAL.c
-    # Each key's closing of its latest daily row on or before the day (read per key from the key's index): not zero.
-    closing = (select(func.abs(d.closing_kg) + func.abs(d.closing_m3))
-               .where(d.customer_id == b.customer_id, d.tank_id == b.tank_id, d.product_id == b.product_id,
-                      d.customs_status == b.customs_status, d.day <= day)
-               .order_by(d.day.desc()).limit(1).correlate(_BAL).scalar_subquery())
+    # Each key's closing at the end of the day, not zero: its balance where nothing moved after the day (the
+    # balance is the closing of its last day), else its latest daily row on or before the day (read from the
+    # key's index; only keys that moved since, such as today's, for the usual day of yesterday).
+    closing = case((b.last_day <= day, func.abs(b.kg) + func.abs(b.m3)),
+                   else_=select(func.abs(d.closing_kg) + func.abs(d.closing_m3))
+                   .where(d.customer_id == b.customer_id, d.tank_id == b.tank_id, d.product_id == b.product_id,
+                          d.customs_status == b.customs_status, d.day <= day)
+                   .order_by(d.day.desc()).limit(1).correlate(_BAL).scalar_subquery())
     held = select(b.customer_id).where(b.first_day <= day, closing != 0)
     moved = select(StockDaily.customer_id).where(StockDaily.day == day)
     if among is not None:
