@@ -327,11 +327,11 @@ def list_orders(*, customer_id=None, product_id=None, tank_id=None, state: str =
 def paginate_orders(stmt, *, page: int, per_page: int):
     """One page of `list_orders(...)` with its rows' customers, products and tanks loaded at once; the total
     is counted over the filtered ids alone (no ORDER BY, no joins)."""
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import joinedload
 
     ids = stmt.order_by(None).with_only_columns(Order.id).subquery()
-    stmt = stmt.options(selectinload(Order.customer), selectinload(Order.counterparty), selectinload(Order.product),
-                        selectinload(Order.tank), selectinload(Order.to_tank), selectinload(Order.owner))
+    stmt = stmt.options(joinedload(Order.customer), joinedload(Order.counterparty), joinedload(Order.product),
+                        joinedload(Order.tank), joinedload(Order.to_tank), joinedload(Order.owner))
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=False)
     pagination.total = db.session.scalar(db.select(db.func.count()).select_from(ids))
     return pagination
