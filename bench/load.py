@@ -17,7 +17,10 @@ left out; a save under the page it starts from), of the busy department and of o
 
 The driver is the standard library (threads, one keep-alive http.client connection per user): no
 dependency, and for at most 32 users a thread each costs less CPU than the server's own work, which
-matters when the driver shares the machine's cores with the server.
+matters when the driver shares the machine's cores with the server. An action's time runs from sending each
+of its requests to having read the answer (a save: its page and its form), summed: the driver's own work
+between them (finding a page's links, waiting for the interpreter its other users' threads share) is not
+the server's and is left out.
 """
 from __future__ import annotations
 
@@ -150,6 +153,7 @@ class User:
         self.links: dict[str, list[str]] = defaultdict(list)
         self.username, self.password = username, password
         self.first_path: str | None = None  # the page an action starts from (its figures are kept per page)
+        self.waited = 0.0  # seconds from sending requests to having read their answers (an action's time)
         self.sign_in()
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
@@ -161,12 +165,16 @@ class User:
             data = urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         for attempt in (1, 2):
+            started = time.perf_counter()
             try:
                 self.conn.request(method, path, body=data, headers=headers)
                 response = self.conn.getresponse()
-                text = response.read().decode("utf-8", "replace")
+                body = response.read()
+                self.waited += time.perf_counter() - started
+                text = body.decode("utf-8", "replace")
                 break
             except (http.client.HTTPException, OSError):
+                self.waited += time.perf_counter() - started
                 self.conn.close()
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
                 if attempt == 2:
@@ -319,10 +327,9 @@ def _act(user: User, stats: Stats, pdf_due: list, lock: threading.Lock) -> None:
         kind, action = "pdf", lambda u: u.request("GET", u.record("complaint", "/complaints/1") + "/report.pdf")[0]
     else:
         kind, _w, action = random.choices(MIX, weights=[w for _k, w, _a in MIX])[0]
-    user.first_path = None
-    started = time.perf_counter()
+    user.first_path, user.waited = None, 0.0
     status = action(user)
-    stats.add(kind, time.perf_counter() - started, status, user.first_path)
+    stats.add(kind, user.waited, status, user.first_path)
 
 
 def run_users(port: int, users: int, seconds: float, think: tuple[float, float] | None) -> Stats:
