@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -84,3 +85,22 @@ def corpus_text(name, corpus: Path = CORPUS) -> tuple[str, str]:
     text = path.read_text(encoding="utf-8")
     title = next((line.lstrip("# ").strip() for line in text.splitlines() if line.strip()), path.stem)
     return title, text
+
+
+def in_a_thread(fn):
+    """fn's value, run in a new thread (as a server runs a request); what it raises is raised here, so that a failed
+    check in the thread fails the test."""
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001
+            out["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")

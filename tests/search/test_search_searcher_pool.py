@@ -4,29 +4,13 @@ as many searchers as requests run at once, not one more open index per request."
 import os
 import threading
 
+from searchkit import in_a_thread
+
 from portal.search import get_store, store as store_module
 
 
 def _open_files() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-def _in_a_thread(fn):
-    """fn's value, run in a new thread; what it raises is raised here (a failed check in the thread fails the test)."""
-    out = {}
-
-    def run():
-        try:
-            out["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001
-            out["error"] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in out:
-        raise out["error"]
-    return out.get("value")
 
 
 def test_requests_in_threads_of_their_own_share_one_searcher(client, login, add_doc):
@@ -38,15 +22,15 @@ def test_requests_in_threads_of_their_own_share_one_searcher(client, login, add_
         response = client.get("/search/?q=heating+coil")
         assert response.status_code == 200 and "Heating coil leak" in response.get_data(as_text=True)
 
-    _in_a_thread(search)
+    in_a_thread(search)
     files, searchers = _open_files(), len(store._open_searchers)
     for _ in range(25):
-        _in_a_thread(search)
+        in_a_thread(search)
     # the requests' threads share one; the test's own thread, which saved, reads through another
     assert len(store._open_searchers) == searchers <= 2
     assert _open_files() <= files
     add_doc("Heating coil renewed", "A new heating coil for tank T-101.")  # a save: the pooled searcher renews
-    assert _in_a_thread(lambda: client.get("/search/?q=renewed")).status_code == 200
+    assert in_a_thread(lambda: client.get("/search/?q=renewed")).status_code == 200
     assert "Heating coil renewed" in client.get("/search/?q=renewed").get_data(as_text=True)
     assert len(store._open_searchers) == searchers
 
@@ -76,7 +60,7 @@ def test_threads_searching_at_once_each_have_their_own_and_the_pool_is_bounded(a
         thread.join()
     assert len(store._idle) == 2  # the pool keeps two; the other two were closed
     kept = {id(s) for _ix, _gen, s in store._idle}
-    assert _in_a_thread(lambda: id(store.searcher())) in kept
+    assert in_a_thread(lambda: id(store.searcher())) in kept
     assert sum(1 for s in held if s.is_closed) == 2
 
 

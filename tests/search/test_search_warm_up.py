@@ -1,26 +1,9 @@
 """A new process (a gunicorn worker, deploy/gunicorn.conf.py) reads the index's common parts before it takes
 requests: its first search then reads only the postings of the words asked for."""
-import threading
+from searchkit import in_a_thread
 
 from portal import search
 from portal.search import docsets
-
-
-def _in_a_thread(fn):
-    out = {}
-
-    def run():
-        try:
-            out["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001
-            out["error"] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in out:
-        raise out["error"]
-    return out.get("value")
 
 
 def test_after_the_warm_up_a_first_search_reads_no_column_acl_or_length(app, add_doc, make_user, monkeypatch):
@@ -36,22 +19,22 @@ def test_after_the_warm_up_a_first_search_reads_no_column_acl_or_length(app, add
         with app.app_context():
             return search.warm_up()
 
-    assert _in_a_thread(warm) >= 4  # the documents of the index (the log's mark among them)
+    assert in_a_thread(warm) >= 4  # the documents of the index (the log's mark among them)
 
     reads = []
     for name in ("_segment_column", "_segment_lengths"):
         real = getattr(docsets, name)
         monkeypatch.setattr(docsets, name, lambda leaf, field, *rest, _real=real, _name=name:
                             reads.append((_name, field)) or _real(leaf, field, *rest))
-    real_postings = docsets._raw_postings
-    monkeypatch.setattr(docsets, "_raw_postings", lambda leaf, field, text: reads.append(("postings", field, text))
-                        or real_postings(leaf, field, text))
+    real_postings = docsets._segment_postings  # a term's postings in a segment, whether the fast path is on or off
+    monkeypatch.setattr(docsets, "_segment_postings", lambda leaf, key, field, text:
+                        reads.append(("postings", field, text)) or real_postings(leaf, key, field, text))
 
     def first_search():
         with app.test_request_context():
             return search.search("heating coil", user=reader)
 
-    found = _in_a_thread(first_search)
+    found = in_a_thread(first_search)
     assert sorted(h.title for h in found.hits) == [f"Heating coil of tank T-10{n}" for n in range(3)]
     assert {f.value: f.count for f in found.facets["customer"]} == {"SINOCHEM": 3}
     assert not [r for r in reads if r[0] != "postings"], reads  # columns and lengths were read by the warm-up
