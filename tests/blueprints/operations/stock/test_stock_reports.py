@@ -203,3 +203,24 @@ def test_customers_with_stock_and_reports_due_agree_with_the_book(busy_day, peop
     assert due(manager, at("2026-03-04")) == ["SINOCHEM"] and due(csr, at("2026-03-04")) == []
     assert reports.customers_with_stock(DAY, customer_ids=[t.b.id, c.id]) == [c, t.b]
     assert [s.customer for s in reports.unsent_due(DAY, customer_ids=[t.b.id, c.id, t.a.id])] == [t.a]
+
+
+def test_the_dashboard_lists_the_first_eight_reports_due_and_how_many_there_are(terminal, client, login, people):
+    """Yesterday's unsent reports of ten customers with stock: the manager's panel lists the first eight by code,
+    says how many are due, and links to the whole list."""
+    from portal.blueprints.customers.models import Customer
+    from portal.timeutil import local_today
+
+    yesterday = local_today() - timedelta(days=1)
+    for n in range(10):
+        customer = Customer(code=f"TRADER{n:02}", name_en=f"Trader {n:02}", name_zh="", daily_report_time=time(9, 0))
+        db.session.add(customer)
+        db.session.flush()
+        terminal.order("pipeline_receipt", customer, terminal.t101, "10", at(yesterday.isoformat()))
+    db.session.commit()
+    login(people["manager"])
+    panel = client.get("/").get_data(as_text=True).split('class="card panel-daily-reports"', 1)[1].split("</section>", 1)[0]
+    assert panel.count("<li") == 8 and "TRADER07" in panel and "TRADER08" not in panel
+    assert "8 of 10 due today or overdue." in panel and "/operations/stock/reports" in panel
+    listed = client.get("/operations/stock/reports").get_data(as_text=True)
+    assert all(f"TRADER{n:02}" in listed for n in range(10))
