@@ -694,7 +694,8 @@ def warm_up(searcher) -> int:
     worker) calls it before it takes requests, else its first search reads them all (about a second with
     five years of records). Returns how many documents the index holds."""
     memo = docsets(searcher)
-    memo.allowed([t.decode() if isinstance(t, bytes) else t for t in searcher.lexicon("acl")])
+    for term in searcher.lexicon("acl"):  # each user's set is then a union of sets already read
+        memo.term("acl", term.decode() if isinstance(term, bytes) else term)
     memo.recency()
     for name in FACETS:
         memo.column(name)
