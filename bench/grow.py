@@ -66,10 +66,7 @@ def _uncopyable(tables) -> set:
 
 
 def _is_text(column) -> bool:
-    try:
-        return column.type.python_type is str
-    except NotImplementedError:
-        return False
+    return _python_type(column) is str
 
 
 def _moved_columns(table) -> set[str]:
@@ -148,8 +145,11 @@ def grow(connection, metadata, copies: int, *, first: int = 1, spread_days: floa
 
 
 def _python_type(column):
+    """The Python type a column holds; a TypeDecorator's (the portal's UTCDateTime) is its underlying type's, as a
+    TypeDecorator itself answers ``object``."""
+    kind = getattr(column.type, "impl_instance", column.type)
     try:
-        return column.type.python_type
+        return kind.python_type
     except NotImplementedError:
         return None
 

@@ -152,3 +152,28 @@ def _repeated(statements: list[str]) -> list[str]:
     for statement in statements:
         counts[statement] = counts.get(statement, 0) + 1
     return [f"{n} x {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n > 2][:5]
+
+
+def test_grown_copies_move_back_in_time_by_their_share_of_the_spread(app, new_complaint, people):
+    """bench/grow.py spreads its copies over the years: times (the portal's UTC columns) and days alike, the second of
+    two copies over 730 days a full 730 days back, the first 365."""
+    from datetime import date, timedelta
+
+    from portal.blueprints.complaints import services
+    from portal.blueprints.complaints.models import CapaAction, Complaint
+
+    complaint = new_complaint()
+    services.add_action(complaint, people["csr"], kind="corrective", description="Recalibrate the meter",
+                        due_date=date(2025, 7, 1))
+    db.session.commit()
+    received, ack_due = complaint.received_at, complaint.ack_due_at
+    with db.engine.begin() as conn:
+        _grow_module().grow(conn, db.metadata, 2, spread_days=730)
+    db.session.expire_all()
+    grow = _grow_module()
+    for k, days in ((1, 365), (2, 730)):
+        copy = db.session.get(Complaint, complaint.id + k * grow.OFFSET)
+        assert copy.received_at == received - timedelta(days=days)
+        assert copy.ack_due_at == ack_due - timedelta(days=days)
+        action = db.session.scalars(db.select(CapaAction).where(CapaAction.complaint_id == copy.id)).one()
+        assert action.due_date == date(2025, 7, 1) - timedelta(days=days)
