@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ....extensions import db
 from ....timeutil import from_local, to_local, utcnow
 from ..models import Product
-from .models import MAX_STAY, Berth, VesselCall
+from .models import MAX_STAY, Berth, CallParcel, VesselCall, berth_product
 
 # The drawing's coordinates (SVG user units; the SVG scales to the page's width).
 WIDTH = 1200
@@ -57,7 +57,9 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
     return a_start < b_end and b_start < a_end
 
 
-def limit_conflicts(call: VesselCall, berth: Optional[Berth]) -> list[Conflict]:
+def limit_conflicts(call: VesselCall, berth: Optional[Berth], served: Optional[set[int]] = None) -> list[Conflict]:
+    """The berth's limits the call breaks; ``served`` is the ids of the products the berth serves (read from
+    ``berth.products`` when not given)."""
     if berth is None:
         return []
     out = []
@@ -66,7 +68,8 @@ def limit_conflicts(call: VesselCall, berth: Optional[Berth]) -> list[Conflict]:
         out.append(Conflict("loa"))
     if vessel is not None and vessel.draught_m is not None and vessel.draught_m > berth.max_draught_m:
         out.append(Conflict("draught"))
-    served = {p.id for p in berth.products}
+    if served is None:
+        served = {p.id for p in berth.products}
     seen = set()
     for parcel in call.parcels:
         if parcel.product_id not in served and parcel.product_id not in seen:
@@ -75,16 +78,28 @@ def limit_conflicts(call: VesselCall, berth: Optional[Berth]) -> list[Conflict]:
     return out
 
 
-def find_conflicts(calls: Iterable[VesselCall]) -> dict[int, list[Conflict]]:
+def served_products(berth_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The ids of the products each berth serves, from the berths' product list alone (no product row loaded)."""
+    ids = set(berth_ids)
+    out: dict[int, set[int]] = {berth_id: set() for berth_id in ids}
+    if ids:
+        for berth_id, product_id in db.session.execute(
+                select(berth_product.c.berth_id, berth_product.c.product_id).where(berth_product.c.berth_id.in_(ids))):
+            out[berth_id].add(product_id)
+    return out
+
+
+def find_conflicts(calls: Iterable[VesselCall], served: Optional[dict[int, set[int]]] = None) -> dict[int, list[Conflict]]:
     """Every call's conflicts: overlaps with another call on its berth (cancelled calls do not count) and
-    the berth's limits. Keyed by call id; calls without conflicts are left out."""
+    the berth's limits (``served``: the products each berth serves, as ``served_products`` gives them; read from
+    the berths when not given). Keyed by call id; calls without conflicts are left out."""
     out: dict[int, list[Conflict]] = {}
     by_berth: dict[int, list[VesselCall]] = {}
     for call in calls:
         if call.status == "cancelled" or call.berth_id is None:
             continue
         by_berth.setdefault(call.berth_id, []).append(call)
-        found = limit_conflicts(call, call.berth)
+        found = limit_conflicts(call, call.berth, None if served is None else served.get(call.berth_id, set()))
         if found:
             out.setdefault(call.id, []).extend(found)
     for group in by_berth.values():
@@ -216,7 +231,8 @@ def calls_in_window(start: datetime, end: datetime, berth_ids: Optional[list[int
              .where(VesselCall.berth_id.in_(berth_ids), VesselCall.plan_start < end,
                     VesselCall.plan_start >= start - MAX_STAY, VesselCall.plan_end > start,
                     VesselCall.status != "cancelled")
-             .options(selectinload(VesselCall.vessel), selectinload(VesselCall.parcels))
+             .options(selectinload(VesselCall.vessel),
+                      selectinload(VesselCall.parcels).joinedload(CallParcel.product, innerjoin=True))
              .order_by(VesselCall.berth_id, VesselCall.plan_start, VesselCall.id))
     return list(db.session.scalars(query))
 
@@ -253,10 +269,9 @@ def build_plan(window_from: date, window_to: date, *, now: Optional[datetime] = 
     start, end = window_bounds(window_from, window_to)
     span = (end - start).total_seconds()
     scale = (WIDTH - LABEL_W) / span
-    all_berths = list(db.session.scalars(select(Berth).options(selectinload(Berth.products)).order_by(Berth.code)))
-    db.session.scalars(select(Product)).all()  # the parcels' products then come from the session, not one by one
+    all_berths = list(db.session.scalars(select(Berth).order_by(Berth.code)))
     calls = calls_in_window(start, end, [b.id for b in all_berths])
-    conflicts = find_conflicts(calls)
+    conflicts = find_conflicts(calls, served_products({call.berth_id for call in calls}))
     by_berth: dict[int, list[VesselCall]] = {}
     for call in calls:
         by_berth.setdefault(call.berth_id, []).append(call)
@@ -288,11 +303,16 @@ def _iso(value: Optional[datetime]) -> Optional[str]:
 def freeze(plan: Plan) -> dict:
     """The plan's content as published: plain values only, so the version never changes afterwards."""
     berths = []
+    codes: dict[int, list[str]] = {}
+    for berth_id, code in db.session.execute(
+            select(berth_product.c.berth_id, Product.code).join(Product, Product.id == berth_product.c.product_id)
+            .where(berth_product.c.berth_id.in_([row.berth.id for row in plan.rows])).order_by(Product.code)):
+        codes.setdefault(berth_id, []).append(code)
     for row in plan.rows:
         b = row.berth
         berths.append({
             "code": b.code, "name_en": b.name_en, "name_zh": b.name_zh, "max_loa_m": str(b.max_loa_m),
-            "max_draught_m": str(b.max_draught_m), "products": [p.code for p in b.products],
+            "max_draught_m": str(b.max_draught_m), "products": codes.get(b.id, []),
             "calls": [{
                 "id": bar.call.id, "number": bar.call.number, "vessel": bar.label,
                 "imo": bar.call.vessel.imo if bar.call.vessel else "", "status": bar.call.status,

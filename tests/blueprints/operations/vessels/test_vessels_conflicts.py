@@ -75,3 +75,23 @@ def test_the_plan_page_flags_the_conflict_and_the_call_page_names_it(client, log
     db.session.commit()
     page = client.get("/operations/vessels/plan?from=2026-03-01&to=2026-03-07").get_data(as_text=True)
     assert 'data-conflict="overlap"' not in page
+
+
+def test_the_plan_finds_the_limits_from_the_berths_product_lists_as_a_call_page_does(client, login, harbour):
+    """The plan reads which products each berth serves from the berths' lists alone (no product loaded): the same
+    conflicts as read through each berth's products, on the page and in a published version."""
+    t = harbour.t
+    wrong = harbour.announce(vessel=harbour.small, berth=harbour.b2, eta=T0, parcels=[(t.sino, t.gasoil, "5000")])
+    fine = harbour.announce(eta=T0, parcels=[(t.sino, t.gasoil, "9000")])
+    start, end = T0.date(), T0.date() + timedelta(days=6)
+    plan = berth_plan.build_plan(start, end)
+    by_bar = {bar.call.id: sorted(c.as_list() for c in bar.conflicts) for bar in plan.bars}
+    through_berths = berth_plan.find_conflicts([wrong, fine])
+    assert by_bar == {call.id: sorted(c.as_list() for c in through_berths.get(call.id, [])) for call in (wrong, fine)}
+    assert by_bar[wrong.id] == [["product", "GASOIL"]] and by_bar[fine.id] == []
+    login("staff")
+    page = client.get(f"/operations/vessels/plan?from={start}&to={end}").get_data(as_text=True)
+    assert f'data-call="{wrong.number}" data-conflict="product"' in page and "does not serve GASOIL" in page
+    frozen = {b["code"]: b["products"] for b in berth_plan.freeze(plan)["berths"]}
+    assert frozen == {row.berth.code: [p.code for p in row.berth.products] for row in plan.rows}
+    assert frozen[harbour.b2.code] and "GASOIL" not in frozen[harbour.b2.code]
