@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable, Optional
 
 from flask import has_request_context
@@ -433,7 +434,9 @@ def record_label(entity: str, entity_id, user=None) -> str:
 # otherwise the labels below (the columns of complaints, inquiries, customers, archived records and
 # users, which share their names across models); otherwise the column name in words ("Closed at").
 
+@cache
 def _field_labels() -> dict:
+    """Built once: lazy strings, translated into the reader's language where a label is shown."""
     from flask_babel import lazy_gettext as _l
 
     return {
@@ -532,8 +535,9 @@ def _field_labels() -> dict:
     }
 
 
+@cache
 def _table_labels() -> dict:
-    """Labels for a column whose name means something else in one table than in the rest."""
+    """Labels for a column whose name means something else in one table than in the rest (lazy strings)."""
     from flask_babel import lazy_gettext as _l
 
     in_list = {"position": _l("Order in the list")}
@@ -587,11 +591,19 @@ def actor_label(actor: str) -> str:
     """Who made a change: a user name as it is, the named non-human actors translated."""
     from flask_babel import gettext as _
 
-    names = {"system": _("system"), "demo": _("demo data"), "cli": _("command line"), "anonymous": _("anonymous")}
     user, sep, principal = (actor or "").partition(" (acting for ")
     if sep and principal.endswith(")"):
         return _("%(user)s (acting for %(manager)s)", user=user, manager=principal[:-1])
-    return names.get(actor, actor)
+    named = _actor_names().get(actor)
+    return str(named) if named is not None else actor
+
+
+@cache
+def _actor_names() -> dict:
+    """The non-human actors (lazy strings): only a name shown is translated."""
+    from flask_babel import lazy_gettext as _l
+
+    return {"system": _l("system"), "demo": _l("demo data"), "cli": _l("command line"), "anonymous": _l("anonymous")}
 
 
 def history_for(entity: str, entity_id) -> list[AuditEntry]:
