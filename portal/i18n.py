@@ -11,6 +11,7 @@ from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from .extensions import babel
+from .timeutil import to_local
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
 
@@ -58,16 +59,30 @@ def bilingual(en: str | None, zh: str | None) -> str:
     return en or zh or ""
 
 
-def fmt_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    return "" if value is None else format_datetime(value, fmt)
+DATETIME = "yyyy-MM-dd HH:mm"
 
 
-def fmt_date(value: date | datetime | None, fmt: str = "yyyy-MM-dd") -> str:
+def fmt_datetime(value: datetime | None, fmt: str = DATETIME) -> str:
+    """A time in the configured time zone (naive times are UTC). The default pattern is digits alone, the same
+    in every locale: written without the locale's formatter, which a page of history calls a hundred times."""
+    if value is None:
+        return ""
+    if fmt == DATETIME:
+        local = to_local(value)
+        return f"{local.date().isoformat()} {local:%H:%M}"
+    return format_datetime(value, fmt)
+
+
+DATE = "yyyy-MM-dd"
+
+
+def fmt_date(value: date | datetime | None, fmt: str = DATE) -> str:
+    """A day (a time's day in the configured time zone); the default pattern without the locale's formatter."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, fmt)
-    return format_date(value, fmt)
+        return to_local(value).date().isoformat() if fmt == DATE else format_datetime(value, fmt)
+    return value.isoformat() if fmt == DATE else format_date(value, fmt)
 
 
 def fmt_decimal(value: Decimal | None, places: int = 3) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from portal.blueprints.customers.models import Customer
 from portal.extensions import db
-from portal.i18n import fmt_datetime, fmt_decimal, normalise_locale
+from portal.i18n import fmt_date, fmt_datetime, fmt_decimal, normalise_locale
 
 
 @pytest.fixture
@@ -92,6 +92,29 @@ def test_normalise_locale(value, expected):
 def test_times_are_shown_in_the_terminals_time_zone(app):
     with app.test_request_context():
         assert fmt_datetime(datetime(2026, 3, 1, 16, 30, tzinfo=UTC)) == "2026-03-02 00:30"
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Amsterdam", "America/Chicago"])
+def test_a_time_reads_as_the_locales_formatter_writes_it_in_every_language_and_zone(app, zone):
+    """The default pattern is written without Babel's formatter: the same text as Babel's, naive times taken as UTC,
+    across midnight, the year's end and a change of summer time."""
+    from datetime import timedelta
+
+    from flask_babel import force_locale, format_date, format_datetime, refresh
+
+    app.config["TIMEZONE"] = zone
+    times = [datetime(2026, 3, 29, 0, 0, tzinfo=UTC) + timedelta(minutes=37 * k) for k in range(80)]
+    times += [datetime(2026, 12, 31, 23, 59, tzinfo=UTC), datetime(2027, 1, 1, 0, 0), datetime(2026, 11, 1, 6, 30)]
+    with app.test_request_context():
+        refresh()
+        for locale in ("en", "zh_Hans"):
+            with force_locale(locale):
+                for value in times:
+                    assert fmt_datetime(value) == format_datetime(value, "yyyy-MM-dd HH:mm"), (locale, value)
+                    assert fmt_datetime(value, "yyyy-MM-dd") == format_datetime(value, "yyyy-MM-dd")
+                    assert fmt_date(value) == format_datetime(value, "yyyy-MM-dd")
+                    assert fmt_date(value.date()) == format_date(value.date(), "yyyy-MM-dd")
+        assert fmt_datetime(datetime(2027, 1, 1, 0, 0)) == fmt_datetime(datetime(2027, 1, 1, 0, 0, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("value, shown", [
