@@ -309,6 +309,8 @@ class Order(_Viewable, TimestampMixin, CreatedByMixin, db.Model):
         Index("ix_ops_order_tank_sort", "tank_id", "sort_at"),
         Index("ix_ops_order_state_sort", "state", "sort_at"),
         Index("ix_ops_order_kind_sort", "kind", "sort_at"),
+        # Open orders of some kinds (a vessel call's ship orders): a few hundred of tens of thousands.
+        Index("ix_ops_order_state_kind", "state", "kind"),
     )
     __audit_label__ = _l("Order")
     __audit_exclude__ = {"sort_at"}  # derived from the planned start or the time received
