@@ -67,7 +67,7 @@ def fmt_datetime(value: datetime | None, fmt: str = DATETIME) -> str:
     in every locale: written without the locale's formatter, which a page of history calls a hundred times."""
     if value is None:
         return ""
-    if fmt == DATETIME:
+    if fmt == DATETIME and isinstance(value, datetime):
         local = to_local(value)
         return f"{local.date().isoformat()} {local:%H:%M}"
     return format_datetime(value, fmt)

@@ -114,6 +114,7 @@ def test_a_time_reads_as_the_locales_formatter_writes_it_in_every_language_and_z
                     assert fmt_datetime(value, "yyyy-MM-dd") == format_datetime(value, "yyyy-MM-dd")
                     assert fmt_date(value) == format_datetime(value, "yyyy-MM-dd")
                     assert fmt_date(value.date()) == format_date(value.date(), "yyyy-MM-dd")
+                    assert fmt_datetime(value.date()) == format_datetime(value.date(), "yyyy-MM-dd HH:mm")
         assert fmt_datetime(datetime(2027, 1, 1, 0, 0)) == fmt_datetime(datetime(2027, 1, 1, 0, 0, tzinfo=UTC))
 
 
