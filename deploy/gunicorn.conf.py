@@ -2,7 +2,7 @@
 
 Every value can be changed without editing this file through the environment (the systemd unit reads
 /etc/csd-portal/portal.env): GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_TIMEOUT, GUNICORN_ACCESS_LOG,
-GUNICORN_ERROR_LOG.
+GUNICORN_ERROR_LOG, GUNICORN_FULL_COLLECTION_EVERY.
 """
 import multiprocessing
 import os
@@ -25,6 +25,13 @@ keepalive = 5
 # Recycle workers now and then so memory held by one unusual request is given back.
 max_requests = 2000
 max_requests_jitter = 200
+
+# The garbage collector's full passes walk every object a worker holds beyond what it froze at start (the
+# search memo's postings, SQLAlchemy's and Jinja's caches: about 100,000 objects after a few minutes). Left
+# to itself it ran one every 10-20 s per worker in the load test's busy minute, 40-120 ms in the middle of
+# whichever request was being served. A worker runs them itself instead, after a response has gone out, every
+# FULL_COLLECTION_EVERY requests (post_request); the young generations are still collected as usual.
+FULL_COLLECTION_EVERY = int(os.environ.get("GUNICORN_FULL_COLLECTION_EVERY") or 200)
 
 # Not preloaded: each worker opens its own database connections and search index after the fork.
 preload_app = False
@@ -53,7 +60,7 @@ def post_worker_init(worker):
     page took 650 ms instead of 27, its first search about a second with five years of records). Then set aside
     what the worker has loaded from the garbage collector's full passes (``gc.freeze``): the modules, templates
     and fonts live as long as the worker, and each full pass walked all of them again (about 400,000 objects,
-    200-350 ms a pass, one pass every 100-200 requests)."""
+    200-350 ms a pass, one pass every 100-200 requests), and leave the full passes to ``post_request``."""
     import gc
 
     from portal import pdf, search
@@ -68,5 +75,20 @@ def post_worker_init(worker):
             worker.log.exception("%s warm-up failed", what)
     gc.collect()
     gc.freeze()
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, NO_AUTOMATIC_FULL_COLLECTION)
     worker.log.info("Worker ready (pid: %s, %d templates compiled)", os.getpid(), templates)
+
+
+# The third threshold counts the collections of the middle generation between two full passes: never reached.
+NO_AUTOMATIC_FULL_COLLECTION = 1_000_000_000
+
+
+def post_request(worker, req, environ, resp):
+    """A full garbage collection every FULL_COLLECTION_EVERY requests, once the response has been written: the
+    automatic ones are off (post_worker_init), so none falls in the middle of a request."""
+    if worker.nr % FULL_COLLECTION_EVERY == 0:
+        import gc
+
+        gc.collect()
 

@@ -130,6 +130,7 @@ def test_a_gunicorn_worker_sets_what_it_loaded_at_start_aside_from_full_collecti
     conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"))
     app.jinja_env.cache.clear()
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         caplog.set_level(logging.INFO, logger="gunicorn.error")
         conf["post_worker_init"](SimpleNamespace(wsgi=app, log=logging.getLogger("gunicorn.error")))
@@ -138,5 +139,26 @@ def test_a_gunicorn_worker_sets_what_it_loaded_at_start_aside_from_full_collecti
         assert gc.get_freeze_count() > 100_000
         assert len(app.jinja_env.cache) > 300
         assert not gc.get_objects(generation=2) or len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 10
+        assert gc.get_threshold()[:2] == thresholds[:2] and gc.get_threshold()[2] >= 1_000_000  # no automatic full pass
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def test_a_gunicorn_worker_runs_a_full_collection_after_every_so_many_responses(monkeypatch):
+    """The automatic full passes are off in a worker (above): post_request runs one after the response of every
+    FULL_COLLECTION_EVERY-th request, and after no other."""
+    import gc
+    import runpy
+    from types import SimpleNamespace
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"))
+    every = conf["FULL_COLLECTION_EVERY"]
+    assert 50 <= every <= 1000
+    passes = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: passes.append(generation))
+    worker = SimpleNamespace(nr=0)
+    for _ in range(every * 3 + 1):
+        worker.nr += 1
+        conf["post_request"](worker, None, {}, None)
+    assert passes == [2, 2, 2]
