@@ -167,10 +167,10 @@ def test_grown_copies_move_back_in_time_by_their_share_of_the_spread(app, new_co
                         due_date=date(2025, 7, 1))
     db.session.commit()
     received, ack_due = complaint.received_at, complaint.ack_due_at
-    with db.engine.begin() as conn:
-        _grow_module().grow(conn, db.metadata, 2, spread_days=730)
-    db.session.expire_all()
     grow = _grow_module()
+    with db.engine.begin() as conn:
+        grow.grow(conn, db.metadata, 2, spread_days=730)
+    db.session.expire_all()
     for k, days in ((1, 365), (2, 730)):
         copy = db.session.get(Complaint, complaint.id + k * grow.OFFSET)
         assert copy.received_at == received - timedelta(days=days)

@@ -1,5 +1,5 @@
 """Dashboard panel of the stock book: yesterday's daily stock reports due today and overdue."""
-from ....i18n import fmt_date, fmt_datetime
+from ....i18n import fmt_date
 from ....panels import first_of, register_panel
 from . import reports
 
@@ -12,5 +12,5 @@ def daily_reports_due(user):
     items, total = first_of(reports.due_today(user))
     if not items and not user.has_role("csr"):
         return None
-    return {"items": items, "total": total, "labels": reports.state_labels(), "when": reports.once_per_value(fmt_datetime),
+    return {"items": items, "total": total, "labels": reports.state_labels(),
             "day": fmt_date(items[0].day) if items else ""}

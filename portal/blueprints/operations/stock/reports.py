@@ -348,18 +348,6 @@ class Status:
         return "overdue" if utcnow() >= self.due_at else "due"
 
 
-def once_per_value(fn):
-    """``fn`` remembering its text per value: a time many rows share (the agreed time of day) is formatted once."""
-    cache: dict = {}
-
-    def text(value):
-        if value not in cache:
-            cache[value] = fn(value)
-        return cache[value]
-
-    return text
-
-
 def state_labels() -> dict[str, str]:
     """The states' labels translated once for a page listing many reports."""
     return {key: str(label) for key, label in STATE_LABELS.items()}

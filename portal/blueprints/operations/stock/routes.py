@@ -9,7 +9,6 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ....extensions import db
-from ....i18n import fmt_datetime
 from ....permissions import load_child_or_404, load_or_404, require
 from ....timeutil import local_today, utcnow
 from ....web import arg_date, arg_int, page_args, parse_date, render, send_download, service_errors
@@ -331,8 +330,7 @@ def check_sign(day):
 def reports_index():
     day = arg_date("day", local_today() - timedelta(days=1))
     return render("operations/stock/reports.html", day=day, statuses=reports.statuses(day), labels=reports.state_labels(),
-                  prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1), now=utcnow(),
-                  when=reports.once_per_value(fmt_datetime))
+                  prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1), now=utcnow())
 
 
 def _report_page(customer, day, form=None):

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ....extensions import db
-from ....timeutil import from_local, to_local, utcnow
+from ....i18n import fmt_datetime
+from ....timeutil import from_local, utcnow
 from ..models import Product
 from .models import MAX_STAY, Berth, CallParcel, VesselCall, berth_product
 
@@ -146,7 +147,7 @@ class Bar:
         return round(self.x + 4, 1)
 
     def when(self, name: str) -> str:
-        """A time of the call as local text (the plan prints many: strftime, not the locale's formatter)."""
+        """A time of the call as local text, "—" when it has none."""
         return local_text(getattr(self.call, name))
 
     @property
@@ -210,7 +211,7 @@ STATUS_TONES = {"announced": "info", "arrived": "info", "berthed": "info", "oper
 
 
 def local_text(value: Optional[datetime]) -> str:
-    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+    return fmt_datetime(value) or "—"
 
 
 def window_bounds(window_from: date, window_to: date) -> tuple[datetime, datetime]:
@@ -340,5 +341,4 @@ def frozen_conflicts(call: dict) -> list[Conflict]:
 
 
 def to_local_text(value: Optional[str]) -> str:
-    when = parse_time(value)
-    return to_local(when).strftime("%Y-%m-%d %H:%M") if when else ""
+    return fmt_datetime(parse_time(value))
