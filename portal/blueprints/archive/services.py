@@ -22,6 +22,7 @@ from ...pdf import render_pdf_anywhere
 from ...search.registry import KINDS
 from ...services import ServiceError, disposal_blockers, register_disposal_blocker
 from ...storage import ContentStore, sha256_bytes
+from ...i18n import fmt_datetime
 from ...timeutil import from_local, local_today, to_local, utcnow
 from ...uploads import Detected, UploadRejected, inspect_upload, plain
 from . import extract
@@ -1188,7 +1189,7 @@ def file_certificate(batch, *, user) -> ArchiveRecord:
     Its times are printed in the portal's time zone (TIMEZONE), like every page.
     """
     pdf = render_pdf_anywhere("pdf/archive_certificate.html", batch=batch, items=batch.items,
-                              generated_at=to_local(utcnow()).strftime("%Y-%m-%d %H:%M"))
+                              generated_at=fmt_datetime(utcnow()))
     return file_document(
         kind="disposal_certificate",
         title=f"Destruction certificate {batch.number} / 销毁证明 {batch.number}",

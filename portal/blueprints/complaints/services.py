@@ -24,6 +24,7 @@ from ...services import ServiceError, file_record, register_disposal_blocker
 from ...models import Department
 from ...outbox import Attachment, path_for, queue_message, split_addresses, users_with_role, with_contacts
 from ...storage import ContentStore
+from ...i18n import fmt_datetime
 from ...timeutil import to_local, utcnow
 from ...uploads import check_upload, plain
 from ...workdays import add_workdays, working_hours_between
@@ -504,7 +505,7 @@ def report_context(complaint: Complaint, *, now: datetime | None = None) -> dict
         "state_label": PDF_STATES.get(complaint.state, complaint.state),
         "inv": complaint.investigation,
         "actions": actions,
-        "generated_at": to_local(now or utcnow()).strftime("%Y-%m-%d %H:%M"),
+        "generated_at": fmt_datetime(now or utcnow()),
         "categories": PDF_CATEGORIES,
         "action_statuses": PDF_ACTION_STATUSES,
     }

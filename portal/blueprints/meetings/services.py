@@ -14,6 +14,7 @@ from ...outbox import Attachment, queue_message, with_contacts
 from ...pdf import render_pdf_anywhere
 from ...services import NoFilerRegistered, ServiceError, customer_summary, file_record
 from ...storage import ContentStore
+from ...i18n import fmt_datetime
 from ...timeutil import from_local, local_today, to_local, utcnow
 from ..complaints.models import FINAL_STATES, STATES, Complaint, Inquiry, on_time
 from ..customers.models import Customer
@@ -210,7 +211,7 @@ def preread(meeting: ReviewMeeting, user, *, now: datetime | None = None) -> dic
         "survey": customer_summary("survey", meeting.customer_id),
         "on_time_pdf": ON_TIME_PDF,
         "state_label_pdf": state_label_pdf,
-        "generated_at": to_local(now).strftime("%Y-%m-%d %H:%M"),
+        "generated_at": fmt_datetime(now),
     }
 
 
@@ -222,7 +223,7 @@ def minutes_context(meeting: ReviewMeeting, *, now: datetime | None = None) -> d
         "minutes_html": render_markdown(meeting.minutes or ""),
         "carried": carried_over(meeting),
         "version": meeting.minutes_version or 0,
-        "generated_at": to_local(now or utcnow()).strftime("%Y-%m-%d %H:%M"),
+        "generated_at": fmt_datetime(now or utcnow()),
     }
 
 

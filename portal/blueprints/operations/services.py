@@ -18,6 +18,7 @@ from ...audit import _jsonable
 from ...extensions import db
 from ...models import User
 from ...services import ServiceError, file_record
+from ...i18n import fmt_datetime
 from ...timeutil import local_today, to_local, utcnow
 from ..customers.models import Customer
 from ..department.models import responsible_csr
@@ -416,7 +417,7 @@ def _shown(key: str, value):
         row = db.session.get(model, value)
         return row.code if row is not None else value
     if isinstance(value, datetime):
-        return to_local(value).strftime("%Y-%m-%d %H:%M")
+        return fmt_datetime(value)
     return _jsonable(value)
 
 
@@ -637,7 +638,7 @@ def close_event(event: OrderEvent, user: User) -> None:
 def complaint_link(event: OrderEvent) -> str:
     """The complaints form, pre-filled from the event (customer, title, description, source)."""
     order = event.order
-    when = to_local(event.occurred_at).strftime("%Y-%m-%d %H:%M")
+    when = fmt_datetime(event.occurred_at)
     description = f"{event.kind_label} — {order.number} ({order.kind_label}, {order.product.code}, {order.tank.code}), {when}\n\n" \
                   f"{event.description}"
     if event.impact:

@@ -19,6 +19,7 @@ from ...extensions import db
 from ...models import User
 from ...outbox import path_for, queue_message, switched_off
 from ...services import NoFilerRegistered, ServiceError, file_record, register_customer_summary
+from ...i18n import fmt_datetime
 from ...timeutil import local_today, to_local, tz, utcnow
 from ..complaints.models import ACTION_TYPES, OPEN_ACTION_STATUSES, CapaAction, Complaint
 from ..customers.models import Customer, CustomerContact
@@ -805,7 +806,7 @@ def report_context(campaign: SurveyCampaign, now: datetime | None = None) -> dic
 
     res = results(campaign)
     return {**res, **chartsets.campaign_charts(res, lang="bi"), "categories_bi": CATEGORIES_BI,
-            "generated_at": to_local(now or utcnow()).strftime("%Y-%m-%d %H:%M"),
+            "generated_at": fmt_datetime(now or utcnow()),
             "closes": campaign.closes_on}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....services import ServiceError, file_record
+from ....i18n import fmt_datetime
 from ....timeutil import to_local, utcnow
 from ....uploads import UploadRejected, check_upload
 from ..vessels.models import Vessel, VesselCall
@@ -191,7 +192,7 @@ def _shown(value) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, datetime):
-        return to_local(_aware(value)).strftime("%Y-%m-%d %H:%M")
+        return fmt_datetime(_aware(value))
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -199,7 +200,7 @@ def _shown(value) -> str:
             return value
         if parsed.tzinfo is None:
             return value  # already a local wall-clock text
-        return to_local(parsed).strftime("%Y-%m-%d %H:%M")
+        return fmt_datetime(parsed)
     return str(value)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....pdf import render_pdf_anywhere
+from ....i18n import fmt_datetime
 from ....timeutil import to_local, utcnow
 from ....xlsx import workbook_bytes
 from ...customers.models import Customer
@@ -132,7 +133,7 @@ def render_pdf(statement: Statement) -> bytes:
     return render_pdf_anywhere(
         "operations/customs/pdf_statement.html", s=statement, columns=COLUMNS, labels=COLUMN_BILINGUAL,
         customs=CUSTOMS_BILINGUAL, kinds=KIND_BILINGUAL, statuses=STATUS_BILINGUAL,
-        generated_at=to_local(statement.generated_at).strftime("%Y-%m-%d %H:%M"), lang="zh-Hans")
+        generated_at=fmt_datetime(statement.generated_at), lang="zh-Hans")
 
 
 def xlsx_sheets(statement: Statement) -> list:

@@ -28,6 +28,7 @@ from ....extensions import db
 from ....pdf import render_pdf_anywhere
 from ....services import file_record
 from ....storage import ContentStore
+from ....i18n import fmt_datetime
 from ....timeutil import from_local, to_local, utcnow
 from ....xlsx import workbook_bytes
 from ...customers.models import Customer
@@ -200,7 +201,7 @@ def build(customer: Customer, day: date, *, now: datetime | None = None) -> Dail
 def _pdf_context(report: DailyStockReport, version: int | None = None) -> dict:
     return {"report": report, "columns": COLUMNS, "labels": COLUMN_BILINGUAL, "customs": CUSTOMS_BILINGUAL,
             "movement_labels": MOVEMENT_BILINGUAL, "version": version,
-            "generated_at": to_local(report.generated_at).strftime("%Y-%m-%d %H:%M"), "lang": "zh-Hans"}
+            "generated_at": fmt_datetime(report.generated_at), "lang": "zh-Hans"}
 
 
 def render_pdf(report: DailyStockReport, version: int | None = None) -> bytes:

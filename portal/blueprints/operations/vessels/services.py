@@ -506,7 +506,7 @@ def parties_behind() -> list[dict]:
 
 
 def _shown(key: str, value) -> str:
-    from ....timeutil import to_local
+    from ....i18n import fmt_datetime
 
     if value is None:
         return "—"
@@ -514,7 +514,7 @@ def _shown(key: str, value) -> str:
         berth = db.session.get(Berth, value)
         return berth.code if berth is not None else f"#{value}"
     try:
-        return to_local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+        return fmt_datetime(datetime.fromisoformat(value))
     except (TypeError, ValueError):
         return str(value)
 
