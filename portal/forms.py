@@ -5,7 +5,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField
+from wtforms import SelectField as WtformsSelectField
+from wtforms import SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.fields import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
@@ -40,12 +41,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LanguageForm(FlaskForm):
-    """The language switch in the page header (posted to main.set_language)."""
-
-    language = SelectField(_l("Language"), choices=choices([("en", "English"), ("zh_Hans", "简体中文")]))
-
-
 class LongSelect(Select):
     """wtforms' ``Select``, the same HTML to the byte, without building a choice object and its attributes per
     option: the lists of customers, tanks, products, contracts and ship orders run to hundreds of options. Choices
@@ -76,3 +71,16 @@ class LongSelect(Select):
             html.append(f'<option {selected}value="{attr}">{escape(label or value)}</option>')
         html.append("</select>")
         return Markup("".join(html))
+
+
+class SelectField(WtformsSelectField):
+    """The drop-down of every form: wtforms' own, drawn by ``LongSelect`` (the same HTML, quicker). Lists that
+    grow with the years (staff, customers, orders, tanks) would otherwise cost a page about 0.1 ms an option."""
+
+    widget = LongSelect()
+
+
+class LanguageForm(FlaskForm):
+    """The language switch in the page header (posted to main.set_language)."""
+
+    language = SelectField(_l("Language"), choices=choices([("en", "English"), ("zh_Hans", "简体中文")]))

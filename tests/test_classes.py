@@ -535,3 +535,46 @@ def test_every_xlsx_export_stores_formula_text_as_text(walker):
                         values.add(cell.value)
     assert not failures, _describe(failures)
     assert values & set(FORMULAS), "no formula-like value reached any export: the test proves nothing"
+
+
+# ---- every drop-down ------------------------------------------------------------------------------
+
+def _form_classes():
+    import importlib
+    import pkgutil
+
+    import portal
+    from flask_wtf import FlaskForm
+
+    for info in pkgutil.walk_packages(portal.__path__, "portal."):
+        importlib.import_module(info.name)
+    seen, todo = [], list(FlaskForm.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return [cls for cls in seen if cls.__module__.startswith("portal.")]
+
+
+def test_every_drop_down_renders_through_the_quick_widget():
+    """Every single-choice drop-down of every form is the portal's SelectField (LongSelect: wtforms' HTML without
+    an object per option), so a list that grows with the years costs a page little; found by walking the forms."""
+    from wtforms import RadioField, SelectField, SelectMultipleField
+
+    from portal.forms import LongSelect
+    from portal.forms import SelectField as PortalSelectField
+
+    checked, failures = 0, []
+    for cls in _form_classes():
+        for name in dir(cls):
+            unbound = getattr(cls, name, None)
+            field_class = getattr(unbound, "field_class", None)
+            if not (isinstance(field_class, type) and issubclass(field_class, SelectField)) \
+                    or issubclass(field_class, (SelectMultipleField, RadioField)):
+                continue
+            checked += 1
+            widget = unbound.kwargs.get("widget", field_class.widget)
+            if not issubclass(field_class, PortalSelectField) or not isinstance(widget, LongSelect):
+                failures.append(f"{cls.__module__}.{cls.__name__}.{name}")
+    assert checked >= 50, "the walk found too few drop-downs to mean anything"
+    assert not failures, _describe(failures)

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ...extensions import db
-from ...forms import MultiCheckboxField, check_email, choices
+from ...forms import MultiCheckboxField, SelectField, check_email, choices
 from ...models import ROLES, Department, User
 from ...web import DATE_MAX, DATE_MIN
 from ...passwords import check_password

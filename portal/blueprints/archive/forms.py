@@ -5,11 +5,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from ...extensions import db
-from ...forms import choices
+from ...forms import SelectField, choices
 from ..customers.models import Customer
 from ...web import INT_MAX
 from .models import EVENT, Series

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ...forms import choices
+from ...forms import SelectField, choices
 from ...passwords import check_password
 
 

@@ -6,11 +6,11 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DateTimeLocalField, HiddenField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ...forms import MultiCheckboxField
+from ...forms import MultiCheckboxField, SelectField
 from ...timeutil import from_local, local_now, utcnow
 from .models import (
     ACTION_STATUSES,

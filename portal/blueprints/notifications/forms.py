@@ -1,10 +1,9 @@
 """Forms of the notifications pages: action buttons (CSRF only) and the user's notice switches."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
 from wtforms.validators import Optional
 
-from ...forms import MultiCheckboxField, choices
+from ...forms import MultiCheckboxField, SelectField, choices
 
 
 class ConfirmForm(FlaskForm):

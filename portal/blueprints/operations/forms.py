@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup, escape
-from wtforms import BooleanField, DateField, DateTimeLocalField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DateTimeLocalField, DecimalField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ...forms import LongSelect
+from ...forms import SelectField
 from ...timeutil import from_local
 from .models import (
     CURRENCIES,
@@ -103,7 +103,7 @@ class TankForm(FlaskForm):
                                 validators=[InputRequired(), NumberRange(min=Decimal(1), max=Decimal(500000))])
     heated = BooleanField(_l("Heated"))
     bonded = BooleanField(_l("Bonded (customs supervised)"))
-    product_id = SelectField(_l("Current product"), coerce=int, widget=LongSelect(), validators=[Optional()])
+    product_id = SelectField(_l("Current product"), coerce=int, validators=[Optional()])
     status = SelectField(_l("Status"), choices=_choices(TANK_STATUSES))
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
 
@@ -121,8 +121,8 @@ class TankForm(FlaskForm):
 
 
 class LeaseForm(FlaskForm):
-    customer_id = SelectField(_l("Customer"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the customer."))])
-    contract_id = SelectField(_l("Contract"), coerce=int, widget=LongSelect(), validators=[Optional()])
+    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
+    contract_id = SelectField(_l("Contract"), coerce=int, validators=[Optional()])
     starts_on = DateField(_l("From"), validators=[DataRequired()])
     ends_on = DateField(_l("To (inclusive, empty: open)"), validators=[Optional()])
 
@@ -133,7 +133,7 @@ class LeaseForm(FlaskForm):
 
 
 class ContractForm(FlaskForm):
-    customer_id = SelectField(_l("Customer"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the customer."))])
+    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
     number = StringField(_l("Contract number"), validators=[DataRequired(), Length(max=40)])
     starts_on = DateField(_l("From"), validators=[DataRequired()])
     ends_on = DateField(_l("To (inclusive, empty: open)"), validators=[Optional()])
@@ -166,13 +166,13 @@ class ImportForm(FlaskForm):
 
 class OrderForm(FlaskForm):
     kind = SelectField(_l("Kind of order"), choices=_choices(ORDER_KINDS))
-    customer_id = SelectField(_l("Customer"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the customer."))])
+    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
     owner_id = SelectField(_l("Responsible CSR"), coerce=int, validators=[Optional()],
                            description=_l("Left at —: the customer's responsible CSR"))
-    product_id = SelectField(_l("Product"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the product."))])
-    tank_id = SelectField(_l("Tank"), coerce=int, widget=LongSelect(), validators=[DataRequired(message=_l("Choose the tank."))])
-    to_tank_id = SelectField(_l("Receiving tank (transfers)"), coerce=int, widget=LongSelect(), validators=[Optional()])
-    counterparty_id = SelectField(_l("Receiving customer (transfer of ownership)"), coerce=int, widget=LongSelect(), validators=[Optional()])
+    product_id = SelectField(_l("Product"), coerce=int, validators=[DataRequired(message=_l("Choose the product."))])
+    tank_id = SelectField(_l("Tank"), coerce=int, validators=[DataRequired(message=_l("Choose the tank."))])
+    to_tank_id = SelectField(_l("Receiving tank (transfers)"), coerce=int, validators=[Optional()])
+    counterparty_id = SelectField(_l("Receiving customer (transfer of ownership)"), coerce=int, validators=[Optional()])
     quantity = DecimalField(_l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=Decimal("0.001"), max=Decimal(10**9))])
     unit = SelectField(_l("Unit"), choices=_choices(UNITS))
     customs_status = SelectField(_l("Customs status"), choices=_choices(CUSTOMS_STATUSES), default="duty_paid")

@@ -11,7 +11,6 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -21,6 +20,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ...forms import SelectField
 from ..complaints.models import ACTION_TYPES
 from .models import CAMPAIGN_KINDS, CATEGORIES, MODES, NA_LABEL, QUESTION_KINDS, RATING_LABELS
 

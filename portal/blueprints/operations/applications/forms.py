@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ....forms import choices
+from ....forms import SelectField, choices
 from ....timeutil import from_local, local_now, utcnow
 from .models import ANCHORS, AUTHORITIES, MAX_LEAD_HOURS
 from .services import DOCUMENT_KINDS

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ....forms import choices
+from ....forms import SelectField, choices
 from ....timeutil import from_local, utcnow
 from ..stock.forms import LocalDateTimeField
 from .models import AGREED_HOW, SERVICE_KINDS, SERVICE_UNITS

@@ -6,10 +6,10 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ....forms import choices
+from ....forms import SelectField, choices
 from ....timeutil import local_today
 from ..stock.forms import LocalDateTimeField, _not_future
 from .models import ENTRY_KINDS, ENTRY_UNITS

@@ -6,10 +6,10 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ....forms import choices
+from ....forms import SelectField, choices
 from ....timeutil import from_local, utcnow
 from ..stock.forms import LocalDateTimeField
 from .models import DENSITY_MODES, GROUP_LABELS, METHODS, OBSERVED_MODES, STANDARD_LABELS

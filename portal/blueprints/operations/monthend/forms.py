@@ -6,10 +6,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from decimal import Decimal
 
-from wtforms import DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ....forms import choices
+from ....forms import SelectField, choices
 from ..models import CUSTOMS_STATUSES
 from ..stock.forms import DIRECTIONS, UNIT_CHOICES
 from .models import FIGURE_SOURCES

@@ -6,10 +6,10 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateTimeLocalField, DecimalField, SelectField, TextAreaField
+from wtforms import DateTimeLocalField, DecimalField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ....forms import check_email, choices
+from ....forms import SelectField, check_email, choices
 from ....timeutil import from_local, local_now, utcnow
 from ..models import CUSTOMS_STATUSES
 from .models import DIRECTIONS

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ....forms import LongSelect, MultiCheckboxField, check_email
+from ....forms import MultiCheckboxField, SelectField, check_email
 from ..forms import CODE_RE, LocalDateTimeField
 from .models import ACTUAL_TIMES, PARCEL_UNITS, PLAN_TIMES, TIME_LABELS, TOLD_HOW
 from .services import imo_valid, normalise_imo
@@ -129,7 +129,7 @@ class DetailsForm(FlaskForm):
 class TimesForm(FlaskForm):
     """The call's berth, planned times and actual times; saving keeps a revision of what changed."""
 
-    berth_id = SelectField(_l("Berth"), coerce=int, validators=[Optional()], widget=LongSelect())
+    berth_id = SelectField(_l("Berth"), coerce=int, validators=[Optional()])
     eta = LocalDateTimeField(TIME_LABELS["eta"], validators=[DataRequired(message=_l("The ETA is needed."))])
     etb = LocalDateTimeField(TIME_LABELS["etb"], validators=[Optional()])
     etc = LocalDateTimeField(TIME_LABELS["etc"], validators=[Optional()])
@@ -166,13 +166,11 @@ class StatusForm(FlaskForm):
 
 
 class ParcelForm(FlaskForm):
-    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))],
-                              widget=LongSelect())
-    order_id = SelectField(_l("Ship order"), coerce=int, validators=[Optional()], widget=LongSelect(),
+    customer_id = SelectField(_l("Customer"), coerce=int, validators=[DataRequired(message=_l("Choose the customer."))])
+    order_id = SelectField(_l("Ship order"), coerce=int, validators=[Optional()],
                            description=_l("The customer's ship discharge or loading order, when there is one"))
-    product_id = SelectField(_l("Product"), coerce=int, validators=[DataRequired(message=_l("Choose the product."))],
-                             widget=LongSelect())
-    tank_id = SelectField(_l("Tank"), coerce=int, validators=[Optional()], widget=LongSelect())
+    product_id = SelectField(_l("Product"), coerce=int, validators=[DataRequired(message=_l("Choose the product."))])
+    tank_id = SelectField(_l("Tank"), coerce=int, validators=[Optional()])
     quantity = DecimalField(_l("Quantity"), places=None,
                             validators=[InputRequired(), NumberRange(min=Decimal("0.001"), max=Decimal(10**9))])
     unit = SelectField(_l("Unit"), choices=_choices(PARCEL_UNITS))
