@@ -1,4 +1,4 @@
-"""Long drop-downs (the call page's, the order and tank forms') render through a quicker widget: the same HTML, to the byte, as wtforms' own."""
+"""Drop-downs render through a quicker widget (every form's, through portal.forms.SelectField): the same HTML, to the byte, as wtforms' own."""
 from __future__ import annotations
 
 import pytest
