@@ -37,11 +37,11 @@ def create():
 
 def _detail(customer: Customer, contact_form: ContactForm):
     """The customer's page; the tab chosen by ?tab= (a link without JavaScript, a fragment for htmx)."""
-    tabs = services.customer_tabs(customer, current_user)
-    key = request.args.get("tab", "")
-    active = next((t for t in tabs if t.key == key), tabs[0])
+    page, per_page = page_args()
+    tabs, active, pagination = services.customer_tabs(customer, current_user, request.args.get("tab", ""),
+                                                      page=page, per_page=per_page)
     return render("customers/detail.html", fragment="customers/_tab.html", customer=customer,
-                  contact_form=contact_form, tabs=tabs, active=active)
+                  contact_form=contact_form, tabs=tabs, active=active, pagination=pagination)
 
 
 @bp.get("/<int:customer_id>")

@@ -91,77 +91,77 @@ class TabRow:
 class Tab:
     key: str
     label: str
+    count: int = 0
     rows: list[TabRow] = dc_field(default_factory=list)
 
-    @property
-    def count(self) -> int:
-        return len(self.rows)
 
+def customer_tabs(customer: Customer, user, active: str = "", *, page: int = 1, per_page: int = 25):
+    """The customer's complaints, inquiries, review meetings, MOCs, surveys and archived records, one tab each,
+    counted; the ``active`` tab's rows (the first tab's for an unknown key) a page at a time, newest first.
+    Returns ``(tabs, active_tab, pagination)``.
 
-TAB_KEYS = ("complaints", "inquiries", "meetings", "mocs", "records")
-
-
-def _visible(rows, user) -> list:
-    return [r for r in rows if r.can_view(user)]
-
-
-def customer_tabs(customer: Customer, user) -> list[Tab]:
-    """The customer's complaints, inquiries, review meetings, MOCs and archived records, newest first,
-    each only when `user` may open it (restricted records are left out, not counted).
-
-    Reads the other domains' models only (never their services); each row is checked with its own
-    can_view, so a restriction that derives from another record (an MOC of a restricted complaint)
-    is honoured the same way as on the record's page.
+    Only what ``user`` may open is listed or counted (restricted records are left out, not counted): each tab's
+    query carries its module's own visibility in SQL (``Complaint.visible_to``, an MOC through the complaint it
+    was raised from, the archive's ``visible_records``; inquiries, meetings and surveys are open to every
+    signed-in user), so five years of a customer's records cost one count each and one page of rows.
     """
     from flask_babel import gettext as _
+    from sqlalchemy.orm import contains_eager
 
     from ..archive.models import DESTROYED, TRANSFERRED, ArchiveRecord
+    from ..archive.services import visible_records
     from ..complaints.models import STATES, Complaint, Inquiry
     from ..meetings.models import MEETING_STATUSES, ReviewMeeting
     from ..moc.models import MOC_STATES, MocRequest
     from ..surveys.models import SurveyCampaign, SurveyInvitation
+    from ...web import safe_url as url
 
-    def rows(stmt):
-        return _visible(db.session.scalars(stmt).unique().all(), user)
-
-    complaints = rows(db.select(Complaint).filter_by(customer_id=customer.id)
-                      .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
-    inquiries = rows(db.select(Inquiry).filter_by(customer_id=customer.id)
-                     .order_by(Inquiry.received_at.desc(), Inquiry.id.desc()))
-    meetings = rows(db.select(ReviewMeeting).filter_by(customer_id=customer.id)
-                    .order_by(ReviewMeeting.meeting_date.desc(), ReviewMeeting.id.desc()))
-    mocs = rows(db.select(MocRequest).outerjoin(Complaint, MocRequest.complaint_id == Complaint.id)
-                .filter(db.or_(MocRequest.customer_id == customer.id, Complaint.customer_id == customer.id))
-                .order_by(MocRequest.created_at.desc(), MocRequest.id.desc()))
-    surveys = rows(db.select(SurveyInvitation).filter_by(customer_id=customer.id).join(SurveyCampaign)
-                   .order_by(SurveyCampaign.opens_on.desc(), SurveyInvitation.id.desc()))
-    records = rows(db.select(ArchiveRecord).filter_by(customer_id=customer.id)
-                   .order_by(ArchiveRecord.record_date.desc(), ArchiveRecord.id.desc()))
-
-    def url(endpoint, **values):
-        from ...web import safe_url
-
-        return safe_url(endpoint, **values)
-
-    return [
-        Tab("complaints", _("Complaints"), [
-            TabRow(c.received_at, c.ref, c.title, str(STATES.get(c.state, c.state)),
-                   url("complaints.detail", complaint_id=c.id), c.restricted) for c in complaints]),
-        Tab("inquiries", _("Inquiries"), [
-            TabRow(i.received_at, i.ref, i.subject, _("open") if i.is_open else _("answered"),
-                   url("complaints.inquiry_detail", inquiry_id=i.id)) for i in inquiries]),
-        Tab("meetings", _("Review meetings"), [
-            TabRow(m.meeting_date, m.ref, m.location or "", str(MEETING_STATUSES.get(m.status, m.status)),
-                   url("meetings.detail", meeting_id=m.id)) for m in meetings]),
-        Tab("mocs", _("MOCs"), [
-            TabRow(m.created_at, m.ref, m.title, str(MOC_STATES.get(m.state, m.state)),
-                   url("moc.detail", moc_id=m.id)) for m in mocs]),
-        Tab("surveys", _("Surveys"), [
-            TabRow(s.campaign.opens_on, s.campaign.ref, f"{s.campaign.title} · {s.contact_name}",
-                   _("answered") if s.submitted else _("not answered"),
-                   url("surveys.results", campaign_id=s.campaign_id, customer=customer.id)) for s in surveys]),
-        Tab("records", _("Archived records"), [
-            TabRow(r.record_date, r.reference, r.title,
-                   {DESTROYED: _("destroyed"), TRANSFERRED: _("transferred")}.get(r.status, ""),
-                   url("archive.record", record_id=r.id), r.restricted) for r in records]),
-    ]
+    cid = customer.id
+    visible_complaints = Complaint.visible_to(user).with_only_columns(Complaint.id)
+    specs = {
+        "complaints": (_("Complaints"),
+                       Complaint.visible_to(user).filter_by(customer_id=cid)
+                       .order_by(Complaint.received_at.desc(), Complaint.id.desc()),
+                       lambda c: TabRow(c.received_at, c.ref, c.title, str(STATES.get(c.state, c.state)),
+                                        url("complaints.detail", complaint_id=c.id), c.restricted)),
+        "inquiries": (_("Inquiries"),
+                      db.select(Inquiry).filter_by(customer_id=cid).order_by(Inquiry.received_at.desc(), Inquiry.id.desc()),
+                      lambda i: TabRow(i.received_at, i.ref, i.subject, _("open") if i.is_open else _("answered"),
+                                       url("complaints.inquiry_detail", inquiry_id=i.id))),
+        "meetings": (_("Review meetings"),
+                     db.select(ReviewMeeting).filter_by(customer_id=cid)
+                     .order_by(ReviewMeeting.meeting_date.desc(), ReviewMeeting.id.desc()),
+                     lambda m: TabRow(m.meeting_date, m.ref, m.location or "",
+                                      str(MEETING_STATUSES.get(m.status, m.status)), url("meetings.detail", meeting_id=m.id))),
+        "mocs": (_("MOCs"),
+                 db.select(MocRequest)
+                 .filter(db.or_(MocRequest.customer_id == cid, MocRequest.complaint_id.in_(
+                     db.select(Complaint.id).filter_by(customer_id=cid))))
+                 .filter(db.or_(MocRequest.complaint_id.is_(None), MocRequest.complaint_id.in_(visible_complaints)))
+                 .order_by(MocRequest.created_at.desc(), MocRequest.id.desc()),
+                 lambda m: TabRow(m.created_at, m.ref, m.title, str(MOC_STATES.get(m.state, m.state)),
+                                  url("moc.detail", moc_id=m.id))),
+        "surveys": (_("Surveys"),
+                    db.select(SurveyInvitation).filter_by(customer_id=cid).join(SurveyCampaign)
+                    .options(contains_eager(SurveyInvitation.campaign), selectinload(SurveyInvitation.response))
+                    .order_by(SurveyCampaign.opens_on.desc(), SurveyInvitation.id.desc()),
+                    lambda s: TabRow(s.campaign.opens_on, s.campaign.ref, f"{s.campaign.title} · {s.contact_name}",
+                                     _("answered") if s.submitted else _("not answered"),
+                                     url("surveys.results", campaign_id=s.campaign_id, customer=cid))),
+        "records": (_("Archived records"),
+                    visible_records(db.select(ArchiveRecord).filter_by(customer_id=cid), user)
+                    .order_by(ArchiveRecord.record_date.desc(), ArchiveRecord.id.desc()),
+                    lambda r: TabRow(r.record_date, r.reference, r.title,
+                                     {DESTROYED: _("destroyed"), TRANSFERRED: _("transferred")}.get(r.status, ""),
+                                     url("archive.record", record_id=r.id), r.restricted)),
+    }
+    counts = db.session.execute(db.select(*[
+        db.select(db.func.count()).select_from(stmt.order_by(None).subquery()).scalar_subquery()
+        for _label, stmt, _row in specs.values()])).one()
+    tabs = [Tab(key, label, count) for (key, (label, _stmt, _row)), count in zip(specs.items(), counts)]
+    shown = next((t for t in tabs if t.key == active), tabs[0])
+    _label, stmt, row = specs[shown.key]
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=False)
+    pagination.total = shown.count
+    shown.rows = [row(item) for item in pagination.items]
+    return tabs, shown, pagination

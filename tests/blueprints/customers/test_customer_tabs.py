@@ -141,3 +141,37 @@ def test_the_customer_drop_downs_of_other_modules_show_both_names(client, login,
     response = client.get(url)
     assert response.status_code == 200
     assert "ACME 艾克美贸易 / Acme Trading" in response.get_data(as_text=True)
+
+
+def test_a_tab_of_many_records_is_shown_a_page_at_a_time_with_the_full_count(client, login, acme, records):
+    """Five years of a customer's records: the tab counts them all and shows the newest page, the next pages
+    a link away (the tab kept), rather than every row at once."""
+    for n in range(30):
+        _complaint(acme, f"Hose leak number {n:02d}", days=10 + n)
+    db.session.commit()
+    login("cs_manager")
+    page = client.get(f"/customers/{acme.id}").get_data(as_text=True)
+    assert _tab_counts(page)["Complaints"] == 32
+    assert "Hose leak number 05" in page and "Hose leak number 04" not in page, "the newest 25 on the first page"
+    assert page.count('href="/complaints/') - page.count('href="/complaints/new') >= 25
+    assert "32 in all" in page
+    second = client.get(f"/customers/{acme.id}", query_string={"page": 2}).get_data(as_text=True)
+    assert "Hose leak number 04" in second and "Short delivery on truck loading" in second
+    assert "Hose leak number 29" not in second
+    records_page = client.get(f"/customers/{acme.id}", query_string={"tab": "records", "page": 2}).get_data(as_text=True)
+    assert "Nothing recorded for this customer." in records_page, "past the last page of a tab: nothing, not an error"
+
+
+def test_a_restricted_archived_record_is_neither_shown_nor_counted_for_others(client, login, acme, records):
+    from portal.blueprints.archive.models import ArchiveRecord
+
+    record = db.session.scalar(db.select(ArchiveRecord).filter_by(customer_id=acme.id))
+    record.restricted = True
+    db.session.commit()
+    login("staff")
+    page = client.get(f"/customers/{acme.id}", query_string={"tab": "records"}).get_data(as_text=True)
+    assert _tab_counts(page)["Archived records"] == 0 and "Daily stock report 2026-03-01" not in page
+    client.post("/auth/logout")
+    login(records["owner"])  # who filed it
+    page = client.get(f"/customers/{acme.id}", query_string={"tab": "records"}).get_data(as_text=True)
+    assert _tab_counts(page)["Archived records"] == 1 and "Daily stock report 2026-03-01" in page
