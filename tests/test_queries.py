@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+from datetime import timedelta
 from collections import deque
 from html import unescape
 from pathlib import Path
@@ -177,3 +178,37 @@ def test_grown_copies_move_back_in_time_by_their_share_of_the_spread(app, new_co
         assert copy.ack_due_at == ack_due - timedelta(days=days)
         action = db.session.scalars(db.select(CapaAction).where(CapaAction.complaint_id == copy.id)).one()
         assert action.due_date == date(2025, 7, 1) - timedelta(days=days)
+
+
+def test_the_records_shape_grows_the_records_over_the_same_master_data(demo_app):
+    """bench/grow.py --shape records: five years of one terminal. Complaints, orders and archived files are
+    copied and still point at the same customers, tanks and staff, which are not copied; a day's stock check
+    (unique by day) is copied with its day moved back; a running balance per customer and tank (a unique key over
+    master data and a state) is left alone and named."""
+    from portal.blueprints.complaints.models import Complaint
+    from portal.blueprints.operations.models import Order, Tank
+    from portal.blueprints.operations.stock.models import StockBalance, StockCheck
+    from portal.blueprints.customers.models import Customer
+
+    grow = _grow_module()
+
+    def count(model):
+        return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+    before = {m: count(m) for m in (Complaint, Order, Customer, User, Tank, StockBalance, StockCheck)}
+    checks = {c.id: c.day for c in db.session.scalars(db.select(StockCheck))}
+    with db.engine.begin() as conn:
+        rows = grow.grow(conn, db.metadata, 3, spread_days=3 * 365, shape="records")
+    db.session.expire_all()
+    after = {m: count(m) for m in before}
+    for model in (Complaint, Order, StockCheck):
+        assert after[model] == 4 * before[model], model
+    for model in (Customer, User, Tank, StockBalance):
+        assert after[model] == before[model], model
+    assert "ops_stock_balance" in rows["left_alone"]
+    copy = db.session.scalars(db.select(Complaint).where(Complaint.id > grow.OFFSET)).first()
+    original = db.session.get(Complaint, copy.id % grow.OFFSET)
+    assert copy.customer_id == original.customer_id and copy.created_by_id == original.created_by_id
+    for check_id, day in checks.items():
+        copies = [db.session.get(StockCheck, check_id + k * grow.OFFSET).day for k in (1, 2, 3)]
+        assert copies == [day - timedelta(days=365 * k) for k in (1, 2, 3)]
