@@ -6,7 +6,7 @@ over the demonstration terminal grown to five years, driven by the department's 
     .venv/bin/python bench/load.py --complaints 5000 --busy-seconds 60 --steps 1,2,4,8,16,32 --step-seconds 15
 
 It prepares an installation (migrations, `flask demo load`, bench/grow.py to about --complaints complaints
-and inquiries, `flask search rebuild`), starts gunicorn on a free port, then measures:
+and inquiries in --shape's shape, `flask search rebuild`), starts gunicorn on a free port, then measures:
 
 - a busy department: --users users (20), each waiting 1-3 s between clicks, for --busy-seconds (60 s):
   errors and p95 per kind of request (list, record, dashboard, search, save, pdf);
@@ -84,7 +84,7 @@ def _run(env, *args, **kw):
     print(f"  {' '.join(str(a) for a in args[:4])}: {time.monotonic() - started:.0f} s", flush=True)
 
 
-def prepare(folder: Path, database_url: str, complaints: int) -> dict:
+def prepare(folder: Path, database_url: str, complaints: int, shape: str = "records") -> dict:
     for sub in ("archive", "knowledge", "instance"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     for page in (ROOT / "knowledge").glob("*.md"):
@@ -93,7 +93,7 @@ def prepare(folder: Path, database_url: str, complaints: int) -> dict:
     flask = str(BIN / "flask")
     _run(env, flask, "db", "upgrade", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _run(env, flask, "demo", "load", stdout=subprocess.DEVNULL)
-    _run(env, sys.executable, str(ROOT / "bench" / "grow.py"), "--complaints", str(complaints))
+    _run(env, sys.executable, str(ROOT / "bench" / "grow.py"), "--complaints", str(complaints), "--shape", shape)
     _run(env, flask, "search", "rebuild", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return env
 
@@ -364,6 +364,8 @@ def main(argv=None) -> int:
     parser.add_argument("--folder", type=Path, help="installation folder (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true", help="use --folder as it is (prepared by an earlier run)")
     parser.add_argument("--complaints", type=int, default=5000, help="grow to about this many complaints+inquiries")
+    parser.add_argument("--shape", choices=("records", "departments"), default="records",
+                        help="bench/grow.py's shape: records over the same master data (default), or whole departments")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--busy-seconds", type=float, default=60)
     parser.add_argument("--steps", default="1,2,4,8,16,32")
@@ -388,7 +390,7 @@ def main(argv=None) -> int:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
             engine.dispose()
-        env = prepare(folder, database_url, args.complaints)
+        env = prepare(folder, database_url, args.complaints, args.shape)
     server, port = start_server(env, args.workers)
     figures: dict = {"cpus": os.cpu_count(), "database": "postgresql" if args.database_url else "sqlite"}
     try:

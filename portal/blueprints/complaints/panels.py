@@ -65,8 +65,8 @@ def effectiveness_checks(user):
 def my_due_actions(user):
     """The user's CAPA actions overdue or due in the next 7 days, and lessons to acknowledge."""
     today = local_today()
-    items = services.due_actions(user, today, days=7)
+    items, total = first_and_count(services.due_actions_query(user, today, days=7))
     lessons = [s for s in services.lessons_for(user) if s.acknowledged_at is None]
     if not items and not lessons:
         return None
-    return {"items": items, "lessons": lessons, "today": today}
+    return {"items": items, "total": total, "lessons": lessons, "today": today}

@@ -431,14 +431,18 @@ def evaluate(complaint: Complaint, user, *, text: str, now: datetime | None = No
     db.session.flush()
 
 
+def due_actions_query(user, today: date, days: int = 7):
+    """select() of the user's open actions overdue or due within ``days`` days that the user may see, soonest
+    first (the dashboard's "My CAPA actions due" list)."""
+    return (db.select(CapaAction).options(selectinload(CapaAction.complaint))
+            .filter(CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES),
+                    CapaAction.due_date <= today + timedelta(days=days), CapaAction.visible_to(user))
+            .order_by(CapaAction.due_date, CapaAction.id))
+
+
 def due_actions(user, today: date, days: int = 7) -> list[CapaAction]:
     """The user's open actions overdue or due within ``days`` days, soonest first."""
-    rows = db.session.scalars(
-        db.select(CapaAction).filter(CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES),
-                                     CapaAction.due_date <= today + timedelta(days=days))
-        .order_by(CapaAction.due_date, CapaAction.id)
-    )
-    return [a for a in rows if a.can_view(user)]
+    return list(db.session.scalars(due_actions_query(user, today, days)))
 
 
 def own_open_complaints(user):

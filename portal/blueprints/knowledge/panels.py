@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from ...timeutil import local_today
-from ...panels import first_and_count, register_panel
+from ...panels import first_and_count, first_of, register_panel
 from . import services
 from .models import is_editor
 
 
 @register_panel(15, "knowledge/_panel_to_read.html")
 def to_read_panel(user):
-    announcements = services.to_read(user, pages=True)
+    announcements, unread = first_of(services.to_read(user, pages=True))
     mine = services.my_assignments(user)
     progress = {a.id: services.progress_summary(a) for a in mine}  # once per assignment
     assignments = [a for a in mine if a.completed_at is None]
@@ -17,7 +17,7 @@ def to_read_panel(user):
     if not (announcements or assignments or rereads):
         return None
     today = local_today()
-    return {"announcements": announcements, "assignments": assignments, "rereads": rereads, "today": today,
+    return {"announcements": announcements, "unread": unread, "assignments": assignments, "rereads": rereads, "today": today,
             "progress": {a.id: progress[a.id] for a in assignments}}
 
 
