@@ -7,7 +7,7 @@ what each dashboard panel and due list costs.
     .venv/bin/python bench/dashboard.py --folder /tmp/load --database-url postgresql+psycopg:///portal_bench
 
 It prepares the installation as bench/load.py does (migrations, `flask demo load`, bench/grow.py to about
---complaints complaints and inquiries; no search index: the dashboard does not read it), then signs the
+--complaints complaints and inquiries in --shape's shape; no search index: the dashboard does not read it), then signs the
 user in with Flask's test client and requests the dashboard --requests times. CPU time is
 ``time.process_time()`` (the machine may be shared: wall time says more about the neighbours).
 """
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from load import USERS, _env, _run  # noqa: E402  (bench/load.py: the same installation)
 
 
-def prepare(folder: Path, complaints: int) -> dict:
+def prepare(folder: Path, complaints: int, shape: str = "records") -> dict:
     import shutil
 
     for sub in ("archive", "knowledge", "instance"):
@@ -38,7 +38,7 @@ def prepare(folder: Path, complaints: int) -> dict:
 
     _run(env, flask, "db", "upgrade", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _run(env, flask, "demo", "load", stdout=subprocess.DEVNULL)
-    _run(env, sys.executable, str(ROOT / "bench" / "grow.py"), "--complaints", str(complaints))
+    _run(env, sys.executable, str(ROOT / "bench" / "grow.py"), "--complaints", str(complaints), "--shape", shape)
     (folder / "prepared").write_text("ok\n")
     return env
 
@@ -101,6 +101,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folder", type=Path, help="prepare here (or reuse when prepared); default: a temp folder")
     parser.add_argument("--complaints", type=int, default=5000, help="grow to about this many complaints+inquiries")
+    parser.add_argument("--shape", choices=("records", "departments"), default="records",
+                        help="bench/grow.py's shape: records over the same master data (default), or whole departments")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--user", default="manager", choices=[name for name, _ in USERS])
     parser.add_argument("--database-url", help="measure an installation prepared by bench/load.py on PostgreSQL "
@@ -110,7 +112,7 @@ def main(argv=None) -> int:
 
     folder = args.folder or Path(tempfile.mkdtemp(prefix="portal-dashboard-"))
     if not args.database_url and not (folder / "prepared").exists():
-        prepare(folder, args.complaints)
+        prepare(folder, args.complaints, args.shape)
     result = measure(folder, args.user, args.requests, args.database_url)
     print(f"{result['records']} archived records; {args.user}'s dashboard, {result['requests']} requests: "
           f"{result['cpu']:.2f} s CPU ({result['cpu'] / result['requests'] * 1000:.0f} ms a request), "
