@@ -1,4 +1,4 @@
-"""Grow a portal's data: every record of the database copied N times, each copy moved back in time so the
+"""Grow a portal's data: its records copied N times, each copy moved back in time so the
 copies spread over the years. Two shapes:
 
 - ``--shape records`` (the default): one terminal's years. The records (orders, stock, complaints, inquiries,
@@ -6,7 +6,8 @@ copies spread over the years. Two shapes:
   contacts, tanks and their leases and calibration tables, products, berths, vessels, contracts, the glossary, the
   questionnaire) is not, so five years of records are five years of the same tanks, customers and staff.
 - ``--shape departments``: every row copied, master data included, as if N more departments had done the same
-  work, each with its own staff, customers and tanks (the shape of the README's figures before 3 December 2026).
+  work, each with its own staff, customers and tanks (the shape of the README's figures measured before 2 December
+  2026, 16:40 UTC).
 
     python bench/grow.py --copies 40 --spread-days 1825        # PORTAL_* environment, as `flask` reads it
     python bench/grow.py --database-url postgresql+psycopg:///portal_bench --complaints 5000
