@@ -339,6 +339,18 @@ def login(client, make_user):
     return do_login
 
 
+@pytest.fixture
+def dashboard_panel(client):
+    """dashboard_panel('id="kb-to-read"'): the HTML of the signed-in user's dashboard panel that holds this marker."""
+
+    def panel(marker: str) -> str:
+        page = client.get("/").get_data(as_text=True)
+        section = page[page.index(marker):]
+        return section[:section.index("</section>")]
+
+    return panel
+
+
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     """The public corpus (regulations, retention schedules); the test is skipped when it is absent."""

@@ -167,7 +167,8 @@ def test_overdue_capa_action_on_the_owner_dashboard(client, login, new_complaint
     assert "My CAPA actions due" in html and "Update the loading checklist" in html and "overdue since 2025-07-01" in html
 
 
-def test_the_dashboard_lists_the_first_due_actions_and_links_to_all(client, login, new_complaint, walk, people):
+def test_the_dashboard_lists_the_first_due_actions_and_links_to_all(client, login, new_complaint, walk, people,
+                                                                    dashboard_panel):
     """A CSR back from leave with a dozen actions due sees the soonest eight on the dashboard, the count, and a
     link to the whole list (the due list behind "My CAPA actions due within 7 days")."""
     complaint = new_complaint()
@@ -179,9 +180,7 @@ def test_the_dashboard_lists_the_first_due_actions_and_links_to_all(client, logi
     assert len(services.due_actions(people["csr2"], date(2025, 7, 2))) == 12
     with time_machine.travel(datetime(2025, 7, 3, 9, 0, tzinfo=SH), tick=False):
         login(people["csr2"])
-        html = client.get("/").get_data(as_text=True)
-        panel = html[html.index('class="card panel-capa"'):]
-        panel = panel[:panel.index("</section>")]
+        panel = dashboard_panel('class="card panel-capa"')
         assert panel.count("Check hose") == 8 and "Check hose 07" in panel and "Check hose 08" not in panel
         assert 'href="/due/my-actions"' in panel and "All 12 of mine" in panel
         assert client.get("/due/my-actions").get_data(as_text=True).count("Check hose") == 12
