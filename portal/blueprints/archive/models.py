@@ -7,11 +7,12 @@ from typing import Optional
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ...extensions import db
 from ...models import CreatedByMixin, RestrictedMixin, TimestampMixin, User, UTCDateTime
-from ...search.registry import row_for_key, source_of_key
+from ...search.registry import KINDS, row_for_key, source_of_key
 from ...timeutil import utcnow
 
 # Retention kinds
@@ -176,12 +177,17 @@ class ArchiveRecord(TimestampMixin, CreatedByMixin, RestrictedMixin, db.Model):
     def can_view(self, user) -> bool:
         """Its own restriction, and the restriction of the record it was filed from: an 8D report of a
         complaint restricted after filing is seen only by who may see the complaint. Lists apply the same
-        rule in SQL (services.visible_records) and, for many records at once, services.opener."""
+        rule in SQL (``visible_to``, ``visible_records``) and, for many records at once, services.opener."""
         if not self.can_open_itself(user):
             return False
         source = self.source_record()
         check = getattr(source, "can_view", None)
         return check is None or bool(check(user))
+
+    @classmethod
+    def visible_to(cls, user):
+        """select() of the records ``user`` may open: ``can_view`` in SQL (other modules list records through this)."""
+        return visible_records(db.select(cls), user)
 
     def can_edit(self, user) -> bool:
         return bool(
@@ -326,3 +332,51 @@ class FixityRun(db.Model):
     @property
     def ok(self) -> bool:
         return self.missing == 0 and self.altered == 0
+
+
+# --- who may open which records, in SQL -----------------------------------------------------------
+
+def hidden_by_source(user) -> set[int]:
+    """Ids of the records this user may not open because of the record they were filed from (an 8D report of a
+    complaint restricted after the report was filed): the second half of ``ArchiveRecord.can_view``.
+
+    One query per kind of record that can be restricted, whatever the number of records: the restricted rows
+    that records were filed from, each asked its own ``can_view`` (or, for a model with ``visible_to(user)``, its
+    SQL form, in the query). Kinds without a restricted flag are open to every signed-in user (every kind the
+    portal files from today), as the record page finds them.
+    """
+    hidden: set[int] = set()
+    for name, kind in KINDS.items():
+        model = kind.model
+        if model is ArchiveRecord or not hasattr(model, "restricted"):
+            continue
+        key = db.literal(f"{name}:") + db.cast(model.id, db.String)
+        filed_from = db.and_(ArchiveRecord.source_key.startswith(f"{name}:", autoescape=True),
+                             db.or_(ArchiveRecord.source_key == key, ArchiveRecord.source_key.like(key + ":%")))
+        visible_to = getattr(model, "visible_to", None)
+        if visible_to is not None:  # the model's own can_view in SQL (Complaint.visible_to): no row is loaded
+            hidden.update(db.session.scalars(
+                db.select(ArchiveRecord.id).join(model, filed_from)
+                .filter(model.restricted.is_(True), model.id.not_in(visible_to(user).with_only_columns(model.id)))))
+            continue
+        stmt = db.select(model, ArchiveRecord.id).join(ArchiveRecord, filed_from).filter(model.restricted.is_(True))
+        if not user.is_manager:  # who is named on a restricted row may be read from its collections
+            stmt = stmt.options(*[selectinload(rel) for rel in sa_inspect(model).relationships if rel.uselist])
+        by_source: dict[object, list[int]] = {}
+        for source, record_id in db.session.execute(stmt):
+            by_source.setdefault(source, []).append(record_id)
+        for source, ids in by_source.items():
+            if not source.can_view(user):
+                hidden.update(ids)
+    return hidden
+
+
+def visible_records(stmt, user):
+    """The records the user may open (``ArchiveRecord.can_view``) in the query itself: restricted records only
+    for managers and the people named on them, and none filed from a record the user may not open."""
+    if not user.is_manager:
+        stmt = stmt.filter(db.or_(ArchiveRecord.restricted.is_(False), ArchiveRecord.created_by_id == user.id))
+    hidden = hidden_by_source(user)
+    if hidden:
+        stmt = stmt.filter(ArchiveRecord.id.not_in(sorted(hidden)))
+    return stmt

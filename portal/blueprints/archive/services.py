@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, selectinload
 
 from ...audit import history_for
@@ -19,13 +18,13 @@ from ...extensions import db
 from ...models import RestrictedMixin
 from ...outbox import path_for, queue_message, users_with_role
 from ...pdf import render_pdf_anywhere
-from ...search.registry import KINDS
 from ...services import ServiceError, disposal_blockers, register_disposal_blocker
 from ...storage import ContentStore, sha256_bytes
 from ...i18n import fmt_datetime
 from ...timeutil import from_local, local_today, to_local, utcnow
 from ...uploads import Detected, UploadRejected, inspect_upload, plain
 from . import extract
+from .models import hidden_by_source, visible_records
 from .models import (
     ACTIVE, CALENDAR_YEAR_END, EVENT, FILED, FISCAL_YEAR_END, PERMANENT, RETAIN, UNTIL_EVENT, ArchiveRecord,
     DisposalBatch, DisposalItem, FixityRun, Hold, RecordFile, Series,
@@ -117,52 +116,6 @@ def _prepare(files: list[tuple[str, bytes]]) -> list[_Prepared]:
         name, detected = inspect_upload(raw_name, data)
         out.append(_Prepared(name, data, detected, sha256_bytes(data)))
     return out
-
-
-def hidden_by_source(user) -> set[int]:
-    """Ids of the records this user may not open because of the record they were filed from (an 8D report of a
-    complaint restricted after the report was filed): the second half of ``ArchiveRecord.can_view``.
-
-    One query per kind of record that can be restricted, whatever the number of records: the restricted rows
-    that records were filed from, each asked its own ``can_view`` (or, for a model with ``visible_to(user)``, its
-    SQL form, in the query). Kinds without a restricted flag are open to every signed-in user (every kind the
-    portal files from today), as the record page finds them.
-    """
-    hidden: set[int] = set()
-    for name, kind in KINDS.items():
-        model = kind.model
-        if model is ArchiveRecord or not hasattr(model, "restricted"):
-            continue
-        key = db.literal(f"{name}:") + db.cast(model.id, db.String)
-        filed_from = db.and_(ArchiveRecord.source_key.startswith(f"{name}:", autoescape=True),
-                             db.or_(ArchiveRecord.source_key == key, ArchiveRecord.source_key.like(key + ":%")))
-        visible_to = getattr(model, "visible_to", None)
-        if visible_to is not None:  # the model's own can_view in SQL (Complaint.visible_to): no row is loaded
-            hidden.update(db.session.scalars(
-                db.select(ArchiveRecord.id).join(model, filed_from)
-                .filter(model.restricted.is_(True), model.id.not_in(visible_to(user).with_only_columns(model.id)))))
-            continue
-        stmt = db.select(model, ArchiveRecord.id).join(ArchiveRecord, filed_from).filter(model.restricted.is_(True))
-        if not user.is_manager:  # who is named on a restricted row may be read from its collections
-            stmt = stmt.options(*[selectinload(rel) for rel in sa_inspect(model).relationships if rel.uselist])
-        by_source: dict[object, list[int]] = {}
-        for source, record_id in db.session.execute(stmt):
-            by_source.setdefault(source, []).append(record_id)
-        for source, ids in by_source.items():
-            if not source.can_view(user):
-                hidden.update(ids)
-    return hidden
-
-
-def visible_records(stmt, user):
-    """The records the user may open (``ArchiveRecord.can_view``) in the query itself: restricted records only
-    for managers and the people named on them, and none filed from a record the user may not open."""
-    if not user.is_manager:
-        stmt = stmt.filter(db.or_(ArchiveRecord.restricted.is_(False), ArchiveRecord.created_by_id == user.id))
-    hidden = hidden_by_source(user)
-    if hidden:
-        stmt = stmt.filter(ArchiveRecord.id.not_in(sorted(hidden)))
-    return stmt
 
 
 def opener(user):

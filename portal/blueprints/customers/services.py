@@ -102,14 +102,13 @@ def customer_tabs(customer: Customer, user, active: str = "", *, page: int = 1, 
 
     Only what ``user`` may open is listed or counted (restricted records are left out, not counted): each tab's
     query carries its module's own visibility in SQL (``Complaint.visible_to``, an MOC through the complaint it
-    was raised from, the archive's ``visible_records``; inquiries, meetings and surveys are open to every
+    was raised from, ``ArchiveRecord.visible_to``; inquiries, meetings and surveys are open to every
     signed-in user), so five years of a customer's records cost one count each and one page of rows.
     """
     from flask_babel import gettext as _
     from sqlalchemy.orm import contains_eager
 
     from ..archive.models import DESTROYED, TRANSFERRED, ArchiveRecord
-    from ..archive.services import visible_records
     from ..complaints.models import STATES, Complaint, Inquiry
     from ..meetings.models import MEETING_STATUSES, ReviewMeeting
     from ..moc.models import MOC_STATES, MocRequest
@@ -149,7 +148,7 @@ def customer_tabs(customer: Customer, user, active: str = "", *, page: int = 1, 
                                      _("answered") if s.submitted else _("not answered"),
                                      url("surveys.results", campaign_id=s.campaign_id, customer=cid))),
         "records": (_("Archived records"),
-                    visible_records(db.select(ArchiveRecord).filter_by(customer_id=cid), user)
+                    ArchiveRecord.visible_to(user).filter_by(customer_id=cid)
                     .order_by(ArchiveRecord.record_date.desc(), ArchiveRecord.id.desc()),
                     lambda r: TabRow(r.record_date, r.reference, r.title,
                                      {DESTROYED: _("destroyed"), TRANSFERRED: _("transferred")}.get(r.status, ""),
