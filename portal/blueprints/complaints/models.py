@@ -478,6 +478,13 @@ class CapaAction(TimestampMixin, CreatedByMixin, db.Model):
         return or_(cls.complaint_id.is_(None),
                    cls.complaint_id.in_(Complaint.visible_to(user).with_only_columns(Complaint.id)))
 
+    @classmethod
+    def due_for(cls, user, until: date) -> tuple:
+        """Conditions for the user's open actions due by ``until`` (overdue ones included) that the user may see:
+        the dashboard's "My CAPA actions due" panel and its due list."""
+        return (cls.owner_id == user.id, cls.status.in_(OPEN_ACTION_STATUSES), cls.due_date <= until,
+                cls.visible_to(user))
+
     def can_edit(self, user) -> bool:
         if not self._source_visible(user):
             return False

@@ -32,7 +32,6 @@ from ..department.models import responsible_csr
 from .models import (
     ACTION_STATUSES,
     FINAL_STATES,
-    OPEN_ACTION_STATUSES,
     CapaAction,
     Complaint,
     ComplaintAttachment,
@@ -435,8 +434,7 @@ def due_actions_query(user, today: date, days: int = 7):
     """select() of the user's open actions overdue or due within ``days`` days that the user may see, soonest
     first (the dashboard's "My CAPA actions due" list)."""
     return (db.select(CapaAction).options(selectinload(CapaAction.complaint))
-            .filter(CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES),
-                    CapaAction.due_date <= today + timedelta(days=days), CapaAction.visible_to(user))
+            .filter(*CapaAction.due_for(user, today + timedelta(days=days)))
             .order_by(CapaAction.due_date, CapaAction.id))
 
 

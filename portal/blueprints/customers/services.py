@@ -101,8 +101,8 @@ def customer_tabs(customer: Customer, user, active: str = "", *, page: int = 1, 
     Returns ``(tabs, active_tab, pagination)``.
 
     Only what ``user`` may open is listed or counted (restricted records are left out, not counted): each tab's
-    query carries its module's own visibility in SQL (``Complaint.visible_to``, an MOC through the complaint it
-    was raised from, ``ArchiveRecord.visible_to``; inquiries, meetings and surveys are open to every
+    query carries its module's own visibility in SQL (``Complaint.visible_to``, ``MocRequest.visible_to``,
+    ``ArchiveRecord.visible_to``; inquiries, meetings and surveys are open to every
     signed-in user), so five years of a customer's records cost one count each and one page of rows.
     """
     from flask_babel import gettext as _
@@ -116,7 +116,6 @@ def customer_tabs(customer: Customer, user, active: str = "", *, page: int = 1, 
     from ...web import safe_url as url
 
     cid = customer.id
-    visible_complaints = Complaint.visible_to(user).with_only_columns(Complaint.id)
     specs = {
         "complaints": (_("Complaints"),
                        Complaint.visible_to(user).filter_by(customer_id=cid)
@@ -136,7 +135,7 @@ def customer_tabs(customer: Customer, user, active: str = "", *, page: int = 1, 
                  db.select(MocRequest)
                  .filter(db.or_(MocRequest.customer_id == cid, MocRequest.complaint_id.in_(
                      db.select(Complaint.id).filter_by(customer_id=cid))))
-                 .filter(db.or_(MocRequest.complaint_id.is_(None), MocRequest.complaint_id.in_(visible_complaints)))
+                 .filter(MocRequest.visible_to(user))
                  .order_by(MocRequest.created_at.desc(), MocRequest.id.desc()),
                  lambda m: TabRow(m.created_at, m.ref, m.title, str(MOC_STATES.get(m.state, m.state)),
                                   url("moc.detail", moc_id=m.id))),

@@ -110,9 +110,7 @@ def _action_url(action: CapaAction) -> str:
 
 
 def _my_actions(user):
-    limit = local_today() + timedelta(days=7)
-    return (CapaAction.owner_id == user.id, CapaAction.status.in_(OPEN_ACTION_STATUSES), CapaAction.due_date <= limit,
-            CapaAction.visible_to(user))
+    return CapaAction.due_for(user, local_today() + timedelta(days=7))
 
 
 def my_actions_summary(user):

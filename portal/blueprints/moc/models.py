@@ -79,6 +79,15 @@ class MocRequest(TimestampMixin, CreatedByMixin, db.Model):
             return False
         return bool(user and getattr(user, "is_authenticated", False))
 
+    @classmethod
+    def visible_to(cls, user):
+        """``can_view`` in SQL, a condition for a select of MOCs: one raised from a complaint only for who may see
+        the complaint."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return db.false()
+        return db.or_(cls.complaint_id.is_(None),
+                      cls.complaint_id.in_(Complaint.visible_to(user).with_only_columns(Complaint.id)))
+
     def can_edit(self, user) -> bool:
         return _is_cs(user) and self.can_view(user)
 

@@ -24,9 +24,9 @@ def owner_choices() -> list[tuple[int, str]]:
 
 
 def visible_mocs(user) -> list[MocRequest]:
-    rows = db.session.scalars(db.select(MocRequest).order_by(MocRequest.created_at.desc()).options(
-        selectinload(MocRequest.customer), selectinload(MocRequest.complaint), selectinload(MocRequest.items)))
-    return [m for m in rows if m.can_view(user)]
+    return list(db.session.scalars(db.select(MocRequest).filter(MocRequest.visible_to(user))
+                                   .order_by(MocRequest.created_at.desc()).options(
+        selectinload(MocRequest.customer), selectinload(MocRequest.complaint), selectinload(MocRequest.items))))
 
 
 MOC_FIELDS = ("title", "description", "technical_basis", "safety_health_impact", "procedure_changes",

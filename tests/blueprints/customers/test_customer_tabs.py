@@ -175,3 +175,14 @@ def test_a_restricted_archived_record_is_neither_shown_nor_counted_for_others(cl
     login(records["owner"])  # who filed it
     page = client.get(f"/customers/{acme.id}", query_string={"tab": "records"}).get_data(as_text=True)
     assert _tab_counts(page)["Archived records"] == 1 and "Daily stock report 2026-03-01" in page
+
+
+def test_the_moc_rule_in_sql_selects_exactly_what_can_view_allows(app, acme, records, make_user):
+    """``MocRequest.visible_to`` (the customer's MOC tab, the MOC list) against ``can_view``, MOC by MOC, for a
+    manager, a colleague and the person named on the restricted complaint one MOC was raised from."""
+    users = [make_user("boss", "cs_manager"), make_user("colleague", "csr"), records["owner"]]
+    every = db.session.scalars(db.select(MocRequest)).all()
+    for user in users:
+        visible = set(db.session.scalars(db.select(MocRequest.id).filter(MocRequest.visible_to(user))))
+        assert visible == {m.id for m in every if m.can_view(user)}, user.username
+    assert len({m.id for m in every if m.can_view(users[1])}) == 1, "the restricted complaint's MOC is hidden"

@@ -192,7 +192,7 @@ def _shown(value) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, datetime):
-        return fmt_datetime(_aware(value))
+        return fmt_datetime(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
