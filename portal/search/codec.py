@@ -11,8 +11,15 @@ Writing (`PortalCodec`):
   (Whoosh's format has this; its own writer fails with a limit above 1), in a compact entry where
   they carry no values (`compact_term_info`; read back by `_TermsReader`, whatever the fast path).
 
+- The pool: Whoosh's writer keeps a tuple per posting in one list and sorts them all when it writes the
+  segment (past `limitmb`, in sorted run files merged at the end: a rebuild's batch of 12,500 records
+  spilled and wrote at two thirds of the rate). `TermPool` keeps each term's documents and weights in
+  two arrays as they come, sorts only the terms, and hands `_FieldWriter` a term at a time.
+
 Reading: `numbers` and `field_lengths` read a numeric column in one go, `term_infos_from` walks the
-term table in large reads, `read_postings` decodes a term's posting blocks from one read.
+term table in large reads, `read_postings` decodes a term's posting blocks from one read, and a term is
+looked up in the term table (`_TermsReader.term_info`) and its postings read with one `os.pread` each
+(`file_reader`) instead of a seek and a read through four layers of Whoosh's file objects.
 
 All of this mirrors whoosh-reloaded 2.7.5 (fastpath.WRITTEN_FOR) and its private layout. With the fast
 path off (another Whoosh release, or SEARCH_FAST_PATH=0), PortalCodec hands out Whoosh's own field
@@ -21,22 +28,27 @@ writer and per-document reader, and docsets.py reads through Whoosh's public rea
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import struct
 import sys
 import zlib
 from array import array
 from hashlib import md5
-from itertools import accumulate, chain, groupby
+from itertools import accumulate, chain, groupby, repeat
 from operator import itemgetter, sub
 
+import whoosh.writing
 from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldCursor, W3FieldWriter,
                                   W3PerDocReader, W3TermInfo, W3TermsReader, _lenfield)
 from whoosh.columns import NumericColumn
 from whoosh.compat import dumps
-from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.filedb.compound import SubFile
+from whoosh.filedb.filetables import HashReader, OrderedHashWriter
+from whoosh.filedb.structfile import StructFile
 from whoosh.reading import TermNotFound
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
+from whoosh.externalsort import SortingPool
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import fastpath
@@ -178,6 +190,63 @@ def compact_term_info(ids, weights, minlength: int, maxlength: int) -> bytes | N
         warr.tobytes()
 
 
+def file_reader(dbfile):
+    """`get(position, length)` of one of a segment's files (a Whoosh StructFile) as a single os.pread on
+    the file under it, at the part's offset in the segment's compound file. Mirrors
+    whoosh.filedb.structfile.StructFile.get (seek, then read, through StructFile, SubFile and the
+    buffered file: a dozen Python calls a read). With the fast path off, or a file that is not on disk
+    (Whoosh's RAM storage), Whoosh's own get."""
+    inner = dbfile.file if isinstance(dbfile, StructFile) else None
+    base, size = 0, None
+    if isinstance(inner, SubFile):
+        inner, base, size = inner._file, inner._offset, inner._length
+    try:
+        fd = inner.fileno() if fastpath.enabled() and inner is not None else None
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None
+    if fd is None or isinstance(fd, bool):
+        return dbfile.get
+    pread = os.pread
+
+    def get(position, length):
+        if inner.closed:  # as Whoosh's file: never a read of a descriptor closed (and maybe reused) since
+            raise ValueError("I/O operation on closed file")
+        if size is not None:
+            length = max(0, min(length, size - position))
+        return pread(fd, length, base + position)
+
+    return get
+
+
+_SLOT = struct.Struct("!Iq")  # whoosh.filedb.filetables._pointer: a hash slot (key hash, entry position)
+_LENGTHS = struct.Struct("!ii")  # whoosh.filedb.filetables._lengths: an entry's key and value lengths
+
+
+def _hash_lookup(table, get, key: bytes):
+    """(value position, value length) of a key in a Whoosh hash file, or None. Mirrors
+    whoosh.filedb.filetables.HashReader.ranges_for_key (the first match), reading through `get`."""
+    keyhash = table.hashfn(key)
+    tablestart, numslots = table.tables[keyhash & 255]
+    if not numslots:
+        return None
+    size = _SLOT.size
+    end = tablestart + numslots * size
+    slotpos = tablestart + ((keyhash >> 8) % numslots) * size
+    for _ in range(numslots):
+        slothash, itempos = _SLOT.unpack(get(slotpos, size))
+        if not itempos:
+            return None
+        if slothash == keyhash:
+            head = get(itempos, _LENGTHS.size + len(key))
+            keylen, datalen = _LENGTHS.unpack_from(head)
+            if keylen == len(key) and head[_LENGTHS.size:] == key:
+                return itempos + _LENGTHS.size + keylen, datalen
+        slotpos += size
+        if slotpos == end:
+            slotpos = tablestart
+    return None
+
+
 class _TermInfo(W3TermInfo):
     """Whoosh's term info, read from either Whoosh's encoding or the compact one above. Mirrors
     whoosh.codec.whoosh3.W3TermInfo.from_bytes."""
@@ -238,10 +307,34 @@ class _TermsReader(W3TermsReader):
 
     def term_info(self, fieldname, tbytes):
         key = self._keycoder(fieldname, tbytes)
+        get = self._reader()
+        if get is None:
+            try:
+                return _TermInfo.from_bytes(self._tindex[key])
+            except KeyError:
+                raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+        found = _hash_lookup(self._tindex, get, key)
+        if found is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return _TermInfo.from_bytes(get(*found))
+
+    def _reader(self):
+        """The term table's file_reader, or None where Whoosh's own lookup is used (the fast path off)."""
         try:
-            return _TermInfo.from_bytes(self._tindex[key])
-        except KeyError:
-            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+            return self._get
+        except AttributeError:
+            table = self._tindex
+            fast = fastpath.enabled() and type(table).ranges_for_key is HashReader.ranges_for_key
+            self._get = file_reader(table.dbfile) if fast else None
+            return self._get
+
+    def postings_reader_get(self):
+        """The postings file's file_reader (read_postings reads a term's blocks through it)."""
+        try:
+            return self._postget
+        except AttributeError:
+            self._postget = file_reader(self._postfile)
+            return self._postget
 
     def _info_at(self, fieldname, tbytes) -> _TermInfo:
         datapos, datalen = self._range_for_key(fieldname, tbytes)  # KeyError for a missing term, as Whoosh's
@@ -252,6 +345,112 @@ class _TermsReader(W3TermsReader):
 
     def doc_frequency(self, fieldname, tbytes):
         return self._info_at(fieldname, tbytes).doc_frequency()
+
+
+WHOOSH_POOL = whoosh.writing.PostingPool  # Whoosh's own (tests compare the two)
+
+
+class TermPool(WHOOSH_POOL):
+    """A segment writer's postings, grouped by term as they are added. Mirrors whoosh.writing.PostingPool
+    (one tuple per posting in a list, sorted when the segment is written; past `limitmb`, sorted run files
+    merged at the end): here each term keeps its documents and weights in two arrays, only the terms are
+    sorted, and `items()` gives a `TermStream`, which `_FieldWriter.add_postings` reads a term at a time.
+    Past the limit the postings go to Whoosh's run files and are merged as Whoosh merges them. With the
+    fast path off, Whoosh's pool. Whoosh's SegmentWriter builds its pool from the name PostingPool in
+    whoosh.writing (its `poolclass` argument is unused), so `install_term_pool` puts this class there."""
+
+    TERM_BYTES = 360  # what a new term costs in memory: its key, its entry and two arrays
+    POSTING_BYTES = 12  # a document number (4 bytes) and a weight (8)
+
+    def __init__(self, tempstore, segment, limitmb=128, **kwargs):
+        super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
+        self._grouped = fastpath.enabled()
+        self._fields: dict[str, dict[bytes, list]] = {}  # field -> term -> [ids, weights, values, in order]
+
+    def add(self, item):
+        if not self._grouped:
+            return super().add(item)
+        fieldname, tbytes, docnum, weight, vbytes = item
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        entry = terms.get(tbytes)
+        if entry is None:
+            entry = terms[tbytes] = [array("i"), array("d"), None, True]
+            self.currentsize += self.TERM_BYTES + len(tbytes)
+        ids = entry[0]
+        if ids and docnum <= ids[-1]:
+            entry[3] = False  # sorted with its weights and values when written, as Whoosh's pool sorts
+        ids.append(docnum)
+        entry[1].append(weight)
+        if vbytes or entry[2] is not None:
+            if entry[2] is None:
+                entry[2] = [None] * (len(ids) - 1)
+            entry[2].append(vbytes)
+        self.currentsize += self.POSTING_BYTES
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _spill(self) -> None:
+        """The grouped postings as Whoosh's tuples, into the list Whoosh's pool sorts and saves."""
+        if self._fields:
+            self.current.extend(TermStream(self._fields))
+            self._fields = {}
+
+    def save(self):
+        self._spill()
+        super().save()
+
+    def items(self, maxfiles=128):
+        if self._grouped and not self.runs and not self.current:
+            stream, self._fields = TermStream(self._fields), {}
+            return stream
+        self._spill()
+        return SortingPool.items(self, maxfiles)
+
+
+class TermStream:
+    """A TermPool's postings in Whoosh's order (by field, term, document). Iterated: Whoosh's
+    (field, term bytes, document, weight, value) tuples; `terms()`: (field, term bytes, documents, weights,
+    values or None) a term at a time."""
+
+    def __init__(self, fields: dict):
+        self._fields = fields
+
+    def terms(self):
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for tbytes in sorted(terms):
+                ids, weights, values, ordered = terms[tbytes]
+                if not ordered:
+                    rows = sorted(zip(ids, weights, values or repeat(None)))
+                    ids, weights = array("i", [r[0] for r in rows]), array("d", [r[1] for r in rows])
+                    values = [r[2] for r in rows] if values is not None else None
+                yield fieldname, tbytes, ids, weights, values
+
+    def __iter__(self):
+        for fieldname, tbytes, ids, weights, values in self.terms():
+            for doc, weight, value in zip(ids, weights, values or repeat(None)):
+                yield fieldname, tbytes, doc, weight, value
+
+
+def install_term_pool() -> None:
+    """Whoosh's segment writers (every writer of this process and of the writer processes it starts) pool
+    their postings in TermPool."""
+    whoosh.writing.PostingPool = TermPool
+
+
+def _grouped(items):
+    """(field, term bytes, documents, weights, values) a term at a time: a TermStream's own, else from
+    Whoosh's stream of posting tuples."""
+    terms = getattr(items, "terms", None)
+    if terms is not None:
+        yield from terms()
+        return
+    for (fieldname, btext), group in groupby(items, _FIELD_TERM):
+        _, _, ids, raw, values = zip(*group)
+        yield fieldname, btext, ids, raw, values
 
 
 class _FieldWriter(W3FieldWriter):
@@ -275,7 +474,7 @@ class _FieldWriter(W3FieldWriter):
         postfile, add_term = self._postfile, self._tindex.add
         column_of = getattr(lengths, "length_column", None)
         lastfn = None
-        for (fieldname, btext), group in groupby(items, _FIELD_TERM):
+        for fieldname, btext, ids, raw, values in _grouped(items):
             if fieldname != lastfn:
                 if lastfn is not None:
                     self.finish_field()
@@ -285,12 +484,14 @@ class _FieldWriter(W3FieldWriter):
                 column = column_of(fieldname) if column_of else None
                 dfl = lengths.doc_field_length if lengths and not column_of else None
                 prefix = pack_ushort(self._fieldid)
-            postings = list(group)
-            if postings[0][2] == -1:  # Whoosh's marker for a spelling word, not a posting
-                postings = [p for p in postings if p[2] != -1]
-                if not postings:
+            if ids[0] == -1:  # Whoosh's marker for a spelling word, not a posting
+                kept = [i for i, doc in enumerate(ids) if doc != -1]
+                if not kept:
                     continue
-            _, _, ids, raw, values = zip(*postings)
+                ids, raw = [ids[i] for i in kept], [raw[i] for i in kept]
+                values = [values[i] for i in kept] if values is not None else None
+            if values is None:
+                values = (None,) * len(ids)
             if column is not None:
                 doclens = [column[d] for d in ids]
             elif dfl is not None:
@@ -312,7 +513,7 @@ class _FieldWriter(W3FieldWriter):
                 # (pickle protocol 4: protocol 2 writes each bytes value as a call of _codecs.encode, about
                 # 35 bytes for a term of one record; Whoosh's reader unpickles any protocol)
                 kept = tuple(v or emptybytes for v in values) if fixed != 0 else (emptybytes,) * count
-                tail = dumps((ids, tuple(weights), kept), 4)
+                tail = dumps((tuple(ids), tuple(weights), kept), 4)
             else:
                 start = postfile.tell()
                 chunks = [WHOOSH3_HEADER_MAGIC]
@@ -412,17 +613,17 @@ def term_infos_from(terms, fieldname: str, prefix: bytes):
         yield key[2:], _TermInfo.from_bytes(buf[keystart + keylen:at])
 
 
-def read_postings(postfile, info) -> tuple[array, array]:
+def read_postings(postfile, info, get=None) -> tuple[array, array]:
     """A term's postings (document numbers and weights) from its term info, its blocks read in one go
-    and decoded here. Mirrors whoosh.codec.whoosh3.W3LeafMatcher (_read_block, _read_ids,
-    _read_weights), which builds a matcher and reads block by block."""
+    (through `get`, postfile.get by default) and decoded here. Mirrors whoosh.codec.whoosh3.W3LeafMatcher
+    (_read_block, _read_ids, _read_weights), which builds a matcher and reads block by block."""
     if info.is_inlined():
         ids, weights, _values = info.inlined_postings()
         return array("i", ids), array("f", weights)
     offset, length = info.extent()
     if isinstance(length, tuple):  # Whoosh's term info reads the length back as a 1-tuple
         length = length[0]
-    buf = postfile.get(offset, length)
+    buf = (get or postfile.get)(offset, length)
     if not buf.startswith(WHOOSH3_HEADER_MAGIC):
         raise ValueError("not a Whoosh posting list")
     ids, weights = array("i"), array("f")
@@ -471,3 +672,6 @@ class PortalCodec(W3Codec):
         if not fastpath.enabled():
             return W3PerDocReader(storage, segment)
         return _PerDocReader(storage, segment)
+
+
+install_term_pool()  # at import: the writer processes a rebuild starts are forked from this one

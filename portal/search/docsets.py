@@ -155,7 +155,8 @@ def _term_postings(leaf, field: str, tbytes: bytes, info) -> tuple:
     Mirrors whoosh.codec.whoosh3.W3TermsReader.matcher / W3LeafMatcher (decoding each posting block as
     the matcher reaches it): read_postings decodes all the blocks of the term from one read."""
     if isinstance(leaf._terms._codec, W3Codec):  # Whoosh's posting format, decoded in one go
-        return read_postings(leaf._terms._postfile, info)
+        reader = getattr(leaf._terms, "postings_reader_get", None)  # a segment PortalCodec reads
+        return read_postings(leaf._terms._postfile, info, reader() if reader is not None else None)
     m = leaf._terms._codec.postings_reader(leaf._terms._postfile, info, leaf.schema[field].format,
                                            term=(field, tbytes))
     return _read_matcher(m)
@@ -500,7 +501,7 @@ class DocSets:
             if not ids:
                 continue
             if offset:
-                weights.update(zip([i + offset for i in ids], ws))
+                weights.update(zip(map(offset.__add__, ids), ws))
             else:
                 weights.update(zip(ids, ws))
             for d in deleted:  # a few, where a save deleted or updated records: taken out again
@@ -627,18 +628,26 @@ class DocSets:
         children's scores; tests/search/test_search_docsets.py compares with Whoosh's scores."""
         n = self.reader.doc_count_all() or 1
         out = dict.fromkeys(docs, 0.0)
+        norms: dict[str, dict[int, float]] = {}  # per field: each candidate's length norm, worked out once
         for field, text, boost in terms:
             post = self.postings(field, text)
             if not post.ids or not boost:
                 continue
             idf = math.log(n / (post.df + 1)) + 1.0  # as Whoosh: deleted documents still count
-            avg = self.average_length(field)
             weights = post.weights
-            lengths = self.lengths(field)
-            for doc in post.ids & out.keys():
+            held = post.ids & out.keys()
+            norm = norms.get(field)
+            if norm is None:
+                avg, lengths = self.average_length(field), self.lengths(field)
+                fixed, per_length = K1 * (1 - B), K1 * B / avg  # K1 * ((1 - B) + B * length / avg)
+                if 4 * len(held) < len(out):  # a rare term: only its documents
+                    norm = {doc: fixed + per_length * lengths[doc] for doc in held}
+                else:
+                    norm = norms[field] = {doc: fixed + per_length * lengths[doc] for doc in out}
+            scale = boost * idf * (K1 + 1)
+            for doc in held:
                 tf = weights[doc]
-                norm = K1 * ((1 - B) + B * lengths[doc] / avg)
-                out[doc] += boost * idf * ((tf * (K1 + 1)) / (tf + norm))
+                out[doc] += scale * tf / (tf + norm[doc])
         return out
 
     # ---- queries as sets

@@ -584,7 +584,8 @@ def _page_hits(searcher, p: ParsedQuery, q, matched: frozenset, memo, *, sort: s
         order = order[start:stop]
     else:
         order = memo.newest(matched, stop)[start:stop]
-    return [Ranked(d, searcher.stored_fields(d), scores.get(d, 0.0)) for d in order]
+    stored = dict(memo.stored_many(sorted(order)))  # the page's records read together, segment by segment
+    return [Ranked(d, stored[d], scores.get(d, 0.0)) for d in order]
 
 
 @dataclass

@@ -151,3 +151,48 @@ def test_postings_and_prefixes_read_in_bulk_are_whooshs(tmp_path, docs, compress
             if field in ix.schema else []
         assert found == expected
         assert bool(found) == (prefix not in ("zzz", "a"))
+
+
+def _written(path, docs, *, limitmb=128):
+    """A segment of the documents written with PortalCodec, its term table and postings; and whether its
+    pool spilled to run files before the segment was written."""
+    path.mkdir()
+    ix = whoosh_index.create_in(str(path), make_schema())
+    writer = ix.writer(codec=PortalCodec(), limitmb=limitmb)
+    for doc in docs:
+        writer.add_document(**doc)
+    spilled = bool(writer.pool.runs)
+    writer.commit(merge=False)
+    return {ext: _segment_file(ix, ext) for ext in (".trm", ".pst")}, spilled, type(writer.pool)
+
+
+@pytest.mark.parametrize("limitmb", [128, 0.05])
+def test_the_term_pool_writes_what_whooshs_pool_writes(tmp_path, docs, fast_path, monkeypatch, limitmb):
+    """Postings grouped by term as they come (codec.TermPool) give the same segment files, byte for byte,
+    as Whoosh's pool (a tuple per posting, all sorted); past the memory limit too, where both spill to
+    sorted run files."""
+    import whoosh.writing
+
+    from portal.search.codec import WHOOSH_POOL, TermPool
+
+    ours, ours_spilled, pool = _written(tmp_path / "ours", docs, limitmb=limitmb)
+    assert pool is TermPool
+    monkeypatch.setattr(whoosh.writing, "PostingPool", WHOOSH_POOL)
+    theirs, theirs_spilled, pool = _written(tmp_path / "whoosh", docs, limitmb=limitmb)
+    assert pool is WHOOSH_POOL
+    assert ours == theirs and len(theirs[".pst"]) > 10_000
+    assert ours_spilled == theirs_spilled == (limitmb < 1)
+
+
+def test_the_term_pool_gives_a_terms_postings_in_document_order(search_mode):
+    """Postings added out of document order (segments merged) come out as Whoosh's pool sorts them."""
+    from whoosh.filedb.filestore import RamStorage
+
+    from portal.search.codec import TermPool
+
+    items = [("title", b"tank", 7, 1.0, None), ("content", b"tank", 5, 1.0, None), ("content", b"tank", 2, 2.5, None),
+             ("content", b"alpha", 9, 1.0, None), ("key", b"doc:1", 1, 1.0, b"\x01"), ("content", b"tank", 3, 1.0, None)]
+    pool = TermPool(RamStorage(), None)
+    for item in items:
+        pool.add(item)
+    assert list(pool.items()) == sorted(items)

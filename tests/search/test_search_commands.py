@@ -147,6 +147,9 @@ def test_rebuild_in_batches_of_several_processes_keeps_every_record(app, runner,
     docs = [add_doc(f"Heating coil report {n}", f"tank T-{100 + n} heating") for n in range(11)]
     result = runner.invoke(args=["search", "rebuild", "--procs", "2"])
     assert result.exit_code == 0, result.output
+    from portal.search.store import _segment_count
+
+    assert _segment_count(search.get_store().open()) >= 3  # a segment (at least) for each of the three batches
     user = make_user("reader", "staff")
     results = search.search("heating", user=user, per_page=50)
     assert {h.id for h in results.hits} == {d.id for d in docs} and results.total == 11
