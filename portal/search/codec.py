@@ -337,8 +337,14 @@ class _TermsReader(W3TermsReader):
             return self._postget
 
     def _info_at(self, fieldname, tbytes) -> _TermInfo:
-        datapos, datalen = self._range_for_key(fieldname, tbytes)  # KeyError for a missing term, as Whoosh's
-        return _TermInfo.from_bytes(self._dbfile.get(datapos, datalen))
+        get = self._reader()
+        if get is None:
+            datapos, datalen = self._range_for_key(fieldname, tbytes)  # KeyError for a missing term, as Whoosh's
+            return _TermInfo.from_bytes(self._dbfile.get(datapos, datalen))
+        found = _hash_lookup(self._tindex, get, self._keycoder(fieldname, tbytes))
+        if found is None:
+            raise KeyError((fieldname, tbytes))
+        return _TermInfo.from_bytes(get(*found))
 
     def frequency(self, fieldname, tbytes):
         return self._info_at(fieldname, tbytes).weight()
