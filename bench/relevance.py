@@ -4,7 +4,7 @@ regulation corpus, with the records each must find in the top 5.
     python bench/relevance.py [--queries bench/relevance.tsv] [--corpus DIR] [--no-expand] [--verbose]
 
 The queries are data: bench/relevance.tsv, one a line, tab-separated: the query, the records it must find
-(separated by spaces), a note. A record is named by its search key (`complaint:19`, `inquiry:203`,
+(separated by spaces), a note. A record is named by its search key (`complaint:19`, `inquiry:3`,
 `moc:1`), or `kb:<slug>` (a knowledge page), `cust:<CODE>` (a customer), `ar:<reference>` (an archive
 record). Lines starting with # are comments.
 
