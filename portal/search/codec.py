@@ -43,12 +43,12 @@ from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec,
                                   W3PerDocReader, W3TermInfo, W3TermsReader, _lenfield)
 from whoosh.columns import NumericColumn
 from whoosh.compat import dumps
+from whoosh.externalsort import SortingPool
 from whoosh.filedb.compound import SubFile
 from whoosh.filedb.filetables import HashReader, OrderedHashWriter
 from whoosh.filedb.structfile import StructFile
 from whoosh.reading import TermNotFound
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
-from whoosh.externalsort import SortingPool
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import fastpath
@@ -204,7 +204,7 @@ def file_reader(dbfile):
         fd = inner.fileno() if fastpath.enabled() and inner is not None else None
     except (AttributeError, OSError, io.UnsupportedOperation):
         fd = None
-    if fd is None or isinstance(fd, bool):
+    if fd is None:
         return dbfile.get
     pread = os.pread
 
