@@ -398,22 +398,21 @@ class TermPool(WHOOSH_POOL):
         if self.currentsize > self.limit:
             self.save()
 
-    def _spill(self) -> None:
-        """The grouped postings as Whoosh's tuples, into the list Whoosh's pool sorts and saves."""
-        if self._fields:
-            self.current.extend(TermStream(self._fields))
-            self._fields = {}
-
     def save(self):
-        self._spill()
+        """Past the limit: the grouped postings written out as a sorted run of Whoosh's tuples, one at a time
+        (never all of them as tuples in memory at once), as Whoosh's pool writes its runs."""
+        if self._fields:
+            path, f = self._new_run()
+            self._write_run(f, TermStream(self._fields))
+            self._add_run(path)
+            self._fields = {}
         super().save()
 
     def items(self, maxfiles=128):
-        if self._grouped and not self.runs and not self.current:
+        if self._grouped and not self.runs:
             stream, self._fields = TermStream(self._fields), {}
             return stream
-        self._spill()
-        return SortingPool.items(self, maxfiles)
+        return SortingPool.items(self, maxfiles)  # saves what is left as a last run, merges the runs
 
 
 class TermStream:
