@@ -690,14 +690,15 @@ def execute(searcher, p: ParsedQuery, acl_terms, *, kinds=(), customers=(), page
 
 
 def warm_up(searcher) -> int:
-    """Read what every query reads before any word of it: the acl sets, the dates that rank, the facet
-    columns and the text lengths BM25 weighs, and the glossary's synonym table. A new process (a gunicorn
-    worker) calls it before it takes requests, else its first search reads them all (about a second with
-    five years of records). Returns how many documents the index holds."""
+    """Read what every query reads before any word of it: the acl sets, the dates that rank (and the
+    documents in their order), the facet columns and the text lengths BM25 weighs, and the glossary's
+    synonym table. A new process (a gunicorn worker) calls it before it takes requests, else its first
+    search reads them all (about a second with five years of records). Returns how many documents the
+    index holds."""
     memo = docsets(searcher)
     for term in searcher.lexicon("acl"):  # each user's set is then a union of sets already read
         memo.term("acl", term.decode() if isinstance(term, bytes) else term)
-    memo.recency()
+    memo.order()
     for name in FACETS:
         memo.column(name)
     for name in (*MATCHED_FIELDS, *BOOST_FIELDS):

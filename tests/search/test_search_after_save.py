@@ -92,6 +92,9 @@ def test_the_renewed_searcher_answers_as_a_new_one_save_after_save(tmp_path):
         with ix.searcher() as opened:
             assert _all_answers(s) == _all_answers(opened), f"after save {save}"
             assert s.reader().doc_count() == opened.reader().doc_count()
+            # the documents newest first (what a date sort and the shortlist pick from): the earlier
+            # searcher's order with the new documents put in, the same as a new searcher's
+            assert docsets(s).order() == docsets(opened).order(), f"after save {save}"
         found = execute(s, parse(f"zqupdated{save}"), ACLS[0], per_page=5)
         assert [h.fields["key"] for h in found.hits] == [updated]
         assert deleted not in {h.fields["key"] for q in QUERIES for h in execute(s, parse(q), ACLS[0]).hits}

@@ -165,13 +165,18 @@ def test_field_lengths_read_per_segment_are_whoosh_lengths(searcher):
             assert lengths[doc] == (searcher.reader().doc_field_length(doc, field, 0) or 0)
 
 
-def test_newest_is_by_date_then_the_later_record(searcher):
+@pytest.mark.parametrize("scan_factor", [0, 4, 10 ** 9])  # heapq.nlargest always, by the set's size, the order always
+def test_newest_is_by_date_then_the_later_record(searcher, monkeypatch, scan_factor):
+    from portal.search import docsets as ds
+
+    monkeypatch.setattr(ds, "SCAN_FACTOR", scan_factor)
     memo = docsets(searcher)
     dates = memo.sort_keys("date")
     every = memo.all_docs()
     few = frozenset(sorted(every)[::9])
+    assert memo.order() == tuple(sorted(range(len(dates)), key=lambda d: (dates[d], d), reverse=True))
     for ids in (every, few, memo.term("content", "tank")):
-        for count in (1, 5, len(ids)):
+        for count in (1, 5, len(ids), len(ids) + 3):
             expected = sorted(ids, key=lambda d: (dates[d], d), reverse=True)[:count]
             assert memo.newest(ids, count) == expected
 
