@@ -367,6 +367,7 @@ class TermPool(WHOOSH_POOL):
 
     TERM_BYTES = 360  # what a new term costs in memory: its key, its entry and two arrays
     POSTING_BYTES = 12  # a document number (4 bytes) and a weight (8)
+    VALUE_BYTES = 41  # a value (positions, character offsets) besides its length: a bytes object and its slot
 
     def __init__(self, tempstore, segment, limitmb=128, **kwargs):
         super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
@@ -394,6 +395,8 @@ class TermPool(WHOOSH_POOL):
             if entry[2] is None:
                 entry[2] = [None] * (len(ids) - 1)
             entry[2].append(vbytes)
+            if vbytes:  # counted as Whoosh's pool counts them, else a schema with values outgrows the limit
+                self.currentsize += self.VALUE_BYTES + len(vbytes)
         self.currentsize += self.POSTING_BYTES
         if self.currentsize > self.limit:
             self.save()

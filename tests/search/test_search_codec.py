@@ -196,3 +196,19 @@ def test_the_term_pool_gives_a_terms_postings_in_document_order(search_mode):
     for item in items:
         pool.add(item)
     assert list(pool.items()) == sorted(items)
+
+
+def test_the_term_pool_counts_the_values_it_holds_against_its_limit(fast_path):
+    """Positions or character offsets (a value per posting) take memory as Whoosh's pool counts them: a
+    pool of postings with values reaches its limit, and spills, where the same postings without do not."""
+    from whoosh.filedb.filestore import RamStorage
+
+    from portal.search.codec import TermPool
+
+    def spilled(value):
+        pool = TermPool(RamStorage(), None, limitmb=0.05)  # 52,428 bytes
+        for doc in range(1000):
+            pool.add(("content", b"tank", doc, 1.0, value))
+        return bool(pool.runs)
+
+    assert spilled(b"\x00" * 60) and not spilled(None)
