@@ -14,7 +14,10 @@ Writing (`PortalCodec`):
 - The pool: Whoosh's writer keeps a tuple per posting in one list and sorts them all when it writes the
   segment (past `limitmb`, in sorted run files merged at the end: a rebuild's batch of 12,500 records
   spilled and wrote at two thirds of the rate). `TermPool` keeps each term's documents and weights in
-  two arrays as they come, sorts only the terms, and hands `_FieldWriter` a term at a time.
+  two arrays as they come, sorts only the terms, and hands `_FieldWriter` a term at a time; past its limit
+  it writes its terms to a run file a term at a time and merges the runs by term.
+- Merging (`MergingWriter`): Whoosh reads a merged segment through a matcher per term and hands the pool
+  a tuple per posting; here each term's postings are read in one go (`read_term`) and pooled together.
 
 Reading: `numbers` and `field_lengths` read a numeric column in one go, `term_infos_from` walks the
 term table in large reads, `read_postings` decodes a term's posting blocks from one read, and a term is
@@ -27,6 +30,7 @@ writer and per-document reader, and docsets.py reads through Whoosh's public rea
 """
 from __future__ import annotations
 
+import heapq
 import io
 import os
 import pickle
@@ -39,6 +43,7 @@ from itertools import accumulate, chain, groupby, repeat
 from operator import itemgetter, sub
 
 import whoosh.writing
+from whoosh.writing import SegmentWriter
 from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldCursor, W3FieldWriter,
                                   W3PerDocReader, W3TermInfo, W3TermsReader, _lenfield)
 from whoosh.columns import NumericColumn
@@ -47,7 +52,7 @@ from whoosh.externalsort import SortingPool
 from whoosh.filedb.compound import SubFile
 from whoosh.filedb.filetables import HashReader, OrderedHashWriter
 from whoosh.filedb.structfile import StructFile
-from whoosh.reading import TermNotFound
+from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -374,10 +379,8 @@ class TermPool(WHOOSH_POOL):
         self._grouped = fastpath.enabled()
         self._fields: dict[str, dict[bytes, list]] = {}  # field -> term -> [ids, weights, values, in order]
 
-    def add(self, item):
-        if not self._grouped:
-            return super().add(item)
-        fieldname, tbytes, docnum, weight, vbytes = item
+    def _entry(self, fieldname, tbytes) -> list:
+        """The term's [documents, weights, values, in order], made (and counted) when new."""
         terms = self._fields.get(fieldname)
         if terms is None:
             terms = self._fields[fieldname] = {}
@@ -386,6 +389,13 @@ class TermPool(WHOOSH_POOL):
         if entry is None:
             entry = terms[tbytes] = [array("i"), array("d"), None, True]
             self.currentsize += self.TERM_BYTES + len(tbytes)
+        return entry
+
+    def add(self, item):
+        if not self._grouped:
+            return super().add(item)
+        fieldname, tbytes, docnum, weight, vbytes = item
+        entry = self._entry(fieldname, tbytes)
         ids = entry[0]
         if ids and docnum <= ids[-1]:
             entry[3] = False  # sorted with its weights and values when written, as Whoosh's pool sorts
@@ -401,32 +411,117 @@ class TermPool(WHOOSH_POOL):
         if self.currentsize > self.limit:
             self.save()
 
+    def add_term(self, fieldname, tbytes, ids, weights, values=None):
+        """A term's postings added together (documents in increasing order, their weights and values or
+        None): what `add` does for each of them."""
+        if not self._grouped:
+            for doc, weight, value in zip(ids, weights, values or repeat(None)):
+                super().add((fieldname, tbytes, doc, weight, value))
+            return
+        entry = self._entry(fieldname, tbytes)
+        held = entry[0]
+        if held and ids[0] <= held[-1]:
+            entry[3] = False
+        before = len(held)
+        held.extend(ids)
+        entry[1].extend(array("d", weights))
+        if values is not None and any(values):
+            self.currentsize += sum(self.VALUE_BYTES + len(v) for v in values if v)
+        if entry[2] is not None or (values is not None and any(values)):
+            if entry[2] is None:
+                entry[2] = [None] * before
+            entry[2].extend(values if values is not None else repeat(None, len(held) - before))
+        self.currentsize += self.POSTING_BYTES * (len(held) - before)
+        if self.currentsize > self.limit:
+            self.save()
+
     def save(self):
-        """Past the limit: the grouped postings written out as a sorted run of Whoosh's tuples, one at a time
-        (never all of them as tuples in memory at once), as Whoosh's pool writes its runs."""
+        """Past the limit: the grouped postings written out as a sorted run, a term at a time (its
+        documents, weights and values as they are held), and the pool emptied."""
         if self._fields:
             path, f = self._new_run()
-            self._write_run(f, TermStream(self._fields))
+            try:
+                for term in TermStream(self._fields).terms():
+                    pickle.dump(term, f, pickle.HIGHEST_PROTOCOL)
+            finally:
+                f.close()
             self._add_run(path)
             self._fields = {}
         super().save()
 
     def items(self, maxfiles=128):
-        if self._grouped and not self.runs:
-            stream, self._fields = TermStream(self._fields), {}
+        if not self._grouped:
+            return SortingPool.items(self, maxfiles)
+        stream, self._fields = TermStream(self._fields), {}
+        if not self.runs:
             return stream
-        return SortingPool.items(self, maxfiles)  # saves what is left as a last run, merges the runs
+        while len(self.runs) >= maxfiles:  # merged in groups, as Whoosh's reduce_to, into fewer runs
+            group, self.runs = self.runs[:maxfiles - 1], self.runs[maxfiles - 1:]
+            path, f = self._new_run()
+            try:
+                for term in _merged([self._read_terms(p) for p in group]):
+                    pickle.dump(term, f, pickle.HIGHEST_PROTOCOL)
+            finally:
+                f.close()
+            self.runs.insert(0, path)
+        runs, self.runs = self.runs, []
+        return TermStream(None, _merged([*(self._read_terms(p) for p in runs), stream.terms()]))
+
+    def _read_terms(self, path):
+        """A run's terms in order; the run file is removed once read (as Whoosh's _read_run)."""
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    yield pickle.load(f)
+                except EOFError:
+                    return
+        finally:
+            f.close()
+            self._remove_run(path)
+
+
+def _merged(sources):
+    """Terms (field, term bytes, documents, weights, values) from sorted sources merged in order, the
+    postings of a term held by several sources joined in the order of the sources (their documents in
+    order, as the pool received them)."""
+    for _key, group in groupby(heapq.merge(*sources, key=_FIELD_TERM), _FIELD_TERM):
+        parts = list(group)
+        if len(parts) == 1:
+            yield parts[0]
+            continue
+        fieldname, tbytes, ids, weights, values = parts[0]
+        ids, weights = array("i", ids), array("d", weights)
+        joined = None if values is None else list(values)
+        ordered = True
+        for _f, _t, more_ids, more_weights, more_values in parts[1:]:
+            if joined is not None or more_values is not None:
+                if joined is None:
+                    joined = [None] * len(ids)
+                joined.extend(more_values if more_values is not None else repeat(None, len(more_ids)))
+            ordered = ordered and more_ids[0] > ids[-1]  # each source's documents are in order
+            ids.extend(more_ids)
+            weights.extend(more_weights)
+        if not ordered:  # sorted as the pool sorts a term
+            rows = sorted(zip(ids, weights, joined or repeat(None)))
+            ids, weights = array("i", [r[0] for r in rows]), array("d", [r[1] for r in rows])
+            joined = [r[2] for r in rows] if joined is not None else None
+        yield fieldname, tbytes, ids, weights, joined
 
 
 class TermStream:
     """A TermPool's postings in Whoosh's order (by field, term, document). Iterated: Whoosh's
     (field, term bytes, document, weight, value) tuples; `terms()`: (field, term bytes, documents, weights,
-    values or None) a term at a time."""
+    values or None) a term at a time. From the pool's terms in memory (fields), or from its merged runs
+    (terms)."""
 
-    def __init__(self, fields: dict):
-        self._fields = fields
+    def __init__(self, fields: dict | None, terms=None):
+        self._fields, self._terms = fields, terms
 
     def terms(self):
+        if self._terms is not None:
+            yield from self._terms
+            return
         for fieldname in sorted(self._fields):
             terms = self._fields[fieldname]
             for tbytes in sorted(terms):
@@ -625,9 +720,16 @@ def read_postings(postfile, info, get=None) -> tuple[array, array]:
     """A term's postings (document numbers and weights) from its term info, its blocks read in one go
     (through `get`, postfile.get by default) and decoded here. Mirrors whoosh.codec.whoosh3.W3LeafMatcher
     (_read_block, _read_ids, _read_weights), which builds a matcher and reads block by block."""
+    ids, weights, _values = read_term(postfile, info, get)
+    return ids, weights
+
+
+def read_term(postfile, info, get=None, fixed=0) -> tuple[array, array, list | None]:
+    """read_postings with each posting's value too, by the format's value size `fixed` (None: values of
+    any size; 0: none, and None is returned for them). Mirrors W3LeafMatcher._read_values."""
     if info.is_inlined():
-        ids, weights, _values = info.inlined_postings()
-        return array("i", ids), array("f", weights)
+        ids, weights, values = info.inlined_postings()
+        return array("i", ids), array("f", weights), (list(values) if fixed != 0 else None)
     offset, length = info.extent()
     if isinstance(length, tuple):  # Whoosh's term info reads the length back as a 1-tuple
         length = length[0]
@@ -635,6 +737,7 @@ def read_postings(postfile, info, get=None) -> tuple[array, array]:
     if not buf.startswith(WHOOSH3_HEADER_MAGIC):
         raise ValueError("not a Whoosh posting list")
     ids, weights = array("i"), array("f")
+    values = [] if fixed != 0 else None
     stream = io.BytesIO(buf)
     at = len(WHOOSH3_HEADER_MAGIC)
     while at < len(buf):
@@ -642,7 +745,7 @@ def read_postings(postfile, info, get=None) -> tuple[array, array]:
         stream.seek(at + _BLOCK_SIZE.size)
         count, _last, _maxweight, compression, _minlength, _maxlength = pickle.load(stream)
         data = buf[stream.tell():end]
-        block_ids, block_weights, _values = pickle.loads(zlib.decompress(data) if compression else data)
+        block_ids, block_weights, block_values = pickle.loads(zlib.decompress(data) if compression else data)
         ids.extend(accumulate(block_ids))
         if block_weights is None:
             weights.extend(array("f", [1.0]) * count)
@@ -650,8 +753,45 @@ def read_postings(postfile, info, get=None) -> tuple[array, array]:
             weights.extend(array("f", [block_weights]) * count)
         else:
             weights.extend(block_weights)
+        if fixed is None or fixed < 0:
+            values.extend(block_values)
+        elif fixed > 0:
+            values.extend(block_values[i:i + fixed] for i in range(0, len(block_values), fixed))
         at = end
-    return ids, weights
+    return ids, weights, values
+
+
+class MergingWriter(SegmentWriter):
+    """Whoosh's segment writer; a segment merged into it (a save's merge of small segments, the nightly
+    compaction, `flask search optimize`) has its postings read a term at a time (`read_term`: one read
+    per term) and added to the pool a term at a time (`TermPool.add_term`). Mirrors
+    whoosh.writing.SegmentWriter.add_postings_to_pool, which walks the segment through a matcher per
+    term and hands the pool a tuple per posting (three quarters of a merge's time). With the fast path
+    off, or a reader that is not one segment of Whoosh's W3 files, Whoosh's own."""
+
+    def add_postings_to_pool(self, reader, startdoc, docmap):
+        pool, terms = self.pool, getattr(reader, "_terms", None)
+        if not (fastpath.enabled() and isinstance(pool, TermPool) and pool._grouped
+                and isinstance(reader, SegmentReader) and isinstance(terms, W3TermsReader)):
+            return super().add_postings_to_pool(reader, startdoc, docmap)
+        schema, get = self.schema, file_reader(terms._postfile)
+        deleted = reader.deleted_docs_set
+        for fieldname in sorted(reader.indexed_field_names()):
+            if fieldname not in schema:
+                continue
+            fixed = schema[fieldname].format.fixed_value_size()
+            for tbytes, info in term_infos_from(terms, fieldname, b""):
+                ids, weights, values = read_term(terms._postfile, info, get, fixed)
+                if deleted:
+                    kept = [i for i, doc in enumerate(ids) if doc not in deleted]
+                    if not kept:
+                        continue
+                    if len(kept) < len(ids):
+                        ids = [ids[i] for i in kept]
+                        weights = [weights[i] for i in kept]
+                        values = [values[i] for i in kept] if values is not None else None
+                ids = [docmap[d] for d in ids] if docmap is not None else [startdoc + d for d in ids]
+                pool.add_term(fieldname, tbytes, ids, weights, values)
 
 
 class PortalCodec(W3Codec):

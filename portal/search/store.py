@@ -36,7 +36,7 @@ from whoosh.searching import Searcher
 
 from . import fastpath
 from .analysis import ANALYZER
-from .codec import PortalCodec
+from .codec import MergingWriter, PortalCodec
 from .models import SearchLog
 from .registry import CHILDREN, KINDS, Kind, dependents_of
 
@@ -79,11 +79,6 @@ def _rebound(reader, segment, generation):
     new._perdoc = copy.copy(reader._perdoc)
     new._perdoc._segment = segment
     return new
-
-
-def _writer_codec() -> dict:
-    """The codec argument of the portal's writers: PortalCodec, or Whoosh's own with the fast path off."""
-    return {"codec": PortalCodec()} if fastpath.enabled() else {}
 
 
 IDLE_SEARCHERS = 8  # searchers kept between requests for the next thread (IndexStore.release)
@@ -945,7 +940,9 @@ class IndexStore:
         """A writer of the index (through the portal's codec), waiting at most timeout seconds for the
         lock (the store's writer timeout by default)."""
         timeout = self.writer_timeout if timeout is None else timeout
-        return ix.writer(timeout=timeout, **_writer_codec())
+        if fastpath.enabled():
+            return MergingWriter(ix, timeout=timeout, codec=PortalCodec())
+        return ix.writer(timeout=timeout)
 
     def optimize(self) -> None:
         """Merge the index's segments into one."""

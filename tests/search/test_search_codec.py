@@ -1,6 +1,7 @@
 """How segments are written (portal/search/codec.py): Whoosh's own files, written faster; what Whoosh's
 own readers get back must not change."""
 import random
+from itertools import repeat
 from datetime import datetime
 
 import pytest
@@ -212,3 +213,75 @@ def test_the_term_pool_counts_the_values_it_holds_against_its_limit(fast_path):
         return bool(pool.runs)
 
     assert spilled(b"\x00" * 60) and not spilled(None)
+
+
+def test_the_term_pool_merges_its_spilled_runs_a_term_at_a_time(tmp_path, fast_path):
+    """Past its limit the pool writes runs of whole terms; merged, a term held by several runs (and by the
+    postings still in memory) comes out once, its postings in document order, values kept; the run files
+    are removed once read."""
+    from whoosh.filedb.filestore import FileStorage
+
+    from portal.search.codec import TermPool
+
+    rng = random.Random(5)
+    items = []
+    for doc in range(3000):
+        for word in rng.sample(["tank", "valve", "leak", "jetty", "pump", f"rare{doc}"], 3):
+            items.append(("content", word.encode(), doc, float(rng.randint(1, 4)), None))
+        items.append(("tags", b"hot", doc, 1.0, b"\x00\x00\x00\x01"))
+    for order in ("as written", "shuffled"):  # shuffled: a term's documents out of order within and across runs
+        if order == "shuffled":
+            rng.shuffle(items)
+        pool = TermPool(FileStorage(str(tmp_path)), None, limitmb=0.05)
+        for item in items:
+            pool.add(item)
+        assert len(pool.runs) > 3 and len(list(tmp_path.glob("*.run"))) == len(pool.runs)
+        terms = list(pool.items().terms())
+        assert [t[:2] for t in terms] == sorted({t[:2] for t in terms})  # each term once, in order
+        assert [p for f, t, ids, ws, vs in terms for p in zip(repeat(f), repeat(t), ids, ws, vs or repeat(None))] \
+            == sorted(items), order
+        assert not list(tmp_path.glob("*.run"))
+
+
+def _merged_files(path, docs, writer_of, limitmb):
+    """Three segments of the documents (some deleted), merged into one by writer_of(ix, limitmb): the
+    merged segment's term table and postings, and every posting as Whoosh's own reader gives it."""
+    path.mkdir()
+    ix = whoosh_index.create_in(str(path), make_schema())
+    for part in (docs[:150], docs[150:300], docs[300:]):
+        writer = ix.writer(codec=PortalCodec())
+        for doc in part:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+    writer = ix.writer(codec=PortalCodec())
+    for i in range(0, len(docs), 7):
+        writer.delete_by_term("key", f"doc:{i}")
+    writer.commit(merge=False)
+    assert len(ix._segments()) == 3
+    writer_of(ix, limitmb).commit(optimize=True)
+    assert len(ix._segments()) == 1
+    reader = ix.reader()
+    postings = list(reader.iter_postings())
+    return {ext: _segment_file(ix, ext) for ext in (".trm", ".pst")}, postings
+
+
+@pytest.mark.parametrize("limitmb", [128, 0.05])
+def test_a_merge_reads_a_term_at_a_time_and_writes_what_whooshs_merge_writes(tmp_path, docs, fast_path,
+                                                                               monkeypatch, limitmb):
+    """Segments merged by the store's writer (codec.MergingWriter: a term's postings read in one go and
+    pooled together) give the same files, byte for byte, as Whoosh's merge (a matcher per term, a tuple
+    per posting into Whoosh's pool), deleted records left out; past the pool's limit too."""
+    import whoosh.writing
+
+    from portal.search.codec import WHOOSH_POOL, MergingWriter
+
+    ours, ours_postings = _merged_files(
+        tmp_path / "ours", docs, lambda ix, mb: MergingWriter(ix, codec=PortalCodec(), limitmb=mb), limitmb)
+    monkeypatch.setattr(whoosh.writing, "PostingPool", WHOOSH_POOL)
+    theirs, their_postings = _merged_files(
+        tmp_path / "whoosh", docs, lambda ix, mb: whoosh.writing.SegmentWriter(ix, codec=PortalCodec(), limitmb=mb),
+        limitmb)
+    assert ours == theirs and len(theirs[".pst"]) > 10_000
+    assert ours_postings == their_postings
+    assert {f for f, *_ in ours_postings} >= {"content", "title", "tags", "key"}  # tags: postings with values
+    assert not any(t == b"doc:7" for f, t, *_ in ours_postings if f == "key")  # deleted before the merge
