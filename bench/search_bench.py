@@ -386,7 +386,7 @@ def _mark_formatter():
 def _save_one(ix, rng) -> None:
     """What a save does to the index: one record updated (its old version deleted, the new one added as
     a small segment) through the portal's writer, small segments merged as the portal's sync does."""
-    from portal.search.store import META_KEY, _writer_codec, document_fields, merge_tail
+    from portal.search.store import META_KEY, document_fields, index_writer, merge_tail
 
     with ix.searcher() as s:
         while True:
@@ -396,7 +396,7 @@ def _save_one(ix, rng) -> None:
             fields = s.stored_fields(doc)
             if fields.get("key") and fields["key"] != META_KEY:
                 break
-    writer = ix.writer(**_writer_codec())
+    writer = index_writer(ix)
     writer.update_document(**document_fields(
         key=fields["key"], kind=fields["kind"], title=fields.get("title"), body=fields.get("content", "") + " 已更新 edited",
         customer=fields.get("customer"), date=fields.get("date"), acl=(fields.get("acl") or "all").split()))

@@ -81,6 +81,14 @@ def _rebound(reader, segment, generation):
     return new
 
 
+def index_writer(ix, timeout: float = 0.0):
+    """A writer of the index as the portal's saves and merges use it: the portal's codec, and merged
+    segments read a term at a time (codec.MergingWriter); with the fast path off, Whoosh's own."""
+    if fastpath.enabled():
+        return MergingWriter(ix, timeout=timeout, codec=PortalCodec())
+    return ix.writer(timeout=timeout)
+
+
 IDLE_SEARCHERS = 8  # searchers kept between requests for the next thread (IndexStore.release)
 SAVE_MERGE_DOCS = 500  # the most documents a save's commit merges (in the request of the user who saved)
 COMPACT_SHARE = 0.1  # the nightly compaction merges the segments at the end below this share of the index
@@ -939,10 +947,7 @@ class IndexStore:
     def _writer(self, ix, timeout: float | None = None):
         """A writer of the index (through the portal's codec), waiting at most timeout seconds for the
         lock (the store's writer timeout by default)."""
-        timeout = self.writer_timeout if timeout is None else timeout
-        if fastpath.enabled():
-            return MergingWriter(ix, timeout=timeout, codec=PortalCodec())
-        return ix.writer(timeout=timeout)
+        return index_writer(ix, self.writer_timeout if timeout is None else timeout)
 
     def optimize(self) -> None:
         """Merge the index's segments into one."""
