@@ -49,7 +49,7 @@ GAP_WINDOW = 1000  # only missing numbers this close below the newest are waited
 DEFAULT_GAP_TIMEOUT = 600.0  # seconds a missing number (a transaction still open) is waited for
 MAX_BODY = 200_000
 CONTEXT_BOOST = 0.5  # the record's context (customer names, category, state, kind) counts below its text
-REBUILD_LIMITMB = 1024  # memory per writer process before it spills postings to disk
+REBUILD_LIMITMB = 384  # postings a writer process holds (by the pool's estimate) before it spills them to a run
 REBUILD_BATCH = 12_500  # documents per writer process in one committed batch of a rebuild (a segment each)
 
 
